@@ -1,0 +1,197 @@
+using System.Numerics;
+using FeatureLearning.Kernels;
+
+namespace FeatureLearning.Compute;
+
+/// <summary>
+/// The compute backend of DESIGN.md's layer 4: device buffers, BLAS-3, LAPACK-style factorizations, the
+/// fused kernel matrix and the few elementwise primitives the algorithms need. Algorithms are written once
+/// against this interface; <see cref="ManagedBackend"/> is the embedded default.
+/// </summary>
+/// <remarks>
+/// <para>Every matrix is a row-major <see cref="DeviceBuffer{T}"/> owned by the backend (see its remarks for
+/// the storage convention). Element types are <see cref="float"/> and <see cref="double"/>; other types
+/// throw <see cref="NotSupportedException"/>. Operations validate shapes and throw
+/// <see cref="ArgumentException"/> naming the offending argument.</para>
+/// <para>Operations are synchronous from the caller's view: when a method returns, its result can be
+/// downloaded. A backend is safe to use from one thread at a time.</para>
+/// </remarks>
+public interface IComputeBackend : IDisposable
+{
+    /// <summary>Short name: <c>managed</c>, <c>native</c> or <c>ilgpu</c>.</summary>
+    string Name { get; }
+
+    /// <summary>One-string summary: backend, device or library, threads and SIMD width.</summary>
+    /// <returns>A human-readable description to print first when something is wrong.</returns>
+    string Describe();
+
+    /// <summary>Allocates an uninitialized <paramref name="rows"/> × <paramref name="cols"/> buffer.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="cols">Number of columns.</param>
+    /// <returns>The new buffer; the caller disposes it.</returns>
+    DeviceBuffer<T> Allocate<T>(int rows, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Copies host data (row-major, length rows · cols) into a new buffer.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="data">Row-major host data.</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="cols">Number of columns.</param>
+    /// <returns>The new buffer; the caller disposes it.</returns>
+    DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> data, int rows, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Copies host data into an existing buffer of the same length.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="data">Row-major host data.</param>
+    /// <param name="destination">The buffer to overwrite.</param>
+    void Upload<T>(ReadOnlySpan<T> data, DeviceBuffer<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Copies a buffer back to host memory (row-major).</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="source">The buffer.</param>
+    /// <param name="destination">Host memory of length <c>source.Length</c>.</param>
+    void Download<T>(DeviceBuffer<T> source, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>C ← α·op(A)·op(B) + β·C.</summary>
+    /// <remarks>This is the GEMM BLAS routine. With β = 0, C is not read (NaN in C does not propagate).</remarks>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="transA">Whether op(A) = Aᵀ.</param>
+    /// <param name="transB">Whether op(B) = Bᵀ.</param>
+    /// <param name="alpha">Scale α of the product.</param>
+    /// <param name="a">A; op(A) is m × k.</param>
+    /// <param name="b">B; op(B) is k × n.</param>
+    /// <param name="beta">Scale β of C.</param>
+    /// <param name="c">C, m × n; may not alias A or B.</param>
+    void Gemm<T>(Transpose transA, Transpose transB, T alpha, DeviceBuffer<T> a, DeviceBuffer<T> b, T beta, DeviceBuffer<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>
+    /// Symmetric rank-k update C ← α·op(A)·op(A)ᵀ + β·C, with op(A) = A (C = α·AAᵀ + βC) or Aᵀ
+    /// (C = α·AᵀA + βC); both triangles of C are written.
+    /// </summary>
+    /// <remarks>This is the SYRK BLAS routine followed by a copy of the lower triangle to the upper one; with
+    /// β ≠ 0 the input C must be symmetric.</remarks>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="trans"><see cref="Transpose.None"/> for AAᵀ, <see cref="Transpose.Transpose"/> for AᵀA.</param>
+    /// <param name="alpha">Scale α.</param>
+    /// <param name="a">A.</param>
+    /// <param name="beta">Scale β.</param>
+    /// <param name="c">C, square.</param>
+    void Syrk<T>(Transpose trans, T alpha, DeviceBuffer<T> a, T beta, DeviceBuffer<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>
+    /// Factors a symmetric positive definite matrix in place, A = LLᵀ, with the jitter retry of
+    /// <see cref="CholeskyOptions"/>. L is written to the lower triangle; the strictly upper triangle is left
+    /// as it was.
+    /// </summary>
+    /// <remarks>This is the POTRF LAPACK routine with a retry: see <see cref="CholeskyOptions"/>.</remarks>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="a">The symmetric matrix (both triangles must hold it); overwritten by L.</param>
+    /// <param name="options">Jitter policy; <see langword="null"/> for <see cref="CholeskyOptions.Default"/>.</param>
+    /// <param name="cancellationToken">Checked between blocks.</param>
+    /// <returns>How many attempts were made and the jitter that succeeded.</returns>
+    /// <exception cref="MatrixNotPositiveDefiniteException">Every allowed attempt failed.</exception>
+    CholeskyReport CholeskyFactor<T>(DeviceBuffer<T> a, CholeskyOptions? options = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Solves (LLᵀ)X = B in place, given the factor of <see cref="CholeskyFactor{T}"/>.</summary>
+    /// <remarks>This is the POTRS LAPACK routine.</remarks>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="factor">The n × n factor (lower triangle).</param>
+    /// <param name="b">The n × c right-hand sides, overwritten by X.</param>
+    void CholeskySolve<T>(DeviceBuffer<T> factor, DeviceBuffer<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Eigendecomposition A = V diag(λ) Vᵀ of a symmetric matrix, eigenvalues ascending.</summary>
+    /// <remarks>This is the SYEVD LAPACK routine; use it for matrix powers such as M^{1/2}.</remarks>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="a">The symmetric n × n matrix (not modified).</param>
+    /// <param name="eigenvalues">Destination n × 1 (or 1 × n) for λ, ascending.</param>
+    /// <param name="eigenvectors">Destination n × n; column j is the eigenvector of λ_j.</param>
+    void SymmetricEigen<T>(DeviceBuffer<T> a, DeviceBuffer<T> eigenvalues, DeviceBuffer<T> eigenvectors)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>
+    /// The fused kernel matrix K_ij = k(u_ij) for the rows x_i of X and z_j of Z, with u the squared
+    /// Mahalanobis distance (radial kernels, from one GEMM plus row norms) or the Mahalanobis inner product
+    /// (dot-product kernels), and optionally the derivative weights W_ij = ∂k/∂u(u_ij) for the AGOP.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <typeparam name="TKernel">The kernel type.</typeparam>
+    /// <param name="kernel">The kernel profile.</param>
+    /// <param name="x">X, n × d.</param>
+    /// <param name="z">Z, m × d (may be the same buffer as X).</param>
+    /// <param name="metric">M: <see langword="null"/> for the identity, 1 × d (or d × 1) for a diagonal metric, d × d for a full one.</param>
+    /// <param name="result">K, n × m.</param>
+    /// <param name="derivativeWeights">Optional n × m destination for ∂k/∂u; for radial kernels not differentiable at 0, 0 on zero-distance pairs.</param>
+    void KernelMatrix<T, TKernel>(in TKernel kernel, DeviceBuffer<T> x, DeviceBuffer<T> z, DeviceBuffer<T>? metric, DeviceBuffer<T> result, DeviceBuffer<T>? derivativeWeights = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : IKernelFunction;
+
+    /// <summary>Copies <paramref name="source"/> into <paramref name="destination"/> (same length).</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="source">Source buffer.</param>
+    /// <param name="destination">Destination buffer.</param>
+    void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>X ← α·X.</summary>
+    /// <remarks>This is the SCAL BLAS routine.</remarks>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="alpha">Scale.</param>
+    /// <param name="x">Buffer to scale.</param>
+    void Scale<T>(T alpha, DeviceBuffer<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Y ← α·X + Y (same shapes).</summary>
+    /// <remarks>This is the AXPY BLAS routine.</remarks>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="alpha">Scale of X.</param>
+    /// <param name="x">X.</param>
+    /// <param name="y">Y, updated.</param>
+    void Axpy<T>(T alpha, DeviceBuffer<T> x, DeviceBuffer<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>A_ii ← A_ii + value for a square A.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="a">Square buffer.</param>
+    /// <param name="value">Value added to the diagonal.</param>
+    void AddDiagonal<T>(DeviceBuffer<T> a, T value)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>C ← A ∘ B, the elementwise (Hadamard) product; C may alias A or B.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="a">A.</param>
+    /// <param name="b">B, same shape.</param>
+    /// <param name="c">C, same shape.</param>
+    void Hadamard<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>A_ij ← A_ij · v_j: scales the columns of A (a diagonal metric applied to row-vectors).</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="a">A, n × d.</param>
+    /// <param name="v">v, 1 × d or d × 1.</param>
+    void ScaleColumns<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>r_i ← Σ_j A_ij B_ij, the row-wise dot products (r is n × 1).</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="a">A, n × d.</param>
+    /// <param name="b">B, n × d.</param>
+    /// <param name="result">r, n × 1.</param>
+    void RowDot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Σ_ij A_ij B_ij (the Frobenius inner product), accumulated in double precision.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="a">A.</param>
+    /// <param name="b">B, same shape.</param>
+    /// <returns>The inner product.</returns>
+    double Dot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+}

@@ -1,0 +1,180 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace FeatureLearning.Compute.Managed;
+
+/// <summary>
+/// Blocked right-looking Cholesky factorization and triangular solves on row-major storage, with every
+/// O(n³) part in <see cref="PackedGemm{T}"/>: per block column, the diagonal block is factored by a
+/// dot-product (Crout) kernel, inverted, the panel below it is multiplied by that inverse (a GEMM
+/// instead of a TRSM), and the trailing matrix gets a lower-triangle-only rank-nb update.
+/// </summary>
+/// <remarks>Only the lower triangle is read and written; the strictly upper triangle keeps the original matrix,
+/// which is what makes the jitter retry possible without a second copy.</remarks>
+internal static unsafe class BlockedCholesky<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Block size of the outer factorization and of the blocked solves.</summary>
+    public const int BlockSize = 192;
+
+    /// <summary>Factors the lower triangle of A in place. Returns -1 on success or the index of the first non-positive pivot.</summary>
+    public static int Factor(T* a, int n, int lda, int threads, CancellationToken cancellationToken)
+    {
+        int nb = BlockSize;
+        T* inverse = (T*)NativeMemory.AlignedAlloc((nuint)(nb * nb * sizeof(T)), 64);
+        T* panel = n > nb ? (T*)NativeMemory.AlignedAlloc((nuint)((long)(n - nb) * nb * sizeof(T)), 64) : null;
+        try
+        {
+            for (int k0 = 0; k0 < n; k0 += nb)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int kb = Math.Min(nb, n - k0);
+                T* a11 = a + ((long)k0 * lda) + k0;
+                int failed = FactorDiagonalBlock(a11, kb, lda);
+                if (failed >= 0)
+                {
+                    return k0 + failed;
+                }
+
+                int rest = n - k0 - kb;
+                if (rest == 0)
+                {
+                    break;
+                }
+
+                // A21 ← A21 · L11⁻ᵀ (as a GEMM with the explicit inverse of the small diagonal block).
+                InvertLower(a11, kb, lda, inverse, kb);
+                T* a21 = a + ((long)(k0 + kb) * lda) + k0;
+                for (int i = 0; i < rest; i++)
+                {
+                    new ReadOnlySpan<T>(a21 + ((long)i * lda), kb).CopyTo(new Span<T>(panel + ((long)i * kb), kb));
+                }
+
+                PackedGemm<T>.Multiply(false, true, rest, kb, kb, T.One, panel, kb, inverse, kb, T.Zero, a21, lda, false, threads);
+
+                // A22 ← A22 − A21 · A21ᵀ, lower triangle only.
+                T* a22 = a + ((long)(k0 + kb) * lda) + k0 + kb;
+                PackedGemm<T>.Multiply(false, true, rest, rest, kb, -T.One, a21, lda, a21, lda, T.One, a22, lda, true, threads);
+            }
+
+            return -1;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(inverse);
+            if (panel != null)
+            {
+                NativeMemory.AlignedFree(panel);
+            }
+        }
+    }
+
+    /// <summary>Unblocked Crout factorization of a small block (row dot products, SIMD).</summary>
+    private static int FactorDiagonalBlock(T* a, int n, int lda)
+    {
+        for (int j = 0; j < n; j++)
+        {
+            var rowJ = new ReadOnlySpan<T>(a + ((long)j * lda), j);
+            T pivot = a[((long)j * lda) + j] - TensorPrimitives.Dot(rowJ, rowJ);
+            if (!(pivot > T.Zero) || !T.IsFinite(pivot))
+            {
+                return j;
+            }
+
+            T ljj = T.Sqrt(pivot);
+            a[((long)j * lda) + j] = ljj;
+            T inv = T.One / ljj;
+            for (int i = j + 1; i < n; i++)
+            {
+                T* rowI = a + ((long)i * lda);
+                rowI[j] = (rowI[j] - TensorPrimitives.Dot(new ReadOnlySpan<T>(rowI, j), rowJ)) * inv;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>W ← L⁻¹ for a lower-triangular block (row by row: W_i = (e_i − Σ_{k&lt;i} L_ik W_k) / L_ii), upper part zeroed.</summary>
+    public static void InvertLower(T* l, int n, int ldl, T* w, int ldw)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            var rowW = new Span<T>(w + ((long)i * ldw), n);
+            rowW.Clear();
+            T* rowL = l + ((long)i * ldl);
+            for (int k = 0; k < i; k++)
+            {
+                T lik = rowL[k];
+                if (lik != T.Zero)
+                {
+                    var wk = new ReadOnlySpan<T>(w + ((long)k * ldw), k + 1);
+                    TensorPrimitives.MultiplyAdd(wk, -lik, rowW[..(k + 1)], rowW[..(k + 1)]);
+                }
+            }
+
+            rowW[i] += T.One;
+            TensorPrimitives.Multiply(rowW[..(i + 1)], T.One / rowL[i], rowW[..(i + 1)]);
+        }
+    }
+
+    /// <summary>Solves (LLᵀ)X = B in place for an n × c right-hand side, by blocks, with GEMMs.</summary>
+    public static void Solve(T* l, int n, int ldl, T* b, int c, int ldb, int threads)
+    {
+        int nb = BlockSize;
+        int blocks = (n + nb - 1) / nb;
+        T* inverses = (T*)NativeMemory.AlignedAlloc((nuint)((long)blocks * nb * nb * sizeof(T)), 64);
+        T* scratch = (T*)NativeMemory.AlignedAlloc((nuint)((long)nb * c * sizeof(T)), 64);
+        try
+        {
+            for (int q = 0; q < blocks; q++)
+            {
+                int k0 = q * nb, kb = Math.Min(nb, n - k0);
+                InvertLower(l + ((long)k0 * ldl) + k0, kb, ldl, inverses + ((long)q * nb * nb), nb);
+            }
+
+            // Forward: L Y = B.  Y_q = L_qq⁻¹ (B_q − L_q,<q Y_<q)
+            for (int q = 0; q < blocks; q++)
+            {
+                int k0 = q * nb, kb = Math.Min(nb, n - k0);
+                T* bq = b + ((long)k0 * ldb);
+                if (k0 > 0)
+                {
+                    PackedGemm<T>.Multiply(false, false, kb, c, k0, -T.One, l + ((long)k0 * ldl), ldl, b, ldb, T.One, bq, ldb, false, threads);
+                }
+
+                CopyRows(bq, ldb, scratch, c, kb, c);
+                PackedGemm<T>.Multiply(false, false, kb, c, kb, T.One, inverses + ((long)q * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
+            }
+
+            // Backward: Lᵀ X = Y.  X_q = L_qq⁻ᵀ (Y_q − (L_>q,q)ᵀ X_>q)
+            for (int q = blocks - 1; q >= 0; q--)
+            {
+                int k0 = q * nb, kb = Math.Min(nb, n - k0);
+                int below = n - k0 - kb;
+                T* bq = b + ((long)k0 * ldb);
+                if (below > 0)
+                {
+                    T* lBelow = l + ((long)(k0 + kb) * ldl) + k0;
+                    PackedGemm<T>.Multiply(true, false, kb, c, below, -T.One, lBelow, ldl, b + ((long)(k0 + kb) * ldb), ldb, T.One, bq, ldb, false, threads);
+                }
+
+                CopyRows(bq, ldb, scratch, c, kb, c);
+                PackedGemm<T>.Multiply(true, false, kb, c, kb, T.One, inverses + ((long)q * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(inverses);
+            NativeMemory.AlignedFree(scratch);
+        }
+    }
+
+    private static void CopyRows(T* src, int lds, T* dst, int ldd, int rows, int cols)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            new ReadOnlySpan<T>(src + ((long)i * lds), cols).CopyTo(new Span<T>(dst + ((long)i * ldd), cols));
+        }
+    }
+}

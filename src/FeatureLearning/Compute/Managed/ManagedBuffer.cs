@@ -1,0 +1,24 @@
+using System.Numerics;
+
+namespace FeatureLearning.Compute.Managed;
+
+/// <summary>A buffer in pinned managed memory (the pinned object heap), so kernels may use raw pointers.</summary>
+internal sealed unsafe class ManagedBuffer<T> : DeviceBuffer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private T[]? data;
+
+    public ManagedBuffer(IComputeBackend backend, int rows, int cols)
+        : base(backend, rows, cols)
+    {
+        data = GC.AllocateUninitializedArray<T>(rows * cols, pinned: true);
+    }
+
+    public T[] Data => data ?? throw new ObjectDisposedException(nameof(ManagedBuffer<T>), "The buffer has been disposed.");
+
+    public Span<T> Span => Data.AsSpan();
+
+    public T* Pointer => (T*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(Data));
+
+    protected override void Dispose(bool disposing) => data = null;
+}

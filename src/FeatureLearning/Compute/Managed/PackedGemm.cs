@@ -1,0 +1,568 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace FeatureLearning.Compute.Managed;
+
+/// <summary>
+/// Cache-blocked, packed GEMM on row-major storage, C ← α·op(A)·op(B) + β·C, in the Goto/BLIS
+/// structure: B is packed per (kc × nc) block into NR-wide panels shared by all threads, A per (mc × kc)
+/// block into MR-tall panels by each worker, and an MR × NR register-tile micro-kernel (Vector512 with FMA,
+/// Vector256 with FMA, or scalar) computes each tile.
+/// </summary>
+/// <remarks>
+/// Work items are (row block, column-panel range) pairs balanced over the threads. With
+/// <c>lowerOnly</c> only the elements C_ij with j ≤ i are updated (SYRK and the Cholesky trailing update): tiles
+/// entirely above the diagonal are skipped and tiles that straddle it are stored through a mask, so the
+/// strictly upper triangle is never written.
+/// </remarks>
+internal static unsafe class PackedGemm<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private enum Isa
+    {
+        Scalar,
+        Avx2,
+        Avx512,
+    }
+
+    private static readonly Isa Kind = SelectIsa();
+
+    /// <summary>Rows of the register tile.</summary>
+    public static readonly int MR = Kind switch { Isa.Avx512 => 8, Isa.Avx2 => 4, _ => 4 };
+
+    /// <summary>Columns of the register tile.</summary>
+    public static readonly int NR = Kind switch { Isa.Avx512 => 3 * Vector512<T>.Count, Isa.Avx2 => 3 * Vector256<T>.Count, _ => 4 };
+
+    /// <summary>Depth of a packed block (B micro-panel kc × NR stays in L1/L2).</summary>
+    public static readonly int KC = typeof(T) == typeof(float) ? 256 : 256;
+
+    /// <summary>Rows of an A block (packed mc × kc stays in L2).</summary>
+    public static readonly int MC = MR * (typeof(T) == typeof(float) ? 24 : 12);
+
+    /// <summary>Columns of a B block (packed kc × nc stays in L3).</summary>
+    public static readonly int NC = NR * (typeof(T) == typeof(float) ? 64 : 128);
+
+    /// <summary>Name of the micro-kernel chosen for this machine.</summary>
+    public static string KernelName => $"{Kind} {MR}x{NR}";
+
+    /// <summary>SIMD width in bits of the micro-kernel.</summary>
+    public static int SimdBits => Kind switch { Isa.Avx512 => 512, Isa.Avx2 => 256, _ => 8 * sizeof(T) };
+
+    private static Isa SelectIsa()
+    {
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+        {
+            return Isa.Scalar;
+        }
+
+        string? forced = Environment.GetEnvironmentVariable("FEATURELEARNING_SIMD");
+        bool allow512 = forced is null || forced.Equals("512", StringComparison.Ordinal);
+        bool allow256 = forced is null || !forced.Equals("scalar", StringComparison.OrdinalIgnoreCase);
+        if (allow512 && Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            return Isa.Avx512;
+        }
+
+        if (allow256 && Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            return Isa.Avx2;
+        }
+
+        return Isa.Scalar;
+    }
+
+    /// <summary>C ← α·op(A)·op(B) + β·C on raw row-major storage.</summary>
+    /// <param name="transA">op(A) = Aᵀ.</param>
+    /// <param name="transB">op(B) = Bᵀ.</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="n">Columns of op(B) and C.</param>
+    /// <param name="k">Inner dimension.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="a">A storage.</param>
+    /// <param name="lda">Leading dimension (row stride) of A as stored.</param>
+    /// <param name="b">B storage.</param>
+    /// <param name="ldb">Leading dimension of B as stored.</param>
+    /// <param name="beta">β.</param>
+    /// <param name="c">C storage.</param>
+    /// <param name="ldc">Leading dimension of C.</param>
+    /// <param name="lowerOnly">Update only C_ij with j ≤ i.</param>
+    /// <param name="threads">Maximum worker threads (1 = serial).</param>
+    public static void Multiply(
+        bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, bool lowerOnly, int threads)
+    {
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        ScaleC(m, n, beta, c, ldc, lowerOnly);
+        if (k == 0 || alpha == T.Zero)
+        {
+            return;
+        }
+
+        double flops = 2.0 * m * n * k;
+        if (flops < 2.0 * 48 * 48 * 48)
+        {
+            threads = 1;
+        }
+
+        int mr = MR, nr = NR;
+        int ncMax = Math.Min(NC, RoundUp(n, nr));
+        int kcMax = Math.Min(KC, k);
+        int mcMax = Math.Min(MC, RoundUp(m, mr));
+        T* bPacked = (T*)NativeMemory.AlignedAlloc((nuint)((long)kcMax * ncMax * sizeof(T)), 64);
+        int workers = Math.Max(1, threads);
+        T*[] aPacked = new T*[workers];
+        try
+        {
+            for (int jc = 0; jc < n; jc += NC)
+            {
+                int nc = Math.Min(NC, n - jc);
+                int panels = (nc + nr - 1) / nr;
+                for (int pc = 0; pc < k; pc += KC)
+                {
+                    int kc = Math.Min(KC, k - pc);
+                    PackBAll(transB, b, ldb, pc, jc, kc, nc, bPacked, threads);
+
+                    int rowBlocks = (m + MC - 1) / MC;
+                    int chunks = threads == 1 ? 1 : Math.Max(1, Math.Min(panels, (4 * threads + rowBlocks - 1) / rowBlocks));
+                    int panelsPerChunk = (panels + chunks - 1) / chunks;
+                    chunks = (panels + panelsPerChunk - 1) / panelsPerChunk;
+                    int items = rowBlocks * chunks;
+
+                    var ctx = new BlockContext(transA, m, a, lda, c, ldc, pc, jc, kc, nc, mcMax, panelsPerChunk, chunks, bPacked, lowerOnly, alpha);
+                    if (threads == 1 || items == 1)
+                    {
+                        aPacked[0] = EnsureA(aPacked[0], mcMax, kcMax);
+                        for (int item = 0; item < items; item++)
+                        {
+                            RunItem(in ctx, item, aPacked[0]);
+                        }
+                    }
+                    else
+                    {
+                        int next = -1;
+                        int workerCount = Math.Min(workers, items);
+                        for (int w = 0; w < workerCount; w++)
+                        {
+                            aPacked[w] = EnsureA(aPacked[w], mcMax, kcMax);
+                        }
+
+                        var ctxCopy = ctx;
+                        Parallel.For(0, workerCount, new ParallelOptions { MaxDegreeOfParallelism = workerCount }, w =>
+                        {
+                            int item;
+                            while ((item = Interlocked.Increment(ref next)) < items)
+                            {
+                                RunItem(in ctxCopy, item, aPacked[w]);
+                            }
+                        });
+                    }
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(bPacked);
+            foreach (T* p in aPacked)
+            {
+                if (p != null)
+                {
+                    NativeMemory.AlignedFree(p);
+                }
+            }
+        }
+    }
+
+    private static T* EnsureA(T* existing, int mc, int kc)
+        => existing != null ? existing : (T*)NativeMemory.AlignedAlloc((nuint)((long)mc * kc * sizeof(T)), 64);
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    private readonly struct BlockContext(
+        bool transA, int m, T* a, int lda, T* c, int ldc, int pc, int jc, int kc, int nc, int mcMax, int panelsPerChunk, int chunks, T* bPacked, bool lowerOnly, T alpha)
+    {
+        public readonly bool TransA = transA;
+        public readonly int M = m;
+        public readonly T* A = a;
+        public readonly int Lda = lda;
+        public readonly T* C = c;
+        public readonly int Ldc = ldc;
+        public readonly int Pc = pc;
+        public readonly int Jc = jc;
+        public readonly int Kc = kc;
+        public readonly int Nc = nc;
+        public readonly int McMax = mcMax;
+        public readonly int PanelsPerChunk = panelsPerChunk;
+        public readonly int Chunks = chunks;
+        public readonly T* BPacked = bPacked;
+        public readonly bool LowerOnly = lowerOnly;
+        public readonly T Alpha = alpha;
+    }
+
+    private static void RunItem(in BlockContext x, int item, T* aPacked)
+    {
+        int rowBlock = item / x.Chunks;
+        int chunk = item % x.Chunks;
+        int ic = rowBlock * MC;
+        int mc = Math.Min(MC, x.M - ic);
+        int p0 = chunk * x.PanelsPerChunk;
+        int panelCount = (x.Nc + NR - 1) / NR;
+        int p1 = Math.Min(panelCount, p0 + x.PanelsPerChunk);
+        if (p0 >= p1)
+        {
+            return;
+        }
+
+        int colStart = x.Jc + (p0 * NR);
+        if (x.LowerOnly && colStart > ic + mc - 1)
+        {
+            return; // the whole work item lies above the diagonal
+        }
+
+        PackA(x.TransA, x.A, x.Lda, ic, x.Pc, mc, x.Kc, x.Alpha, aPacked);
+        MacroKernel(x, ic, mc, p0, p1, aPacked);
+    }
+
+    private static void MacroKernel(in BlockContext x, int ic, int mc, int p0, int p1, T* aPacked)
+    {
+        int mr = MR, nr = NR, kc = x.Kc;
+        T* tile = stackalloc T[mr * nr];
+        for (int p = p0; p < p1; p++)
+        {
+            int j0 = x.Jc + (p * nr);
+            int nrEff = Math.Min(nr, x.Jc + x.Nc - j0);
+            T* bp = x.BPacked + ((long)p * kc * nr);
+            for (int ir = 0; ir < mc; ir += mr)
+            {
+                int i0 = ic + ir;
+                int mrEff = Math.Min(mr, mc - ir);
+                if (x.LowerOnly && j0 > i0 + mrEff - 1)
+                {
+                    continue; // tile strictly above the diagonal
+                }
+
+                T* ap = aPacked + ((long)ir * kc);
+                T* cTile = x.C + ((long)i0 * x.Ldc) + j0;
+                bool straddles = x.LowerOnly && j0 + nrEff - 1 > i0;
+                if (mrEff == mr && nrEff == nr && !straddles)
+                {
+                    MicroKernel(kc, ap, bp, cTile, x.Ldc);
+                }
+                else
+                {
+                    new Span<T>(tile, mr * nr).Clear();
+                    MicroKernel(kc, ap, bp, tile, nr);
+                    for (int r = 0; r < mrEff; r++)
+                    {
+                        int limit = straddles ? Math.Min(nrEff, i0 + r - j0 + 1) : nrEff;
+                        T* cRow = cTile + ((long)r * x.Ldc);
+                        T* tRow = tile + (r * nr);
+                        for (int cc = 0; cc < limit; cc++)
+                        {
+                            cRow[cc] += tRow[cc];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void ScaleC(int m, int n, T beta, T* c, int ldc, bool lowerOnly)
+    {
+        if (beta == T.One)
+        {
+            return;
+        }
+
+        for (int i = 0; i < m; i++)
+        {
+            int cols = lowerOnly ? Math.Min(n, i + 1) : n;
+            var row = new Span<T>(c + ((long)i * ldc), cols);
+            if (beta == T.Zero)
+            {
+                row.Clear();
+            }
+            else
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+            }
+        }
+    }
+
+    /// <summary>Packs op(A)[ic:ic+mc, pc:pc+kc]·α into MR-row panels: panel q holds kc groups of MR values.</summary>
+    private static void PackA(bool transA, T* a, int lda, int ic, int pc, int mc, int kc, T alpha, T* dst)
+    {
+        int mr = MR;
+        for (int ir = 0; ir < mc; ir += mr)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            T* panel = dst + ((long)ir * kc);
+            if (!transA)
+            {
+                // op(A)(i, p) = a[i*lda + p]: read each row contiguously, scatter with stride MR.
+                if (rows < mr)
+                {
+                    new Span<T>(panel, kc * mr).Clear();
+                }
+
+                for (int r = 0; r < rows; r++)
+                {
+                    T* src = a + ((long)(ic + ir + r) * lda) + pc;
+                    T* d = panel + r;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        d[p * mr] = alpha * src[p];
+                    }
+                }
+            }
+            else
+            {
+                // op(A)(i, p) = a[p*lda + i]: each p gives MR contiguous values.
+                for (int p = 0; p < kc; p++)
+                {
+                    T* src = a + ((long)(pc + p) * lda) + ic + ir;
+                    T* d = panel + (p * mr);
+                    int r = 0;
+                    for (; r < rows; r++)
+                    {
+                        d[r] = alpha * src[r];
+                    }
+
+                    for (; r < mr; r++)
+                    {
+                        d[r] = T.Zero;
+                    }
+                }
+            }
+        }
+    }
+
+    private static void PackBAll(bool transB, T* b, int ldb, int pc, int jc, int kc, int nc, T* dst, int threads)
+    {
+        int nr = NR;
+        int panels = (nc + nr - 1) / nr;
+        if (threads <= 1 || panels < 4)
+        {
+            for (int p = 0; p < panels; p++)
+            {
+                PackBPanel(transB, b, ldb, pc, jc + (p * nr), kc, Math.Min(nr, nc - (p * nr)), dst + ((long)p * kc * nr));
+            }
+
+            return;
+        }
+
+        Parallel.For(0, panels, new ParallelOptions { MaxDegreeOfParallelism = threads }, p =>
+            PackBPanel(transB, b, ldb, pc, jc + (p * nr), kc, Math.Min(nr, nc - (p * nr)), dst + ((long)p * kc * nr)));
+    }
+
+    /// <summary>Packs op(B)[pc:pc+kc, j0:j0+cols] into one NR-wide panel (zero-padded).</summary>
+    private static void PackBPanel(bool transB, T* b, int ldb, int pc, int j0, int kc, int cols, T* panel)
+    {
+        int nr = NR;
+        if (!transB)
+        {
+            // op(B)(p, j) = b[p*ldb + j]: NR contiguous values per p.
+            for (int p = 0; p < kc; p++)
+            {
+                T* src = b + ((long)(pc + p) * ldb) + j0;
+                T* d = panel + (p * nr);
+                new ReadOnlySpan<T>(src, cols).CopyTo(new Span<T>(d, cols));
+                if (cols < nr)
+                {
+                    new Span<T>(d + cols, nr - cols).Clear();
+                }
+            }
+        }
+        else
+        {
+            // op(B)(p, j) = b[j*ldb + p]: read each stored row contiguously, scatter with stride NR.
+            if (cols < nr)
+            {
+                new Span<T>(panel, kc * nr).Clear();
+            }
+
+            for (int jj = 0; jj < cols; jj++)
+            {
+                T* src = b + ((long)(j0 + jj) * ldb) + pc;
+                T* d = panel + jj;
+                for (int p = 0; p < kc; p++)
+                {
+                    d[p * nr] = src[p];
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MicroKernel(int kc, T* ap, T* bp, T* c, int ldc)
+    {
+        switch (Kind)
+        {
+            case Isa.Avx512:
+                Kernel512(kc, ap, bp, c, ldc);
+                break;
+            case Isa.Avx2:
+                Kernel256(kc, ap, bp, c, ldc);
+                break;
+            default:
+                KernelScalar(kc, ap, bp, c, ldc);
+                break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma(Vector512<T> a, Vector512<T> b, Vector512<T> acc)
+    {
+        if (typeof(T) == typeof(double))
+        {
+            return Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), acc.AsDouble()).As<double, T>();
+        }
+
+        if (typeof(T) == typeof(float))
+        {
+            return Vector512.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), acc.AsSingle()).As<float, T>();
+        }
+
+        return (a * b) + acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Fma(Vector256<T> a, Vector256<T> b, Vector256<T> acc)
+    {
+        if (typeof(T) == typeof(double))
+        {
+            return Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), acc.AsDouble()).As<double, T>();
+        }
+
+        if (typeof(T) == typeof(float))
+        {
+            return Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), acc.AsSingle()).As<float, T>();
+        }
+
+        return (a * b) + acc;
+    }
+
+    /// <summary>8 × (3 vectors) register tile: C[0:8, 0:NR] += Ap · Bp.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512(int kc, T* ap, T* bp, T* c, int ldc)
+    {
+        int w = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        Vector512<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        Vector512<T> c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
+        Vector512<T> c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<T> b0 = Vector512.Load(bp);
+            Vector512<T> b1 = Vector512.Load(bp + w);
+            Vector512<T> b2 = Vector512.Load(bp + (2 * w));
+            Vector512<T> a0 = Vector512.Create(ap[0]);
+            c00 = Fma(a0, b0, c00); c01 = Fma(a0, b1, c01); c02 = Fma(a0, b2, c02);
+            Vector512<T> a1 = Vector512.Create(ap[1]);
+            c10 = Fma(a1, b0, c10); c11 = Fma(a1, b1, c11); c12 = Fma(a1, b2, c12);
+            Vector512<T> a2 = Vector512.Create(ap[2]);
+            c20 = Fma(a2, b0, c20); c21 = Fma(a2, b1, c21); c22 = Fma(a2, b2, c22);
+            Vector512<T> a3 = Vector512.Create(ap[3]);
+            c30 = Fma(a3, b0, c30); c31 = Fma(a3, b1, c31); c32 = Fma(a3, b2, c32);
+            Vector512<T> a4 = Vector512.Create(ap[4]);
+            c40 = Fma(a4, b0, c40); c41 = Fma(a4, b1, c41); c42 = Fma(a4, b2, c42);
+            Vector512<T> a5 = Vector512.Create(ap[5]);
+            c50 = Fma(a5, b0, c50); c51 = Fma(a5, b1, c51); c52 = Fma(a5, b2, c52);
+            Vector512<T> a6 = Vector512.Create(ap[6]);
+            c60 = Fma(a6, b0, c60); c61 = Fma(a6, b1, c61); c62 = Fma(a6, b2, c62);
+            Vector512<T> a7 = Vector512.Create(ap[7]);
+            c70 = Fma(a7, b0, c70); c71 = Fma(a7, b1, c71); c72 = Fma(a7, b2, c72);
+            ap += 8;
+            bp += 3 * w;
+        }
+
+        Store512(c, w, c00, c01, c02);
+        Store512(c + ldc, w, c10, c11, c12);
+        Store512(c + (2 * ldc), w, c20, c21, c22);
+        Store512(c + (3 * ldc), w, c30, c31, c32);
+        Store512(c + (4 * ldc), w, c40, c41, c42);
+        Store512(c + (5 * ldc), w, c50, c51, c52);
+        Store512(c + (6 * ldc), w, c60, c61, c62);
+        Store512(c + (7 * ldc), w, c70, c71, c72);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(T* row, int w, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2)
+    {
+        (Vector512.Load(row) + v0).Store(row);
+        (Vector512.Load(row + w) + v1).Store(row + w);
+        (Vector512.Load(row + (2 * w)) + v2).Store(row + (2 * w));
+    }
+
+    /// <summary>4 × (3 vectors) register tile for AVX2 machines (16 vector registers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256(int kc, T* ap, T* bp, T* c, int ldc)
+    {
+        int w = Vector256<T>.Count;
+        Vector256<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        Vector256<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<T> b0 = Vector256.Load(bp);
+            Vector256<T> b1 = Vector256.Load(bp + w);
+            Vector256<T> b2 = Vector256.Load(bp + (2 * w));
+            Vector256<T> a0 = Vector256.Create(ap[0]);
+            c00 = Fma(a0, b0, c00); c01 = Fma(a0, b1, c01); c02 = Fma(a0, b2, c02);
+            Vector256<T> a1 = Vector256.Create(ap[1]);
+            c10 = Fma(a1, b0, c10); c11 = Fma(a1, b1, c11); c12 = Fma(a1, b2, c12);
+            Vector256<T> a2 = Vector256.Create(ap[2]);
+            c20 = Fma(a2, b0, c20); c21 = Fma(a2, b1, c21); c22 = Fma(a2, b2, c22);
+            Vector256<T> a3 = Vector256.Create(ap[3]);
+            c30 = Fma(a3, b0, c30); c31 = Fma(a3, b1, c31); c32 = Fma(a3, b2, c32);
+            ap += 4;
+            bp += 3 * w;
+        }
+
+        Store256(c, w, c00, c01, c02);
+        Store256(c + ldc, w, c10, c11, c12);
+        Store256(c + (2 * ldc), w, c20, c21, c22);
+        Store256(c + (3 * ldc), w, c30, c31, c32);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(T* row, int w, Vector256<T> v0, Vector256<T> v1, Vector256<T> v2)
+    {
+        (Vector256.Load(row) + v0).Store(row);
+        (Vector256.Load(row + w) + v1).Store(row + w);
+        (Vector256.Load(row + (2 * w)) + v2).Store(row + (2 * w));
+    }
+
+    /// <summary>Portable MR × NR tile for machines without SIMD FMA.</summary>
+    private static void KernelScalar(int kc, T* ap, T* bp, T* c, int ldc)
+    {
+        int mr = MR, nr = NR;
+        Span<T> acc = stackalloc T[mr * nr];
+        acc.Clear();
+        for (int p = 0; p < kc; p++)
+        {
+            for (int r = 0; r < mr; r++)
+            {
+                T av = ap[r];
+                for (int j = 0; j < nr; j++)
+                {
+                    acc[(r * nr) + j] += av * bp[j];
+                }
+            }
+
+            ap += mr;
+            bp += nr;
+        }
+
+        for (int r = 0; r < mr; r++)
+        {
+            for (int j = 0; j < nr; j++)
+            {
+                c[((long)r * ldc) + j] += acc[(r * nr) + j];
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Numerics;
+
+namespace FeatureLearning.Compute;
+
+/// <summary>Shape checks shared by the backends; each throws <see cref="ArgumentException"/> naming the argument.</summary>
+internal static class Shapes
+{
+    public static void CheckGemm<T>(Transpose transA, Transpose transB, DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> c, out int m, out int n, out int k)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        m = transA == Transpose.Transpose ? a.Cols : a.Rows;
+        k = transA == Transpose.Transpose ? a.Rows : a.Cols;
+        int kb = transB == Transpose.Transpose ? b.Cols : b.Rows;
+        n = transB == Transpose.Transpose ? b.Rows : b.Cols;
+        if (k != kb)
+        {
+            throw new ArgumentException($"GEMM: op(A) is {m} x {k} but op(B) is {kb} x {n}: inner dimensions differ.", nameof(b));
+        }
+
+        if (c.Rows != m || c.Cols != n)
+        {
+            throw new ArgumentException($"GEMM: C must be {m} x {n} but is {c.Rows} x {c.Cols}.", nameof(c));
+        }
+    }
+
+    public static void CheckSquare<T>(DeviceBuffer<T> a, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (a.Rows != a.Cols)
+        {
+            throw new ArgumentException($"The matrix must be square but is {a.Rows} x {a.Cols}.", name);
+        }
+    }
+
+    public static void CheckSameShape<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (a.Rows != b.Rows || a.Cols != b.Cols)
+        {
+            throw new ArgumentException($"Shape mismatch: {a.Rows} x {a.Cols} versus {b.Rows} x {b.Cols}.", name);
+        }
+    }
+
+    public static void CheckSameLength<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (a.Length != b.Length)
+        {
+            throw new ArgumentException($"Length mismatch: {a.Length} versus {b.Length} elements.", name);
+        }
+    }
+
+    public static void CheckVector<T>(DeviceBuffer<T> v, int length, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (v.Length != length || (v.Rows != 1 && v.Cols != 1))
+        {
+            throw new ArgumentException($"Expected a vector of {length} elements (1 x {length} or {length} x 1) but got {v.Rows} x {v.Cols}.", name);
+        }
+    }
+
+    public static void CheckNoAlias<T>(DeviceBuffer<T> input, DeviceBuffer<T> output, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (ReferenceEquals(input, output))
+        {
+            throw new ArgumentException("The output buffer may not be the same buffer as an input.", name);
+        }
+    }
+
+    public static void CheckKernelMatrix<T>(DeviceBuffer<T> x, DeviceBuffer<T> z, DeviceBuffer<T>? metric, DeviceBuffer<T> result, DeviceBuffer<T>? derivativeWeights)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int d = x.Cols;
+        if (z.Cols != d)
+        {
+            throw new ArgumentException($"X has {d} columns but Z has {z.Cols}: both must have the same dimension.", nameof(z));
+        }
+
+        if (metric is not null)
+        {
+            bool full = metric.Rows == d && metric.Cols == d;
+            bool diagonal = metric.Length == d && (metric.Rows == 1 || metric.Cols == 1);
+            if (!full && !diagonal)
+            {
+                throw new ArgumentException($"The metric must be {d} x {d} (full) or hold {d} values (diagonal), but is {metric.Rows} x {metric.Cols}.", nameof(metric));
+            }
+        }
+
+        if (result.Rows != x.Rows || result.Cols != z.Rows)
+        {
+            throw new ArgumentException($"The kernel matrix must be {x.Rows} x {z.Rows} but is {result.Rows} x {result.Cols}.", nameof(result));
+        }
+
+        if (derivativeWeights is not null && (derivativeWeights.Rows != x.Rows || derivativeWeights.Cols != z.Rows))
+        {
+            throw new ArgumentException($"The derivative weights must be {x.Rows} x {z.Rows} but are {derivativeWeights.Rows} x {derivativeWeights.Cols}.", nameof(derivativeWeights));
+        }
+
+        if (ReferenceEquals(result, x) || ReferenceEquals(result, z) || (derivativeWeights is not null && (ReferenceEquals(derivativeWeights, result) || ReferenceEquals(derivativeWeights, x))))
+        {
+            throw new ArgumentException("The outputs of the kernel matrix may not alias its inputs or each other.", nameof(result));
+        }
+    }
+}
