@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Numerics;
+using FeatureLearning.Compute;
+using MathNet.Numerics.LinearAlgebra;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FeatureLearning.KernelMachines;
+
+/// <summary>
+/// Kernel ridge regression with a Mahalanobis kernel: α = (K + λI)⁻¹Y with K_ij = k_M(x_i, x_j), and the
+/// predictor f(x) = Σ_i α_i k_M(x, x_i). Multi-output targets (one column per output); classification by
+/// one-hot targets and <see cref="KernelRidgeModel{T}.PredictClass"/>.
+/// </summary>
+/// <example>
+/// <code>
+/// var model = new KernelRidge(new KernelRidgeOptions { Kernel = new LaplaceKernel(10), Ridge = 1e-3 })
+///     .Fit(xTrain, OneHot.Encode(labels, classes));
+/// int[] predicted = model.PredictClass(xTest);
+/// </code>
+/// </example>
+public sealed class KernelRidge
+{
+    /// <summary>Creates the estimator.</summary>
+    /// <param name="options">The options; validated here.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public KernelRidge(KernelRidgeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+    }
+
+    /// <summary>The options.</summary>
+    public KernelRidgeOptions Options { get; }
+
+    /// <summary>Fits the coefficients by one Cholesky solve of (K + λI)α = Y.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the precision of the whole computation.</typeparam>
+    /// <param name="x">Inputs, n × d, one point per row.</param>
+    /// <param name="y">Targets, n × c (one-hot rows for classification).</param>
+    /// <param name="cancellationToken">Checked between the kernel matrix, the factorization blocks and the solve.</param>
+    /// <returns>The immutable fitted model.</returns>
+    /// <exception cref="ArgumentException">Empty data, NaN/∞, a row-count mismatch, or a metric of another dimension.</exception>
+    /// <exception cref="MatrixNotPositiveDefiniteException">The solve failed even with the allowed jitter.</exception>
+    public KernelRidgeModel<T> Fit<T>(Matrix<T> x, Matrix<T> y, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        PrecisionExtensions.Of<T>();
+        Validation.NonEmptyFinite(x, nameof(x));
+        Validation.NonEmptyFinite(y, nameof(y));
+        Validation.SameRows(x, y, nameof(y));
+        Options.Metric.CheckDimension(x.ColumnCount, nameof(x));
+
+        var backend = Options.Backend ?? ComputeBackends.Default;
+        var logger = Options.Logger ?? NullLogger.Instance;
+        int n = x.RowCount, d = x.ColumnCount, c = y.ColumnCount;
+        var xData = x.ToRowMajorArray();
+        var stopwatch = Stopwatch.StartNew();
+
+        using var xb = backend.Upload<T>(xData, n, d);
+        using var metric = Options.Metric.Upload<T>(backend);
+        using var k = backend.Allocate<T>(n, n);
+        backend.KernelMatrix(Options.Kernel, xb, xb, metric, k);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Options.Ridge > 0)
+        {
+            backend.AddDiagonal(k, T.CreateTruncating(Options.Ridge));
+        }
+
+        var report = backend.CholeskyFactor(k, Options.Cholesky, cancellationToken);
+        if (report.JitterAdded)
+        {
+            Log.JitterAdded(logger, n, Options.Ridge, report.Jitter, report.Attempts);
+        }
+
+        using var alpha = backend.Upload<T>(y.ToRowMajorArray(), n, c);
+        backend.CholeskySolve(k, alpha);
+        var coefficients = new T[n * c];
+        backend.Download(alpha, coefficients);
+        EnsureFinite(coefficients);
+        Log.KernelRidgeFitted(logger, n, d, c, stopwatch.ElapsedMilliseconds, backend.Name);
+
+        return new KernelRidgeModel<T>(Options.Kernel, Options.Metric, Options.Ridge, report.Jitter, xData, n, d, coefficients, c, backend);
+    }
+
+    private static void EnsureFinite<T>(T[] values)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<T>(values))
+        {
+            throw new ArithmeticException("Kernel ridge produced non-finite coefficients: the system is too ill-conditioned in this precision. Increase the ridge or use double precision.");
+        }
+    }
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Numerics;
+using FeatureLearning.Compute;
+using FeatureLearning.Kernels;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace FeatureLearning.KernelMachines;
+
+/// <summary>
+/// A fitted kernel ridge regressor f(x) = Σ_i α_i k_M(x, x_i): immutable; its training inputs and
+/// coefficients are copies.
+/// </summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+[DebuggerDisplay("{ToString(),nq}")]
+public sealed class KernelRidgeModel<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const int PredictRowBlock = 4096;
+    private readonly T[] trainingInputs;
+    private readonly T[] coefficients;
+    private readonly IComputeBackend? backend;
+
+    internal KernelRidgeModel(IKernelFunction kernel, Metric metric, double ridge, double jitter, T[] trainingInputs, int n, int d, T[] coefficients, int c, IComputeBackend? backend)
+    {
+        Kernel = kernel;
+        Metric = metric;
+        Ridge = ridge;
+        Jitter = jitter;
+        this.trainingInputs = trainingInputs;
+        this.coefficients = coefficients;
+        TrainingCount = n;
+        InputDimension = d;
+        OutputDimension = c;
+        this.backend = backend;
+    }
+
+    /// <summary>The kernel profile.</summary>
+    public IKernelFunction Kernel { get; }
+
+    /// <summary>The metric M of the kernel.</summary>
+    public Metric Metric { get; }
+
+    /// <summary>The ridge λ of the fit.</summary>
+    public double Ridge { get; }
+
+    /// <summary>The jitter the Cholesky solve had to add to the diagonal (0 when none): α solves (K + (λ + jitter)I)α = Y.</summary>
+    public double Jitter { get; }
+
+    /// <summary>Number of training points n (rows of <see cref="Coefficients"/>).</summary>
+    public int TrainingCount { get; }
+
+    /// <summary>Input dimension d.</summary>
+    public int InputDimension { get; }
+
+    /// <summary>Number of outputs c.</summary>
+    public int OutputDimension { get; }
+
+    /// <summary>The coefficients α (n × c), a copy.</summary>
+    public Matrix<T> Coefficients => Matrix<T>.Build.DenseOfRowMajor(TrainingCount, OutputDimension, coefficients);
+
+    /// <summary>The training inputs (the kernel's centres, n × d), a copy.</summary>
+    public Matrix<T> TrainingInputs => Matrix<T>.Build.DenseOfRowMajor(TrainingCount, InputDimension, trainingInputs);
+
+    /// <summary>Predicts f(x) for each row of <paramref name="x"/>, in blocks of rows so memory stays bounded.</summary>
+    /// <param name="x">Inputs, m × d.</param>
+    /// <param name="computeBackend">Backend to compute on; null for the one that fitted the model (or the default after <see cref="Load(string, IComputeBackend?)"/>).</param>
+    /// <returns>Predictions, m × c.</returns>
+    /// <exception cref="ArgumentException">Wrong number of columns, empty input, or NaN/∞.</exception>
+    public Matrix<T> Predict(Matrix<T> x, IComputeBackend? computeBackend = null)
+    {
+        Validation.NonEmptyFinite(x, nameof(x));
+        if (x.ColumnCount != InputDimension)
+        {
+            throw new ArgumentException($"The model was fitted on {InputDimension} features but x has {x.ColumnCount}.", nameof(x));
+        }
+
+        var be = computeBackend ?? backend ?? ComputeBackends.Default;
+        int m = x.RowCount, n = TrainingCount, d = InputDimension, c = OutputDimension;
+        var xData = x.ToRowMajorArray();
+        var output = new T[m * c];
+        using var centres = be.Upload<T>(trainingInputs, n, d);
+        using var alpha = be.Upload<T>(coefficients, n, c);
+        using var metric = Metric.Upload<T>(be);
+        for (int i0 = 0; i0 < m; i0 += PredictRowBlock)
+        {
+            int rows = Math.Min(PredictRowBlock, m - i0);
+            using var xb = be.Upload<T>(xData.AsSpan(i0 * d, rows * d), rows, d);
+            using var k = be.Allocate<T>(rows, n);
+            using var f = be.Allocate<T>(rows, c);
+            be.KernelMatrix(Kernel, xb, centres, metric, k);
+            be.Gemm(Transpose.None, Transpose.None, T.One, k, alpha, T.Zero, f);
+            be.Download(f, output.AsSpan(i0 * c, rows * c));
+        }
+
+        return Matrix<T>.Build.DenseOfRowMajor(m, c, output);
+    }
+
+    /// <summary>Predicts the class of each row: the index of the largest output (for one-hot targets).</summary>
+    /// <param name="x">Inputs, m × d.</param>
+    /// <param name="computeBackend">Optional backend, as in <see cref="Predict"/>.</param>
+    /// <returns>Class indices, length m.</returns>
+    public int[] PredictClass(Matrix<T> x, IComputeBackend? computeBackend = null) => Data.OneHot.ArgMax(Predict(x, computeBackend));
+
+    /// <summary>Saves the model in the versioned binary format described in <c>docs/file-format.md</c>.</summary>
+    /// <param name="path">File path (overwritten).</param>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.Create(path);
+        Save(stream);
+    }
+
+    /// <summary>Writes the model to a stream in the versioned binary format.</summary>
+    /// <param name="stream">A writable stream (left open).</param>
+    /// <exception cref="NotSupportedException">The kernel is a user-defined type the format does not know.</exception>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        ModelFile.WriteHeader(w, ModelFile.KernelRidgeTag, PrecisionExtensions.Of<T>());
+        ModelFile.WriteKernel(w, Kernel);
+        ModelFile.WriteMetric(w, Metric);
+        w.Write(Ridge);
+        w.Write(Jitter);
+        w.Write(TrainingCount);
+        w.Write(InputDimension);
+        w.Write(OutputDimension);
+        ModelFile.WriteArray(w, trainingInputs);
+        ModelFile.WriteArray(w, coefficients);
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save(string)"/>.</summary>
+    /// <param name="path">File path.</param>
+    /// <param name="computeBackend">Backend for predictions; null for <see cref="ComputeBackends.Default"/>.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="InvalidDataException">Not a model file, another version, or another precision.</exception>
+    public static KernelRidgeModel<T> Load(string path, IComputeBackend? computeBackend = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.OpenRead(path);
+        return Load(stream, computeBackend);
+    }
+
+    /// <summary>Reads a model from a stream written by <see cref="Save(Stream)"/>.</summary>
+    /// <param name="stream">A readable stream (left open).</param>
+    /// <param name="computeBackend">Backend for predictions; null for <see cref="ComputeBackends.Default"/>.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="InvalidDataException">Not a model file, another version, or another precision.</exception>
+    public static KernelRidgeModel<T> Load(Stream stream, IComputeBackend? computeBackend = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        ModelFile.ReadHeader(r, ModelFile.KernelRidgeTag, PrecisionExtensions.Of<T>());
+        var kernel = ModelFile.ReadKernel(r);
+        var metric = ModelFile.ReadMetric(r);
+        double ridge = r.ReadDouble();
+        double jitter = r.ReadDouble();
+        int n = r.ReadInt32(), d = r.ReadInt32(), c = r.ReadInt32();
+        if (n <= 0 || d <= 0 || c <= 0)
+        {
+            throw new InvalidDataException($"Corrupt model file: shape n={n}, d={d}, c={c}.");
+        }
+
+        var x = ModelFile.ReadArray<T>(r, (long)n * d);
+        var alpha = ModelFile.ReadArray<T>(r, (long)n * c);
+        return new KernelRidgeModel<T>(kernel, metric, ridge, jitter, x, n, d, alpha, c, computeBackend);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"KernelRidgeModel<{typeof(T).Name}>: {Kernel.Name}, {Metric}, ridge {Ridge:G3}{(Jitter > 0 ? $" (+ jitter {Jitter:G3})" : string.Empty)}, n={TrainingCount}, d={InputDimension}, outputs={OutputDimension}";
+}

@@ -1,0 +1,44 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace FeatureLearning;
+
+/// <summary>Input checks that throw <see cref="ArgumentException"/> naming the argument and the problem.</summary>
+internal static class Validation
+{
+    public static void NonEmptyFinite<T>(Matrix<T> matrix, string name)
+        where T : struct, IEquatable<T>, IFormattable
+    {
+        ArgumentNullException.ThrowIfNull(matrix, name);
+        if (matrix.RowCount == 0 || matrix.ColumnCount == 0)
+        {
+            throw new ArgumentException($"The matrix is empty ({matrix.RowCount} x {matrix.ColumnCount}).", name);
+        }
+
+        var storage = matrix.ToRowMajorArray();
+        for (int i = 0; i < storage.Length; i++)
+        {
+            double v = Convert.ToDouble(storage[i], System.Globalization.CultureInfo.InvariantCulture);
+            if (!double.IsFinite(v))
+            {
+                throw new ArgumentException($"Entry ({i / matrix.ColumnCount}, {i % matrix.ColumnCount}) is {v}: the data must be finite (no NaN or infinity).", name);
+            }
+        }
+    }
+
+    public static void SameRows<T>(Matrix<T> x, Matrix<T> y, string nameY)
+        where T : struct, IEquatable<T>, IFormattable
+    {
+        if (x.RowCount != y.RowCount)
+        {
+            throw new ArgumentException($"The targets have {y.RowCount} rows but the inputs have {x.RowCount}: one target row per input row is needed.", nameY);
+        }
+    }
+
+    public static void NonNegativeFinite(double value, string name, string what)
+    {
+        if (!double.IsFinite(value) || value < 0)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"The {what} must be finite and non-negative.");
+        }
+    }
+}

@@ -1,0 +1,445 @@
+using System.Numerics;
+using FeatureLearning.Compute;
+using FeatureLearning.Kernels;
+using static FeatureLearning.Tests.TestMatrices;
+
+namespace FeatureLearning.Tests.Compute;
+
+/// <summary>
+/// The conformance suite every backend runs: each operation against a naive double-precision reference
+/// (1e-10 relative in double, 1e-4 in single) over odd shapes, both precisions, and the error contract.
+/// A backend's test project subclasses it and supplies <see cref="CreateBackend"/>.
+/// </summary>
+public abstract class BackendConformanceTests : IDisposable
+{
+    private readonly Lazy<IComputeBackend> backend;
+
+    protected BackendConformanceTests() => backend = new Lazy<IComputeBackend>(CreateBackend);
+
+    protected IComputeBackend Backend => backend.Value;
+
+    /// <summary>Creates the backend under test.</summary>
+    protected abstract IComputeBackend CreateBackend();
+
+    public void Dispose()
+    {
+        if (backend.IsValueCreated)
+        {
+            backend.Value.Dispose();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    // m, n, k: 1x1, primes, non-multiples of the register tile and of the cache blocks (KC = 256, MC = 96/192).
+    public static TheoryData<int, int, int, bool, bool> GemmShapes()
+    {
+        var data = new TheoryData<int, int, int, bool, bool>();
+        int[][] shapes = [[1, 1, 1], [7, 13, 11], [37, 53, 29], [200, 97, 300], [9, 500, 3], [129, 131, 257], [1, 67, 2], [65, 1, 70]];
+        foreach (var s in shapes)
+        {
+            foreach (bool ta in new[] { false, true })
+            {
+                foreach (bool tb in new[] { false, true })
+                {
+                    data.Add(s[0], s[1], s[2], ta, tb);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(GemmShapes))]
+    public void GemmDoubleMatchesReference(int m, int n, int k, bool ta, bool tb) => CheckGemm<double>(m, n, k, ta, tb);
+
+    [Theory]
+    [MemberData(nameof(GemmShapes))]
+    public void GemmSingleMatchesReference(int m, int n, int k, bool ta, bool tb) => CheckGemm<float>(m, n, k, ta, tb);
+
+    private void CheckGemm<T>(int m, int n, int k, bool ta, bool tb)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+        var a = Random(aRows, aCols, 1);
+        var b = Random(bRows, bCols, 2);
+        var c = Random(m, n, 3);
+        using var ab = Backend.Upload<T>(Cast<T>(a), aRows, aCols);
+        using var bb = Backend.Upload<T>(Cast<T>(b), bRows, bCols);
+        using var cb = Backend.Upload<T>(Cast<T>(c), m, n);
+        Backend.Gemm(ta ? Transpose.Transpose : Transpose.None, tb ? Transpose.Transpose : Transpose.None, T.CreateTruncating(0.75), ab, bb, T.CreateTruncating(-0.5), cb);
+        var expected = Gemm(ta, tb, m, n, k, 0.75, a, aCols, b, bCols, -0.5, c);
+        RelativeError(Download(Backend, cb), expected).Should().BeLessThan(Tolerance<T>());
+    }
+
+    [Fact]
+    public void GemmWithBetaZeroIgnoresNaNInC()
+    {
+        using var a = Backend.Upload<double>(Random(5, 4, 1), 5, 4);
+        using var b = Backend.Upload<double>(Random(4, 3, 2), 4, 3);
+        using var c = Backend.Upload<double>(Enumerable.Repeat(double.NaN, 15).ToArray(), 5, 3);
+        Backend.Gemm(Transpose.None, Transpose.None, 1.0, a, b, 0.0, c);
+        Download(Backend, c).Should().OnlyContain(v => double.IsFinite(v));
+    }
+
+    [Theory]
+    [InlineData(1, 1, false)]
+    [InlineData(13, 7, false)]
+    [InlineData(13, 7, true)]
+    [InlineData(150, 301, false)]
+    [InlineData(211, 97, true)]
+    public void SyrkMatchesReference(int n, int k, bool transpose)
+    {
+        CheckSyrk<double>(n, k, transpose);
+        CheckSyrk<float>(n, k, transpose);
+    }
+
+    private void CheckSyrk<T>(int n, int k, bool transpose)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = transpose ? k : n, cols = transpose ? n : k;
+        var a = Random(rows, cols, 4);
+        var c = Spd(n, 5, 1.0);
+        using var ab = Backend.Upload<T>(Cast<T>(a), rows, cols);
+        using var cb = Backend.Upload<T>(Cast<T>(c), n, n);
+        Backend.Syrk(transpose ? Transpose.Transpose : Transpose.None, T.CreateTruncating(1.5), ab, T.CreateTruncating(0.25), cb);
+        var expected = Gemm(transpose, !transpose, n, n, k, 1.5, a, cols, a, cols, 0.25, c);
+        RelativeError(Download(Backend, cb), expected).Should().BeLessThan(Tolerance<T>());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(191)]
+    [InlineData(192)]
+    [InlineData(193)]
+    [InlineData(450)]
+    public void CholeskyFactorReconstructsAndKeepsUpperTriangle(int n)
+    {
+        CheckCholesky<double>(n);
+        CheckCholesky<float>(n);
+    }
+
+    private void CheckCholesky<T>(int n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = Spd(n, 6, 0.5);
+        using var buffer = Backend.Upload<T>(Cast<T>(a), n, n);
+        var report = Backend.CholeskyFactor(buffer);
+        report.Should().Be(new CholeskyReport(1, 0, -1));
+        var f = Download(Backend, buffer);
+        var l = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                if (j <= i)
+                {
+                    l[(i * n) + j] = f[(i * n) + j];
+                }
+                else
+                {
+                    f[(i * n) + j].Should().Be(double.CreateTruncating(T.CreateTruncating(a[(i * n) + j])), "the strictly upper triangle is left as it was");
+                }
+            }
+        }
+
+        var llt = Gemm(false, true, n, n, n, 1, l, n, l, n, 0, new double[n * n]);
+        RelativeError(llt, a).Should().BeLessThan(Tolerance<T>());
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(37, 3)]
+    [InlineData(400, 5)]
+    [InlineData(193, 1)]
+    public void CholeskySolveMatchesDirectSolve(int n, int c)
+    {
+        CheckSolve<double>(n, c);
+        CheckSolve<float>(n, c);
+    }
+
+    private void CheckSolve<T>(int n, int c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = Spd(n, 7, 1.0);
+        var b = Random(n, c, 8);
+        using var ab = Backend.Upload<T>(Cast<T>(a), n, n);
+        using var bb = Backend.Upload<T>(Cast<T>(b), n, c);
+        Backend.CholeskyFactor(ab);
+        Backend.CholeskySolve(ab, bb);
+        var expected = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(n, n, a)
+            .Solve(MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(n, c, b)).ToRowMajorArray();
+        RelativeError(Download(Backend, bb), expected).Should().BeLessThan(10 * Tolerance<T>());
+    }
+
+    [Fact]
+    public void CholeskyAddsJitterToASingularMatrixAndReportsIt()
+    {
+        // A = G Gᵀ with G of rank 3: positive semi-definite, singular.
+        const int n = 60, r = 3;
+        var g = Random(n, r, 9);
+        var a = Gemm(false, true, n, n, r, 1, g, r, g, r, 0, new double[n * n]);
+        using var buffer = Backend.Upload<double>(a, n, n);
+        var report = Backend.CholeskyFactor(buffer);
+        report.JitterAdded.Should().BeTrue();
+        report.Attempts.Should().BeGreaterThan(1);
+        report.FirstFailedPivot.Should().BeInRange(r, n - 1);
+
+        // The factor is that of A + jitter·I.
+        var f = Download(Backend, buffer);
+        var l = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j <= i; j++)
+            {
+                l[(i * n) + j] = f[(i * n) + j];
+            }
+        }
+
+        var llt = Gemm(false, true, n, n, n, 1, l, n, l, n, 0, new double[n * n]);
+        for (int i = 0; i < n; i++)
+        {
+            a[(i * n) + i] += report.Jitter;
+        }
+
+        RelativeError(llt, a).Should().BeLessThan(1e-8);
+    }
+
+    [Fact]
+    public void CholeskyWithoutJitterThrowsOnASingularMatrix()
+    {
+        var a = new double[] { 1, 1, 1, 1 };
+        using var buffer = Backend.Upload<double>(a, 2, 2);
+        var act = () => Backend.CholeskyFactor(buffer, CholeskyOptions.NoJitter);
+        act.Should().Throw<MatrixNotPositiveDefiniteException>().Which.FailedPivot.Should().Be(1);
+    }
+
+    [Fact]
+    public void CholeskyThrowsOnIndefiniteAndNaNMatrices()
+    {
+        using var negative = Backend.Upload<double>([-1, 0, 0, -1], 2, 2);
+        ((Action)(() => Backend.CholeskyFactor(negative))).Should().Throw<MatrixNotPositiveDefiniteException>().Which.Attempts.Should().Be(9);
+        using var nan = Backend.Upload<double>([1, double.NaN, double.NaN, 1], 2, 2);
+        ((Action)(() => Backend.CholeskyFactor(nan))).Should().Throw<MatrixNotPositiveDefiniteException>();
+    }
+
+    [Fact]
+    public void SymmetricEigenDecomposes()
+    {
+        const int n = 30;
+        var a = Spd(n, 10, -0.3); // symmetric, some eigenvalues negative
+        using var ab = Backend.Upload<double>(a, n, n);
+        using var values = Backend.Allocate<double>(n, 1);
+        using var vectors = Backend.Allocate<double>(n, n);
+        Backend.SymmetricEigen(ab, values, vectors);
+        var lambda = Download(Backend, values);
+        var v = Download(Backend, vectors);
+        lambda.Should().BeInAscendingOrder();
+        var av = Gemm(false, false, n, n, n, 1, a, n, v, n, 0, new double[n * n]);
+        var vl = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                vl[(i * n) + j] = v[(i * n) + j] * lambda[j];
+            }
+        }
+
+        RelativeError(av, vl).Should().BeLessThan(1e-10);
+        var vtv = Gemm(true, false, n, n, n, 1, v, n, v, n, 0, new double[n * n]);
+        var identity = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            identity[(i * n) + i] = 1;
+        }
+
+        RelativeError(vtv, identity).Should().BeLessThan(1e-10);
+    }
+
+    public static TheoryData<string, string> KernelCases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string kernel in new[] { "laplace", "gaussian", "genlaplace", "polynomial" })
+        {
+            foreach (string metric in new[] { "identity", "diagonal", "full" })
+            {
+                data.Add(kernel, metric);
+            }
+        }
+
+        return data;
+    }
+
+    internal static IKernelFunction MakeKernel(string name) => name switch
+    {
+        "laplace" => new LaplaceKernel(2.0),
+        "gaussian" => new GaussianKernel(1.5),
+        "genlaplace" => new GeneralizedLaplaceKernel(1.7, 1.3),
+        _ => new PolynomialKernel(3, 0.5),
+    };
+
+    internal static Metric MakeMetric(string name, int d) => name switch
+    {
+        "identity" => Metric.Identity,
+        "diagonal" => Metric.Diagonal(Enumerable.Range(0, d).Select(i => 0.2 + (0.3 * i)).ToArray()),
+        _ => Metric.Full(MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(d, d, Spd(d, 11, 0.1))),
+    };
+
+    [Theory]
+    [MemberData(nameof(KernelCases))]
+    public void KernelMatrixMatchesPerPairEvaluation(string kernelName, string metricName)
+    {
+        CheckKernelMatrix<double>(kernelName, metricName);
+        CheckKernelMatrix<float>(kernelName, metricName);
+    }
+
+    private void CheckKernelMatrix<T>(string kernelName, string metricName)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int n = 37, m = 29, d = 5;
+        var kernel = MakeKernel(kernelName);
+        var metric = MakeMetric(metricName, d);
+        var x = Cast<T>(Random(n, d, 12));
+        var z = Cast<T>(Random(m, d, 13));
+        using var xb = Backend.Upload<T>(x, n, d);
+        using var zb = Backend.Upload<T>(z, m, d);
+        using var mb = metric.Upload<T>(Backend);
+        using var kb = Backend.Allocate<T>(n, m);
+        using var wb = Backend.Allocate<T>(n, m);
+        Backend.KernelMatrix(kernel, xb, zb, mb, kb, wb);
+
+        var xd = ToDouble(x);
+        var zd = ToDouble(z);
+        var expectedK = new double[n * m];
+        var expectedW = new double[n * m];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < m; j++)
+            {
+                var xi = xd.AsSpan(i * d, d);
+                var zj = zd.AsSpan(j * d, d);
+                double u = kernel.Geometry == KernelGeometry.Radial ? metric.SquaredDistance(xi, zj) : metric.InnerProduct(xi, zj);
+                expectedK[(i * m) + j] = kernel.Value(u);
+                expectedW[(i * m) + j] = kernel.Derivative(u);
+            }
+        }
+
+        RelativeError(Download(Backend, kb), expectedK).Should().BeLessThan(Tolerance<T>());
+        RelativeError(Download(Backend, wb), expectedW).Should().BeLessThan(Tolerance<T>() * 10);
+    }
+
+    [Theory]
+    [InlineData("laplace")]
+    [InlineData("genlaplace")]
+    [InlineData("gaussian")]
+    public void SelfKernelMatrixHasExactDiagonalAndOmitsNonDifferentiableSelfTerms(string kernelName)
+    {
+        const int n = 40, d = 7;
+        var kernel = MakeKernel(kernelName);
+        using var xb = Backend.Upload<double>(Random(n, d, 14, scale: 10), n, d);
+        using var kb = Backend.Allocate<double>(n, n);
+        using var wb = Backend.Allocate<double>(n, n);
+        Backend.KernelMatrix(kernel, xb, xb, null, kb, wb);
+        var k = Download(Backend, kb);
+        var w = Download(Backend, wb);
+        for (int i = 0; i < n; i++)
+        {
+            k[(i * n) + i].Should().Be(1.0);
+            w[(i * n) + i].Should().Be(kernel.Derivative(0));
+        }
+
+        if (!kernel.IsDifferentiableAtZero)
+        {
+            w.Where((_, idx) => idx % (n + 1) == 0).Should().OnlyContain(v => v == 0);
+        }
+    }
+
+    [Fact]
+    public void ElementwisePrimitivesMatchDirectComputation()
+    {
+        const int n = 23, d = 11;
+        var a = Random(n, d, 15);
+        var b = Random(n, d, 16);
+        var v = Random(1, d, 17);
+        using var ab = Backend.Upload<double>(a, n, d);
+        using var bb = Backend.Upload<double>(b, n, d);
+        using var vb = Backend.Upload<double>(v, 1, d);
+        using var cb = Backend.Allocate<double>(n, d);
+        using var rb = Backend.Allocate<double>(n, 1);
+
+        Backend.Dot(ab, bb).Should().BeApproximately(a.Zip(b, (x, y) => x * y).Sum(), 1e-12);
+
+        Backend.Hadamard(ab, bb, cb);
+        RelativeError(Download(Backend, cb), a.Zip(b, (x, y) => x * y).ToArray()).Should().BeLessThan(1e-15);
+
+        Backend.RowDot(ab, bb, rb);
+        RelativeError(Download(Backend, rb), Enumerable.Range(0, n).Select(i => Enumerable.Range(0, d).Sum(j => a[(i * d) + j] * b[(i * d) + j])).ToArray()).Should().BeLessThan(1e-14);
+
+        Backend.Copy(ab, cb);
+        Backend.Axpy(2.0, bb, cb);
+        RelativeError(Download(Backend, cb), a.Zip(b, (x, y) => x + (2 * y)).ToArray()).Should().BeLessThan(1e-15);
+
+        Backend.Scale(-3.0, cb);
+        RelativeError(Download(Backend, cb), a.Zip(b, (x, y) => -3 * (x + (2 * y))).ToArray()).Should().BeLessThan(1e-15);
+
+        Backend.Copy(ab, cb);
+        Backend.ScaleColumns(cb, vb);
+        RelativeError(Download(Backend, cb), a.Select((x, idx) => x * v[idx % d]).ToArray()).Should().BeLessThan(1e-15);
+
+        using var sq = Backend.Upload<double>(Random(d, d, 18), d, d);
+        var before = Download(Backend, sq);
+        Backend.AddDiagonal(sq, 5.0);
+        var after = Download(Backend, sq);
+        for (int i = 0; i < d * d; i++)
+        {
+            after[i].Should().Be(before[i] + (i % (d + 1) == 0 ? 5.0 : 0.0));
+        }
+    }
+
+    [Fact]
+    public void UploadDownloadRoundTripsBothPrecisions()
+    {
+        var a = Random(3, 4, 19);
+        using var db = Backend.Upload<double>(a, 3, 4);
+        Download(Backend, db).Should().Equal(a);
+        using var sb = Backend.Upload<float>(Cast<float>(a), 4, 3);
+        sb.Rows.Should().Be(4);
+        Download(Backend, sb).Should().Equal(ToDouble(Cast<float>(a)));
+    }
+
+    [Fact]
+    public void ShapeMismatchesNameTheArgument()
+    {
+        using var a = Backend.Allocate<double>(3, 4);
+        using var b = Backend.Allocate<double>(5, 2);
+        using var c = Backend.Allocate<double>(3, 2);
+        using var wrongC = Backend.Allocate<double>(2, 2);
+        using var b2 = Backend.Allocate<double>(4, 2);
+        ((Action)(() => Backend.Gemm(Transpose.None, Transpose.None, 1.0, a, b, 0.0, c))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("b");
+        ((Action)(() => Backend.Gemm(Transpose.None, Transpose.None, 1.0, a, b2, 0.0, wrongC))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("c");
+        ((Action)(() => Backend.CholeskyFactor(a))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("a");
+        ((Action)(() => Backend.Upload<double>(new double[5], 2, 2))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("data");
+        ((Action)(() => Backend.KernelMatrix(new GaussianKernel(1), a, b, null, c))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("z");
+        ((Action)(() => Backend.Syrk(Transpose.None, 1.0, a, 0.0, c))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("c");
+    }
+
+    [Fact]
+    public void ForeignAndDisposedBuffersAreRejected()
+    {
+        using var other = new ManagedBackend(1);
+        using var foreign = other.Allocate<double>(2, 2);
+        using var mine = Backend.Allocate<double>(2, 2);
+        ((Action)(() => Backend.Copy(foreign, mine))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("source");
+        var disposed = Backend.Allocate<double>(2, 2);
+        disposed.Dispose();
+        ((Action)(() => Backend.Copy(disposed, mine))).Should().Throw<ObjectDisposedException>();
+    }
+
+    [Fact]
+    public void DescribeNamesTheBackend()
+    {
+        Backend.Describe().Should().Contain(Backend.Name);
+    }
+}
