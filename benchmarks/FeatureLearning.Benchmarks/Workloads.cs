@@ -5,7 +5,7 @@ using FeatureLearning.Kernels;
 namespace FeatureLearning.Benchmarks;
 
 /// <summary>The measured operations, shared by the quick mode and the BenchmarkDotNet suites.</summary>
-internal sealed class Workloads<T> : IDisposable
+public sealed class Workloads<T> : IDisposable
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IComputeBackend backend;
