@@ -11,4 +11,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Kernel ridge fitted: n={N}, d={D}, outputs={C}, {ElapsedMs} ms on backend {Backend}.")]
     public static partial void KernelRidgeFitted(ILogger logger, int n, int d, int c, long elapsedMs, string backend);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "RFM round {Iteration}: the kernel system was not numerically positive definite; added jitter {Jitter:G3} after {Attempts} attempts.")]
+    public static partial void RfmJitter(ILogger logger, int iteration, double jitter, int attempts);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "RFM round {Iteration}/{Iterations}: train MSE {TrainMse:G4}, validation MSE {ValidationMse:G4}, validation accuracy {ValidationAccuracy:P2}, {Seconds:F3} s.")]
+    public static partial void RfmIteration(ILogger logger, int iteration, int iterations, double trainMse, double validationMse, double validationAccuracy, double seconds);
 }

@@ -179,6 +179,13 @@ public interface IComputeBackend : IDisposable
     void ScaleColumns<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>A_ij ← v_i · A_ij: scales the rows of A (diag(v)·A).</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="a">A, n × d.</param>
+    /// <param name="v">v, n × 1 or 1 × n.</param>
+    void ScaleRows<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
     /// <summary>r_i ← Σ_j A_ij B_ij, the row-wise dot products (r is n × 1).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="a">A, n × d.</param>

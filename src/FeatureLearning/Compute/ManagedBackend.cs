@@ -437,6 +437,19 @@ public sealed unsafe class ManagedBackend : IComputeBackend
     }
 
     /// <inheritdoc />
+    public void ScaleRows<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ma, mv) = (Own(a, nameof(a)), Own(v, nameof(v)));
+        Shapes.CheckVector(v, a.Rows, nameof(v));
+        for (int i = 0; i < a.Rows; i++)
+        {
+            var row = ma.Span.Slice(i * a.Cols, a.Cols);
+            TensorPrimitives.Multiply(row, mv.Span[i], row);
+        }
+    }
+
+    /// <inheritdoc />
     public void RowDot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -118,6 +118,12 @@ public sealed class KernelRidgeModel<T>
         ArgumentNullException.ThrowIfNull(stream);
         using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         ModelFile.WriteHeader(w, ModelFile.KernelRidgeTag, PrecisionExtensions.Of<T>());
+        WritePayload(w);
+    }
+
+    /// <summary>Writes the fields after the header (shared with models that contain a kernel machine).</summary>
+    internal void WritePayload(BinaryWriter w)
+    {
         ModelFile.WriteKernel(w, Kernel);
         ModelFile.WriteMetric(w, Metric);
         w.Write(Ridge);
@@ -151,6 +157,12 @@ public sealed class KernelRidgeModel<T>
         ArgumentNullException.ThrowIfNull(stream);
         using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         ModelFile.ReadHeader(r, ModelFile.KernelRidgeTag, PrecisionExtensions.Of<T>());
+        return ReadPayload(r, computeBackend);
+    }
+
+    /// <summary>Reads the fields written by <see cref="WritePayload"/>.</summary>
+    internal static KernelRidgeModel<T> ReadPayload(BinaryReader r, IComputeBackend? computeBackend)
+    {
         var kernel = ModelFile.ReadKernel(r);
         var metric = ModelFile.ReadMetric(r);
         double ridge = r.ReadDouble();

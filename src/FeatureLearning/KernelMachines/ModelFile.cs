@@ -13,6 +13,7 @@ internal static class ModelFile
 {
     public const ushort Version = 1;
     public const string KernelRidgeTag = "KRR1";
+    public const string RfmTag = "RFM1";
     private static readonly byte[] Magic = "FLRN"u8.ToArray();
 
     public static void WriteHeader(BinaryWriter w, string tag, Precision precision)

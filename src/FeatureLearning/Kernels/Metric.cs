@@ -105,6 +105,27 @@ public sealed class Metric
         return new Metric(MetricKind.Full, d, copy);
     }
 
+    /// <summary>A full metric built by the library from a matrix known to be PSD (symmetrized, not re-checked).</summary>
+    internal static Metric FromSymmetric(double[] rowMajor, int d)
+    {
+        var copy = new double[d * d];
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = 0; j < d; j++)
+            {
+                double v = 0.5 * (rowMajor[(i * d) + j] + rowMajor[(j * d) + i]);
+                if (!double.IsFinite(v))
+                {
+                    throw new ArithmeticException($"The metric has a non-finite entry at ({i}, {j}).");
+                }
+
+                copy[(i * d) + j] = v;
+            }
+        }
+
+        return new Metric(MetricKind.Full, d, copy);
+    }
+
     /// <summary>The metric as a d × d matrix.</summary>
     /// <param name="dimension">d, needed for the identity; must match <see cref="Dimension"/> otherwise.</param>
     /// <returns>A new matrix.</returns>

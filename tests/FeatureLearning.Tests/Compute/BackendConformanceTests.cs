@@ -388,6 +388,12 @@ public abstract class BackendConformanceTests : IDisposable
         Backend.ScaleColumns(cb, vb);
         RelativeError(Download(Backend, cb), a.Select((x, idx) => x * v[idx % d]).ToArray()).Should().BeLessThan(1e-15);
 
+        using var rowScale = Backend.Upload<double>(Random(n, 1, 20), n, 1);
+        var r = Download(Backend, rowScale);
+        Backend.Copy(ab, cb);
+        Backend.ScaleRows(cb, rowScale);
+        RelativeError(Download(Backend, cb), a.Select((x, idx) => x * r[idx / d]).ToArray()).Should().BeLessThan(1e-15);
+
         using var sq = Backend.Upload<double>(Random(d, d, 18), d, d);
         var before = Download(Backend, sq);
         Backend.AddDiagonal(sq, 5.0);

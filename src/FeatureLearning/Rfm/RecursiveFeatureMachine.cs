@@ -1,0 +1,336 @@
+using System.Diagnostics;
+using System.Numerics;
+using FeatureLearning.Compute;
+using FeatureLearning.KernelMachines;
+using FeatureLearning.Kernels;
+using MathNet.Numerics.LinearAlgebra;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FeatureLearning.Rfm;
+
+/// <summary>
+/// The Recursive Feature Machine (Radhakrishnan et al., Science 2024): alternate a kernel ridge solve with the
+/// metric M_t and the update M_{t+1} = normalize(AGOP(f_t)^p) of the fitted predictor's Average Gradient Outer
+/// Product. On modular arithmetic this "groks" (Mallinar et al. 2024): see <see cref="RfmOptions.Grokking"/>.
+/// </summary>
+/// <example>
+/// <code>
+/// var model = new RecursiveFeatureMachine(new RfmOptions { Kernel = new LaplaceKernel(10), Iterations = 5 })
+///     .Fit(xTrain, yTrain, validation: (xVal, yVal), progress: new Progress&lt;RfmIteration&gt;(Console.WriteLine));
+/// Matrix&lt;double&gt; m = model.FeatureMatrix;
+/// </code>
+/// </example>
+public sealed class RecursiveFeatureMachine
+{
+    /// <summary>Creates the estimator.</summary>
+    /// <param name="options">The options; validated here.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public RecursiveFeatureMachine(RfmOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+    }
+
+    /// <summary>The options.</summary>
+    public RfmOptions Options { get; }
+
+    /// <summary>Runs the RFM rounds and returns the fitted model.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the precision of the whole computation.</typeparam>
+    /// <param name="x">Training inputs, n × d.</param>
+    /// <param name="y">Training targets, n × c (one-hot rows for classification).</param>
+    /// <param name="validation">Optional validation set: its errors are recorded per round, and the round with the best
+    /// validation metric (<see cref="RfmOptions.SelectBy"/>) is returned; without one, the last round.</param>
+    /// <param name="progress">Receives one <see cref="RfmIteration"/> per round.</param>
+    /// <param name="cancellationToken">Checked between the steps of each round.</param>
+    /// <returns>The immutable fitted model.</returns>
+    /// <exception cref="ArgumentException">Empty data, NaN/∞, mismatched shapes.</exception>
+    /// <exception cref="ArithmeticException">A solve or the AGOP became non-finite, or the AGOP vanished.</exception>
+    public RfmModel<T> Fit<T>(
+        Matrix<T> x, Matrix<T> y, (Matrix<T> X, Matrix<T> Y)? validation = null, IProgress<RfmIteration>? progress = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        PrecisionExtensions.Of<T>();
+        Validation.NonEmptyFinite(x, nameof(x));
+        Validation.NonEmptyFinite(y, nameof(y));
+        Validation.SameRows(x, y, nameof(y));
+        Options.InitialMetric.CheckDimension(x.ColumnCount, nameof(x));
+        if (validation is { } v)
+        {
+            Validation.NonEmptyFinite(v.X, nameof(validation));
+            Validation.NonEmptyFinite(v.Y, nameof(validation));
+            if (v.X.ColumnCount != x.ColumnCount || v.Y.ColumnCount != y.ColumnCount || v.X.RowCount != v.Y.RowCount)
+            {
+                throw new ArgumentException($"The validation set must have {x.ColumnCount} input and {y.ColumnCount} target columns and one target row per input row.", nameof(validation));
+            }
+        }
+
+        var run = new Run<T>(this, x, y, validation, cancellationToken);
+        return run.Execute(progress);
+    }
+
+    /// <summary>The state of one fit: device buffers that live across rounds, and the history.</summary>
+    private sealed class Run<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly RfmOptions o;
+        private readonly IComputeBackend be;
+        private readonly Microsoft.Extensions.Logging.ILogger logger;
+        private readonly int n, d, c;
+        private readonly T[] xHost, yHost;
+        private readonly T[]? xvHost, yvHost;
+        private readonly int nv;
+        private readonly int[]? sample;
+        private readonly CancellationToken ct;
+
+        public Run(RecursiveFeatureMachine owner, Matrix<T> x, Matrix<T> y, (Matrix<T> X, Matrix<T> Y)? validation, CancellationToken ct)
+        {
+            o = owner.Options;
+            be = o.Backend ?? ComputeBackends.Default;
+            logger = o.Logger ?? NullLogger.Instance;
+            (n, d, c) = (x.RowCount, x.ColumnCount, y.ColumnCount);
+            xHost = x.ToRowMajorArray();
+            yHost = y.ToRowMajorArray();
+            if (validation is { } v)
+            {
+                xvHost = v.X.ToRowMajorArray();
+                yvHost = v.Y.ToRowMajorArray();
+                nv = v.X.RowCount;
+            }
+
+            if (o.AgopSampleSize is { } size && size < n)
+            {
+                var order = Enumerable.Range(0, n).ToArray();
+                new Random(o.Seed).Shuffle(order);
+                sample = order[..size];
+                Array.Sort(sample);
+            }
+
+            this.ct = ct;
+        }
+
+        public RfmModel<T> Execute(IProgress<RfmIteration>? progress)
+        {
+            int iterations = o.Iterations;
+            var history = new List<RfmIteration>(iterations);
+            var metrics = new List<Matrix<double>>();
+            var metric = o.InitialMetric;
+            (int Iteration, Metric Metric, T[] Alpha, double Jitter, double Score, double Mse)? best = null;
+
+            using var xb = be.Upload<T>(xHost, n, d);
+            using var xv = xvHost is null ? null : be.Upload<T>(xvHost, nv, d);
+            using var xs = sample is null ? null : be.Upload<T>(sample.SelectMany(i => xHost.AsSpan(i * d, d).ToArray()).ToArray(), sample.Length, d);
+            using var k = be.Allocate<T>(n, n);
+            using var w = iterations > 1 ? be.Allocate<T>(sample?.Length ?? n, n) : null;
+            using var alpha = be.Allocate<T>(n, c);
+            var alphaHost = new T[n * c];
+
+            for (int t = 0; t < iterations; t++)
+            {
+                ct.ThrowIfCancellationRequested();
+                bool update = t < iterations - 1;
+                if (o.RecordFeatureMatrices)
+                {
+                    metrics.Add(metric.ToMatrix(d));
+                }
+
+                using var mb = metric.Upload<T>(be);
+
+                // Kernel matrix (with the AGOP's derivative weights when the sample is the training set).
+                var clock = Stopwatch.StartNew();
+                be.KernelMatrix(o.Kernel, xb, xb, mb, k, update && sample is null ? w : null);
+                double kernelSeconds = clock.Elapsed.TotalSeconds;
+                ct.ThrowIfCancellationRequested();
+
+                // Solve (K + λI)α = Y.
+                clock.Restart();
+                if (o.Ridge > 0)
+                {
+                    be.AddDiagonal(k, T.CreateTruncating(o.Ridge));
+                }
+
+                var report = be.CholeskyFactor(k, o.Cholesky, ct);
+                if (report.JitterAdded)
+                {
+                    Log.RfmJitter(logger, t, report.Jitter, report.Attempts);
+                }
+
+                be.Upload<T>(yHost, alpha);
+                be.CholeskySolve(k, alpha);
+                be.Download(alpha, alphaHost);
+                if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<T>(alphaHost))
+                {
+                    throw new ArithmeticException($"RFM round {t}: the kernel solve produced non-finite coefficients. Increase the ridge or use double precision.");
+                }
+
+                double solveSeconds = clock.Elapsed.TotalSeconds;
+
+                // Errors: on the training set Kα = Y − (λ + jitter)α exactly, so no second kernel matrix is needed.
+                var (trainMse, trainAcc) = TrainErrors(o.Ridge + report.Jitter, alphaHost);
+                double valMse = double.NaN, valAcc = double.NaN;
+                if (xv is not null)
+                {
+                    clock.Restart();
+                    (valMse, valAcc) = ValidationErrors(xv, xb, mb, alpha);
+                    kernelSeconds += clock.Elapsed.TotalSeconds;
+                }
+
+                if (xv is not null)
+                {
+                    double score = Score(valMse, valAcc);
+                    if (best is null || score > best.Value.Score || (score == best.Value.Score && valMse < best.Value.Mse))
+                    {
+                        best = (t, metric, (T[])alphaHost.Clone(), report.Jitter, score, valMse);
+                    }
+                }
+
+                // AGOP and the new metric.
+                double agopSeconds = 0;
+                var nextMetric = metric;
+                if (update)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    clock.Restart();
+                    if (xs is not null)
+                    {
+                        using var ks = be.Allocate<T>(xs.Rows, n);
+                        be.KernelMatrix(o.Kernel, xs, xb, mb, ks, w);
+                    }
+
+                    var g = AgopEngine.Compute(be, o.Kernel, metric, mb, xs ?? xb, xb, alpha, w!, o.CenterGradients, o.AgopForm, ct);
+                    nextMetric = NextMetric(g, t);
+                    agopSeconds = clock.Elapsed.TotalSeconds;
+                }
+
+                var record = new RfmIteration(t, iterations, trainMse, trainAcc, valMse, valAcc, report.Jitter, kernelSeconds, solveSeconds, agopSeconds);
+                history.Add(record);
+                Log.RfmIteration(logger, t, iterations, trainMse, valMse, valAcc, record.Seconds);
+                progress?.Report(record);
+                if (xv is null && t == iterations - 1)
+                {
+                    best = (t, metric, (T[])alphaHost.Clone(), report.Jitter, 0, double.NaN);
+                }
+
+                metric = nextMetric;
+            }
+
+            var chosen = best!.Value;
+            var predictor = new KernelRidgeModel<T>(o.Kernel, chosen.Metric, o.Ridge, chosen.Jitter, xHost, n, d, chosen.Alpha, c, be);
+            return new RfmModel<T>(predictor, history, metrics, chosen.Iteration);
+        }
+
+        private double Score(double mse, double accuracy)
+        {
+            bool useAccuracy = o.SelectBy == SelectionMetric.Accuracy || (o.SelectBy == SelectionMetric.Auto && c > 1);
+            return useAccuracy && !double.IsNaN(accuracy) ? accuracy : -mse;
+        }
+
+        private (double Mse, double Accuracy) TrainErrors(double shift, T[] alphaHost)
+        {
+            var predictions = new double[n * c];
+            for (int i = 0; i < predictions.Length; i++)
+            {
+                predictions[i] = double.CreateTruncating(yHost[i]) - (shift * double.CreateTruncating(alphaHost[i]));
+            }
+
+            return Errors(predictions, yHost, n);
+        }
+
+        private (double Mse, double Accuracy) ValidationErrors(DeviceBuffer<T> xv, DeviceBuffer<T> xb, DeviceBuffer<T>? mb, DeviceBuffer<T> alpha)
+        {
+            using var kv = be.Allocate<T>(nv, n);
+            using var f = be.Allocate<T>(nv, c);
+            be.KernelMatrix(o.Kernel, xv, xb, mb, kv);
+            be.Gemm(Transpose.None, Transpose.None, T.One, kv, alpha, T.Zero, f);
+            var host = new T[nv * c];
+            be.Download(f, host);
+            return Errors(host.Select(double.CreateTruncating).ToArray(), yvHost!, nv);
+        }
+
+        private (double Mse, double Accuracy) Errors(double[] predictions, T[] targets, int rows)
+        {
+            double sse = 0;
+            int hits = 0;
+            for (int i = 0; i < rows; i++)
+            {
+                int argPred = 0, argTrue = 0;
+                for (int j = 0; j < c; j++)
+                {
+                    double p = predictions[(i * c) + j], t = double.CreateTruncating(targets[(i * c) + j]);
+                    sse += (p - t) * (p - t);
+                    if (p > predictions[(i * c) + argPred])
+                    {
+                        argPred = j;
+                    }
+
+                    if (t > double.CreateTruncating(targets[(i * c) + argTrue]))
+                    {
+                        argTrue = j;
+                    }
+                }
+
+                hits += argPred == argTrue ? 1 : 0;
+            }
+
+            return (sse / ((double)rows * c), c > 1 ? (double)hits / rows : double.NaN);
+        }
+
+        private Metric NextMetric(double[] g, int t)
+        {
+            double[] m;
+            if (o.Diagonal)
+            {
+                m = new double[d];
+                for (int i = 0; i < d; i++)
+                {
+                    m[i] = Math.Pow(Math.Max(g[(i * d) + i], 0), o.AgopPower);
+                }
+            }
+            else
+            {
+                m = o.AgopPower == 1.0 ? g : MatrixPower(g, o.AgopPower);
+            }
+
+            double scale = o.Normalization switch
+            {
+                MetricNormalization.MaxEntry => m.Max(Math.Abs),
+                MetricNormalization.Trace => (o.Diagonal ? m.Sum() : Enumerable.Range(0, d).Sum(i => m[(i * d) + i])) / d,
+                MetricNormalization.Frobenius => Math.Sqrt(m.Sum(v => v * v) / d),
+                _ => 1.0,
+            };
+            if (!double.IsFinite(scale) || scale <= 0 || m.Any(v => !double.IsFinite(v)))
+            {
+                throw new ArithmeticException($"RFM round {t}: the AGOP is {(m.All(v => v == 0) ? "zero (the predictor is constant on the sample: check the bandwidth)" : "not finite")}.");
+            }
+
+            if (scale != 1.0)
+            {
+                for (int i = 0; i < m.Length; i++)
+                {
+                    m[i] /= scale;
+                }
+            }
+
+            return o.Diagonal ? Metric.Diagonal(m) : Metric.FromSymmetric(m, d);
+        }
+
+        /// <summary>G^p = V diag(max(λ, 0)^p) Vᵀ through the backend's symmetric eigendecomposition.</summary>
+        private double[] MatrixPower(double[] g, double power)
+        {
+            using var gb = be.Upload<T>(g.Select(T.CreateTruncating).ToArray(), d, d);
+            using var values = be.Allocate<T>(d, 1);
+            using var vectors = be.Allocate<T>(d, d);
+            be.SymmetricEigen(gb, values, vectors);
+            var lambda = new T[d];
+            be.Download(values, lambda);
+            using var scaled = be.Allocate<T>(d, d);
+            be.Copy(vectors, scaled);
+            using var powered = be.Upload<T>(lambda.Select(l => T.CreateTruncating(Math.Pow(Math.Max(double.CreateTruncating(l), 0), power))).ToArray(), 1, d);
+            be.ScaleColumns(scaled, powered);
+            be.Gemm(Transpose.None, Transpose.Transpose, T.One, scaled, vectors, T.Zero, gb);
+            var result = new T[d * d];
+            be.Download(gb, result);
+            return result.Select(double.CreateTruncating).ToArray();
+        }
+    }
+}

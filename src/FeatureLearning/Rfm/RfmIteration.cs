@@ -1,0 +1,38 @@
+namespace FeatureLearning.Rfm;
+
+/// <summary>
+/// One RFM round: the kernel machine fitted with the metric M_t, its errors, and where the time went. Reported
+/// through <see cref="IProgress{T}"/> and kept in <see cref="RfmModel{T}.History"/>.
+/// </summary>
+/// <param name="Iteration">Round t (0 is the plain kernel machine with the initial metric).</param>
+/// <param name="Iterations">Total number of rounds.</param>
+/// <param name="TrainMse">Mean squared error on the training set (mean over entries).</param>
+/// <param name="TrainAccuracy">Training accuracy (arg max for multi-output targets; NaN for one output).</param>
+/// <param name="ValidationMse">Validation mean squared error, or NaN without a validation set.</param>
+/// <param name="ValidationAccuracy">Validation accuracy, or NaN without a validation set or with one output.</param>
+/// <param name="Jitter">Jitter the Cholesky solve added (0 when none).</param>
+/// <param name="KernelSeconds">Seconds spent on kernel matrices (training, validation and AGOP sample).</param>
+/// <param name="SolveSeconds">Seconds spent on the Cholesky factorization and solve.</param>
+/// <param name="AgopSeconds">Seconds spent on the AGOP and the metric update (0 in the last round).</param>
+public readonly record struct RfmIteration(
+    int Iteration,
+    int Iterations,
+    double TrainMse,
+    double TrainAccuracy,
+    double ValidationMse,
+    double ValidationAccuracy,
+    double Jitter,
+    double KernelSeconds,
+    double SolveSeconds,
+    double AgopSeconds)
+{
+    /// <summary>Total seconds of the round.</summary>
+    public double Seconds => KernelSeconds + SolveSeconds + AgopSeconds;
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"iteration {Iteration + 1}/{Iterations}: train MSE {TrainMse:G4}" +
+        (double.IsNaN(ValidationMse) ? string.Empty : $", validation MSE {ValidationMse:G4}") +
+        (double.IsNaN(ValidationAccuracy) ? string.Empty : $", validation accuracy {ValidationAccuracy:P2}") +
+        $", {Seconds:F2} s";
+}

@@ -1,0 +1,110 @@
+using FeatureLearning.Compute;
+using FeatureLearning.Kernels;
+using Microsoft.Extensions.Logging;
+
+namespace FeatureLearning.Rfm;
+
+/// <summary>Options of <see cref="RecursiveFeatureMachine"/>.</summary>
+public sealed record RfmOptions
+{
+    /// <summary>The kernel profile and its bandwidth (default Laplace, L = 10, as in the RFM papers).</summary>
+    public IKernelFunction Kernel { get; init; } = new LaplaceKernel(10.0);
+
+    /// <summary>The ridge λ ≥ 0 of each kernel solve (0 allowed: the Cholesky jitter retry is reported per round).</summary>
+    public double Ridge { get; init; } = 1e-3;
+
+    /// <summary>Number of rounds T ≥ 1: round t fits the kernel machine with M_t and, unless it is the last, sets M_{t+1} from its AGOP. T = 1 is plain kernel ridge.</summary>
+    public int Iterations { get; init; } = 5;
+
+    /// <summary>Learn a diagonal M (per-coordinate scales) instead of a full one.</summary>
+    public bool Diagonal { get; init; }
+
+    /// <summary>Subtract each output's mean gradient before forming the AGOP (the grokking setting).</summary>
+    public bool CenterGradients { get; init; }
+
+    /// <summary>Evaluate the AGOP on a seeded random sample of this many training points; null for all points.</summary>
+    public int? AgopSampleSize { get; init; }
+
+    /// <summary>Seed of the AGOP sample.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>The power p of the update M ← AGOP^p (1 by default; ½ for grokking), through a symmetric eigendecomposition for a full M.</summary>
+    public double AgopPower { get; init; } = 1.0;
+
+    /// <summary>Rescaling of M after each update (default: by its largest entry, as the reference implementation).</summary>
+    public MetricNormalization Normalization { get; init; } = MetricNormalization.MaxEntry;
+
+    /// <summary>Which AGOP formula to evaluate; <see cref="AgopForm.Auto"/> picks the cheaper for the shape.</summary>
+    public AgopForm AgopForm { get; init; } = AgopForm.Auto;
+
+    /// <summary>The initial metric M_0 (default: the identity).</summary>
+    public Metric InitialMetric { get; init; } = Metric.Identity;
+
+    /// <summary>Which validation metric picks the returned round when a validation set is given.</summary>
+    public SelectionMetric SelectBy { get; init; } = SelectionMetric.Auto;
+
+    /// <summary>Keep every M_t in <see cref="RfmModel{T}.FeatureMatrixHistory"/> (d × d per round).</summary>
+    public bool RecordFeatureMatrices { get; init; }
+
+    /// <summary>The compute backend; null for <see cref="ComputeBackends.Default"/>.</summary>
+    public IComputeBackend? Backend { get; init; }
+
+    /// <summary>The jitter policy of each Cholesky solve.</summary>
+    public CholeskyOptions Cholesky { get; init; } = CholeskyOptions.Default;
+
+    /// <summary>Optional logger: jitter at Warning, per-round metrics at Debug.</summary>
+    public ILogger? Logger { get; init; }
+
+    /// <summary>The options of the grokking paper: Gaussian kernel L = 2.5, ridge 0, M ← AGOP^{1/2} unnormalised, centred gradients.</summary>
+    /// <param name="iterations">Number of rounds (30 in the paper's figures).</param>
+    /// <returns>The options.</returns>
+    public static RfmOptions Grokking(int iterations = 30) => new()
+    {
+        Kernel = new GaussianKernel(2.5),
+        Ridge = 0,
+        Iterations = iterations,
+        CenterGradients = true,
+        AgopPower = 0.5,
+        Normalization = MetricNormalization.None,
+    };
+
+    /// <summary>Checks the options, throwing <see cref="ArgumentException"/> naming a bad value.</summary>
+    /// <exception cref="ArgumentException">A value is out of range.</exception>
+    public void Validate()
+    {
+        if (Kernel is null)
+        {
+            throw new ArgumentNullException(nameof(Kernel), "A kernel is required.");
+        }
+
+        Kernel.Validate();
+        Validation.NonNegativeFinite(Ridge, nameof(Ridge), "ridge");
+        ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1, nameof(Iterations));
+        if (AgopSampleSize is { } size)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(size, 1, nameof(AgopSampleSize));
+        }
+
+        if (!double.IsFinite(AgopPower) || AgopPower <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(AgopPower), AgopPower, "The AGOP power must be positive and finite.");
+        }
+
+        if (InitialMetric is null)
+        {
+            throw new ArgumentNullException(nameof(InitialMetric), "An initial metric is required (use Metric.Identity).");
+        }
+
+        if (Diagonal && InitialMetric.Kind == MetricKind.Full)
+        {
+            throw new ArgumentException("A diagonal RFM needs an identity or diagonal initial metric.", nameof(InitialMetric));
+        }
+
+        if (Cholesky is null)
+        {
+            throw new ArgumentNullException(nameof(Cholesky), "Cholesky options are required.");
+        }
+
+        Cholesky.Validate();
+    }
+}
