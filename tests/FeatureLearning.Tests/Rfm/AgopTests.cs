@@ -1,0 +1,192 @@
+using FeatureLearning.Compute;
+using FeatureLearning.KernelMachines;
+using FeatureLearning.Kernels;
+using FeatureLearning.Rfm;
+using FeatureLearning.Tests.Compute;
+using MathNet.Numerics.LinearAlgebra;
+using static FeatureLearning.Tests.TestMatrices;
+
+namespace FeatureLearning.Tests.Rfm;
+
+public sealed class AgopTests
+{
+    private static readonly ManagedBackend Backend = new();
+
+    public static TheoryData<string, string, AgopForm, bool> Cases()
+    {
+        var data = new TheoryData<string, string, AgopForm, bool>();
+        foreach (string kernel in new[] { "laplace", "gaussian", "genlaplace", "polynomial" })
+        {
+            foreach (string metric in new[] { "identity", "diagonal", "full" })
+            {
+                foreach (var form in new[] { AgopForm.Direct, AgopForm.Gram })
+                {
+                    data.Add(kernel, metric, form, form == AgopForm.Gram);
+                }
+            }
+        }
+
+        data.Add("gaussian", "full", AgopForm.Direct, true);
+        data.Add("polynomial", "diagonal", AgopForm.Gram, false);
+        return data;
+    }
+
+    private static KernelRidgeModel<double> Fit(IKernelFunction kernel, Metric metric, int n, int d, int c)
+    {
+        var x = Matrix<double>.Build.DenseOfRowMajor(n, d, Random(n, d, 1));
+        var y = Matrix<double>.Build.DenseOfRowMajor(n, c, Random(n, c, 2));
+        return new KernelRidge(new KernelRidgeOptions { Kernel = kernel, Metric = metric, Ridge = 0.1, Backend = Backend }).Fit(x, y);
+    }
+
+    /// <summary>(1/m) Σ_j Σ_k g gᵀ with g = ∇f_k(x_j) by central differences of the predictor (centred on request).</summary>
+    private static Matrix<double> FiniteDifferenceAgop(KernelRidgeModel<double> model, Matrix<double> points, bool centre)
+    {
+        int m = points.RowCount, d = points.ColumnCount, c = model.OutputDimension;
+        const double h = 1e-5;
+        var perturbed = Matrix<double>.Build.Dense(2 * m * d, d);
+        for (int j = 0; j < m; j++)
+        {
+            for (int l = 0; l < d; l++)
+            {
+                var plus = points.Row(j).Clone();
+                var minus = points.Row(j).Clone();
+                plus[l] += h;
+                minus[l] -= h;
+                perturbed.SetRow((2 * ((j * d) + l)) + 0, plus);
+                perturbed.SetRow((2 * ((j * d) + l)) + 1, minus);
+            }
+        }
+
+        var f = model.Predict(perturbed);
+        var gradients = new double[m, c, d];
+        for (int j = 0; j < m; j++)
+        {
+            for (int l = 0; l < d; l++)
+            {
+                for (int k = 0; k < c; k++)
+                {
+                    gradients[j, k, l] = (f[2 * ((j * d) + l), k] - f[(2 * ((j * d) + l)) + 1, k]) / (2 * h);
+                }
+            }
+        }
+
+        if (centre)
+        {
+            for (int k = 0; k < c; k++)
+            {
+                for (int l = 0; l < d; l++)
+                {
+                    double mean = 0;
+                    for (int j = 0; j < m; j++)
+                    {
+                        mean += gradients[j, k, l] / m;
+                    }
+
+                    for (int j = 0; j < m; j++)
+                    {
+                        gradients[j, k, l] -= mean;
+                    }
+                }
+            }
+        }
+
+        var g = Matrix<double>.Build.Dense(d, d);
+        for (int j = 0; j < m; j++)
+        {
+            for (int k = 0; k < c; k++)
+            {
+                for (int a = 0; a < d; a++)
+                {
+                    for (int b = 0; b < d; b++)
+                    {
+                        g[a, b] += gradients[j, k, a] * gradients[j, k, b] / m;
+                    }
+                }
+            }
+        }
+
+        return g;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void AgopAtNewPointsMatchesFiniteDifferencesOfThePredictor(string kernelName, string metricName, AgopForm form, bool centre)
+    {
+        const int d = 4;
+        var model = Fit(BackendConformanceTests.MakeKernel(kernelName), BackendConformanceTests.MakeMetric(metricName, d), 25, d, 3);
+        var points = Matrix<double>.Build.DenseOfRowMajor(7, d, Random(7, d, 3));
+        var agop = Agop.Compute(model, points, centre, form, Backend);
+        var expected = FiniteDifferenceAgop(model, points, centre);
+        RelativeError(agop.ToRowMajorArray(), expected.ToRowMajorArray()).Should().BeLessThan(1e-6);
+    }
+
+    [Theory]
+    [InlineData("gaussian", AgopForm.Direct)]
+    [InlineData("gaussian", AgopForm.Gram)]
+    [InlineData("polynomial", AgopForm.Gram)]
+    public void AgopAtTheTrainingPointsMatchesFiniteDifferences(string kernelName, AgopForm form)
+    {
+        const int d = 5;
+        var model = Fit(BackendConformanceTests.MakeKernel(kernelName), BackendConformanceTests.MakeMetric("full", d), 30, d, 2);
+        var agop = Agop.Compute(model, centre: true, form: form, backend: Backend);
+        var expected = FiniteDifferenceAgop(model, model.TrainingInputs, true);
+        RelativeError(agop.ToRowMajorArray(), expected.ToRowMajorArray()).Should().BeLessThan(1e-6);
+    }
+
+    [Fact]
+    public void LaplaceAgopAtTrainingPointsOmitsTheSelfTerm()
+    {
+        // At a training point the Laplace predictor has a kink from its own centre; the AGOP takes the gradient of the
+        // other centres only. Check against finite differences of the predictor with that centre's term removed.
+        const int d = 3, n = 12;
+        var model = Fit(new LaplaceKernel(2.0), Metric.Identity, n, d, 1);
+        var agop = Agop.Compute(model, form: AgopForm.Direct, backend: Backend);
+        var x = model.TrainingInputs;
+        var alpha = model.Coefficients;
+        var expected = Matrix<double>.Build.Dense(d, d);
+        const double h = 1e-6;
+        for (int j = 0; j < n; j++)
+        {
+            var g = new double[d];
+            for (int l = 0; l < d; l++)
+            {
+                double Others(double shift)
+                {
+                    var p = x.Row(j).ToArray();
+                    p[l] += shift;
+                    double s = 0;
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (i != j)
+                        {
+                            s += alpha[i, 0] * model.Kernel.Evaluate(p, x.Row(i).ToArray(), Metric.Identity);
+                        }
+                    }
+
+                    return s;
+                }
+
+                g[l] = (Others(h) - Others(-h)) / (2 * h);
+            }
+
+            for (int a = 0; a < d; a++)
+            {
+                for (int b = 0; b < d; b++)
+                {
+                    expected[a, b] += g[a] * g[b] / n;
+                }
+            }
+        }
+
+        RelativeError(agop.ToRowMajorArray(), expected.ToRowMajorArray()).Should().BeLessThan(1e-6);
+    }
+
+    [Fact]
+    public void AutoPicksTheCheaperForm()
+    {
+        AgopEngine.Resolve(AgopForm.Auto, 1860, 1860, 122, 61).Should().Be(AgopForm.Gram, "grokking: c·d = 7,442 > n = 1,860");
+        AgopEngine.Resolve(AgopForm.Auto, 10000, 10000, 100, 1).Should().Be(AgopForm.Direct, "one output, d = 100 ≪ n");
+        var (direct, gram) = AgopEngine.Cost(1860, 1860, 122, 61);
+        (direct / gram).Should().BeGreaterThan(4);
+    }
+}

@@ -1,0 +1,133 @@
+using FeatureLearning.Compute;
+using FeatureLearning.Data;
+using FeatureLearning.KernelMachines;
+using FeatureLearning.Kernels;
+using FeatureLearning.Rfm;
+using MathNet.Numerics.Distributions;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace FeatureLearning.Tests.Rfm;
+
+public sealed class RfmTests
+{
+    private static readonly ManagedBackend Backend = new();
+
+    /// <summary>x ~ N(0, I_20); y = x₀x₁ + x₀ depends on the first two coordinates only.</summary>
+    private static (Matrix<double> X, Matrix<double> Y) Planted(int n, int seed)
+    {
+        var x = Matrix<double>.Build.Random(n, 20, new Normal(0, 1, new System.Random(seed)));
+        var y = Matrix<double>.Build.Dense(n, 1, (i, _) => (x[i, 0] * x[i, 1]) + x[i, 0]);
+        return (x, y);
+    }
+
+    private static double Mse(Matrix<double> a, Matrix<double> b) => (a - b).Enumerate().Average(v => v * v);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RecoversThePlantedCoordinatesAndBeatsKernelRidge(bool diagonal)
+    {
+        var (x, y) = Planted(800, 1);
+        var (xt, yt) = Planted(400, 2);
+        var options = new RfmOptions { Kernel = new LaplaceKernel(10), Ridge = 1e-3, Iterations = 5, Diagonal = diagonal, Backend = Backend };
+        var rfm = new RecursiveFeatureMachine(options).Fit(x, y);
+        var krr = new KernelRidge(new KernelRidgeOptions { Kernel = new LaplaceKernel(10), Ridge = 1e-3, Backend = Backend }).Fit(x, y);
+
+        double rfmMse = Mse(rfm.Predict(xt), yt);
+        double krrMse = Mse(krr.Predict(xt), yt);
+        rfmMse.Should().BeLessThan(krrMse / 3, $"RFM test MSE {rfmMse:G3} vs kernel ridge {krrMse:G3}");
+
+        var diag = rfm.FeatureMatrix.Diagonal();
+        (diag[0] + diag[1]).Should().BeGreaterThanOrEqualTo(0.9 * diag.Sum(), "diag(M) should concentrate on the two relevant coordinates");
+        rfm.History.Should().HaveCount(5);
+        rfm.SelectedIteration.Should().Be(4);
+    }
+
+    [Fact]
+    public void GrokkingEmergesOnASmallModulus()
+    {
+        // p = 31 with 70% of the pairs: near-chance test accuracy first, then 100%, with the progress measures moving first.
+        var task = ModularArithmetic.Create(31, ModularOperation.Add);
+        var (train, test) = task.Split(0.7, seed: 0);
+        var model = new RecursiveFeatureMachine(RfmOptions.Grokking(16) with { Backend = Backend, RecordFeatureMatrices = true })
+            .Fit(task.Inputs<double>(train), task.Targets<double>(train), (task.Inputs<double>(test), task.Targets<double>(test)));
+
+        var accuracy = model.History.Select(h => h.ValidationAccuracy).ToArray();
+        accuracy.Take(4).Should().OnlyContain(a => a < 0.1, "the first rounds generalise no better than chance (1/31)");
+        accuracy[^1].Should().Be(1.0);
+        model.History.Should().OnlyContain(h => h.TrainAccuracy == 1.0, "ridge 0 interpolates the training set from the start");
+
+        var final = model.FeatureMatrixHistory[^1];
+        var deviation = model.FeatureMatrixHistory.Select(m => Diagnostics.GrokkingMeasures.CirculantDeviation(m, 31, ModularOperation.Add)).ToArray();
+        var alignment = model.FeatureMatrixHistory.Select(m => Diagnostics.GrokkingMeasures.Alignment(m, final)).ToArray();
+        int emergence = Array.FindIndex(accuracy, a => a > 0.5);
+        emergence.Should().BeGreaterThan(3);
+        deviation[emergence - 1].Should().BeLessThan(deviation[1] / 3, "the circulant deviation falls before the accuracy rises");
+        alignment[emergence - 1].Should().BeGreaterThan(alignment[0] + 0.1, "the alignment rises before the accuracy does");
+    }
+
+    [Fact]
+    public void ValidationSelectsTheBestRoundAndProgressReportsEveryRound()
+    {
+        var (x, y) = Planted(300, 3);
+        var (xv, yv) = Planted(100, 4);
+        var reports = new List<RfmIteration>();
+        var model = new RecursiveFeatureMachine(new RfmOptions { Iterations = 4, Backend = Backend })
+            .Fit(x, y, (xv, yv), new SynchronousProgress(reports.Add));
+        reports.Should().HaveCount(4);
+        reports.Select(r => r.Iteration).Should().Equal(0, 1, 2, 3);
+        int best = Enumerable.Range(0, 4).MinBy(t => model.History[t].ValidationMse);
+        model.SelectedIteration.Should().Be(best);
+        Mse(model.Predict(xv), yv).Should().BeApproximately(model.History[best].ValidationMse, 1e-9);
+    }
+
+    [Fact]
+    public void AgopSampleIsSeededAndSaveLoadRoundTrips()
+    {
+        var (x, y) = Planted(200, 5);
+        var options = new RfmOptions { Iterations = 3, AgopSampleSize = 80, Seed = 7, Backend = Backend, RecordFeatureMatrices = true };
+        var a = new RecursiveFeatureMachine(options).Fit(x, y);
+        var b = new RecursiveFeatureMachine(options).Fit(x, y);
+        a.FeatureMatrix.Should().Be(b.FeatureMatrix);
+        var c = new RecursiveFeatureMachine(options with { Seed = 8 }).Fit(x, y);
+        c.FeatureMatrix.Should().NotBe(a.FeatureMatrix);
+
+        using var stream = new MemoryStream();
+        a.Save(stream);
+        stream.Position = 0;
+        var loaded = RfmModel<double>.Load(stream, Backend);
+        loaded.FeatureMatrix.Should().Be(a.FeatureMatrix);
+        loaded.History.Should().Equal(a.History);
+        loaded.FeatureMatrixHistory.Should().HaveCount(3);
+        loaded.Predict(x).Should().Be(a.Predict(x));
+    }
+
+    [Fact]
+    public void SinglePrecisionRunsEndToEnd()
+    {
+        var (x, y) = Planted(300, 6);
+        var model = new RecursiveFeatureMachine(new RfmOptions { Iterations = 3, Backend = Backend }).Fit(x.Map(v => (float)v), y.Map(v => (float)v));
+        var diag = model.FeatureMatrix.Diagonal();
+        (diag[0] + diag[1]).Should().BeGreaterThan(0.5 * diag.Sum());
+    }
+
+    [Fact]
+    public void BadOptionsAndInputsAreRejected()
+    {
+        ((Action)(() => new RecursiveFeatureMachine(new RfmOptions { Iterations = 0 }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("Iterations");
+        ((Action)(() => new RecursiveFeatureMachine(new RfmOptions { AgopPower = 0 }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("AgopPower");
+        ((Action)(() => new RecursiveFeatureMachine(new RfmOptions { AgopSampleSize = 0 }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("AgopSampleSize");
+        ((Action)(() => new RecursiveFeatureMachine(new RfmOptions { Kernel = new GaussianKernel(-1) }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("Bandwidth");
+        var (x, y) = Planted(20, 7);
+        var rfm = new RecursiveFeatureMachine(new RfmOptions { Backend = Backend });
+        ((Action)(() => rfm.Fit(x, y, (x, Matrix<double>.Build.Dense(20, 2))))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("validation");
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        ((Action)(() => rfm.Fit(x, y, cancellationToken: cts.Token))).Should().Throw<OperationCanceledException>();
+    }
+
+    private sealed class SynchronousProgress(Action<RfmIteration> handler) : IProgress<RfmIteration>
+    {
+        public void Report(RfmIteration value) => handler(value);
+    }
+}
