@@ -31,7 +31,10 @@ internal sealed class SampleOptions
     public int Get(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
     /// <summary>The backend named by <c>--backend</c>, else the process default (<c>FEATURELEARNING_BACKEND</c> or managed).</summary>
-    public IComputeBackend Backend() => Has("backend") ? ComputeBackends.Create(Get("backend", "managed")) : ComputeBackends.Default;
+    public IComputeBackend Backend() =>
+        Has("no-buffer-pool") ? new ManagedBackend(bufferPoolBytes: 0)
+        : Has("backend") ? ComputeBackends.Create(Get("backend", "managed"))
+        : ComputeBackends.Default;
 
     public Precision Precision() => Get("precision", "double").ToUpperInvariant() switch
     {

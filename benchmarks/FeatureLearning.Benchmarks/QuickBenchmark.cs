@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using FeatureLearning.Compute;
+using MathNet.Numerics.LinearAlgebra;
 
 namespace FeatureLearning.Benchmarks;
 
@@ -18,6 +19,7 @@ internal static class QuickBenchmark
             Console.Error.WriteLine($"# {backend.Describe()}");
             RunAll<double>(backend, repeats);
             RunAll<float>(backend, repeats);
+            RfmIteration(backend);
         }
 
         ReferenceMathNet(repeats);
@@ -50,6 +52,53 @@ internal static class QuickBenchmark
         var x = w.Random(kn, kd, 5);
         var k = w.Allocate(kn, kn);
         Report("kernel_matrix", backend.Name, precision, kn, Time(() => w.KernelMatrix(x, x, k), repeats), Workloads<T>.KernelMatrixFlops(kn, kn, kd), $",\"d\":{kd},\"kernel\":\"laplace\"");
+    }
+
+    /// <summary>
+    /// One RFM round (kernel matrix with AGOP weights, Cholesky solve, AGOP and metric update) in double precision, one
+    /// timed run per shape after a warm-up: the history of a two-round fit splits the time by step.
+    /// </summary>
+    private static void RfmIteration(IComputeBackend backend)
+    {
+        Rfm.RfmIteration Round(Matrix<double> x, Matrix<double> y, Rfm.RfmOptions options)
+            => new Rfm.RecursiveFeatureMachine(options with { Iterations = 2, Backend = backend }).Fit(x, y).History[0];
+
+        void Report(string label, int n, int d, int c, Rfm.RfmIteration r)
+        {
+            double kernelFlops = 2.0 * n * n * d;
+            double solveFlops = Workloads<double>.CholeskySolveFlops(n, c);
+            var form = Rfm.AgopEngine.Resolve(Rfm.AgopForm.Auto, n, n, d, c);
+            var (direct, gram) = Rfm.AgopEngine.Cost(n, n, d, c);
+            double agopFlops = form == Rfm.AgopForm.Gram ? gram : direct;
+            string line = string.Create(
+                CultureInfo.InvariantCulture,
+                $"{{\"op\":\"rfm_iteration\",\"shape\":\"{label}\",\"backend\":\"{backend.Name}\",\"precision\":\"double\",\"n\":{n},\"d\":{d},\"c\":{c},\"agop_form\":\"{form.ToString().ToLowerInvariant()}\"," +
+                $"\"seconds\":{r.Seconds:F4},\"kernel_seconds\":{r.KernelSeconds:F4},\"solve_seconds\":{r.SolveSeconds:F4},\"agop_seconds\":{r.AgopSeconds:F4}," +
+                $"\"kernel_gflops\":{kernelFlops / r.KernelSeconds / 1e9:F1},\"solve_gflops\":{solveFlops / r.SolveSeconds / 1e9:F1},\"agop_gflops\":{agopFlops / r.AgopSeconds / 1e9:F1},\"gflops\":{(kernelFlops + solveFlops + agopFlops) / r.Seconds / 1e9:F1}}}");
+            Console.WriteLine(line);
+        }
+
+        var laplace = new Rfm.RfmOptions { Kernel = new Kernels.LaplaceKernel(10), Ridge = 1e-3 };
+        var warm = Random(500, 100, 1, 9);
+        Round(warm.X, warm.Y, laplace);
+        foreach (int n in new[] { 2000, 5000, 10000 })
+        {
+            foreach (int c in new[] { 1, 10 })
+            {
+                var (x, y) = Random(n, 100, c, n + c);
+                Report("random", n, 100, c, Round(x, y, laplace));
+            }
+        }
+
+        var task = Data.ModularArithmetic.Create(61, Data.ModularOperation.Add);
+        var (train, _) = task.Split(0.5, 0);
+        Report("grokking p=61", train.Length, 122, 61, Round(task.Inputs<double>(train), task.Targets<double>(train), Rfm.RfmOptions.Grokking()));
+    }
+
+    private static (Matrix<double> X, Matrix<double> Y) Random(int n, int d, int c, int seed)
+    {
+        var rng = new System.Random(seed);
+        return (Matrix<double>.Build.Dense(n, d, (_, _) => rng.NextDouble()), Matrix<double>.Build.Dense(n, c, (_, _) => rng.NextDouble()));
     }
 
     private static void ReferenceMathNet(int repeats)

@@ -27,6 +27,7 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
     public double Derivative(double u) => Scale * Math.Exp(Scale * u);
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Evaluate<T>(ReadOnlySpan<T> u, Span<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -35,6 +36,7 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
     }
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void EvaluateDerivative<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> values, Span<T> derivatives)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -40,6 +40,7 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
     }
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Evaluate<T>(ReadOnlySpan<T> u, Span<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -50,6 +51,7 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
     }
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void EvaluateDerivative<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> values, Span<T> derivatives)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

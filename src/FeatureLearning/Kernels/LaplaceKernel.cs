@@ -38,6 +38,7 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction
     }
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Evaluate<T>(ReadOnlySpan<T> u, Span<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -47,6 +48,7 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction
     }
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void EvaluateDerivative<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> values, Span<T> derivatives)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -32,6 +32,7 @@ public readonly record struct PolynomialKernel(int Degree, double Offset) : IKer
     public double Derivative(double u) => Degree * IntPow(u + Offset, Degree - 1);
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Evaluate<T>(ReadOnlySpan<T> u, Span<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -40,6 +41,7 @@ public readonly record struct PolynomialKernel(int Degree, double Offset) : IKer
     }
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void EvaluateDerivative<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> values, Span<T> derivatives)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -38,3 +38,50 @@ public sealed class SerialManagedBackendTests : BackendConformanceTests
 {
     protected override IComputeBackend CreateBackend() => new ManagedBackend(1);
 }
+
+public sealed class PinnedArrayPoolTests
+{
+    [Fact]
+    public void ReturnedArraysAreReusedForTheSameLengthAndTypeWithinTheBudget()
+    {
+        var pool = new PinnedArrayPool(budgetBytes: 3 * 8 * 100);
+        var a = pool.Rent<double>(100);
+        pool.Return(a);
+        pool.Rent<float>(100).Should().NotBeSameAs(a, "another element type");
+        pool.Rent<double>(99).Should().NotBeSameAs(a, "another length");
+        pool.Rent<double>(100).Should().BeSameAs(a);
+
+        // Over budget: the oldest array is dropped.
+        var b = pool.Rent<double>(100);
+        var c = pool.Rent<double>(100);
+        var d = pool.Rent<double>(100);
+        var e = pool.Rent<double>(100);
+        foreach (var x in new[] { b, c, d, e })
+        {
+            pool.Return(x);
+        }
+
+        var reused = new[] { pool.Rent<double>(100), pool.Rent<double>(100), pool.Rent<double>(100), pool.Rent<double>(100) };
+        reused.Should().NotContain(b, "b was the oldest and fell out of the 3-array budget");
+        reused.Should().Contain(new[] { c, d, e });
+    }
+
+    [Fact]
+    public void PooledBuffersGiveTheSameResults()
+    {
+        using var pooled = new ManagedBackend();
+        using var plain = new ManagedBackend(bufferPoolBytes: 0);
+        foreach (var backend in new[] { pooled, plain })
+        {
+            for (int round = 0; round < 3; round++)
+            {
+                using var a = backend.Upload<double>([1, 2, 3, 4], 2, 2);
+                using var c = backend.Allocate<double>(2, 2);
+                backend.Gemm(Transpose.None, Transpose.None, 1.0, a, a, 0.0, c);
+                var host = new double[4];
+                backend.Download(c, host);
+                host.Should().Equal(7, 10, 15, 22);
+            }
+        }
+    }
+}

@@ -71,6 +71,7 @@ internal static unsafe class BlockedCholesky<T>
     }
 
     /// <summary>Unblocked Crout factorization of a small block (row dot products, SIMD).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static int FactorDiagonalBlock(T* a, int n, int lda)
     {
         for (int j = 0; j < n; j++)
@@ -96,6 +97,7 @@ internal static unsafe class BlockedCholesky<T>
     }
 
     /// <summary>W ← L⁻¹ for a lower-triangular block (row by row: W_i = (e_i − Σ_{k&lt;i} L_ik W_k) / L_ii), upper part zeroed.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void InvertLower(T* l, int n, int ldl, T* w, int ldw)
     {
         for (int i = 0; i < n; i++)
@@ -170,6 +172,7 @@ internal static unsafe class BlockedCholesky<T>
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void CopyRows(T* src, int lds, T* dst, int ldd, int rows, int cols)
     {
         for (int i = 0; i < rows; i++)

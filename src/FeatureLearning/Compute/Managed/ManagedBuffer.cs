@@ -6,12 +6,14 @@ namespace FeatureLearning.Compute.Managed;
 internal sealed unsafe class ManagedBuffer<T> : DeviceBuffer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly PinnedArrayPool? pool;
     private T[]? data;
 
-    public ManagedBuffer(IComputeBackend backend, int rows, int cols)
+    public ManagedBuffer(IComputeBackend backend, int rows, int cols, PinnedArrayPool? pool)
         : base(backend, rows, cols)
     {
-        data = GC.AllocateUninitializedArray<T>(rows * cols, pinned: true);
+        this.pool = pool;
+        data = pool is null ? GC.AllocateUninitializedArray<T>(rows * cols, pinned: true) : pool.Rent<T>(rows * cols);
     }
 
     public T[] Data => data ?? throw new ObjectDisposedException(nameof(ManagedBuffer<T>), "The buffer has been disposed.");
@@ -20,5 +22,13 @@ internal sealed unsafe class ManagedBuffer<T> : DeviceBuffer<T>
 
     public T* Pointer => (T*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(Data));
 
-    protected override void Dispose(bool disposing) => data = null;
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && data is not null)
+        {
+            pool?.Return(data);
+        }
+
+        data = null;
+    }
 }

@@ -227,6 +227,7 @@ internal static unsafe class PackedGemm<T>
         MacroKernel(x, ic, mc, p0, p1, aPacked);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void MacroKernel(in BlockContext x, int ic, int mc, int p0, int p1, T* aPacked)
     {
         int mr = MR, nr = NR, kc = x.Kc;
@@ -271,6 +272,7 @@ internal static unsafe class PackedGemm<T>
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ScaleC(int m, int n, T beta, T* c, int ldc, bool lowerOnly)
     {
         if (beta == T.One)
@@ -294,6 +296,7 @@ internal static unsafe class PackedGemm<T>
     }
 
     /// <summary>Packs op(A)[ic:ic+mc, pc:pc+kc]·α into MR-row panels: panel q holds kc groups of MR values.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void PackA(bool transA, T* a, int lda, int ic, int pc, int mc, int kc, T alpha, T* dst)
     {
         int mr = MR;
@@ -360,6 +363,7 @@ internal static unsafe class PackedGemm<T>
     }
 
     /// <summary>Packs op(B)[pc:pc+kc, j0:j0+cols] into one NR-wide panel (zero-padded).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void PackBPanel(bool transB, T* b, int ldb, int pc, int j0, int kc, int cols, T* panel)
     {
         int nr = NR;
@@ -537,6 +541,7 @@ internal static unsafe class PackedGemm<T>
     }
 
     /// <summary>Portable MR × NR tile for machines without SIMD FMA.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void KernelScalar(int kc, T* ap, T* bp, T* c, int ldc)
     {
         int mr = MR, nr = NR;
