@@ -1,6 +1,5 @@
 using FeatureLearning.Compute;
 using FeatureLearning.Compute.Managed;
-using FeatureLearning.Compute;
 
 namespace FeatureLearning.Tests.Compute;
 
