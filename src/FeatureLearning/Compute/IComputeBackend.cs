@@ -140,8 +140,8 @@ public interface IComputeBackend : IDisposable
     void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>X ← α·X.</summary>
-    /// <remarks>This is the SCAL BLAS routine.</remarks>
+    /// <summary>X ← α·X; with α = 0, X ← 0 exactly (NaN or ∞ already in X do not propagate, as with GEMM's β = 0).</summary>
+    /// <remarks>This is the SCAL BLAS routine. Use α = 0 to clear a buffer: <see cref="Allocate{T}"/> does not initialize memory.</remarks>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="alpha">Scale.</param>
     /// <param name="x">Buffer to scale.</param>

@@ -39,6 +39,12 @@ public sealed unsafe class ManagedBackend : IComputeBackend
         pool = bufferPoolBytes > 0 ? new PinnedArrayPool(bufferPoolBytes) : null;
     }
 
+    /// <summary>
+    /// When set (by the test suite), new buffers are filled with NaN, so any operation that reads memory it has not
+    /// written (the contract of <see cref="Allocate{T}"/> is uninitialized memory) shows up as NaN in a result.
+    /// </summary>
+    internal static bool PoisonAllocations { get; set; }
+
     /// <summary>The number of worker threads used by the parallel operations.</summary>
     public int Threads { get; }
 
@@ -62,7 +68,13 @@ public sealed unsafe class ManagedBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         PrecisionExtensions.Of<T>();
-        return new ManagedBuffer<T>(this, rows, cols, pool);
+        var buffer = new ManagedBuffer<T>(this, rows, cols, pool);
+        if (PoisonAllocations)
+        {
+            buffer.Span.Fill(T.NaN);
+        }
+
+        return buffer;
     }
 
     /// <inheritdoc />
@@ -397,6 +409,12 @@ public sealed unsafe class ManagedBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = Own(x, nameof(x)).Span;
+        if (alpha == T.Zero)
+        {
+            s.Clear();
+            return;
+        }
+
         TensorPrimitives.Multiply(s, alpha, s);
     }
 

@@ -405,6 +405,17 @@ public abstract class BackendConformanceTests : IDisposable
     }
 
     [Fact]
+    public void ScaleByZeroClearsEvenNaN()
+    {
+        using var x = Backend.Upload<double>([double.NaN, double.PositiveInfinity, 3], 1, 3);
+        Backend.Scale(0.0, x);
+        Download(Backend, x).Should().Equal(0, 0, 0);
+        using var f = Backend.Upload<float>([float.NaN, 2f], 2, 1);
+        Backend.Scale(0f, f);
+        Download(Backend, f).Should().Equal(0, 0);
+    }
+
+    [Fact]
     public void UploadDownloadRoundTripsBothPrecisions()
     {
         var a = Random(3, 4, 19);
