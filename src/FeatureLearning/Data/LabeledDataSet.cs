@@ -112,6 +112,34 @@ public sealed class LabeledDataSet
         return (Subset(order[..nTrain]), Subset(order[nTrain..]));
     }
 
+    /// <summary>Splits each class separately by a seeded permutation, so both parts keep the class proportions.</summary>
+    /// <param name="trainFraction">Fraction of each class in the training part, in (0, 1).</param>
+    /// <param name="seed">Seed of the permutations.</param>
+    /// <returns>The two parts.</returns>
+    public (LabeledDataSet Train, LabeledDataSet Test) StratifiedSplit(double trainFraction, int seed)
+    {
+        if (!(trainFraction > 0 && trainFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "The training fraction must lie strictly between 0 and 1.");
+        }
+
+        var rng = new Random(seed);
+        var train = new List<int>();
+        var test = new List<int>();
+        foreach (var group in Enumerable.Range(0, Count).GroupBy(i => Labels[i]).OrderBy(g => g.Key))
+        {
+            var members = group.ToArray();
+            rng.Shuffle(members);
+            int nTrain = Math.Clamp((int)Math.Round(trainFraction * members.Length), members.Length > 1 ? 1 : 0, Math.Max(0, members.Length - 1));
+            train.AddRange(members[..nTrain]);
+            test.AddRange(members[nTrain..]);
+        }
+
+        train.Sort();
+        test.Sort();
+        return (Subset(train), Subset(test));
+    }
+
     /// <summary>The examples at the given indices.</summary>
     /// <param name="indices">Row indices.</param>
     /// <returns>A new data set.</returns>

@@ -175,7 +175,7 @@ public sealed class RecursiveFeatureMachine
                     kernelSeconds += clock.Elapsed.TotalSeconds;
                 }
 
-                if (xv is not null)
+                if (xv is not null && o.SelectBy != SelectionMetric.Last)
                 {
                     double score = Score(valMse, valAcc);
                     if (best is null || score > best.Value.Score || (score == best.Value.Score && valMse < best.Value.Mse))
@@ -206,7 +206,7 @@ public sealed class RecursiveFeatureMachine
                 history.Add(record);
                 Log.RfmIteration(logger, t, iterations, trainMse, valMse, valAcc, record.Seconds);
                 progress?.Report(record);
-                if (xv is null && t == iterations - 1)
+                if ((xv is null || o.SelectBy == SelectionMetric.Last) && t == iterations - 1)
                 {
                     best = (t, metric, (T[])alphaHost.Clone(), report.Jitter, 0, double.NaN);
                 }

@@ -11,4 +11,7 @@ public enum SelectionMetric
 
     /// <summary>Lowest validation mean squared error.</summary>
     MeanSquaredError = 2,
+
+    /// <summary>Always the last round: the validation set is only monitored (its errors recorded in the history).</summary>
+    Last = 3,
 }

@@ -131,3 +131,55 @@ public sealed class RfmTests
         public void Report(RfmIteration value) => handler(value);
     }
 }
+
+public sealed class RfmConsistencyTests
+{
+    private static readonly ManagedBackend Backend = new();
+
+    [Fact]
+    public void OneRoundIsKernelRidge()
+    {
+        var x = Matrix<double>.Build.Random(60, 4, 1);
+        var y = Matrix<double>.Build.Random(60, 2, 2);
+        var rfm = new RecursiveFeatureMachine(new RfmOptions { Iterations = 1, Kernel = new GaussianKernel(1.3), Ridge = 0.01, Backend = Backend }).Fit(x, y);
+        var krr = new KernelRidge(new KernelRidgeOptions { Kernel = new GaussianKernel(1.3), Ridge = 0.01, Backend = Backend }).Fit(x, y);
+        rfm.Coefficients.Should().Be(krr.Coefficients);
+        rfm.FeatureMatrix.Should().Be(Matrix<double>.Build.DenseIdentity(4));
+    }
+
+    [Fact]
+    public void SelectionLastOnlyMonitorsTheValidationSet()
+    {
+        var x = Matrix<double>.Build.Random(80, 3, 3);
+        var y = Matrix<double>.Build.Dense(80, 1, (i, _) => x[i, 0]);
+        var model = new RecursiveFeatureMachine(new RfmOptions { Iterations = 3, SelectBy = SelectionMetric.Last, Backend = Backend }).Fit(x, y, (x, y));
+        model.SelectedIteration.Should().Be(2);
+        model.History.Should().OnlyContain(h => !double.IsNaN(h.ValidationMse));
+    }
+}
+
+public sealed class TabularDataTests
+{
+    [Fact]
+    public void StratifiedSplitKeepsClassProportionsAndScalerStandardises()
+    {
+        var data = LabeledDataSet.LoadCsv(Path.Combine(AppContext.BaseDirectory, "data", "wine_data.csv"), skipHeader: true);
+        data.Count.Should().Be(178);
+        data.Features.ColumnCount.Should().Be(13);
+        var (train, test) = data.StratifiedSplit(0.7, seed: 1);
+        (train.Count + test.Count).Should().Be(178);
+        for (int c = 0; c < 3; c++)
+        {
+            double all = data.Labels.Count(l => l == c) / 178.0;
+            double part = train.Labels.Count(l => l == c) / (double)train.Count;
+            part.Should().BeApproximately(all, 0.01);
+        }
+
+        var scaled = FeatureScaler.Fit(train.Features).Transform(train.Features);
+        for (int j = 0; j < 13; j++)
+        {
+            scaled.Column(j).Average().Should().BeApproximately(0, 1e-12);
+            Math.Sqrt(scaled.Column(j).Select(v => v * v).Average()).Should().BeApproximately(1, 1e-12);
+        }
+    }
+}
