@@ -98,3 +98,35 @@ public class KernelMatrixBenchmarks<T> : SuiteBase<T>
     [Benchmark]
     public void KernelMatrix() => Work.KernelMatrix(x, x, k);
 }
+
+/// <summary>One RFM round (kernel matrix with AGOP weights, solve, AGOP, metric update), Laplace kernel, d = 100.</summary>
+public class RfmIterationBenchmarks
+{
+    private IComputeBackend backend = null!;
+    private MathNet.Numerics.LinearAlgebra.Matrix<double> x = null!, y = null!;
+
+    [Params("managed")]
+    public string BackendName { get; set; } = "managed";
+
+    [Params(2000, 5000)]
+    public int N { get; set; }
+
+    [Params(1, 10)]
+    public int Outputs { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        backend = ComputeBackends.Create(BackendName);
+        var rng = new Random(N + Outputs);
+        x = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(N, 100, (_, _) => rng.NextDouble());
+        y = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(N, Outputs, (_, _) => rng.NextDouble());
+    }
+
+    /// <summary>Two rounds: the first includes the AGOP and update, the second only the solve with the new metric.</summary>
+    [Benchmark]
+    public object TwoRounds() => new Rfm.RecursiveFeatureMachine(new Rfm.RfmOptions { Kernel = new Kernels.LaplaceKernel(10), Iterations = 2, Backend = backend }).Fit(x, y);
+
+    [GlobalCleanup]
+    public void Cleanup() => backend.Dispose();
+}

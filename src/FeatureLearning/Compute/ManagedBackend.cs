@@ -28,15 +28,17 @@ public sealed unsafe class ManagedBackend : IComputeBackend
     /// <summary>Creates a managed backend.</summary>
     /// <param name="maxDegreeOfParallelism">Worker threads; 0 or less uses <see cref="Environment.ProcessorCount"/>.</param>
     /// <param name="bufferPoolBytes">
-    /// How many bytes of disposed buffers to keep for reuse by later allocations of the same size (default 1 GiB; 0
-    /// turns pooling off). Iterative algorithms allocate the same large buffers every round; reusing them avoids page
-    /// faults and full garbage collections. <see cref="Dispose"/> releases the pool.
+    /// How many bytes of disposed buffers to keep for reuse by later allocations of the same size: -1 (the default)
+    /// keeps up to an eighth of the memory available to the garbage collector, 0 turns pooling off. Iterative
+    /// algorithms allocate the same large buffers every round (an RFM round: two n × n matrices); reusing them avoids
+    /// page faults and full garbage collections. <see cref="Dispose"/> releases the pool.
     /// </param>
-    public ManagedBackend(int maxDegreeOfParallelism = 0, long bufferPoolBytes = 1L << 30)
+    public ManagedBackend(int maxDegreeOfParallelism = 0, long bufferPoolBytes = -1)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(bufferPoolBytes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferPoolBytes, -1);
         Threads = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;
-        pool = bufferPoolBytes > 0 ? new PinnedArrayPool(bufferPoolBytes) : null;
+        long budget = bufferPoolBytes >= 0 ? bufferPoolBytes : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8;
+        pool = budget > 0 ? new PinnedArrayPool(budget) : null;
     }
 
     /// <summary>
@@ -53,7 +55,7 @@ public sealed unsafe class ManagedBackend : IComputeBackend
 
     /// <inheritdoc />
     public string Describe() =>
-        $"managed backend: {Threads} thread(s), GEMM micro-kernel {PackedGemm<double>.KernelName} (double) / {PackedGemm<float>.KernelName} (single), " +
+        $"managed backend: {Threads} thread(s), buffer pool {(pool is null ? "off" : $"{pool.BudgetBytes / (1 << 20)} MiB")}, GEMM micro-kernel {PackedGemm<double>.KernelName} (double) / {PackedGemm<float>.KernelName} (single), " +
         $"SIMD {PackedGemm<double>.SimdBits}-bit (Vector512 accelerated: {Vector512.IsHardwareAccelerated}), precision single and double, " +
         $".NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
 

@@ -14,6 +14,8 @@ internal sealed class PinnedArrayPool
 
     public PinnedArrayPool(long budgetBytes) => this.budgetBytes = budgetBytes;
 
+    public long BudgetBytes => budgetBytes;
+
     public T[] Rent<T>(int length)
         where T : unmanaged
     {
