@@ -102,10 +102,11 @@ SaveLines(Path.Combine(outDir, "progress_measures.png"), "progress measures", "v
     ("test accuracy", iters, rows.Select(r => r.TestAccuracy).ToArray()),
     ("circulant deviation", iters, rows.Select(r => r.Deviation).ToArray()),
     ("alignment with final M", iters, rows.Select(r => r.Alignment).ToArray()));
-SaveHeatmap(Path.Combine(outDir, "feature_matrix.png"), "final M (diagonal removed)", final);
+SaveHeatmap(Path.Combine(outDir, "feature_matrix.png"), "final M (diagonal removed)", final, "input coordinate (a: 0..p-1, b: p..2p-1)");
 if (operation is ModularOperation.Multiply or ModularOperation.Divide)
 {
-    SaveHeatmap(Path.Combine(outDir, "feature_matrix_dlog.png"), "final M ordered by discrete log", GrokkingMeasures.Reorder(final, GrokkingMeasures.DisplayOrder(p, operation)));
+    SaveHeatmap(Path.Combine(outDir, "feature_matrix_dlog.png"), "final M ordered by discrete log (diagonal removed)", GrokkingMeasures.Reorder(final, GrokkingMeasures.DisplayOrder(p, operation)),
+        "position: a then b, each as g^0, g^1, ..., g^(p-2), 0");
 }
 
 log.WriteLine($"Plots written to {Path.GetFullPath(outDir)}.");
@@ -137,7 +138,7 @@ static void SaveLines(string path, string title, string yLabel, params (string L
     plot.SavePng(path, 800, 500);
 }
 
-static void SaveHeatmap(string path, string title, Matrix<double> m)
+static void SaveHeatmap(string path, string title, Matrix<double> m, string axisLabel)
 {
     var data = m.ToArray();
     for (int i = 0; i < m.RowCount; i++)
@@ -149,8 +150,8 @@ static void SaveHeatmap(string path, string title, Matrix<double> m)
     var heatmap = plot.Add.Heatmap(data);
     plot.Add.ColorBar(heatmap);
     plot.Title(title);
-    plot.XLabel("input coordinate (a: 0..p-1, b: p..2p-1)");
-    plot.YLabel("input coordinate");
+    plot.XLabel(axisLabel);
+    plot.YLabel(axisLabel);
     plot.Axes.InvertY();
     plot.SavePng(path, 700, 600);
 }

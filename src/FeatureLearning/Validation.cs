@@ -34,6 +34,16 @@ internal static class Validation
         }
     }
 
+    /// <summary>The checks every estimator's Fit makes: non-empty finite x and y, one target row per input row, a metric of x's dimension.</summary>
+    public static void TrainingData<T>(Matrix<T> x, Matrix<T> y, Kernels.Metric metric)
+        where T : struct, IEquatable<T>, IFormattable
+    {
+        NonEmptyFinite(x, nameof(x));
+        NonEmptyFinite(y, nameof(y));
+        SameRows(x, y, nameof(y));
+        metric.CheckDimension(x.ColumnCount, nameof(x));
+    }
+
     public static void NonNegativeFinite(double value, string name, string what)
     {
         if (!double.IsFinite(value) || value < 0)

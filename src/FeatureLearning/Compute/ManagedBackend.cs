@@ -140,7 +140,7 @@ public sealed unsafe class ManagedBackend : IComputeBackend
         }
 
         PackedGemm<T>.Multiply(t, !t, n, n, k, alpha, ma.Pointer, a.Cols, ma.Pointer, a.Cols, beta, mc.Pointer, n, true, Threads);
-        MirrorLowerToUpper(mc.Pointer, n, n);
+        Mirror(mc.Pointer, n, n, lowerToUpper: true);
     }
 
     /// <inheritdoc />
@@ -174,7 +174,7 @@ public sealed unsafe class ManagedBackend : IComputeBackend
             () => BlockedCholesky<T>.Factor(p, n, n, Threads, cancellationToken),
             jitter =>
             {
-                MirrorUpperToLower(p, n, n);
+                Mirror(p, n, n, lowerToUpper: false);
                 T add = T.CreateTruncating(jitter);
                 for (int i = 0; i < n; i++)
                 {
@@ -505,28 +505,24 @@ public sealed unsafe class ManagedBackend : IComputeBackend
         return sum;
     }
 
+    /// <summary>Copies one triangle onto the other: the lower onto the upper (<paramref name="lowerToUpper"/>) or back.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void MirrorLowerToUpper<T>(T* a, int n, int lda)
+    private static void Mirror<T>(T* a, int n, int lda, bool lowerToUpper)
         where T : unmanaged
     {
         for (int i = 0; i < n; i++)
         {
             for (int j = i + 1; j < n; j++)
             {
-                a[((long)i * lda) + j] = a[((long)j * lda) + i];
-            }
-        }
-    }
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void MirrorUpperToLower<T>(T* a, int n, int lda)
-        where T : unmanaged
-    {
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < i; j++)
-            {
-                a[((long)i * lda) + j] = a[((long)j * lda) + i];
+                long upper = ((long)i * lda) + j, lower = ((long)j * lda) + i;
+                if (lowerToUpper)
+                {
+                    a[upper] = a[lower];
+                }
+                else
+                {
+                    a[lower] = a[upper];
+                }
             }
         }
     }

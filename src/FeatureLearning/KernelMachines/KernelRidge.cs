@@ -45,10 +45,7 @@ public sealed class KernelRidge
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         PrecisionExtensions.Of<T>();
-        Validation.NonEmptyFinite(x, nameof(x));
-        Validation.NonEmptyFinite(y, nameof(y));
-        Validation.SameRows(x, y, nameof(y));
-        Options.Metric.CheckDimension(x.ColumnCount, nameof(x));
+        Validation.TrainingData(x, y, Options.Metric);
 
         var backend = Options.Backend ?? ComputeBackends.Default;
         var logger = Options.Logger ?? NullLogger.Instance;

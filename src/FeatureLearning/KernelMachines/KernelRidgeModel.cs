@@ -103,12 +103,7 @@ public sealed class KernelRidgeModel<T>
 
     /// <summary>Saves the model in the versioned binary format described in <c>docs/file-format.md</c>.</summary>
     /// <param name="path">File path (overwritten).</param>
-    public void Save(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.Create(path);
-        Save(stream);
-    }
+    public void Save(string path) => ModelFile.SaveToFile(path, Save);
 
     /// <summary>Writes the model to a stream in the versioned binary format.</summary>
     /// <param name="stream">A writable stream (left open).</param>
@@ -141,11 +136,7 @@ public sealed class KernelRidgeModel<T>
     /// <returns>The model.</returns>
     /// <exception cref="InvalidDataException">Not a model file, another version, or another precision.</exception>
     public static KernelRidgeModel<T> Load(string path, IComputeBackend? computeBackend = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.OpenRead(path);
-        return Load(stream, computeBackend);
-    }
+        => ModelFile.LoadFromFile(path, stream => Load(stream, computeBackend));
 
     /// <summary>Reads a model from a stream written by <see cref="Save(Stream)"/>.</summary>
     /// <param name="stream">A readable stream (left open).</param>

@@ -16,6 +16,22 @@ internal static class ModelFile
     public const string RfmTag = "RFM1";
     private static readonly byte[] Magic = "FLRN"u8.ToArray();
 
+    /// <summary>Creates (overwrites) the file and writes the model to it.</summary>
+    public static void SaveToFile(string path, Action<Stream> save)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.Create(path);
+        save(stream);
+    }
+
+    /// <summary>Opens the file and reads a model from it.</summary>
+    public static TModel LoadFromFile<TModel>(string path, Func<Stream, TModel> load)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.OpenRead(path);
+        return load(stream);
+    }
+
     public static void WriteHeader(BinaryWriter w, string tag, Precision precision)
     {
         w.Write(Magic);

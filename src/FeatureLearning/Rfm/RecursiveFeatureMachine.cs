@@ -51,10 +51,7 @@ public sealed class RecursiveFeatureMachine
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         PrecisionExtensions.Of<T>();
-        Validation.NonEmptyFinite(x, nameof(x));
-        Validation.NonEmptyFinite(y, nameof(y));
-        Validation.SameRows(x, y, nameof(y));
-        Options.InitialMetric.CheckDimension(x.ColumnCount, nameof(x));
+        Validation.TrainingData(x, y, Options.InitialMetric);
         if (validation is { } v)
         {
             Validation.NonEmptyFinite(v.X, nameof(validation));

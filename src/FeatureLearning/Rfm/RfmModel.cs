@@ -62,12 +62,7 @@ public sealed class RfmModel<T>
 
     /// <summary>Saves the model (format in <c>docs/file-format.md</c>, tag <c>RFM1</c>).</summary>
     /// <param name="path">File path.</param>
-    public void Save(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.Create(path);
-        Save(stream);
-    }
+    public void Save(string path) => ModelFile.SaveToFile(path, Save);
 
     /// <summary>Writes the model to a stream.</summary>
     /// <param name="stream">A writable stream (left open).</param>
@@ -103,11 +98,7 @@ public sealed class RfmModel<T>
     /// <returns>The model.</returns>
     /// <exception cref="InvalidDataException">Not an RFM model file, another version or precision.</exception>
     public static RfmModel<T> Load(string path, IComputeBackend? computeBackend = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.OpenRead(path);
-        return Load(stream, computeBackend);
-    }
+        => ModelFile.LoadFromFile(path, stream => Load(stream, computeBackend));
 
     /// <summary>Reads a model from a stream.</summary>
     /// <param name="stream">A readable stream (left open).</param>

@@ -100,6 +100,20 @@ public sealed class RfmTests
         loaded.History.Should().Equal(a.History);
         loaded.FeatureMatrixHistory.Should().HaveCount(3);
         loaded.Predict(x).Should().Be(a.Predict(x));
+
+        string path = Path.Combine(Path.GetTempPath(), $"featurelearning-test-{Guid.NewGuid():N}.flrn");
+        try
+        {
+            a.Save(path);
+            RfmModel<double>.Load(path, Backend).Coefficients.Should().Be(a.Coefficients);
+            a.Predictor.Save(path);
+            KernelRidgeModel<double>.Load(path, Backend).Coefficients.Should().Be(a.Coefficients);
+            ((Action)(() => RfmModel<double>.Load(path))).Should().Throw<InvalidDataException>().WithMessage("*'KRR1' model*");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]
