@@ -7,5 +7,5 @@ internal static class TestSetup
 {
     /// <summary>Every managed buffer the tests allocate starts as NaN: reads of unwritten memory cannot pass unnoticed.</summary>
     [ModuleInitializer]
-    internal static void PoisonNewBuffers() => ManagedBackend.PoisonAllocations = true;
+    internal static void PoisonNewBuffers() => CpuBackend.PoisonAllocations = true;
 }

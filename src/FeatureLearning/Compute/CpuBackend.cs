@@ -1,0 +1,620 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using FeatureLearning.Compute.Managed;
+using FeatureLearning.Kernels;
+using MathNet.Numerics.LinearAlgebra;
+using SimdVector = System.Numerics.Vector;
+
+namespace FeatureLearning.Compute;
+
+/// <summary>
+/// The shared part of the CPU backends: buffers in pinned managed memory (pooled), the elementwise primitives, the
+/// fused kernel matrix (its GEMM through <see cref="GemmCore{T}"/>, the distance epilogue and the kernel profile in
+/// SIMD C#), the jitter retry around <see cref="CholeskyFactorCore{T}"/>, and shape checks. A CPU backend supplies the
+/// BLAS/LAPACK cores: <see cref="ManagedBackend"/> in C#, the native backend through CBLAS and LAPACK.
+/// </summary>
+/// <remarks>The cores work on raw row-major storage; buffers of one backend are rejected by another.</remarks>
+public abstract unsafe class CpuBackend : IComputeBackend
+{
+    private const int KernelRowBlock = 128;
+
+    private readonly PinnedArrayPool? pool;
+
+    /// <summary>Initializes the shared CPU state.</summary>
+    /// <param name="maxDegreeOfParallelism">Worker threads; 0 or less uses <see cref="Environment.ProcessorCount"/>.</param>
+    /// <param name="bufferPoolBytes">
+    /// How many bytes of disposed buffers to keep for reuse by later allocations of the same size: -1 (the default)
+    /// keeps up to an eighth of the memory available to the garbage collector, 0 turns pooling off. Iterative
+    /// algorithms allocate the same large buffers every round (an RFM round: two n × n matrices); reusing them avoids
+    /// page faults and full garbage collections. <see cref="Dispose()"/> releases the pool.
+    /// </param>
+    protected CpuBackend(int maxDegreeOfParallelism, long bufferPoolBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferPoolBytes, -1);
+        Threads = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;
+        long budget = bufferPoolBytes >= 0 ? bufferPoolBytes : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8;
+        pool = budget > 0 ? new PinnedArrayPool(budget) : null;
+    }
+
+    /// <summary>
+    /// When set (by the test suite), new buffers are filled with NaN, so any operation that reads memory it has not
+    /// written (the contract of <see cref="Allocate{T}"/> is uninitialized memory) shows up as NaN in a result.
+    /// </summary>
+    internal static bool PoisonAllocations { get; set; }
+
+    /// <summary>The number of worker threads used by the parallel operations.</summary>
+    public int Threads { get; }
+
+    /// <inheritdoc />
+    public abstract string Name { get; }
+
+    /// <summary>The buffer pool's budget as text, for <see cref="Describe"/>.</summary>
+    protected string PoolDescription => pool is null ? "off" : $"{pool.BudgetBytes / (1 << 20)} MiB";
+
+    /// <inheritdoc />
+    public abstract string Describe();
+
+    /// <inheritdoc />
+    public override string ToString() => Describe();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the buffer pool (and, in derived classes, native resources).</summary>
+    /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing) => pool?.Clear();
+
+    /// <summary>C ← α·op(A)·op(B) + β·C on row-major storage (β = 0: C is not read).</summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <param name="transA">op(A) = Aᵀ.</param>
+    /// <param name="transB">op(B) = Bᵀ.</param>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="k">Inner dimension.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="a">A.</param>
+    /// <param name="lda">Row stride of A.</param>
+    /// <param name="b">B.</param>
+    /// <param name="ldb">Row stride of B.</param>
+    /// <param name="beta">β.</param>
+    /// <param name="c">C.</param>
+    /// <param name="ldc">Row stride of C.</param>
+    /// <param name="threads">Threads the call may use (1 inside an already parallel loop).</param>
+    protected abstract void GemmCore<T>(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, int threads)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>The lower triangle of C ← α·op(A)·op(A)ᵀ + β·C (op(A) = Aᵀ when <paramref name="trans"/>); the strictly upper triangle is not written.</summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <param name="trans">op(A) = Aᵀ.</param>
+    /// <param name="n">Order of C.</param>
+    /// <param name="k">Inner dimension.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="a">A.</param>
+    /// <param name="lda">Row stride of A.</param>
+    /// <param name="beta">β.</param>
+    /// <param name="c">C.</param>
+    /// <param name="ldc">Row stride of C.</param>
+    protected abstract void SyrkLowerCore<T>(bool trans, int n, int k, T alpha, T* a, int lda, T beta, T* c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Factors A = LLᵀ in place writing only the lower triangle; returns -1 or the index of the first non-positive pivot.</summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <param name="a">A, row-major.</param>
+    /// <param name="n">Order.</param>
+    /// <param name="lda">Row stride.</param>
+    /// <param name="cancellationToken">Checked where the core can.</param>
+    /// <returns>-1 on success, else the failed pivot.</returns>
+    protected abstract int CholeskyFactorCore<T>(T* a, int n, int lda, CancellationToken cancellationToken)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Solves (LLᵀ)X = B in place given the lower factor L.</summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <param name="l">L, row-major (lower triangle).</param>
+    /// <param name="n">Order.</param>
+    /// <param name="ldl">Row stride of L.</param>
+    /// <param name="b">B, n × c row-major.</param>
+    /// <param name="c">Right-hand sides.</param>
+    /// <param name="ldb">Row stride of B.</param>
+    protected abstract void CholeskySolveCore<T>(T* l, int n, int ldl, T* b, int c, int ldb)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>
+    /// Whether the kernel matrix runs one single-threaded GEMM per row block inside a parallel loop (cache-friendly; the
+    /// managed backend) or one multi-threaded GEMM for the whole matrix followed by a parallel epilogue (libraries with
+    /// their own threading).
+    /// </summary>
+    protected virtual bool KernelGemmPerRowBlock => true;
+
+    /// <inheritdoc />
+    public DeviceBuffer<T> Allocate<T>(int rows, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        PrecisionExtensions.Of<T>();
+        var buffer = new ManagedBuffer<T>(this, rows, cols, pool);
+        if (PoisonAllocations)
+        {
+            buffer.Span.Fill(T.NaN);
+        }
+
+        return buffer;
+    }
+
+    /// <inheritdoc />
+    public DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> data, int rows, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var buffer = (ManagedBuffer<T>)Allocate<T>(rows, cols);
+        Upload(data, buffer);
+        return buffer;
+    }
+
+    /// <inheritdoc />
+    public void Upload<T>(ReadOnlySpan<T> data, DeviceBuffer<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var d = Own(destination, nameof(destination));
+        if (data.Length != d.Length)
+        {
+            throw new ArgumentException($"The host data has {data.Length} elements; the {d.Rows} x {d.Cols} buffer needs {d.Length}.", nameof(data));
+        }
+
+        data.CopyTo(d.Span);
+    }
+
+    /// <inheritdoc />
+    public void Download<T>(DeviceBuffer<T> source, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var s = Own(source, nameof(source));
+        if (destination.Length != s.Length)
+        {
+            throw new ArgumentException($"The destination has {destination.Length} elements; the {s.Rows} x {s.Cols} buffer has {s.Length}.", nameof(destination));
+        }
+
+        s.Span.CopyTo(destination);
+    }
+
+    /// <inheritdoc />
+    public void Gemm<T>(Transpose transA, Transpose transB, T alpha, DeviceBuffer<T> a, DeviceBuffer<T> b, T beta, DeviceBuffer<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ma, mb, mc) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(c, nameof(c)));
+        Shapes.CheckGemm(transA, transB, a, b, c, out int m, out int n, out int k);
+        Shapes.CheckNoAlias(a, c, nameof(c));
+        Shapes.CheckNoAlias(b, c, nameof(c));
+        GemmCore(transA == Transpose.Transpose, transB == Transpose.Transpose, m, n, k, alpha, ma.Pointer, a.Cols, mb.Pointer, b.Cols, beta, mc.Pointer, c.Cols, Threads);
+    }
+
+    /// <inheritdoc />
+    public void Syrk<T>(Transpose trans, T alpha, DeviceBuffer<T> a, T beta, DeviceBuffer<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ma, mc) = (Own(a, nameof(a)), Own(c, nameof(c)));
+        Shapes.CheckNoAlias(a, c, nameof(c));
+        bool t = trans == Transpose.Transpose;
+        int n = t ? a.Cols : a.Rows;
+        int k = t ? a.Rows : a.Cols;
+        if (c.Rows != n || c.Cols != n)
+        {
+            throw new ArgumentException($"SYRK: C must be {n} x {n} for op(A) of shape {n} x {k}, but is {c.Rows} x {c.Cols}.", nameof(c));
+        }
+
+        SyrkLowerCore(t, n, k, alpha, ma.Pointer, a.Cols, beta, mc.Pointer, n);
+        Mirror(mc.Pointer, n, n, lowerToUpper: true);
+    }
+
+    /// <inheritdoc />
+    public CholeskyReport CholeskyFactor<T>(DeviceBuffer<T> a, CholeskyOptions? options = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var ma = Own(a, nameof(a));
+        Shapes.CheckSquare(a, nameof(a));
+        options ??= CholeskyOptions.Default;
+        options.Validate();
+        int n = a.Rows;
+        if (n == 0)
+        {
+            return new CholeskyReport(1, 0, -1);
+        }
+
+        T* p = ma.Pointer;
+        var diagonal = new T[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            diagonal[i] = p[((long)i * n) + i];
+            sum += double.CreateTruncating(diagonal[i]);
+        }
+
+        return CholeskyRetry.Run(
+            n,
+            sum / n,
+            options.InitialJitterFor<T>(),
+            options,
+            () => CholeskyFactorCore(p, n, n, cancellationToken),
+            jitter =>
+            {
+                Mirror(p, n, n, lowerToUpper: false);
+                T add = T.CreateTruncating(jitter);
+                for (int i = 0; i < n; i++)
+                {
+                    p[((long)i * n) + i] = diagonal[i] + add;
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public void CholeskySolve<T>(DeviceBuffer<T> factor, DeviceBuffer<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ml, mb) = (Own(factor, nameof(factor)), Own(b, nameof(b)));
+        Shapes.CheckSquare(factor, nameof(factor));
+        if (b.Rows != factor.Rows)
+        {
+            throw new ArgumentException($"The right-hand side has {b.Rows} rows; the {factor.Rows} x {factor.Rows} factor needs {factor.Rows}.", nameof(b));
+        }
+
+        Shapes.CheckNoAlias(factor, b, nameof(b));
+        if (b.Length == 0)
+        {
+            return;
+        }
+
+        CholeskySolveCore(ml.Pointer, factor.Rows, factor.Cols, mb.Pointer, b.Cols, b.Cols);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The default uses MathNet.Numerics' managed solver, meant for metric matrices (d × d, d up to a few thousand).</remarks>
+    public virtual void SymmetricEigen<T>(DeviceBuffer<T> a, DeviceBuffer<T> eigenvalues, DeviceBuffer<T> eigenvectors)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ma, mv, mw) = (Own(a, nameof(a)), Own(eigenvalues, nameof(eigenvalues)), Own(eigenvectors, nameof(eigenvectors)));
+        Shapes.CheckSquare(a, nameof(a));
+        int n = a.Rows;
+        if (eigenvalues.Length != n)
+        {
+            throw new ArgumentException($"The eigenvalue buffer must hold {n} values but holds {eigenvalues.Length}.", nameof(eigenvalues));
+        }
+
+        if (eigenvectors.Rows != n || eigenvectors.Cols != n)
+        {
+            throw new ArgumentException($"The eigenvector buffer must be {n} x {n}.", nameof(eigenvectors));
+        }
+
+        var matrix = Matrix<double>.Build.Dense(n, n, (i, j) => double.CreateTruncating(ma.Span[(i * n) + j]));
+        var evd = matrix.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
+        var values = evd.EigenValues.Select(v => v.Real).ToArray();
+        var order = Enumerable.Range(0, n).OrderBy(i => values[i]).ToArray();
+        var vectors = evd.EigenVectors;
+        for (int j = 0; j < n; j++)
+        {
+            int src = order[j];
+            mv.Span[j] = T.CreateTruncating(values[src]);
+            for (int i = 0; i < n; i++)
+            {
+                mw.Span[(i * n) + j] = T.CreateTruncating(vectors[i, src]);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void KernelMatrix<T, TKernel>(in TKernel kernel, DeviceBuffer<T> x, DeviceBuffer<T> z, DeviceBuffer<T>? metric, DeviceBuffer<T> result, DeviceBuffer<T>? derivativeWeights = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : IKernelFunction
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        var (mx, mz, mr) = (Own(x, nameof(x)), Own(z, nameof(z)), Own(result, nameof(result)));
+        var mwt = derivativeWeights is null ? null : Own(derivativeWeights, nameof(derivativeWeights));
+        Shapes.CheckKernelMatrix(x, z, metric, result, derivativeWeights);
+        int n = x.Rows, m = z.Rows, d = x.Cols;
+        if (n == 0 || m == 0)
+        {
+            return;
+        }
+
+        bool radial = kernel.Geometry == KernelGeometry.Radial;
+        bool same = ReferenceEquals(x, z);
+
+        // XM = X·M (n × d) and ZT = Zᵀ (d × m); norms x_iᵀMx_i, z_jᵀMz_j for radial kernels.
+        T[]? xmStore = metric is null ? null : ApplyMetric(mx, Own(metric, nameof(metric)));
+        T[] zt = new T[(long)d * m > 0 ? d * m : 0];
+        TransposeInto(mz.Span, m, d, zt);
+        T[]? xNorms = null, zNorms = null;
+        if (radial)
+        {
+            xNorms = RowDots(xmStore ?? mx.Data, mx.Data, n, d);
+            if (same)
+            {
+                zNorms = xNorms;
+            }
+            else
+            {
+                T[]? zm = metric is null ? null : ApplyMetric(mz, Own(metric, nameof(metric)));
+                zNorms = RowDots(zm ?? mz.Data, mz.Data, m, d);
+            }
+        }
+
+        TKernel k = kernel;
+        int blocks = (n + KernelRowBlock - 1) / KernelRowBlock;
+        T[] xm = xmStore ?? mx.Data;
+        bool perBlock = KernelGemmPerRowBlock;
+        if (!perBlock)
+        {
+            fixed (T* pxm = xm, pzt = zt)
+            {
+                GemmCore(false, false, n, m, d, T.One, pxm, d, pzt, m, T.Zero, mr.Pointer, m, Threads);
+            }
+        }
+
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Threads }, block =>
+        {
+            int i0 = block * KernelRowBlock;
+            int rows = Math.Min(KernelRowBlock, n - i0);
+            if (perBlock)
+            {
+                fixed (T* pxm = xm, pzt = zt)
+                {
+                    GemmCore(false, false, rows, m, d, T.One, pxm + ((long)i0 * d), d, pzt, m, T.Zero, mr.Pointer + ((long)i0 * m), m, 1);
+                }
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                var row = mr.Span.Slice((i0 + r) * m, m);
+                Span<T> stat = mwt is null ? row : mwt.Span.Slice((i0 + r) * m, m);
+                if (radial)
+                {
+                    SquaredDistances(row, xNorms![i0 + r], zNorms!, stat);
+                }
+                else if (mwt is not null)
+                {
+                    row.CopyTo(stat);
+                }
+
+                k.Evaluate<T>(stat, row);
+                if (mwt is not null)
+                {
+                    k.EvaluateDerivative<T>(stat, row, stat);
+                }
+            }
+        });
+    }
+
+    /// <summary>s_j = max(‖x‖² + ‖z_j‖² − 2 g_j, 0), set to exactly 0 below the rounding level of the GEMM.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void SquaredDistances<T>(ReadOnlySpan<T> g, T xNorm, ReadOnlySpan<T> zNorms, Span<T> s)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T tol = T.CreateTruncating(typeof(T) == typeof(float) ? 64 * 1.1920929e-7 : 64 * 2.220446049250313e-16);
+        int j = 0;
+        if (SimdVector.IsHardwareAccelerated && System.Numerics.Vector<T>.IsSupported)
+        {
+            var vx = new System.Numerics.Vector<T>(xNorm);
+            var two = new System.Numerics.Vector<T>(T.CreateTruncating(2));
+            var vtol = new System.Numerics.Vector<T>(tol);
+            int w = System.Numerics.Vector<T>.Count;
+            for (; j <= g.Length - w; j += w)
+            {
+                var zn = new System.Numerics.Vector<T>(zNorms.Slice(j, w));
+                var sum = vx + zn;
+                var v = sum - (two * new System.Numerics.Vector<T>(g.Slice(j, w)));
+                v = SimdVector.ConditionalSelect(SimdVector.GreaterThan(v, vtol * sum), v, System.Numerics.Vector<T>.Zero);
+                v.CopyTo(s.Slice(j, w));
+            }
+        }
+
+        for (; j < g.Length; j++)
+        {
+            T sum = xNorm + zNorms[j];
+            T v = sum - (T.CreateTruncating(2) * g[j]);
+            s[j] = v > tol * sum ? v : T.Zero;
+        }
+    }
+
+    private T[] ApplyMetric<T>(ManagedBuffer<T> x, ManagedBuffer<T> metric)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Rows, d = x.Cols;
+        var xm = GC.AllocateUninitializedArray<T>(n * d, pinned: true);
+        if (metric.Rows == d && metric.Cols == d && d > 1)
+        {
+            fixed (T* pxm = xm)
+            {
+                GemmCore(false, false, n, d, d, T.One, x.Pointer, d, metric.Pointer, d, T.Zero, pxm, d, Threads);
+            }
+        }
+        else
+        {
+            var diag = metric.Span;
+            for (int i = 0; i < n; i++)
+            {
+                TensorPrimitives.Multiply(x.Span.Slice(i * d, d), diag, xm.AsSpan(i * d, d));
+            }
+        }
+
+        return xm;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static T[] RowDots<T>(T[] a, T[] b, int n, int d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var r = new T[n];
+        for (int i = 0; i < n; i++)
+        {
+            r[i] = TensorPrimitives.Dot(new ReadOnlySpan<T>(a, i * d, d), new ReadOnlySpan<T>(b, i * d, d));
+        }
+
+        return r;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void TransposeInto<T>(ReadOnlySpan<T> src, int rows, int cols, Span<T> dst)
+    {
+        const int tile = 32;
+        for (int i0 = 0; i0 < rows; i0 += tile)
+        {
+            for (int j0 = 0; j0 < cols; j0 += tile)
+            {
+                int i1 = Math.Min(rows, i0 + tile), j1 = Math.Min(cols, j0 + tile);
+                for (int i = i0; i < i1; i++)
+                {
+                    for (int j = j0; j < j1; j++)
+                    {
+                        dst[(j * rows) + i] = src[(i * cols) + j];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (s, d) = (Own(source, nameof(source)), Own(destination, nameof(destination)));
+        Shapes.CheckSameLength(source, destination, nameof(destination));
+        s.Span.CopyTo(d.Span);
+    }
+
+    /// <inheritdoc />
+    public void Scale<T>(T alpha, DeviceBuffer<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var s = Own(x, nameof(x)).Span;
+        if (alpha == T.Zero)
+        {
+            s.Clear();
+            return;
+        }
+
+        TensorPrimitives.Multiply(s, alpha, s);
+    }
+
+    /// <inheritdoc />
+    public void Axpy<T>(T alpha, DeviceBuffer<T> x, DeviceBuffer<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (mx, my) = (Own(x, nameof(x)), Own(y, nameof(y)));
+        Shapes.CheckSameShape(x, y, nameof(y));
+        TensorPrimitives.MultiplyAdd(mx.Span, alpha, my.Span, my.Span);
+    }
+
+    /// <inheritdoc />
+    public void AddDiagonal<T>(DeviceBuffer<T> a, T value)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var ma = Own(a, nameof(a));
+        Shapes.CheckSquare(a, nameof(a));
+        var s = ma.Span;
+        for (int i = 0; i < a.Rows; i++)
+        {
+            s[(i * a.Cols) + i] += value;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Hadamard<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ma, mb, mc) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(c, nameof(c)));
+        Shapes.CheckSameShape(a, b, nameof(b));
+        Shapes.CheckSameShape(a, c, nameof(c));
+        TensorPrimitives.Multiply(ma.Span, mb.Span, mc.Span);
+    }
+
+    /// <inheritdoc />
+    public void ScaleColumns<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ma, mv) = (Own(a, nameof(a)), Own(v, nameof(v)));
+        Shapes.CheckVector(v, a.Cols, nameof(v));
+        for (int i = 0; i < a.Rows; i++)
+        {
+            var row = ma.Span.Slice(i * a.Cols, a.Cols);
+            TensorPrimitives.Multiply(row, mv.Span, row);
+        }
+    }
+
+    /// <inheritdoc />
+    public void ScaleRows<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ma, mv) = (Own(a, nameof(a)), Own(v, nameof(v)));
+        Shapes.CheckVector(v, a.Rows, nameof(v));
+        for (int i = 0; i < a.Rows; i++)
+        {
+            var row = ma.Span.Slice(i * a.Cols, a.Cols);
+            TensorPrimitives.Multiply(row, mv.Span[i], row);
+        }
+    }
+
+    /// <inheritdoc />
+    public void RowDot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ma, mb, mr) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(result, nameof(result)));
+        Shapes.CheckSameShape(a, b, nameof(b));
+        Shapes.CheckVector(result, a.Rows, nameof(result));
+        RowDots(ma.Data, mb.Data, a.Rows, a.Cols).CopyTo(mr.Span);
+    }
+
+    /// <inheritdoc />
+    public double Dot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ma, mb) = (Own(a, nameof(a)), Own(b, nameof(b)));
+        Shapes.CheckSameShape(a, b, nameof(b));
+        double sum = 0;
+        const int chunk = 4096;
+        for (int i = 0; i < a.Length; i += chunk)
+        {
+            int len = Math.Min(chunk, a.Length - i);
+            sum += double.CreateTruncating(TensorPrimitives.Dot(ma.Span.Slice(i, len), mb.Span.Slice(i, len)));
+        }
+
+        return sum;
+    }
+
+    /// <summary>Copies one triangle onto the other: the lower onto the upper (<paramref name="lowerToUpper"/>) or back.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Mirror<T>(T* a, int n, int lda, bool lowerToUpper)
+        where T : unmanaged
+    {
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = i + 1; j < n; j++)
+            {
+                long upper = ((long)i * lda) + j, lower = ((long)j * lda) + i;
+                if (lowerToUpper)
+                {
+                    a[upper] = a[lower];
+                }
+                else
+                {
+                    a[lower] = a[upper];
+                }
+            }
+        }
+    }
+
+    /// <summary>The managed buffer behind a buffer of this backend.</summary>
+    private protected ManagedBuffer<T> Own<T>(DeviceBuffer<T> buffer, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(buffer, name);
+        if (buffer is not ManagedBuffer<T> managed || !ReferenceEquals(buffer.Backend, this))
+        {
+            throw new ArgumentException($"The buffer belongs to backend '{buffer.Backend.Name}', not to this {Name} backend.", name);
+        }
+
+        ObjectDisposedException.ThrowIf(buffer.IsDisposed, buffer);
+        return managed;
+    }
+}
