@@ -14,6 +14,14 @@ if (args.Contains("--quick"))
     }
 
     var backends = new List<IComputeBackend> { new ManagedBackend() };
+    if (FeatureLearning.Backends.Native.NativeBackend.TryCreate(null, out var native, out var reasons))
+    {
+        backends.Add(native!);
+    }
+    else
+    {
+        Console.Error.WriteLine($"# native backend not available: {string.Join("; ", reasons)}");
+    }
     QuickBenchmark.Run(backends, repeats);
     return 0;
 }

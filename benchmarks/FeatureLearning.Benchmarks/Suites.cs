@@ -12,8 +12,8 @@ public abstract class SuiteBase<T>
 
     private protected Workloads<T> Work { get; private set; } = null!;
 
-    /// <summary>The backend by name (managed today; native and ilgpu when their packages land).</summary>
-    [Params("managed")]
+    /// <summary>The backend by name (ilgpu when its package lands).</summary>
+    [Params("managed", "native")]
     public string BackendName { get; set; } = "managed";
 
     protected void SetUp()
@@ -105,7 +105,7 @@ public class RfmIterationBenchmarks
     private IComputeBackend backend = null!;
     private MathNet.Numerics.LinearAlgebra.Matrix<double> x = null!, y = null!;
 
-    [Params("managed")]
+    [Params("managed", "native")]
     public string BackendName { get; set; } = "managed";
 
     [Params(2000, 5000)]
