@@ -44,6 +44,14 @@ internal static class Validation
         metric.CheckDimension(x.ColumnCount, nameof(x));
     }
 
+    public static void PositiveFinite(double value, string name, string what)
+    {
+        if (!double.IsFinite(value) || value <= 0)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"The {what} must be positive and finite.");
+        }
+    }
+
     public static void NonNegativeFinite(double value, string name, string what)
     {
         if (!double.IsFinite(value) || value < 0)

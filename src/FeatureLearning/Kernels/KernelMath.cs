@@ -25,11 +25,6 @@ internal static class KernelMath
         TensorPrimitives.Exp(values, values);
     }
 
-    public static void RequirePositive(double value, string name, string what)
-    {
-        if (!double.IsFinite(value) || value <= 0)
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"The {what} must be positive and finite.");
-        }
+    public static void RequirePositive(double value, string name, string what) => Validation.PositiveFinite(value, name, what);
     }
 }

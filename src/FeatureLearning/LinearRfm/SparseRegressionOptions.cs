@@ -24,15 +24,8 @@ public sealed record SparseRegressionOptions
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
     {
-        if (!double.IsFinite(Alpha) || Alpha <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "α must be positive and finite.");
-        }
-
-        if (!double.IsFinite(Ridge) || Ridge <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Ridge), Ridge, "The ridge must be positive and finite.");
-        }
+        Validation.PositiveFinite(Alpha, nameof(Alpha), "exponent α");
+        Validation.PositiveFinite(Ridge, nameof(Ridge), "ridge");
 
         ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1, nameof(Iterations));
         if (!(Tolerance >= 0))
