@@ -26,5 +26,4 @@ internal static class KernelMath
     }
 
     public static void RequirePositive(double value, string name, string what) => Validation.PositiveFinite(value, name, what);
-    }
 }
