@@ -14,7 +14,7 @@ namespace FeatureLearning.LinearRfm;
 /// </summary>
 /// <remarks>
 /// Observations are sparse coordinates (<see cref="ObservedEntries"/>), grouped by row once; rows are solved in
-/// parallel, each a small Cholesky of order |I_i|. Per iteration: Σ_i (|I_i|³/3 + |I_i|·d) for the rows, n·d² for WᵀW
+/// parallel, each a small Cholesky of order |I_i|, and rows that observe the same columns share one factorization. Per iteration: Σ_i (|I_i|³/3 + |I_i|·d) for the rows, n·d² for WᵀW
 /// (the backend's SYRK), d³ more for α = 1. Memory: W (n × d), P and WᵀW (d × d); no dense mask.
 /// </remarks>
 public sealed class MatrixCompletion
@@ -111,16 +111,25 @@ public sealed class MatrixCompletion
         return new MatrixCompletionModel(Matrix<double>.Build.DenseOfRowMajor(n, d, best!), history, bestIteration);
     }
 
-    /// <summary>Solves every row in parallel; returns the mean squared fit error of the training entries before they are kept.</summary>
+    /// <summary>
+    /// Solves every row, in parallel over groups of rows that observe the same columns: each group factors
+    /// P[I,I] + λI once and solves one right-hand side per row. Returns the mean squared fit error of the training
+    /// entries before they are kept.
+    /// </summary>
     private static unsafe double SolveRows(RowIndex rows, double[] p, int d, double ridge, double[] w)
     {
         double sse = 0;
         var gate = new Lock();
-        Parallel.For(0, rows.RowCount, () => (Scratch: new double[16], Rhs: new double[4], Sse: 0.0), (i, _, local) =>
+        Parallel.For(0, rows.Groups.Length, () => (Scratch: new double[16], Rhs: new double[4], Sse: 0.0), (gi, _, local) =>
         {
-            int start = rows.Start[i], k = rows.Start[i + 1] - start;
-            var row = w.AsSpan((int)((long)i * d), d);
-            row.Clear();
+            var group = rows.Groups[gi];
+            int first = group[0];
+            int start = rows.Start[first], k = rows.Start[first + 1] - start;
+            foreach (int i in group)
+            {
+                w.AsSpan((int)((long)i * d), d).Clear();
+            }
+
             if (k == 0)
             {
                 return local;
@@ -143,30 +152,39 @@ public sealed class MatrixCompletion
                 }
 
                 a[(r * k) + r] += ridge;
-                local.Rhs[r] = rows.Values[start + r];
             }
 
             fixed (double* pa = local.Scratch, pb = local.Rhs)
             {
                 if (BlockedCholesky<double>.Factor(pa, k, k, 1, CancellationToken.None) >= 0)
                 {
-                    throw new ArithmeticException($"lin-RFM: the system of row {i} is not positive definite; increase the ridge.");
+                    throw new ArithmeticException($"lin-RFM: the system of row {first} is not positive definite; increase the ridge.");
                 }
 
-                BlockedCholesky<double>.Solve(pa, k, k, pb, 1, 1, 1);
-            }
+                foreach (int i in group)
+                {
+                    int rowStart = rows.Start[i];
+                    for (int r = 0; r < k; r++)
+                    {
+                        local.Rhs[r] = rows.Values[rowStart + r];
+                    }
 
-            // W_i = Σ_t a_t P[I_t, :], then the observed entries are kept.
-            for (int r = 0; r < k; r++)
-            {
-                TensorPrimitives.MultiplyAdd(p.AsSpan((int)((long)cols[r] * d), d), local.Rhs[r], row, row);
-            }
+                    BlockedCholesky<double>.Solve(pa, k, k, pb, 1, 1, 1);
 
-            for (int r = 0; r < k; r++)
-            {
-                double y = rows.Values[start + r];
-                local.Sse += (row[cols[r]] - y) * (row[cols[r]] - y);
-                row[cols[r]] = y;
+                    // W_i = Σ_t a_t P[I_t, :], then the observed entries are kept.
+                    var row = w.AsSpan((int)((long)i * d), d);
+                    for (int r = 0; r < k; r++)
+                    {
+                        TensorPrimitives.MultiplyAdd(p.AsSpan((int)((long)cols[r] * d), d), local.Rhs[r], row, row);
+                    }
+
+                    for (int r = 0; r < k; r++)
+                    {
+                        double y = rows.Values[rowStart + r];
+                        local.Sse += (row[cols[r]] - y) * (row[cols[r]] - y);
+                        row[cols[r]] = y;
+                    }
+                }
             }
 
             return local;
@@ -239,7 +257,7 @@ public sealed class MatrixCompletion
         return Math.Max(0, total - onObserved) / Math.Max(1, ((long)n * d) - observed.Count);
     }
 
-    /// <summary>Training entries grouped by row (compressed sparse rows).</summary>
+    /// <summary>Training entries grouped by row (compressed sparse rows, columns sorted), and rows grouped by their column set.</summary>
     private sealed class RowIndex
     {
         public required int RowCount { get; init; }
@@ -249,6 +267,9 @@ public sealed class MatrixCompletion
         public required int[] Columns { get; init; }
 
         public required double[] Values { get; init; }
+
+        /// <summary>Rows that observe exactly the same columns share one factorization.</summary>
+        public required int[][] Groups { get; init; }
 
         public static RowIndex Build(ObservedEntries entries)
         {
@@ -274,7 +295,20 @@ public sealed class MatrixCompletion
                 values[slot] = entries.Values[e];
             }
 
-            return new RowIndex { RowCount = n, Start = start, Columns = columns, Values = values };
+            var groups = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+            for (int i = 0; i < n; i++)
+            {
+                Array.Sort(columns, values, start[i], start[i + 1] - start[i]);
+                string key = string.Join(',', columns.AsSpan(start[i], start[i + 1] - start[i]).ToArray());
+                if (!groups.TryGetValue(key, out var members))
+                {
+                    groups[key] = members = [];
+                }
+
+                members.Add(i);
+            }
+
+            return new RowIndex { RowCount = n, Start = start, Columns = columns, Values = values, Groups = groups.Values.Select(g => g.ToArray()).ToArray() };
         }
     }
 }

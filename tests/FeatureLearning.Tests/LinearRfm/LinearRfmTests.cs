@@ -71,3 +71,40 @@ public sealed class LinearRfmTests
         ((Action)(() => new MatrixCompletion(new MatrixCompletionOptions { Ridge = 0 }))).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("Ridge");
     }
 }
+
+public sealed class MatrixCompletionBatchingTests
+{
+    [Fact]
+    public void RowsSharingObservedColumnsAreSolvedLikeSeparateRows()
+    {
+        // Rows 0..59 observe the same 30 columns (one shared factorization); rows 60..99 observe random columns.
+        var (truth, random) = PlantedProblems.LowRank(100, 80, 2, 2400, seed: 5);
+        var rowsList = new List<int>();
+        var colsList = new List<int>();
+        var values = new List<double>();
+        for (int i = 0; i < 60; i++)
+        {
+            for (int j = 0; j < 80; j += 2)
+            {
+                rowsList.Add(i);
+                colsList.Add(j);
+                values.Add(truth[i, j]);
+            }
+        }
+
+        for (int e = 0; e < random.Count; e++)
+        {
+            if (random.Rows[e] >= 60)
+            {
+                rowsList.Add(random.Rows[e]);
+                colsList.Add(random.Columns[e]);
+                values.Add(random.Values[e]);
+            }
+        }
+
+        var observed = new ObservedEntries(100, 80, rowsList, colsList, values);
+        var model = new MatrixCompletion(new MatrixCompletionOptions { Alpha = 1, Iterations = 300, HeldOutFraction = 0, Backend = new ManagedBackend() }).Fit(observed, truth);
+        model.History[^1].TestMse.Should().BeLessThan(1e-3);
+        model.History[0].TestMse.Should().BeGreaterThan(0.1);
+    }
+}
