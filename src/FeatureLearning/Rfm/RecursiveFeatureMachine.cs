@@ -272,62 +272,6 @@ public sealed class RecursiveFeatureMachine
             return (sse / ((double)rows * c), c > 1 ? (double)hits / rows : double.NaN);
         }
 
-        private Metric NextMetric(double[] g, int t)
-        {
-            double[] m;
-            if (o.Diagonal)
-            {
-                m = new double[d];
-                for (int i = 0; i < d; i++)
-                {
-                    m[i] = Math.Pow(Math.Max(g[(i * d) + i], 0), o.AgopPower);
-                }
-            }
-            else
-            {
-                m = o.AgopPower == 1.0 ? g : MatrixPower(g, o.AgopPower);
-            }
-
-            double scale = o.Normalization switch
-            {
-                MetricNormalization.MaxEntry => m.Max(Math.Abs),
-                MetricNormalization.Trace => (o.Diagonal ? m.Sum() : Enumerable.Range(0, d).Sum(i => m[(i * d) + i])) / d,
-                MetricNormalization.Frobenius => Math.Sqrt(m.Sum(v => v * v) / d),
-                _ => 1.0,
-            };
-            if (!double.IsFinite(scale) || scale <= 0 || m.Any(v => !double.IsFinite(v)))
-            {
-                throw new ArithmeticException($"RFM round {t}: the AGOP is {(m.All(v => v == 0) ? "zero (the predictor is constant on the sample: check the bandwidth)" : "not finite")}.");
-            }
-
-            if (scale != 1.0)
-            {
-                for (int i = 0; i < m.Length; i++)
-                {
-                    m[i] /= scale;
-                }
-            }
-
-            return o.Diagonal ? Metric.Diagonal(m) : Metric.FromSymmetric(m, d);
-        }
-
-        /// <summary>G^p = V diag(max(λ, 0)^p) Vᵀ through the backend's symmetric eigendecomposition.</summary>
-        private double[] MatrixPower(double[] g, double power)
-        {
-            using var gb = be.Upload<T>(g.Select(T.CreateTruncating).ToArray(), d, d);
-            using var values = be.Allocate<T>(d, 1);
-            using var vectors = be.Allocate<T>(d, d);
-            be.SymmetricEigen(gb, values, vectors);
-            var lambda = new T[d];
-            be.Download(values, lambda);
-            using var scaled = be.Allocate<T>(d, d);
-            be.Copy(vectors, scaled);
-            using var powered = be.Upload<T>(lambda.Select(l => T.CreateTruncating(Math.Pow(Math.Max(double.CreateTruncating(l), 0), power))).ToArray(), 1, d);
-            be.ScaleColumns(scaled, powered);
-            be.Gemm(Transpose.None, Transpose.Transpose, T.One, scaled, vectors, T.Zero, gb);
-            var result = new T[d * d];
-            be.Download(gb, result);
-            return result.Select(double.CreateTruncating).ToArray();
-        }
+        private Metric NextMetric(double[] g, int t) => MetricUpdate.Next(be, g, d, o.Diagonal, o.AgopPower, o.Normalization, t);
     }
 }
