@@ -1,0 +1,64 @@
+using FeatureLearning.Compute;
+using FeatureLearning.Kernels;
+using FeatureLearning.Rfm;
+
+namespace FeatureLearning.ConvRfm;
+
+/// <summary>Options of <see cref="ConvolutionalRfm"/>.</summary>
+public sealed record ConvRfmOptions
+{
+    /// <summary>The base kernel on patches (default Laplace, L = 2).</summary>
+    public IKernelFunction Kernel { get; init; } = new LaplaceKernel(2.0);
+
+    /// <summary>The ridge λ ≥ 0 of each solve.</summary>
+    public double Ridge { get; init; } = 1e-3;
+
+    /// <summary>Number of rounds; round t fits with the patch metric M_t and, unless last, updates it from the patch AGOP.</summary>
+    public int Iterations { get; init; } = 3;
+
+    /// <summary>The patch size q (patches are q × q in every channel).</summary>
+    public int PatchSize { get; init; } = 3;
+
+    /// <summary>The stride between patch positions.</summary>
+    public int Stride { get; init; } = 1;
+
+    /// <summary>Padding on each side; null for q/2 (one patch per pixel at stride 1).</summary>
+    public int? Padding { get; init; }
+
+    /// <summary>Wrap around at the borders instead of zero padding.</summary>
+    public bool CircularPadding { get; init; }
+
+    /// <summary>The power p of M ← AGOP^p.</summary>
+    public double AgopPower { get; init; } = 1.0;
+
+    /// <summary>Rescaling of M after each update.</summary>
+    public MetricNormalization Normalization { get; init; } = MetricNormalization.MaxEntry;
+
+    /// <summary>The compute backend; null for <see cref="ComputeBackends.Default"/>.</summary>
+    public IComputeBackend? Backend { get; init; }
+
+    /// <summary>The jitter policy of each Cholesky solve.</summary>
+    public CholeskyOptions Cholesky { get; init; } = CholeskyOptions.Default;
+
+    /// <summary>Checks the options, throwing <see cref="ArgumentException"/> naming a bad value.</summary>
+    /// <exception cref="ArgumentException">A value is out of range.</exception>
+    public void Validate()
+    {
+        if (Kernel is null)
+        {
+            throw new ArgumentNullException(nameof(Kernel), "A kernel is required.");
+        }
+
+        Kernel.Validate();
+        Validation.NonNegativeFinite(Ridge, nameof(Ridge), "ridge");
+        ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1, nameof(Iterations));
+        ArgumentOutOfRangeException.ThrowIfLessThan(PatchSize, 1, nameof(PatchSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Stride, 1, nameof(Stride));
+        if (Padding is { } padding)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(padding, nameof(Padding));
+        }
+
+        Validation.PositiveFinite(AgopPower, nameof(AgopPower), "AGOP power");
+    }
+}
