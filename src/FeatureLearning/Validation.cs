@@ -44,6 +44,18 @@ internal static class Validation
         metric.CheckDimension(x.ColumnCount, nameof(x));
     }
 
+    /// <summary>The checks every kernel estimator's options make: a valid kernel and a finite, non-negative ridge.</summary>
+    public static void KernelAndRidge(Kernels.IKernelFunction? kernel, double ridge, string kernelName = "Kernel", string ridgeName = "Ridge")
+    {
+        if (kernel is null)
+        {
+            throw new ArgumentNullException(kernelName, "A kernel is required.");
+        }
+
+        kernel.Validate();
+        NonNegativeFinite(ridge, ridgeName, "ridge");
+    }
+
     public static void PositiveFinite(double value, string name, string what)
     {
         if (!double.IsFinite(value) || value <= 0)

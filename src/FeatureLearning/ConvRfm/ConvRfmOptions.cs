@@ -44,13 +44,7 @@ public sealed record ConvRfmOptions
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()
     {
-        if (Kernel is null)
-        {
-            throw new ArgumentNullException(nameof(Kernel), "A kernel is required.");
-        }
-
-        Kernel.Validate();
-        Validation.NonNegativeFinite(Ridge, nameof(Ridge), "ridge");
+        Validation.KernelAndRidge(Kernel, Ridge);
         ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1, nameof(Iterations));
         ArgumentOutOfRangeException.ThrowIfLessThan(PatchSize, 1, nameof(PatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(Stride, 1, nameof(Stride));

@@ -32,18 +32,12 @@ public sealed record KernelRidgeOptions
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()
     {
-        if (Kernel is null)
-        {
-            throw new ArgumentNullException(nameof(Kernel), "A kernel is required.");
-        }
-
-        Kernel.Validate();
+        Validation.KernelAndRidge(Kernel, Ridge);
         if (Metric is null)
         {
             throw new ArgumentNullException(nameof(Metric), "A metric is required (use Metric.Identity).");
         }
 
-        Validation.NonNegativeFinite(Ridge, nameof(Ridge), "ridge");
         if (Cholesky is null)
         {
             throw new ArgumentNullException(nameof(Cholesky), "Cholesky options are required (use CholeskyOptions.Default).");

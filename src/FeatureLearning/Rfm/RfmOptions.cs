@@ -72,13 +72,7 @@ public sealed record RfmOptions
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()
     {
-        if (Kernel is null)
-        {
-            throw new ArgumentNullException(nameof(Kernel), "A kernel is required.");
-        }
-
-        Kernel.Validate();
-        Validation.NonNegativeFinite(Ridge, nameof(Ridge), "ridge");
+        Validation.KernelAndRidge(Kernel, Ridge);
         ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1, nameof(Iterations));
         if (AgopSampleSize is { } size)
         {
