@@ -103,10 +103,12 @@ SaveLines(Path.Combine(outDir, "progress_measures.png"), "progress measures", "v
     ("circulant deviation", iters, rows.Select(r => r.Deviation).ToArray()),
     ("alignment with final M", iters, rows.Select(r => r.Alignment).ToArray()));
 SaveHeatmap(Path.Combine(outDir, "feature_matrix.png"), "final M (diagonal removed)", final, "input coordinate (a: 0..p-1, b: p..2p-1)");
-if (operation is ModularOperation.Multiply or ModularOperation.Divide)
+if (operation != ModularOperation.Add)
 {
-    SaveHeatmap(Path.Combine(outDir, "feature_matrix_dlog.png"), "final M ordered by discrete log (diagonal removed)", GrokkingMeasures.Reorder(final, GrokkingMeasures.DisplayOrder(p, operation)),
-        "position: a then b, each as g^0, g^1, ..., g^(p-2), 0");
+    bool byLog = operation is ModularOperation.Multiply or ModularOperation.Divide;
+    SaveHeatmap(Path.Combine(outDir, "feature_matrix_ordered.png"), $"final M, {(byLog ? "discrete-log order" : "b listed as -b")} (diagonal removed)",
+        GrokkingMeasures.Reorder(final, GrokkingMeasures.DisplayOrder(p, operation)),
+        byLog ? "position: a as g^k, then b as g^(-k) for div (g^k for mul); 0 last" : "position: a, then b as -b");
 }
 
 log.WriteLine($"Plots written to {Path.GetFullPath(outDir)}.");

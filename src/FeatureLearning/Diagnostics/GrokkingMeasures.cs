@@ -76,18 +76,34 @@ public static class GrokkingMeasures
     }
 
     /// <summary>
-    /// The order of the 2p input coordinates that shows the block structure: the natural order for + and −; for × and ÷
-    /// each half is listed by discrete logarithm (residue 0 last), so the a- and b-blocks become circulant.
+    /// The order of the 2p input coordinates that shows the block structure, the relabelling that
+    /// <see cref="CirculantDeviation"/> uses: for × and ÷ each half is listed by discrete logarithm (residue 0 last), and for
+    /// − and ÷ the b half is listed as −b (−log b), so that every block of the learned M, the cross block included,
+    /// appears circulant.
     /// </summary>
     /// <param name="modulus">p.</param>
     /// <param name="operation">The operation.</param>
     /// <returns>A permutation of 0 … 2p − 1.</returns>
     public static int[] DisplayOrder(int modulus, ModularOperation operation)
     {
-        int[] half = operation is ModularOperation.Multiply or ModularOperation.Divide
-            ? [.. ModularArithmetic.DiscreteLogOrder(modulus), 0]
-            : Enumerable.Range(0, modulus).ToArray();
-        return [.. half, .. half.Select(i => modulus + i)];
+        int p = modulus;
+        bool log = operation is ModularOperation.Multiply or ModularOperation.Divide;
+        bool negate = operation is ModularOperation.Subtract or ModularOperation.Divide;
+        int[] a, b;
+        if (log)
+        {
+            var order = ModularArithmetic.DiscreteLogOrder(p);
+            int q = p - 1;
+            a = [.. order, 0];
+            b = negate ? [.. Enumerable.Range(0, q).Select(k => order[(q - k) % q]), 0] : a;
+        }
+        else
+        {
+            a = Enumerable.Range(0, p).ToArray();
+            b = negate ? a.Select(j => (p - j) % p).ToArray() : a;
+        }
+
+        return [.. a, .. b.Select(i => p + i)];
     }
 
     /// <summary>M with rows and columns permuted by <paramref name="order"/>.</summary>
