@@ -85,12 +85,12 @@ public sealed class ConvolutionalRfm
                 be.Download(alpha, alphaHost);
                 double solveSeconds = clock.Elapsed.TotalSeconds;
 
-                var train = Errors(yHost.Select((v, i) => v - ((Options.Ridge + jitter) * alphaHost[i])).ToArray(), yHost, n, c);
+                var train = FitErrors.Compute<double>(yHost.Select((v, i) => v - ((Options.Ridge + jitter) * alphaHost[i])).ToArray(), yHost, n, c);
                 (double Mse, double Accuracy) val = (double.NaN, double.NaN);
                 if (validation is { } vv)
                 {
                     clock.Restart();
-                    val = Errors(PredictWith(be, validationPatches!, buffers, mb, alpha, vv.X.Count, c), vv.Y.ToRowMajorArray(), vv.X.Count, c);
+                    val = FitErrors.Compute<double>(PredictWith(be, validationPatches!, buffers, mb, alpha, vv.X.Count, c), vv.Y.ToRowMajorArray(), vv.X.Count, c);
                     kernelSeconds += clock.Elapsed.TotalSeconds;
                 }
 
@@ -157,25 +157,4 @@ public sealed class ConvolutionalRfm
 
     private double[] PredictWith(IComputeBackend be, DeviceBuffer<double>[] a, DeviceBuffer<double>[] b, DeviceBuffer<double>? metric, DeviceBuffer<double> alpha, int m, int c)
         => ConvKernel.Predict(be, Options.Kernel, a, b, metric, alpha, m, c);
-
-    private static (double Mse, double Accuracy) Errors(double[] predictions, double[] targets, int rows, int c)
-    {
-        double sse = 0;
-        int hits = 0;
-        for (int i = 0; i < rows; i++)
-        {
-            int argPred = 0, argTrue = 0;
-            for (int j = 0; j < c; j++)
-            {
-                double diff = predictions[(i * c) + j] - targets[(i * c) + j];
-                sse += diff * diff;
-                argPred = predictions[(i * c) + j] > predictions[(i * c) + argPred] ? j : argPred;
-                argTrue = targets[(i * c) + j] > targets[(i * c) + argTrue] ? j : argTrue;
-            }
-
-            hits += argPred == argTrue ? 1 : 0;
-        }
-
-        return (sse / ((double)rows * c), c > 1 ? (double)hits / rows : double.NaN);
-    }
 }

@@ -54,7 +54,9 @@ public sealed class MatrixCompletion
         var train = observed.Subset(order[heldCount..]);
         var rows = RowIndex.Build(train);
 
+        // Two W buffers alternate: the best iterate is kept by reference, and the next iterate is written into the other.
         var w = new double[(long)n * d];
+        var spare = new double[(long)n * d];
         var best = (double[]?)null;
         int bestIteration = -1;
         double bestHeld = double.PositiveInfinity, ridge = Options.Ridge;
@@ -65,6 +67,7 @@ public sealed class MatrixCompletion
         }
 
         var history = new List<LinearRfmIteration>();
+        var truthHost = truth?.ToRowMajorArray();
         using var wb = be.Allocate<double>(n, d);
         using var g = be.Allocate<double>(d, d);
         int sinceBest = 0;
@@ -80,7 +83,7 @@ public sealed class MatrixCompletion
             NextP(be, g, d, p);
 
             double heldMse = held.Count == 0 ? double.NaN : Mse(held, w, d);
-            double testMse = truth is null ? double.NaN : UnobservedMse(truth, observed, w, d);
+            double testMse = truthHost is null ? double.NaN : UnobservedMse(truthHost, observed, w, d);
             var record = new LinearRfmIteration(t, trainMse, heldMse, testMse, ridge, clock.Elapsed.TotalSeconds);
             history.Add(record);
             progress?.Report(record);
@@ -88,7 +91,7 @@ public sealed class MatrixCompletion
             if (held.Count == 0 || heldMse < bestHeld)
             {
                 bestHeld = held.Count == 0 ? bestHeld : heldMse;
-                best = (double[])w.Clone();
+                (best, w) = (w, best ?? spare);
                 bestIteration = t;
                 sinceBest = 0;
             }
@@ -240,21 +243,19 @@ public sealed class MatrixCompletion
     }
 
     /// <summary>Error on the unobserved entries: the error over all entries minus that over the observed ones (no mask).</summary>
-    private static double UnobservedMse(Matrix<double> truth, ObservedEntries observed, double[] w, int d)
+    private static double UnobservedMse(double[] truth, ObservedEntries observed, double[] w, int d)
     {
-        int n = truth.RowCount;
         double total = 0;
-        for (int i = 0; i < n; i++)
+        const int chunk = 1 << 16;
+        for (int start = 0; start < truth.Length; start += chunk)
         {
-            for (int j = 0; j < d; j++)
-            {
-                double diff = w[((long)i * d) + j] - truth[i, j];
-                total += diff * diff;
-            }
+            int length = Math.Min(chunk, truth.Length - start);
+            double norm = TensorPrimitives.Distance<double>(w.AsSpan(start, length), truth.AsSpan(start, length));
+            total += norm * norm;
         }
 
         double onObserved = Mse(observed, w, d) * observed.Count;
-        return Math.Max(0, total - onObserved) / Math.Max(1, ((long)n * d) - observed.Count);
+        return Math.Max(0, total - onObserved) / Math.Max(1, truth.LongLength - observed.Count);
     }
 
     /// <summary>Training entries grouped by row (compressed sparse rows, columns sorted), and rows grouped by their column set.</summary>

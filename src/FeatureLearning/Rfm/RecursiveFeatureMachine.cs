@@ -230,7 +230,7 @@ public sealed class RecursiveFeatureMachine
                 predictions[i] = double.CreateTruncating(yHost[i]) - (shift * double.CreateTruncating(alphaHost[i]));
             }
 
-            return Errors(predictions, yHost, n);
+            return FitErrors.Compute<T>(predictions, yHost, n, c);
         }
 
         private (double Mse, double Accuracy) ValidationErrors(DeviceBuffer<T> xv, DeviceBuffer<T> xb, DeviceBuffer<T>? mb, DeviceBuffer<T> alpha)
@@ -241,35 +241,7 @@ public sealed class RecursiveFeatureMachine
             be.Gemm(Transpose.None, Transpose.None, T.One, kv, alpha, T.Zero, f);
             var host = new T[nv * c];
             be.Download(f, host);
-            return Errors(host.Select(double.CreateTruncating).ToArray(), yvHost!, nv);
-        }
-
-        private (double Mse, double Accuracy) Errors(double[] predictions, T[] targets, int rows)
-        {
-            double sse = 0;
-            int hits = 0;
-            for (int i = 0; i < rows; i++)
-            {
-                int argPred = 0, argTrue = 0;
-                for (int j = 0; j < c; j++)
-                {
-                    double p = predictions[(i * c) + j], t = double.CreateTruncating(targets[(i * c) + j]);
-                    sse += (p - t) * (p - t);
-                    if (p > predictions[(i * c) + argPred])
-                    {
-                        argPred = j;
-                    }
-
-                    if (t > double.CreateTruncating(targets[(i * c) + argTrue]))
-                    {
-                        argTrue = j;
-                    }
-                }
-
-                hits += argPred == argTrue ? 1 : 0;
-            }
-
-            return (sse / ((double)rows * c), c > 1 ? (double)hits / rows : double.NaN);
+            return FitErrors.Compute<T>(host.Select(double.CreateTruncating).ToArray(), yvHost, nv, c);
         }
 
         private Metric NextMetric(double[] g, int t) => MetricUpdate.Next(be, g, d, o.Diagonal, o.AgopPower, o.Normalization, t);
