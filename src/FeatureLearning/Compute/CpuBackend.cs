@@ -3,7 +3,6 @@ using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using FeatureLearning.Compute.Managed;
 using FeatureLearning.Kernels;
-using MathNet.Numerics.LinearAlgebra;
 using SimdVector = System.Numerics.Vector;
 
 namespace FeatureLearning.Compute;
@@ -287,19 +286,15 @@ public abstract unsafe class CpuBackend : IComputeBackend
             throw new ArgumentException($"The eigenvector buffer must be {n} x {n}.", nameof(eigenvectors));
         }
 
-        var matrix = Matrix<double>.Build.Dense(n, n, (i, j) => double.CreateTruncating(ma.Span[(i * n) + j]));
-        var evd = matrix.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
-        var values = evd.EigenValues.Select(v => v.Real).ToArray();
-        var order = Enumerable.Range(0, n).OrderBy(i => values[i]).ToArray();
-        var vectors = evd.EigenVectors;
+        var (values, vectors) = HostEigen.Decompose(ma.Span, n);
         for (int j = 0; j < n; j++)
         {
-            int src = order[j];
-            mv.Span[j] = T.CreateTruncating(values[src]);
-            for (int i = 0; i < n; i++)
-            {
-                mw.Span[(i * n) + j] = T.CreateTruncating(vectors[i, src]);
-            }
+            mv.Span[j] = T.CreateTruncating(values[j]);
+        }
+
+        for (int i = 0; i < n * n; i++)
+        {
+            mw.Span[i] = T.CreateTruncating(vectors[i]);
         }
     }
 

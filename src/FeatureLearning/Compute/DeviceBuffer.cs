@@ -28,11 +28,6 @@ public abstract class DeviceBuffer<T> : IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
-        if ((long)rows * cols > Array.MaxLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(rows), $"A {rows} x {cols} buffer has more than {Array.MaxLength} elements.");
-        }
-
         Backend = backend;
         Rows = rows;
         Cols = cols;
@@ -48,7 +43,11 @@ public abstract class DeviceBuffer<T> : IDisposable
     public int Cols { get; }
 
     /// <summary>Number of elements, <c>Rows · Cols</c>.</summary>
-    public int Length => Rows * Cols;
+    /// <exception cref="OverflowException">The buffer has more than <see cref="int.MaxValue"/> elements (possible on a GPU backend); use <see cref="LongLength"/>.</exception>
+    public int Length => checked((int)LongLength);
+
+    /// <summary>Number of elements as a 64-bit count: GPU buffers may exceed 2³¹ elements (a 50,000 × 50,000 kernel matrix).</summary>
+    public long LongLength => (long)Rows * Cols;
 
     /// <summary>Whether <see cref="Dispose()"/> has been called.</summary>
     public bool IsDisposed { get; private set; }

@@ -44,16 +44,16 @@ internal static class Shapes
     public static void CheckSameLength<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (a.Length != b.Length)
+        if (a.LongLength != b.LongLength)
         {
-            throw new ArgumentException($"Length mismatch: {a.Length} versus {b.Length} elements.", name);
+            throw new ArgumentException($"Length mismatch: {a.LongLength} versus {b.LongLength} elements.", name);
         }
     }
 
     public static void CheckVector<T>(DeviceBuffer<T> v, int length, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (v.Length != length || (v.Rows != 1 && v.Cols != 1))
+        if (v.LongLength != length || (v.Rows != 1 && v.Cols != 1))
         {
             throw new ArgumentException($"Expected a vector of {length} elements (1 x {length} or {length} x 1) but got {v.Rows} x {v.Cols}.", name);
         }
@@ -80,7 +80,7 @@ internal static class Shapes
         if (metric is not null)
         {
             bool full = metric.Rows == d && metric.Cols == d;
-            bool diagonal = metric.Length == d && (metric.Rows == 1 || metric.Cols == 1);
+            bool diagonal = metric.LongLength == d && (metric.Rows == 1 || metric.Cols == 1);
             if (!full && !diagonal)
             {
                 throw new ArgumentException($"The metric must be {d} x {d} (full) or hold {d} values (diagonal), but is {metric.Rows} x {metric.Cols}.", nameof(metric));

@@ -12,6 +12,11 @@ internal sealed unsafe class ManagedBuffer<T> : DeviceBuffer<T>
     public ManagedBuffer(IComputeBackend backend, int rows, int cols, PinnedArrayPool? pool)
         : base(backend, rows, cols)
     {
+        if (LongLength > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), $"A {rows} x {cols} buffer has more than {Array.MaxLength} elements, the most a CPU backend can hold.");
+        }
+
         this.pool = pool;
         data = pool is null ? GC.AllocateUninitializedArray<T>(rows * cols, pinned: true) : pool.Rent<T>(rows * cols);
     }

@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace FeatureLearning.Backends.Ilgpu.Device;
+
+/// <summary>The device kernels of one element type, loaded (compiled for the accelerator) on first use.</summary>
+/// <typeparam name="T">float or double.</typeparam>
+internal abstract class KernelSet<T>
+    where T : unmanaged
+{
+    /// <summary>Threads of a grid-stride element-wise launch (capped so huge buffers loop instead of launching billions of threads).</summary>
+    public abstract int StrideThreads { get; }
+
+    public abstract void Gemm(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, GemmArgs<T> args);
+
+    public abstract void CholeskyDiagonal(ArrayView<T> a, ArrayView<int> info, int lda, int k0, int nb);
+
+    public abstract void CholeskyPanel(ArrayView<T> a, int n, int lda, int k0, int nb);
+
+    public abstract void ForwardBlock(int columns, ArrayView<T> l, ArrayView<T> b, int ldl, int ldb, int k0, int nb);
+
+    public abstract void BackwardBlock(int columns, ArrayView<T> l, ArrayView<T> b, int ldl, int ldb, int k0, int nb);
+
+    public abstract void CheckDiagonal(int n, ArrayView<T> a, ArrayView<int> info, int lda);
+
+    public abstract void RestoreLower(int n, ArrayView<T> a, ArrayView<T> diagonal, T jitter);
+
+    public abstract void MirrorLower(int n, ArrayView<T> a);
+
+    public abstract void ReadDiagonal(int n, ArrayView<T> a, ArrayView<T> diagonal);
+
+    public abstract void Scale(ArrayView<T> x, T alpha, bool zero, long length);
+
+    public abstract void Axpy(ArrayView<T> x, ArrayView<T> y, T alpha, long length);
+
+    public abstract void Hadamard(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, long length);
+
+    public abstract void ScaleByVector(ArrayView<T> a, ArrayView<T> v, int cols, bool byRow, long length);
+
+    public abstract void AddDiagonal(int n, ArrayView<T> a, T value);
+
+    public abstract void RowDot(int rows, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int cols);
+
+    public abstract void DotPartials(ArrayView<T> a, ArrayView<T> b, ArrayView<double> partials, long length);
+
+    /// <summary>The kernel-matrix epilogue specialized for <typeparamref name="TProfile"/> (compiled once per profile type).</summary>
+    public abstract void KernelEpilogue<TProfile>(int n, int m, ArrayView<T> g, ArrayView<T> xNorms, ArrayView<T> zNorms, ArrayView<T> weights, bool radial, bool withWeights, double tolerance, TProfile profile)
+        where TProfile : struct, IDeviceProfile;
+}
+
+/// <summary>The kernels for the element type <typeparamref name="T"/> with arithmetic <typeparamref name="TOps"/>.</summary>
+/// <typeparam name="T">float or double.</typeparam>
+/// <typeparam name="TOps">The matching <see cref="IScalarOps{T}"/>.</typeparam>
+internal sealed class KernelSet<T, TOps> : KernelSet<T>
+    where T : unmanaged
+    where TOps : struct, IScalarOps<T>
+{
+    private readonly Accelerator accelerator;
+    private readonly Lazy<Action<KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, GemmArgs<T>>> gemm;
+    private readonly Lazy<Action<KernelConfig, ArrayView<T>, ArrayView<int>, int, int, int>> cholDiag;
+    private readonly Lazy<Action<KernelConfig, ArrayView<T>, int, int, int, int>> cholPanel;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, int, int, int, int>> forward;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, int, int, int, int>> backward;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<int>, int>> checkDiagonal;
+    private readonly Lazy<Action<Index2D, ArrayView<T>, ArrayView<T>, int, T>> restoreLower;
+    private readonly Lazy<Action<Index2D, ArrayView<T>, int>> mirrorLower;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, int>> readDiagonal;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, T, int, long, int>> scale;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, T, long, int>> axpy;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, int>> hadamard;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int>> scaleByVector;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, int, T>> addDiagonal;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>> rowDot;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, long, int>> dotPartials;
+    private readonly ConcurrentDictionary<Type, Delegate> epilogues = new();
+
+    public KernelSet(Accelerator accelerator, int strideThreads)
+    {
+        this.accelerator = accelerator;
+        StrideThreads = strideThreads;
+        gemm = new(() => accelerator.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, GemmArgs<T>>(Kernels.Gemm<T, TOps>));
+        cholDiag = new(() => accelerator.LoadStreamKernel<ArrayView<T>, ArrayView<int>, int, int, int>(Kernels.CholeskyDiagonal<T, TOps>));
+        cholPanel = new(() => accelerator.LoadStreamKernel<ArrayView<T>, int, int, int, int>(Kernels.CholeskyPanel<T, TOps>));
+        forward = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int, int, int, int>(Kernels.ForwardBlock<T, TOps>));
+        backward = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int, int, int, int>(Kernels.BackwardBlock<T, TOps>));
+        checkDiagonal = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<int>, int>(Kernels.CheckDiagonal<T, TOps>));
+        restoreLower = new(() => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, int, T>(Kernels.RestoreLower<T, TOps>));
+        mirrorLower = new(() => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, int>(Kernels.MirrorLower));
+        readDiagonal = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int>(Kernels.ReadDiagonal));
+        scale = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, T, int, long, int>(Kernels.Scale<T, TOps>));
+        axpy = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, T, long, int>(Kernels.Axpy<T, TOps>));
+        hadamard = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, int>(Kernels.Hadamard<T, TOps>));
+        scaleByVector = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int>(Kernels.ScaleByVector<T, TOps>));
+        addDiagonal = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, int, T>(Kernels.AddDiagonal<T, TOps>));
+        rowDot = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>(Kernels.RowDot<T, TOps>));
+        dotPartials = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, long, int>(Kernels.DotPartials<T, TOps>));
+    }
+
+    public override int StrideThreads { get; }
+
+    public override void Gemm(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, GemmArgs<T> args)
+    {
+        var grid = new Index2D((args.N + Kernels.Tile - 1) / Kernels.Tile, (args.M + Kernels.Tile - 1) / Kernels.Tile);
+        gemm.Value(new KernelConfig(grid, new Index2D(Kernels.GroupEdge, Kernels.GroupEdge)), a, b, c, args);
+    }
+
+    public override void CholeskyDiagonal(ArrayView<T> a, ArrayView<int> info, int lda, int k0, int nb) =>
+        cholDiag.Value(new KernelConfig(1, Kernels.CholeskyBlock), a, info, lda, k0, nb);
+
+    public override void CholeskyPanel(ArrayView<T> a, int n, int lda, int k0, int nb)
+    {
+        int rows = n - k0 - nb;
+        if (rows > 0)
+        {
+            cholPanel.Value(new KernelConfig((rows + Kernels.CholeskyBlock - 1) / Kernels.CholeskyBlock, Kernels.CholeskyBlock), a, n, lda, k0, nb);
+        }
+    }
+
+    public override void ForwardBlock(int columns, ArrayView<T> l, ArrayView<T> b, int ldl, int ldb, int k0, int nb) => forward.Value(columns, l, b, ldl, ldb, k0, nb);
+
+    public override void BackwardBlock(int columns, ArrayView<T> l, ArrayView<T> b, int ldl, int ldb, int k0, int nb) => backward.Value(columns, l, b, ldl, ldb, k0, nb);
+
+    public override void CheckDiagonal(int n, ArrayView<T> a, ArrayView<int> info, int lda) => checkDiagonal.Value(n, a, info, lda);
+
+    public override void RestoreLower(int n, ArrayView<T> a, ArrayView<T> diagonal, T jitter) => restoreLower.Value(new Index2D(n, n), a, diagonal, n, jitter);
+
+    public override void MirrorLower(int n, ArrayView<T> a) => mirrorLower.Value(new Index2D(n, n), a, n);
+
+    public override void ReadDiagonal(int n, ArrayView<T> a, ArrayView<T> diagonal) => readDiagonal.Value(n, a, diagonal, n);
+
+    public override void Scale(ArrayView<T> x, T alpha, bool zero, long length) => scale.Value(Threads(length), x, alpha, zero ? 1 : 0, length, Threads(length));
+
+    public override void Axpy(ArrayView<T> x, ArrayView<T> y, T alpha, long length) => axpy.Value(Threads(length), x, y, alpha, length, Threads(length));
+
+    public override void Hadamard(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, long length) => hadamard.Value(Threads(length), a, b, c, length, Threads(length));
+
+    public override void ScaleByVector(ArrayView<T> a, ArrayView<T> v, int cols, bool byRow, long length) =>
+        scaleByVector.Value(Threads(length), a, v, cols, byRow ? 1 : 0, length, Threads(length));
+
+    public override void AddDiagonal(int n, ArrayView<T> a, T value) => addDiagonal.Value(n, a, n, value);
+
+    public override void RowDot(int rows, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int cols) => rowDot.Value(rows, a, b, r, cols);
+
+    public override void DotPartials(ArrayView<T> a, ArrayView<T> b, ArrayView<double> partials, long length) =>
+        dotPartials.Value((int)partials.Length, a, b, partials, length, (int)partials.Length);
+
+    public override void KernelEpilogue<TProfile>(int n, int m, ArrayView<T> g, ArrayView<T> xNorms, ArrayView<T> zNorms, ArrayView<T> weights, bool radial, bool withWeights, double tolerance, TProfile profile)
+    {
+        var launch = (Action<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, TProfile>)epilogues.GetOrAdd(
+            typeof(TProfile),
+            _ => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, TProfile>(Kernels.KernelEpilogue<T, TOps, TProfile>));
+        launch(new Index2D(m, n), g, xNorms, zNorms, weights, m, radial ? 1 : 0, withWeights ? 1 : 0, tolerance, profile);
+    }
+
+    private int Threads(long length) => (int)Math.Max(1, Math.Min(length, StrideThreads));
+}
