@@ -2,6 +2,19 @@ using BenchmarkDotNet.Running;
 using FeatureLearning.Benchmarks;
 using FeatureLearning.Compute;
 
+// `--gpu`: the GPU mode on the ILGPU backend (FEATURELEARNING_DEVICE chooses the device), `--sizes 10000,20000,50000`.
+if (args.Contains("--gpu"))
+{
+    int at = Array.IndexOf(args, "--sizes");
+    var sizes = at >= 0 && at + 1 < args.Length
+        ? args[at + 1].Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
+        : [10_000, 20_000, 50_000];
+    int r = Array.IndexOf(args, "--repeats");
+    using var gpu = new FeatureLearning.Backends.Ilgpu.IlgpuBackend();
+    GpuBenchmark.Run(gpu, sizes, r >= 0 && r + 1 < args.Length ? int.Parse(args[r + 1], System.Globalization.CultureInfo.InvariantCulture) : 3);
+    return 0;
+}
+
 // `--quick`: one JSON line per operation in under two minutes; otherwise the BenchmarkDotNet suites
 // (pass BenchmarkDotNet's own arguments, e.g. `--filter *Gemm*`).
 if (args.Contains("--quick"))

@@ -170,6 +170,13 @@ public sealed class IlgpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
+    public void Synchronize()
+    {
+        Bind();
+        accelerator.Synchronize();
+    }
+
+    /// <inheritdoc />
     public DeviceBuffer<T> Allocate<T>(int rows, int cols)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -25,6 +25,14 @@ public interface IComputeBackend : IDisposable
     /// <returns>A human-readable description to print first when something is wrong.</returns>
     string Describe();
 
+    /// <summary>
+    /// Waits until all work queued on the backend has finished. Results never need it (a download waits for the work
+    /// before it); it is for timing: a GPU backend returns from an operation as soon as the work is queued.
+    /// </summary>
+    void Synchronize()
+    {
+    }
+
     /// <summary>Allocates an uninitialized <paramref name="rows"/> × <paramref name="cols"/> buffer.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="rows">Number of rows.</param>

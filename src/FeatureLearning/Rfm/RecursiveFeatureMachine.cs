@@ -136,6 +136,7 @@ public sealed class RecursiveFeatureMachine
                 // Kernel matrix (with the AGOP's derivative weights when the sample is the training set).
                 var clock = Stopwatch.StartNew();
                 be.KernelMatrix(o.Kernel, xb, xb, mb, k, update && sample is null ? w : null);
+                be.Synchronize();
                 double kernelSeconds = clock.Elapsed.TotalSeconds;
                 ct.ThrowIfCancellationRequested();
 

@@ -1,0 +1,164 @@
+using System.Reflection;
+using FeatureLearning.Backends.Ilgpu.Device;
+using FeatureLearning.Compute;
+using FeatureLearning.Data;
+using FeatureLearning.Kernels;
+using FeatureLearning.Rfm;
+using ILGPU;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using static FeatureLearning.Tests.TestMatrices;
+
+namespace FeatureLearning.Backends.Ilgpu.Tests;
+
+public sealed class IlgpuBackendTests
+{
+    [Fact]
+    public void DescribeNamesTheDeviceAndTheBackendIsSelectableByName()
+    {
+        using var backend = ComputeBackends.Create("ilgpu");
+        var ilgpu = backend.Should().BeOfType<IlgpuBackend>().Subject;
+        backend.Describe().Should().StartWith("ilgpu backend:").And.Contain(ilgpu.DeviceName).And.Contain("math mode Default");
+        ilgpu.DeviceMemoryBytes.Should().BeGreaterThan(0);
+    }
+
+    [Fact]
+    public void AnUnknownDeviceVariableIsRejectedWithTheAllowedValues()
+    {
+        var act = () => new IlgpuBackend(new IlgpuBackendOptions { Device = (IlgpuDevice)17 });
+        act.Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("Device");
+    }
+
+    [SkippableFact]
+    public void AnAllocationLargerThanTheDeviceReportsBytesRequestedAndAvailable()
+    {
+        using var backend = new IlgpuBackend();
+        Skip.If(backend.DeviceKind == IlgpuDevice.Cpu, "the CPU accelerator reports no memory limit");
+        long elements = (backend.DeviceMemoryBytes / sizeof(double)) + 1;
+        int rows = (int)Math.Min(int.MaxValue, (elements / int.MaxValue) + 1);
+        int cols = (int)((elements + rows - 1) / rows);
+        var act = () => backend.Allocate<double>(rows, cols);
+        var e = act.Should().Throw<DeviceOutOfMemoryException>().Which;
+        e.RequestedBytes.Should().BeGreaterThan(backend.DeviceMemoryBytes);
+        e.TotalBytes.Should().Be(backend.DeviceMemoryBytes);
+        e.Message.Should().Contain("free").And.Contain("BlockSize");
+    }
+
+    [Fact]
+    public void AClassKernelFallsBackToHostEvaluationWithTheSameResult()
+    {
+        using var backend = new IlgpuBackend();
+        const int n = 9, d = 3;
+        using var x = backend.Upload<double>(Random(n, d, 1), n, d);
+        using var k1 = backend.Allocate<double>(n, n);
+        using var w1 = backend.Allocate<double>(n, n);
+        using var k2 = backend.Allocate<double>(n, n);
+        using var w2 = backend.Allocate<double>(n, n);
+        backend.KernelMatrix(new GaussianKernel(1.3), x, x, null, k1, w1);
+        backend.KernelMatrix(new BoxedGaussian(1.3), x, x, null, k2, w2);
+        RelativeError(Download(backend, k2), Download(backend, k1)).Should().BeLessThan(1e-14);
+        RelativeError(Download(backend, w2), Download(backend, w1)).Should().BeLessThan(1e-14);
+    }
+
+    [Fact]
+    public void RfmMatchesTheManagedBackend()
+    {
+        using var gpu = new IlgpuBackend();
+        using var managed = new ManagedBackend();
+        var x = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(120, 5, Random(120, 5, 1));
+        var y = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(120, 2, Random(120, 2, 2));
+        foreach (var form in new[] { AgopForm.Direct, AgopForm.Gram })
+        {
+            var options = new RfmOptions { Kernel = new LaplaceKernel(3), Ridge = 1e-2, Iterations = 3, AgopForm = form, CenterGradients = true };
+            var a = new RecursiveFeatureMachine(options with { Backend = gpu }).Fit(x, y);
+            var b = new RecursiveFeatureMachine(options with { Backend = managed }).Fit(x, y);
+            RelativeError(a.FeatureMatrix.ToRowMajorArray(), b.FeatureMatrix.ToRowMajorArray()).Should().BeLessThan(1e-9);
+            RelativeError(a.Coefficients.ToRowMajorArray(), b.Coefficients.ToRowMajorArray()).Should().BeLessThan(1e-9);
+        }
+    }
+
+    [Fact]
+    public void GrokkingFollowsTheSameAccuracyCurveAsManaged()
+    {
+        using var gpu = new IlgpuBackend();
+        using var managed = new ManagedBackend();
+        var task = ModularArithmetic.Create(11, ModularOperation.Add);
+        var (train, test) = task.Split(0.8, seed: 0);
+        var validation = (task.Inputs<double>(test), task.Targets<double>(test));
+        var curve = new List<double[]>();
+        foreach (IComputeBackend backend in new IComputeBackend[] { gpu, managed })
+        {
+            var model = new RecursiveFeatureMachine(RfmOptions.Grokking(12) with { Backend = backend, SelectBy = SelectionMetric.Last })
+                .Fit(task.Inputs<double>(train), task.Targets<double>(train), validation);
+            curve.Add(model.History.Select(h => h.ValidationAccuracy).ToArray());
+        }
+
+        curve[0].Should().Equal(curve[1]);
+        curve[0][^1].Should().BeGreaterThan(curve[0][0], "the small task is learned as M is updated");
+    }
+
+    /// <summary>
+    /// Every device kernel, in both precisions and for every kernel family of the library, compiles to PTX for an H100
+    /// (sm_90) without a GPU: the CUDA code generation is checked in CI, not only on a GPU machine.
+    /// </summary>
+    [Fact]
+    public void EveryKernelCompilesToPtxForSm90()
+    {
+        using var context = Context.Create(builder => builder.EnableAlgorithms().Math(MathMode.Default));
+        using var ptx = new PTXBackend(context, CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null!);
+        var kernels = typeof(Device.Kernels);
+        var compiled = new List<string>();
+        foreach (var (element, ops) in new[] { (typeof(float), typeof(SingleOps)), (typeof(double), typeof(DoubleOps)) })
+        {
+            foreach (var method in kernels.GetMethods(BindingFlags.Public | BindingFlags.Static))
+            {
+                var profiles = method.GetGenericArguments().Length == 3
+                    ? new[] { typeof(LaplaceKernel), typeof(GaussianKernel), typeof(GeneralizedLaplaceKernel), typeof(PolynomialKernel) }.Select(k => typeof(KernelProfile<>).MakeGenericType(k)).Append(typeof(RawStatistic)).ToArray()
+                    : [typeof(RawStatistic)];
+                foreach (var profile in profiles)
+                {
+                    var args = method.GetGenericArguments().Length switch
+                    {
+                        1 => new[] { element },
+                        2 => [element, ops],
+                        _ => [element, ops, profile!],
+                    };
+                    var closed = method.MakeGenericMethod(args);
+                    bool grouped = closed.GetParameters()[0].ParameterType is var p && p != typeof(Index1D) && p != typeof(Index2D);
+                    var entry = grouped ? EntryPointDescription.FromExplicitlyGroupedKernel(closed) : EntryPointDescription.FromImplicitlyGroupedKernel(closed);
+                    var kernel = (PTXCompiledKernel)ptx.Compile(entry, default);
+                    kernel.PTXAssembly.Should().Contain(".entry").And.Contain(".target sm_");
+                    compiled.Add(closed.ToString()!);
+                }
+            }
+        }
+
+        compiled.Should().HaveCountGreaterThan(30);
+    }
+
+    /// <summary>A kernel that is a class: ILGPU cannot compile it for a device, so the backend evaluates it on the host.</summary>
+    private sealed class BoxedGaussian(double bandwidth) : IKernelFunction
+    {
+        private readonly GaussianKernel inner = new(bandwidth);
+
+        public KernelGeometry Geometry => inner.Geometry;
+
+        public bool IsDifferentiableAtZero => inner.IsDifferentiableAtZero;
+
+        public string Name => "boxed " + inner.Name;
+
+        public double Value(double u) => inner.Value(u);
+
+        public double Derivative(double u) => inner.Derivative(u);
+
+        public void Evaluate<T>(ReadOnlySpan<T> u, Span<T> values)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => inner.Evaluate(u, values);
+
+        public void EvaluateDerivative<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> values, Span<T> derivatives)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => inner.EvaluateDerivative(u, values, derivatives);
+
+        public void Validate() => inner.Validate();
+    }
+}
