@@ -31,6 +31,11 @@ internal static class GpuBenchmark
         {
             Attempt($"gemm n={n} {precision}", () =>
             {
+                if ((long)n * n > Array.MaxLength)
+                {
+                    return; // the host-side random matrices cannot be that large; the rate at the smaller sizes is the reference
+                }
+
                 using var w = new Workloads<T>(backend);
                 var a = w.Random(n, n, 1);
                 var b = w.Random(n, n, 2);
@@ -51,6 +56,22 @@ internal static class GpuBenchmark
                 double rate = Workloads<T>.KernelMatrixFlops(n, n, d) / s / 1e9;
                 Report($"\"op\":\"kernel_matrix\",\"precision\":\"{precision}\",\"n\":{n},\"d\":{d},\"with_weights\":true,\"seconds\":{s:F4},\"gflops\":{rate:F1},\"fraction_of_gemm\":{Fraction(rate, bestGemm)}");
             });
+
+            if (n == sizes[0])
+            {
+                Attempt($"kernel families n={n} {precision}", () =>
+                {
+                    using var w = new Workloads<T>(backend);
+                    var x = w.Random(n, d, 5);
+                    var k = w.Allocate(n, n);
+                    var wt = w.Allocate(n, n);
+                    foreach (var kernel in new Kernels.IKernelFunction[] { new Kernels.PolynomialKernel(2, 1), new Kernels.GaussianKernel(10), new Kernels.LaplaceKernel(10), new Kernels.GeneralizedLaplaceKernel(10, 1.5) })
+                    {
+                        double s = Time(backend, () => backend.KernelMatrix(kernel, x, x, null, k, wt), repeats);
+                        Report($"\"op\":\"kernel_matrix_family\",\"kernel\":\"{kernel.Name}\",\"precision\":\"{precision}\",\"n\":{n},\"d\":{d},\"seconds\":{s:F4},\"elements_per_second\":{(double)n * n / s:E3}");
+                    }
+                });
+            }
 
             Attempt($"cholesky n={n} {precision}", () =>
             {

@@ -42,6 +42,7 @@ public sealed class IlgpuBackend : IComputeBackend
     private readonly Dictionary<(Type Type, long Length), Stack<MemoryBuffer>> pool = [];
     private readonly ConcurrentDictionary<(Type Element, Type Kernel), bool> hostKernels = new();
     private readonly long poolBudget;
+    private readonly (string Nvvm, string LibDevice)? libDevice;
     private long pooledBytes;
     private bool disposed;
 
@@ -62,12 +63,19 @@ public sealed class IlgpuBackend : IComputeBackend
         var (kind, index) = ResolveDevice(options);
 
         // The CPU accelerator emulates groups of up to 256 threads (the GEMM's 16 × 16) on one simulated multiprocessor.
-        context = Context.Create(builder => builder
-            .Cuda()
-            .OpenCL()
-            .CPU(new CPUDevice(4, 64, 1))
-            .EnableAlgorithms()
-            .Math(MathMode.Default));
+        // LibDevice (the CUDA SDK's math library, found through CUDA_PATH or /usr/local/cuda) gives the kernel profiles
+        // NVIDIA's exp and sqrt on CUDA; without an SDK, ILGPU.Algorithms' portable math is used.
+        libDevice = FindLibDevice();
+        context = Context.Create(builder =>
+        {
+            builder.Cuda().OpenCL().CPU(new CPUDevice(4, 64, 1));
+            if (libDevice is { } found)
+            {
+                builder.LibDevice(found.Nvvm, found.LibDevice);
+            }
+
+            builder.EnableAlgorithms().Math(MathMode.Default);
+        });
         try
         {
             accelerator = CreateAccelerator(context, kind, index);
@@ -136,7 +144,7 @@ public sealed class IlgpuBackend : IComputeBackend
         string memory = $"{accelerator.MemorySize / (double)(1L << 30):F1} GiB";
         string arch = accelerator is CudaAccelerator c ? $", {c.Architecture}, driver {c.DriverVersion}" : string.Empty;
         return $"ilgpu backend: {accelerator.AcceleratorType} device '{accelerator.Name}' ({memory}{arch}); BLAS/LAPACK: {cudaStatus}; "
-            + $"kernel profiles on the device in double precision (ILGPU math mode Default); buffer pool {poolBudget / (1 << 20)} MiB; precision single and double";
+            + $"kernel profiles on the device in double precision (ILGPU math mode Default, {(libDevice is null || DeviceKind != IlgpuDevice.Cuda ? "ILGPU.Algorithms math" : "CUDA libdevice math")}); buffer pool {poolBudget / (1 << 20)} MiB; precision single and double";
     }
 
     /// <inheritdoc />
@@ -541,6 +549,19 @@ public sealed class IlgpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
+    public void RowKronecker<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ga, gb, gr) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(result, nameof(result)));
+        Shapes.CheckRowKronecker(a, b, result);
+        if (gr.LongLength > 0)
+        {
+            Bind();
+            Kernels<T>().RowKronecker(ga.View, gb.View, gr.View, a.Cols, b.Cols, gr.LongLength);
+        }
+    }
+
+    /// <inheritdoc />
     public void RowDot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -610,6 +631,39 @@ public sealed class IlgpuBackend : IComputeBackend
         {
             memory.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The CUDA SDK's NVVM library and libdevice bitcode, if an SDK is installed (CUDA_PATH, CUDA_HOME, /usr/local/cuda,
+    /// /usr/local/cuda-*); <c>FEATURELEARNING_LIBDEVICE=0</c> turns it off.
+    /// </summary>
+    private static (string Nvvm, string LibDevice)? FindLibDevice()
+    {
+        if (Environment.GetEnvironmentVariable("FEATURELEARNING_LIBDEVICE") == "0")
+        {
+            return null; // ILGPU.Algorithms' portable math everywhere (for comparisons)
+        }
+
+        var roots = new[] { Environment.GetEnvironmentVariable("CUDA_PATH"), Environment.GetEnvironmentVariable("CUDA_HOME"), "/usr/local/cuda" }
+            .Where(r => !string.IsNullOrEmpty(r))
+            .Concat(Directory.Exists("/usr/local") ? Directory.GetDirectories("/usr/local", "cuda-*").OrderDescending() : []);
+        foreach (string? root in roots)
+        {
+            string nvvmDir = Path.Combine(root!, "nvvm", "lib64"), bitcodeDir = Path.Combine(root!, "nvvm", "libdevice");
+            if (!Directory.Exists(nvvmDir) || !Directory.Exists(bitcodeDir))
+            {
+                continue;
+            }
+
+            string? nvvm = Directory.GetFiles(nvvmDir, "libnvvm.so*").Concat(Directory.GetFiles(nvvmDir, "nvvm64*.dll")).Order().FirstOrDefault();
+            string? bitcode = Directory.GetFiles(bitcodeDir, "libdevice*.bc").Order().FirstOrDefault();
+            if (nvvm is not null && bitcode is not null)
+            {
+                return (nvvm, bitcode);
+            }
+        }
+
+        return null;
     }
 
     private static (IlgpuDevice Kind, int Index) ResolveDevice(IlgpuBackendOptions options)

@@ -40,6 +40,8 @@ internal abstract class KernelSet<T>
 
     public abstract void AddDiagonal(int n, ArrayView<T> a, T value);
 
+    public abstract void RowKronecker(ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int c, int d, long length);
+
     public abstract void RowDot(int rows, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int cols);
 
     public abstract void DotPartials(ArrayView<T> a, ArrayView<T> b, ArrayView<double> partials, long length);
@@ -71,6 +73,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, int>> hadamard;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int>> scaleByVector;
     private readonly Lazy<Action<Index1D, ArrayView<T>, int, T>> addDiagonal;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, long, int>> rowKronecker;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>> rowDot;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, long, int>> dotPartials;
     private readonly ConcurrentDictionary<Type, Delegate> epilogues = new();
@@ -93,6 +96,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
         hadamard = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, int>(Kernels.Hadamard<T, TOps>));
         scaleByVector = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int>(Kernels.ScaleByVector<T, TOps>));
         addDiagonal = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, int, T>(Kernels.AddDiagonal<T, TOps>));
+        rowKronecker = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, long, int>(Kernels.RowKronecker<T, TOps>));
         rowDot = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>(Kernels.RowDot<T, TOps>));
         dotPartials = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, long, int>(Kernels.DotPartials<T, TOps>));
     }
@@ -140,6 +144,9 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
 
     public override void AddDiagonal(int n, ArrayView<T> a, T value) => addDiagonal.Value(n, a, n, value);
 
+    public override void RowKronecker(ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int c, int d, long length) =>
+        rowKronecker.Value(Threads(length), a, b, r, c, d, length, Threads(length));
+
     public override void RowDot(int rows, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int cols) => rowDot.Value(rows, a, b, r, cols);
 
     public override void DotPartials(ArrayView<T> a, ArrayView<T> b, ArrayView<double> partials, long length) =>
@@ -147,10 +154,10 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
 
     public override void KernelEpilogue<TProfile>(int n, int m, ArrayView<T> g, ArrayView<T> xNorms, ArrayView<T> zNorms, ArrayView<T> weights, bool radial, bool withWeights, double tolerance, TProfile profile)
     {
-        var launch = (Action<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, TProfile>)epilogues.GetOrAdd(
+        var launch = (Action<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, double, double, TProfile>)epilogues.GetOrAdd(
             typeof(TProfile),
-            _ => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, TProfile>(Kernels.KernelEpilogue<T, TOps, TProfile>));
-        launch(new Index2D(m, n), g, xNorms, zNorms, weights, m, radial ? 1 : 0, withWeights ? 1 : 0, tolerance, profile);
+            _ => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, double, double, TProfile>(Kernels.KernelEpilogue<T, TOps, TProfile>));
+        launch(new Index2D(m, n), g, xNorms, zNorms, weights, m, radial ? 1 : 0, withWeights ? 1 : 0, tolerance, profile.Value(0), profile.Derivative(0), profile);
     }
 
     private int Threads(long length) => (int)Math.Max(1, Math.Min(length, StrideThreads));

@@ -361,7 +361,7 @@ internal static class Kernels
     /// as in the CPU backends.
     /// </summary>
     public static void KernelEpilogue<T, TOps, TProfile>(
-        Index2D index, ArrayView<T> g, ArrayView<T> xNorms, ArrayView<T> zNorms, ArrayView<T> weights, int m, int radial, int withWeights, double tolerance, TProfile profile)
+        Index2D index, ArrayView<T> g, ArrayView<T> xNorms, ArrayView<T> zNorms, ArrayView<T> weights, int m, int radial, int withWeights, double tolerance, double valueAtZero, double derivativeAtZero, TProfile profile)
         where T : unmanaged
         where TOps : struct, IScalarOps<T>
         where TProfile : struct, IDeviceProfile
@@ -377,10 +377,13 @@ internal static class Kernels
             u = v > tolerance * sum ? v : 0.0;
         }
 
-        g[e] = ops.FromDouble(profile.Value(u));
+        // At zero distance the host's own k(0) and ∂k/∂u(0) are used, so the diagonal of K(X, X) is exact whatever the
+        // device's exp and sqrt give there.
+        bool atZero = radial != 0 && u == 0.0;
+        g[e] = ops.FromDouble(atZero ? valueAtZero : profile.Value(u));
         if (withWeights != 0)
         {
-            weights[e] = ops.FromDouble(profile.Derivative(u));
+            weights[e] = ops.FromDouble(atZero ? derivativeAtZero : profile.Derivative(u));
         }
     }
 
@@ -430,6 +433,21 @@ internal static class Kernels
         {
             long k = byRow != 0 ? i / cols : i % cols;
             a[i] = ops.Mul(a[i], v[k]);
+        }
+    }
+
+    /// <summary>R[i, k·d + j] ← A[i, k]·B[i, j] (R is n × c·d).</summary>
+    public static void RowKronecker<T, TOps>(Index1D start, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int c, int d, long length, int stride)
+        where T : unmanaged
+        where TOps : struct, IScalarOps<T>
+    {
+        var ops = default(TOps);
+        long width = (long)c * d;
+        for (long e = start.X; e < length; e += stride)
+        {
+            long i = e / width, rest = e % width;
+            long k = rest / d, j = rest % d;
+            r[e] = ops.Mul(a[(i * c) + k], b[(i * d) + j]);
         }
     }
 

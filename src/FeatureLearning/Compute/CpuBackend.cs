@@ -551,6 +551,24 @@ public abstract unsafe class CpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
+    public void RowKronecker<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ma, mb, mr) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(result, nameof(result)));
+        Shapes.CheckRowKronecker(a, b, result);
+        int c = a.Cols, d = b.Cols;
+        Parallel.For(0, a.Rows, new ParallelOptions { MaxDegreeOfParallelism = Threads }, i =>
+        {
+            var bi = mb.Span.Slice(i * d, d);
+            var ri = mr.Span.Slice(i * c * d, c * d);
+            for (int k = 0; k < c; k++)
+            {
+                TensorPrimitives.Multiply(bi, ma.Span[(i * c) + k], ri.Slice(k * d, d));
+            }
+        });
+    }
+
+    /// <inheritdoc />
     public void RowDot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

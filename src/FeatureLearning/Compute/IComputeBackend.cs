@@ -194,6 +194,17 @@ public interface IComputeBackend : IDisposable
     void ScaleRows<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>
+    /// The row-wise Kronecker product: row i of R is vec(a_i ⊗ b_i), R[i, k·d + j] = A_ik·B_ij for A (n × c), B (n × d)
+    /// and R (n × c·d). It batches per-output work into one GEMM (the AGOP's direct form for all outputs at once).
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="a">A, n × c.</param>
+    /// <param name="b">B, n × d.</param>
+    /// <param name="result">R, n × (c·d).</param>
+    void RowKronecker<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
     /// <summary>r_i ← Σ_j A_ij B_ij, the row-wise dot products (r is n × 1).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="a">A, n × d.</param>

@@ -102,4 +102,18 @@ internal static class Shapes
             throw new ArgumentException("The outputs of the kernel matrix may not alias its inputs or each other.", nameof(result));
         }
     }
+
+    public static void CheckRowKronecker<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (b.Rows != a.Rows)
+        {
+            throw new ArgumentException($"B has {b.Rows} rows; A has {a.Rows}.", nameof(b));
+        }
+
+        if (result.Rows != a.Rows || (long)result.Cols != (long)a.Cols * b.Cols)
+        {
+            throw new ArgumentException($"The result must be {a.Rows} x {(long)a.Cols * b.Cols} but is {result.Rows} x {result.Cols}.", nameof(result));
+        }
+    }
 }

@@ -415,6 +415,33 @@ public abstract class BackendConformanceTests : IDisposable
     }
 
     [SkippableFact]
+    public void RowKroneckerMatchesDirectComputation()
+    {
+        const int n = 13, c = 3, d = 7;
+        var a = Random(n, c, 21);
+        var b = Random(n, d, 22);
+        using var ab = Backend.Upload<double>(a, n, c);
+        using var bb = Backend.Upload<double>(b, n, d);
+        using var rb = Backend.Allocate<double>(n, c * d);
+        Backend.RowKronecker(ab, bb, rb);
+        var expected = new double[n * c * d];
+        for (int i = 0; i < n; i++)
+        {
+            for (int k = 0; k < c; k++)
+            {
+                for (int j = 0; j < d; j++)
+                {
+                    expected[(i * c * d) + (k * d) + j] = a[(i * c) + k] * b[(i * d) + j];
+                }
+            }
+        }
+
+        Download(Backend, rb).Should().Equal(expected);
+        using var wrong = Backend.Allocate<double>(n, c * d - 1);
+        ((Action)(() => Backend.RowKronecker(ab, bb, wrong))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("result");
+    }
+
+    [SkippableFact]
     public void ScaleByZeroClearsEvenNaN()
     {
         using var x = Backend.Upload<double>([double.NaN, double.PositiveInfinity, 3], 1, 3);
