@@ -255,14 +255,8 @@ public sealed class IlgpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (ga, gc) = (Own(a, nameof(a)), Own(c, nameof(c)));
-        Shapes.CheckNoAlias(a, c, nameof(c));
+        Shapes.CheckSyrk(trans, a, c, out int n, out int k);
         bool t = trans == Transpose.Transpose;
-        int n = t ? a.Cols : a.Rows;
-        int k = t ? a.Rows : a.Cols;
-        if (c.Rows != n || c.Cols != n)
-        {
-            throw new ArgumentException($"SYRK: C must be {n} x {n} for op(A) of shape {n} x {k}, but is {c.Rows} x {c.Cols}.", nameof(c));
-        }
 
         if (n == 0)
         {
@@ -325,13 +319,7 @@ public sealed class IlgpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (gl, gb) = (Own(factor, nameof(factor)), Own(b, nameof(b)));
-        Shapes.CheckSquare(factor, nameof(factor));
-        if (b.Rows != factor.Rows)
-        {
-            throw new ArgumentException($"The right-hand side has {b.Rows} rows; the {factor.Rows} x {factor.Rows} factor needs {factor.Rows}.", nameof(b));
-        }
-
-        Shapes.CheckNoAlias(factor, b, nameof(b));
+        Shapes.CheckCholeskySolve(factor, b);
         if (b.LongLength == 0)
         {
             return;
@@ -379,17 +367,8 @@ public sealed class IlgpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (ga, gv, gw) = (Own(a, nameof(a)), Own(eigenvalues, nameof(eigenvalues)), Own(eigenvectors, nameof(eigenvectors)));
-        Shapes.CheckSquare(a, nameof(a));
+        Shapes.CheckEigen(a, eigenvalues, eigenvectors);
         int n = a.Rows;
-        if (eigenvalues.LongLength != n)
-        {
-            throw new ArgumentException($"The eigenvalue buffer must hold {n} values but holds {eigenvalues.LongLength}.", nameof(eigenvalues));
-        }
-
-        if (eigenvectors.Rows != n || eigenvectors.Cols != n)
-        {
-            throw new ArgumentException($"The eigenvector buffer must be {n} x {n}.", nameof(eigenvectors));
-        }
 
         var host = new T[n * n];
         Download(ga, host);

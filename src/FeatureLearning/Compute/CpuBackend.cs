@@ -194,14 +194,8 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (ma, mc) = (Own(a, nameof(a)), Own(c, nameof(c)));
-        Shapes.CheckNoAlias(a, c, nameof(c));
+        Shapes.CheckSyrk(trans, a, c, out int n, out int k);
         bool t = trans == Transpose.Transpose;
-        int n = t ? a.Cols : a.Rows;
-        int k = t ? a.Rows : a.Cols;
-        if (c.Rows != n || c.Cols != n)
-        {
-            throw new ArgumentException($"SYRK: C must be {n} x {n} for op(A) of shape {n} x {k}, but is {c.Rows} x {c.Cols}.", nameof(c));
-        }
 
         SyrkLowerCore(t, n, k, alpha, ma.Pointer, a.Cols, beta, mc.Pointer, n);
         Mirror(mc.Pointer, n, n, lowerToUpper: true);
@@ -253,13 +247,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (ml, mb) = (Own(factor, nameof(factor)), Own(b, nameof(b)));
-        Shapes.CheckSquare(factor, nameof(factor));
-        if (b.Rows != factor.Rows)
-        {
-            throw new ArgumentException($"The right-hand side has {b.Rows} rows; the {factor.Rows} x {factor.Rows} factor needs {factor.Rows}.", nameof(b));
-        }
-
-        Shapes.CheckNoAlias(factor, b, nameof(b));
+        Shapes.CheckCholeskySolve(factor, b);
         if (b.Length == 0)
         {
             return;
@@ -274,17 +262,8 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (ma, mv, mw) = (Own(a, nameof(a)), Own(eigenvalues, nameof(eigenvalues)), Own(eigenvectors, nameof(eigenvectors)));
-        Shapes.CheckSquare(a, nameof(a));
+        Shapes.CheckEigen(a, eigenvalues, eigenvectors);
         int n = a.Rows;
-        if (eigenvalues.Length != n)
-        {
-            throw new ArgumentException($"The eigenvalue buffer must hold {n} values but holds {eigenvalues.Length}.", nameof(eigenvalues));
-        }
-
-        if (eigenvectors.Rows != n || eigenvectors.Cols != n)
-        {
-            throw new ArgumentException($"The eigenvector buffer must be {n} x {n}.", nameof(eigenvectors));
-        }
 
         var (values, vectors) = HostEigen.Decompose(ma.Span, n);
         for (int j = 0; j < n; j++)

@@ -116,4 +116,48 @@ internal static class Shapes
             throw new ArgumentException($"The result must be {a.Rows} x {(long)a.Cols * b.Cols} but is {result.Rows} x {result.Cols}.", nameof(result));
         }
     }
+
+    /// <summary>SYRK shapes: op(A) is n × k and C must be n × n.</summary>
+    public static void CheckSyrk<T>(Transpose trans, DeviceBuffer<T> a, DeviceBuffer<T> c, out int n, out int k)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        CheckNoAlias(a, c, nameof(c));
+        bool t = trans == Transpose.Transpose;
+        n = t ? a.Cols : a.Rows;
+        k = t ? a.Rows : a.Cols;
+        if (c.Rows != n || c.Cols != n)
+        {
+            throw new ArgumentException($"SYRK: C must be {n} x {n} for op(A) of shape {n} x {k}, but is {c.Rows} x {c.Cols}.", nameof(c));
+        }
+    }
+
+    /// <summary>Cholesky solve shapes: a square factor and right-hand sides with as many rows.</summary>
+    public static void CheckCholeskySolve<T>(DeviceBuffer<T> factor, DeviceBuffer<T> b)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        CheckSquare(factor, nameof(factor));
+        if (b.Rows != factor.Rows)
+        {
+            throw new ArgumentException($"The right-hand side has {b.Rows} rows; the {factor.Rows} x {factor.Rows} factor needs {factor.Rows}.", nameof(b));
+        }
+
+        CheckNoAlias(factor, b, nameof(b));
+    }
+
+    /// <summary>Eigendecomposition shapes: a square A, n eigenvalues, n × n eigenvectors.</summary>
+    public static void CheckEigen<T>(DeviceBuffer<T> a, DeviceBuffer<T> eigenvalues, DeviceBuffer<T> eigenvectors)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        CheckSquare(a, nameof(a));
+        int n = a.Rows;
+        if (eigenvalues.LongLength != n)
+        {
+            throw new ArgumentException($"The eigenvalue buffer must hold {n} values but holds {eigenvalues.LongLength}.", nameof(eigenvalues));
+        }
+
+        if (eigenvectors.Rows != n || eigenvectors.Cols != n)
+        {
+            throw new ArgumentException($"The eigenvector buffer must be {n} x {n}.", nameof(eigenvectors));
+        }
+    }
 }
