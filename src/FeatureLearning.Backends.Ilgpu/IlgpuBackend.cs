@@ -40,7 +40,7 @@ public sealed class IlgpuBackend : IComputeBackend
     private readonly KernelSet<float> single;
     private readonly KernelSet<double> @double;
     private readonly Dictionary<(Type Type, long Length), Stack<MemoryBuffer>> pool = [];
-    private readonly ConcurrentDictionary<(Type Element, Type Kernel), bool> hostKernels = new();
+    private readonly ConcurrentDictionary<(Type Element, Type Kernel), Delegate?> epilogueLaunchers = new();
     private readonly long poolBudget;
     private readonly (string Nvvm, string LibDevice)? libDevice;
     private long pooledBytes;
@@ -209,10 +209,7 @@ public sealed class IlgpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var d = Own(destination, nameof(destination));
-        if (data.Length != d.LongLength)
-        {
-            throw new ArgumentException($"The host data has {data.Length} elements; the {d.Rows} x {d.Cols} buffer needs {d.LongLength}.", nameof(data));
-        }
+        Shapes.CheckHostLength(data.Length, d, upload: true, nameof(data));
 
         if (data.Length > 0)
         {
@@ -226,10 +223,7 @@ public sealed class IlgpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = Own(source, nameof(source));
-        if (destination.Length != s.LongLength)
-        {
-            throw new ArgumentException($"The destination has {destination.Length} elements; the {s.Rows} x {s.Cols} buffer has {s.LongLength}.", nameof(destination));
-        }
+        Shapes.CheckHostLength(destination.Length, s, upload: false, nameof(destination));
 
         if (destination.Length > 0)
         {
@@ -801,30 +795,40 @@ public sealed class IlgpuBackend : IComputeBackend
         return xm;
     }
 
+    /// <summary>
+    /// Runs the device epilogue for the kernel's runtime type. The launcher is built once per (element, kernel) type and
+    /// the kernel compiled then; a type ILGPU cannot compile is remembered and evaluated on the host (returns false).
+    /// </summary>
     private bool TryDeviceEpilogue<T, TKernel>(TKernel kernel, KernelSet<T> kernels, int n, int m, IlgpuBuffer<T> g, IlgpuBuffer<T> xn, IlgpuBuffer<T> zn, IlgpuBuffer<T>? w, bool radial, double tolerance)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction
     {
-        var key = (typeof(T), kernel.GetType());
-        if (hostKernels.ContainsKey(key))
+        var launcher = (EpilogueLauncher<T>?)epilogueLaunchers.GetOrAdd((typeof(T), kernel.GetType()), key =>
+        {
+            var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static;
+            try
+            {
+                typeof(IlgpuBackend).GetMethod(nameof(LoadDeviceEpilogue), flags)!.MakeGenericMethod(key.Element, key.Kernel).Invoke(null, [kernels]);
+            }
+            catch (System.Reflection.TargetInvocationException)
+            {
+                return null; // ILGPU could not compile this kernel type for the device
+            }
+
+            return typeof(IlgpuBackend).GetMethod(nameof(DeviceEpilogue), flags)!.MakeGenericMethod(key.Element, key.Kernel).CreateDelegate<EpilogueLauncher<T>>();
+        });
+        if (launcher is null)
         {
             return false;
         }
 
-        try
-        {
-            var method = typeof(IlgpuBackend).GetMethod(nameof(DeviceEpilogue), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
-                .MakeGenericMethod(typeof(T), kernel.GetType());
-            method.Invoke(null, [kernel, kernels, n, m, g, xn, zn, w, radial, tolerance]);
-            return true;
-        }
-        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null and not DeviceOutOfMemoryException and not ObjectDisposedException)
-        {
-            // ILGPU could not compile this kernel type for the device: evaluate it on the host from now on.
-            hostKernels[key] = true;
-            return false;
-        }
+        launcher(kernel, kernels, n, m, g, xn, zn, w, radial, tolerance);
+        return true;
     }
+
+    private static void LoadDeviceEpilogue<T, TKernel>(KernelSet<T> kernels)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IKernelFunction => kernels.LoadEpilogue<KernelProfile<TKernel>>();
 
     private static void DeviceEpilogue<T, TKernel>(object kernel, KernelSet<T> kernels, int n, int m, IlgpuBuffer<T> g, IlgpuBuffer<T> xn, IlgpuBuffer<T> zn, IlgpuBuffer<T>? w, bool radial, double tolerance)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -943,3 +947,7 @@ public sealed class IlgpuBackend : IComputeBackend
         return mine;
     }
 }
+
+/// <summary>Launches the device epilogue for one kernel type (built once per type by reflection, then called directly).</summary>
+internal delegate void EpilogueLauncher<T>(object kernel, KernelSet<T> kernels, int n, int m, IlgpuBuffer<T> g, IlgpuBuffer<T> xn, IlgpuBuffer<T> zn, IlgpuBuffer<T>? w, bool radial, double tolerance)
+    where T : unmanaged, IFloatingPointIeee754<T>;

@@ -28,7 +28,7 @@ public sealed record IlgpuBackendOptions
     /// </summary>
     public long BufferPoolBytes { get; init; } = -1;
 
-    /// <summary>Whether to check the options.</summary>
+    /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
     {

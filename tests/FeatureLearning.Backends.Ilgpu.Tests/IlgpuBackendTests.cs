@@ -43,7 +43,7 @@ public sealed class IlgpuBackendTests
         var e = act.Should().Throw<DeviceOutOfMemoryException>().Which;
         e.RequestedBytes.Should().BeGreaterThan(backend.DeviceMemoryBytes);
         e.TotalBytes.Should().Be(backend.DeviceMemoryBytes);
-        e.Message.Should().Contain("free").And.Contain("BlockSize");
+        e.Message.Should().Contain("free").And.Contain("AgopSampleSize");
     }
 
     [Fact]

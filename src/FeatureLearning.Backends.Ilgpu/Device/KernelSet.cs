@@ -46,6 +46,11 @@ internal abstract class KernelSet<T>
 
     public abstract void DotPartials(ArrayView<T> a, ArrayView<T> b, ArrayView<double> partials, long length);
 
+    /// <summary>Compiles the kernel-matrix epilogue for <typeparamref name="TProfile"/> (once; later calls return at once).</summary>
+    /// <exception cref="Exception">ILGPU cannot compile the profile for this accelerator.</exception>
+    public abstract void LoadEpilogue<TProfile>()
+        where TProfile : struct, IDeviceProfile;
+
     /// <summary>The kernel-matrix epilogue specialized for <typeparamref name="TProfile"/> (compiled once per profile type).</summary>
     public abstract void KernelEpilogue<TProfile>(int n, int m, ArrayView<T> g, ArrayView<T> xNorms, ArrayView<T> zNorms, ArrayView<T> weights, bool radial, bool withWeights, double tolerance, TProfile profile)
         where TProfile : struct, IDeviceProfile;
@@ -152,13 +157,18 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
     public override void DotPartials(ArrayView<T> a, ArrayView<T> b, ArrayView<double> partials, long length) =>
         dotPartials.Value((int)partials.Length, a, b, partials, length, (int)partials.Length);
 
+    public override void LoadEpilogue<TProfile>() => Epilogue<TProfile>();
+
     public override void KernelEpilogue<TProfile>(int n, int m, ArrayView<T> g, ArrayView<T> xNorms, ArrayView<T> zNorms, ArrayView<T> weights, bool radial, bool withWeights, double tolerance, TProfile profile)
     {
-        var launch = (Action<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, double, double, TProfile>)epilogues.GetOrAdd(
+        Epilogue<TProfile>()(new Index2D(m, n), g, xNorms, zNorms, weights, m, radial ? 1 : 0, withWeights ? 1 : 0, tolerance, profile.Value(0), profile.Derivative(0), profile);
+    }
+
+    private Action<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, double, double, TProfile> Epilogue<TProfile>()
+        where TProfile : struct, IDeviceProfile =>
+        (Action<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, double, double, TProfile>)epilogues.GetOrAdd(
             typeof(TProfile),
             _ => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, double, double, TProfile>(Kernels.KernelEpilogue<T, TOps, TProfile>));
-        launch(new Index2D(m, n), g, xNorms, zNorms, weights, m, radial ? 1 : 0, withWeights ? 1 : 0, tolerance, profile.Value(0), profile.Derivative(0), profile);
-    }
 
     private int Threads(long length) => (int)Math.Max(1, Math.Min(length, StrideThreads));
 }

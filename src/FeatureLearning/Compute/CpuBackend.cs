@@ -157,10 +157,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var d = Own(destination, nameof(destination));
-        if (data.Length != d.Length)
-        {
-            throw new ArgumentException($"The host data has {data.Length} elements; the {d.Rows} x {d.Cols} buffer needs {d.Length}.", nameof(data));
-        }
+        Shapes.CheckHostLength(data.Length, d, upload: true, nameof(data));
 
         data.CopyTo(d.Span);
     }
@@ -170,10 +167,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = Own(source, nameof(source));
-        if (destination.Length != s.Length)
-        {
-            throw new ArgumentException($"The destination has {destination.Length} elements; the {s.Rows} x {s.Cols} buffer has {s.Length}.", nameof(destination));
-        }
+        Shapes.CheckHostLength(destination.Length, s, upload: false, nameof(destination));
 
         s.Span.CopyTo(destination);
     }

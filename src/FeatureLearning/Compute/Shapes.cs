@@ -160,4 +160,18 @@ internal static class Shapes
             throw new ArgumentException($"The eigenvector buffer must be {n} x {n}.", nameof(eigenvectors));
         }
     }
+
+    /// <summary>Host memory for an upload or download must hold exactly the buffer's elements.</summary>
+    public static void CheckHostLength<T>(int hostLength, DeviceBuffer<T> buffer, bool upload, string name)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (hostLength != buffer.LongLength)
+        {
+            throw new ArgumentException(
+                upload
+                    ? $"The host data has {hostLength} elements; the {buffer.Rows} x {buffer.Cols} buffer needs {buffer.LongLength}."
+                    : $"The destination has {hostLength} elements; the {buffer.Rows} x {buffer.Cols} buffer has {buffer.LongLength}.",
+                name);
+        }
+    }
 }
