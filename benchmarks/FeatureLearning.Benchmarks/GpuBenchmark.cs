@@ -86,15 +86,21 @@ internal static class GpuBenchmark
             });
 
             Attempt($"rfm n={n} {precision}", () => Rfm(backend, n, d, c, precision, bestGemm, report: true));
+            Attempt($"rfm n={n} {precision} block {RfmBlock}", () => Rfm(backend, n, d, c, precision, bestGemm, report: true, RfmBlock));
         }
     }
 
-    private static void Rfm(IComputeBackend backend, int n, int d, int c, string precision, double gemmRate, bool report)
+    /// <summary>The <see cref="FeatureLearning.Rfm.RfmOptions.BlockSize"/> of the blocked RFM round.</summary>
+    private const int RfmBlock = 4096;
+
+    private static void Rfm(IComputeBackend backend, int n, int d, int c, string precision, double gemmRate, bool report, int? blockSize = null)
     {
         var rng = new Random(n);
         var x = Matrix<double>.Build.Dense(n, d, (_, _) => rng.NextDouble());
         var y = Matrix<double>.Build.Dense(n, c, (_, _) => rng.NextDouble());
-        var options = new Rfm.RfmOptions { Kernel = new Kernels.LaplaceKernel(10), Ridge = 1e-3, Iterations = 2, Backend = backend };
+        var options = new Rfm.RfmOptions { Kernel = new Kernels.LaplaceKernel(10), Ridge = 1e-3, Iterations = 2, Backend = backend, BlockSize = blockSize };
+        var device = backend as Backends.Ilgpu.IlgpuBackend;
+        device?.ResetPeakBytesInUse();
         var clock = Stopwatch.StartNew();
         var r = precision == "single"
             ? new Rfm.RecursiveFeatureMachine(options).Fit(x.Map(v => (float)v), y.Map(v => (float)v)).History[0]
@@ -112,7 +118,8 @@ internal static class GpuBenchmark
         double agopFlops = form == FeatureLearning.Rfm.AgopForm.Gram ? gram : direct;
         double kr = kernelFlops / r.KernelSeconds / 1e9, sr = solveFlops / r.SolveSeconds / 1e9, ar = agopFlops / r.AgopSeconds / 1e9;
         Report(
-            $"\"op\":\"rfm_iteration\",\"precision\":\"{precision}\",\"n\":{n},\"d\":{d},\"c\":{c},\"agop_form\":\"{form.ToString().ToLowerInvariant()}\",\"seconds\":{r.Seconds:F4},\"fit_wall_seconds_two_rounds\":{wall:F2}," +
+            $"\"op\":\"rfm_iteration\",\"precision\":\"{precision}\",\"n\":{n},\"d\":{d},\"c\":{c},\"agop_form\":\"{form.ToString().ToLowerInvariant()}\"," +
+            $"\"block_size\":{(blockSize is { } b ? b.ToString(CultureInfo.InvariantCulture) : "null")},\"peak_device_bytes\":{device?.PeakBytesInUse ?? -1},\"seconds\":{r.Seconds:F4},\"fit_wall_seconds_two_rounds\":{wall:F2}," +
             $"\"kernel_seconds\":{r.KernelSeconds:F4},\"solve_seconds\":{r.SolveSeconds:F4},\"agop_seconds\":{r.AgopSeconds:F4}," +
             $"\"kernel_gflops\":{kr:F1},\"solve_gflops\":{sr:F1},\"agop_gflops\":{ar:F1},\"gemm_gflops\":{gemmRate:F1}," +
             $"\"kernel_fraction_of_gemm\":{Fraction(kr, gemmRate)},\"solve_fraction_of_gemm\":{Fraction(sr, gemmRate)},\"agop_fraction_of_gemm\":{Fraction(ar, gemmRate)}");

@@ -64,7 +64,7 @@ internal static class QuickBenchmark
         Rfm.RfmIteration Round(Matrix<double> x, Matrix<double> y, Rfm.RfmOptions options)
             => new Rfm.RecursiveFeatureMachine(options with { Iterations = 2, Backend = backend }).Fit(x, y).History[0];
 
-        void Report(string label, int n, int d, int c, Rfm.RfmIteration r)
+        void Report(string label, int n, int d, int c, Rfm.RfmIteration r, int? blockSize = null)
         {
             double kernelFlops = 2.0 * n * n * d;
             double solveFlops = Workloads<double>.CholeskySolveFlops(n, c);
@@ -73,7 +73,7 @@ internal static class QuickBenchmark
             double agopFlops = form == Rfm.AgopForm.Gram ? gram : direct;
             string line = string.Create(
                 CultureInfo.InvariantCulture,
-                $"{{\"op\":\"rfm_iteration\",\"shape\":\"{label}\",\"backend\":\"{backend.Name}\",\"precision\":\"double\",\"n\":{n},\"d\":{d},\"c\":{c},\"agop_form\":\"{form.ToString().ToLowerInvariant()}\"," +
+                $"{{\"op\":\"rfm_iteration\",\"shape\":\"{label}\",\"backend\":\"{backend.Name}\",\"precision\":\"double\",\"n\":{n},\"d\":{d},\"c\":{c},\"agop_form\":\"{form.ToString().ToLowerInvariant()}\",\"block_size\":{(blockSize is { } b ? b.ToString(CultureInfo.InvariantCulture) : "null")}," +
                 $"\"seconds\":{r.Seconds:F4},\"kernel_seconds\":{r.KernelSeconds:F4},\"solve_seconds\":{r.SolveSeconds:F4},\"agop_seconds\":{r.AgopSeconds:F4}," +
                 $"\"kernel_gflops\":{kernelFlops / r.KernelSeconds / 1e9:F1},\"solve_gflops\":{solveFlops / r.SolveSeconds / 1e9:F1},\"agop_gflops\":{agopFlops / r.AgopSeconds / 1e9:F1},\"gflops\":{(kernelFlops + solveFlops + agopFlops) / r.Seconds / 1e9:F1}}}");
             Console.WriteLine(line);
@@ -92,6 +92,11 @@ internal static class QuickBenchmark
             {
                 var (x, y) = Random(n, 100, c, n + c);
                 Report("random", n, 100, c, Round(x, y, laplace));
+                if (n == 10000)
+                {
+                    // The same round with the AGOP's derivative weights formed 2,000 rows at a time (RfmOptions.BlockSize).
+                    Report("random", n, 100, c, Round(x, y, laplace with { BlockSize = 2000 }), 2000);
+                }
             }
         }
 

@@ -32,7 +32,7 @@ public sealed class DeviceOutOfMemoryException : InvalidOperationException
     public DeviceOutOfMemoryException(string device, long requestedBytes, long availableBytes, long totalBytes, Exception? innerException)
         : base(
             $"Allocating {Format(requestedBytes)} on {device} failed: {(availableBytes >= 0 ? Format(availableBytes) : "an unknown amount")} of {Format(totalBytes)} is free. "
-            + "Use a smaller training set, single precision or an AGOP sample (RfmOptions.AgopSampleSize).",
+            + "Use a smaller training set, single precision, an AGOP sample (RfmOptions.AgopSampleSize) or AGOP blocks (RfmOptions.BlockSize).",
             innerException)
     {
         RequestedBytes = requestedBytes;

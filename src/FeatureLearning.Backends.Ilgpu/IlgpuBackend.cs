@@ -44,6 +44,8 @@ public sealed class IlgpuBackend : IComputeBackend
     private readonly long poolBudget;
     private readonly (string Nvvm, string LibDevice)? libDevice;
     private long pooledBytes;
+    private long bytesInUse;
+    private long peakBytesInUse;
     private bool disposed;
 
     /// <summary>Creates the backend on the device the environment or the defaults choose (see <see cref="IlgpuBackendOptions.Device"/>).</summary>
@@ -126,6 +128,15 @@ public sealed class IlgpuBackend : IComputeBackend
 
     /// <summary>The device's memory in bytes.</summary>
     public long DeviceMemoryBytes => accelerator.MemorySize;
+
+    /// <summary>Bytes of device memory held by live buffers and workspaces of this backend (not counting the reuse pool).</summary>
+    public long BytesInUse => Interlocked.Read(ref bytesInUse);
+
+    /// <summary>The largest <see cref="BytesInUse"/> since the backend was created or <see cref="ResetPeakBytesInUse"/> was called.</summary>
+    public long PeakBytesInUse => Interlocked.Read(ref peakBytesInUse);
+
+    /// <summary>Restarts <see cref="PeakBytesInUse"/> from the current <see cref="BytesInUse"/>, to measure one computation.</summary>
+    public void ResetPeakBytesInUse() => Interlocked.Exchange(ref peakBytesInUse, BytesInUse);
 
     /// <summary>Whether GEMM, SYRK and the Cholesky steps run in cuBLAS and cuSOLVER (CUDA with the libraries found).</summary>
     public bool UsesCudaLibraries => cuda is not null;
@@ -584,6 +595,7 @@ public sealed class IlgpuBackend : IComputeBackend
     internal void Return<T>(MemoryBuffer1D<T, Stride1D.Dense> memory)
         where T : unmanaged
     {
+        Interlocked.Add(ref bytesInUse, -memory.LengthInBytes);
         lock (pool)
         {
             if (!disposed && pooledBytes + memory.LengthInBytes <= poolBudget)
@@ -702,7 +714,7 @@ public sealed class IlgpuBackend : IComputeBackend
         if (cuda is not null)
         {
             int lwork = cuda.PotrfWorkspace<T>(n, a.Pointer, n);
-            using var work = Rent<T>(Math.Max(1, lwork));
+            var work = Rent<T>(Math.Max(1, lwork));
             try
             {
                 cuda.Potrf<T>(n, a.Pointer, n, work.NativePtr, lwork, info.NativePtr);
@@ -858,7 +870,21 @@ public sealed class IlgpuBackend : IComputeBackend
         }
     }
 
+    /// <summary>Device memory of <paramref name="length"/> elements from the pool or the device; give it back with <see cref="Return{T}"/>.</summary>
     private MemoryBuffer1D<T, Stride1D.Dense> Rent<T>(long length)
+        where T : unmanaged
+    {
+        var memory = Obtain<T>(length);
+        long inUse = Interlocked.Add(ref bytesInUse, memory.LengthInBytes);
+        long peak;
+        while (inUse > (peak = Interlocked.Read(ref peakBytesInUse)) && Interlocked.CompareExchange(ref peakBytesInUse, inUse, peak) != peak)
+        {
+        }
+
+        return memory;
+    }
+
+    private MemoryBuffer1D<T, Stride1D.Dense> Obtain<T>(long length)
         where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(disposed, this);

@@ -43,7 +43,7 @@ public sealed class IlgpuBackendTests
         var e = act.Should().Throw<DeviceOutOfMemoryException>().Which;
         e.RequestedBytes.Should().BeGreaterThan(backend.DeviceMemoryBytes);
         e.TotalBytes.Should().Be(backend.DeviceMemoryBytes);
-        e.Message.Should().Contain("free").And.Contain("AgopSampleSize");
+        e.Message.Should().Contain("free").And.Contain("AgopSampleSize").And.Contain("BlockSize");
     }
 
     [Fact]
@@ -77,6 +77,32 @@ public sealed class IlgpuBackendTests
             RelativeError(a.FeatureMatrix.ToRowMajorArray(), b.FeatureMatrix.ToRowMajorArray()).Should().BeLessThan(1e-9);
             RelativeError(a.Coefficients.ToRowMajorArray(), b.Coefficients.ToRowMajorArray()).Should().BeLessThan(1e-9);
         }
+    }
+
+    [Fact]
+    public void BlockSizeBoundsDeviceMemoryWithTheSameFit()
+    {
+        using var gpu = new IlgpuBackend();
+        using var managed = new ManagedBackend();
+        const int n = 120, d = 5, block = 16;
+        var x = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(n, d, Random(n, d, 3));
+        var y = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(n, 2, Random(n, 2, 4));
+        var options = new RfmOptions { Kernel = new LaplaceKernel(3), Ridge = 1e-2, Iterations = 2, AgopForm = AgopForm.Direct, CenterGradients = true };
+
+        gpu.ResetPeakBytesInUse();
+        var whole = new RecursiveFeatureMachine(options with { Backend = gpu }).Fit(x, y);
+        long wholePeak = gpu.PeakBytesInUse;
+        gpu.ResetPeakBytesInUse();
+        var blocked = new RecursiveFeatureMachine(options with { Backend = gpu, BlockSize = block }).Fit(x, y);
+        long blockedPeak = gpu.PeakBytesInUse;
+        var reference = new RecursiveFeatureMachine(options with { Backend = managed, BlockSize = block }).Fit(x, y);
+
+        RelativeError(blocked.FeatureMatrix.ToRowMajorArray(), whole.FeatureMatrix.ToRowMajorArray()).Should().BeLessThan(1e-10);
+        RelativeError(blocked.FeatureMatrix.ToRowMajorArray(), reference.FeatureMatrix.ToRowMajorArray()).Should().BeLessThan(1e-9);
+        const long kernelBytes = (long)n * n * sizeof(double);
+        wholePeak.Should().BeGreaterThanOrEqualTo(2 * kernelBytes, "K and the n × n derivative weights");
+        blockedPeak.Should().BeLessThanOrEqualTo(kernelBytes + (2L * block * n * sizeof(double)) + (8L * n * d * sizeof(double)));
+        gpu.BytesInUse.Should().Be(0, "every buffer of both fits was returned");
     }
 
     [Fact]

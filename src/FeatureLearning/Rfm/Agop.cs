@@ -18,11 +18,20 @@ public static class Agop
     /// <param name="centre">Whether to subtract each output's mean gradient first.</param>
     /// <param name="form">Which exact formula to evaluate (<see cref="AgopForm.Auto"/> picks the cheaper).</param>
     /// <param name="backend">Backend; null for <see cref="ComputeBackends.Default"/>.</param>
+    /// <param name="blockSize">Form the m × n kernel derivatives at most this many points at a time (bounding memory, as
+    /// <see cref="RfmOptions.BlockSize"/>); null for all at once.</param>
     /// <returns>The d × d AGOP.</returns>
-    public static Matrix<double> Compute<T>(KernelRidgeModel<T> model, Matrix<T>? points = null, bool centre = false, AgopForm form = AgopForm.Auto, IComputeBackend? backend = null)
+    /// <exception cref="ArgumentException">The points have the wrong number of columns or are not finite, or the block size is below 1.</exception>
+    public static Matrix<double> Compute<T>(
+        KernelRidgeModel<T> model, Matrix<T>? points = null, bool centre = false, AgopForm form = AgopForm.Auto, IComputeBackend? backend = null, int? blockSize = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (blockSize is { } rows)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1, nameof(blockSize));
+        }
+
         var be = backend ?? ComputeBackends.Default;
         int n = model.TrainingCount, d = model.InputDimension;
         var centres = model.TrainingInputs.ToRowMajorArray();
@@ -41,13 +50,19 @@ public static class Agop
         }
 
         using var xc = be.Upload<T>(centres, n, d);
+        using var alphaBuffer = be.Upload<T>(model.Coefficients.ToRowMajorArray(), n, model.OutputDimension);
+        using var metricBuffer = model.Metric.Upload<T>(be);
+        if (blockSize is { } block && block < m)
+        {
+            var blocked = AgopEngine.ComputeBlocked(be, model.Kernel, model.Metric, metricBuffer, sample, m, xc, alphaBuffer, centre, form, block, CancellationToken.None);
+            return Matrix<double>.Build.DenseOfRowMajor(d, d, blocked);
+        }
+
         using var xs = points is null ? null : be.Upload<T>(sample, m, d);
-        using var alpha = be.Upload<T>(model.Coefficients.ToRowMajorArray(), n, model.OutputDimension);
-        using var metric = model.Metric.Upload<T>(be);
         using var k = be.Allocate<T>(m, n);
         using var w = be.Allocate<T>(m, n);
-        be.KernelMatrix(model.Kernel, xs ?? xc, xc, metric, k, w);
-        var g = AgopEngine.Compute(be, model.Kernel, model.Metric, metric, xs ?? xc, xc, alpha, w, centre, form, CancellationToken.None);
+        be.KernelMatrix(model.Kernel, xs ?? xc, xc, metricBuffer, k, w);
+        var g = AgopEngine.Compute(be, model.Kernel, model.Metric, metricBuffer, xs ?? xc, xc, alphaBuffer, w, centre, form, CancellationToken.None);
         return Matrix<double>.Build.DenseOfRowMajor(d, d, g);
     }
 }

@@ -78,6 +78,8 @@ public sealed class RecursiveFeatureMachine
         private readonly T[]? xvHost, yvHost;
         private readonly int nv;
         private readonly int[]? sample;
+        private readonly T[]? sampleHost;
+        private readonly int blockRows;
         private readonly CancellationToken ct;
 
         public Run(RecursiveFeatureMachine owner, Matrix<T> x, Matrix<T> y, (Matrix<T> X, Matrix<T> Y)? validation, CancellationToken ct)
@@ -101,7 +103,10 @@ public sealed class RecursiveFeatureMachine
                 new Random(o.Seed).Shuffle(order);
                 sample = order[..size];
                 Array.Sort(sample);
+                sampleHost = sample.SelectMany(i => xHost.AsSpan(i * d, d).ToArray()).ToArray();
             }
+
+            blockRows = o.BlockSize ?? int.MaxValue;
 
             this.ct = ct;
         }
@@ -115,10 +120,11 @@ public sealed class RecursiveFeatureMachine
             (int Iteration, Metric Metric, T[] Alpha, double Jitter, double Score, double Mse)? best = null;
 
             using var xb = be.Upload<T>(xHost, n, d);
-            using var xv = xvHost is null ? null : be.Upload<T>(xvHost, nv, d);
-            using var xs = sample is null ? null : be.Upload<T>(sample.SelectMany(i => xHost.AsSpan(i * d, d).ToArray()).ToArray(), sample.Length, d);
+            int m = sample?.Length ?? n;
+            bool blocked = blockRows < m;
+            using var xs = sampleHost is null || blocked ? null : be.Upload<T>(sampleHost, m, d);
             using var k = be.Allocate<T>(n, n);
-            using var w = iterations > 1 ? be.Allocate<T>(sample?.Length ?? n, n) : null;
+            using var w = iterations > 1 && !blocked ? be.Allocate<T>(m, n) : null;
             using var alpha = be.Allocate<T>(n, c);
             var alphaHost = new T[n * c];
 
@@ -166,14 +172,14 @@ public sealed class RecursiveFeatureMachine
                 // Errors: on the training set Kα = Y − (λ + jitter)α exactly, so no second kernel matrix is needed.
                 var (trainMse, trainAcc) = TrainErrors(o.Ridge + report.Jitter, alphaHost);
                 double valMse = double.NaN, valAcc = double.NaN;
-                if (xv is not null)
+                if (xvHost is not null)
                 {
                     clock.Restart();
-                    (valMse, valAcc) = ValidationErrors(xv, xb, mb, alpha);
+                    (valMse, valAcc) = ValidationErrors(xb, mb, alpha);
                     kernelSeconds += clock.Elapsed.TotalSeconds;
                 }
 
-                if (xv is not null && o.SelectBy != SelectionMetric.Last)
+                if (xvHost is not null && o.SelectBy != SelectionMetric.Last)
                 {
                     double score = Score(valMse, valAcc);
                     if (best is null || score > best.Value.Score || (score == best.Value.Score && valMse < best.Value.Mse))
@@ -189,13 +195,22 @@ public sealed class RecursiveFeatureMachine
                 {
                     ct.ThrowIfCancellationRequested();
                     clock.Restart();
-                    if (xs is not null)
+                    double[] g;
+                    if (blocked)
                     {
-                        using var ks = be.Allocate<T>(xs.Rows, n);
-                        be.KernelMatrix(o.Kernel, xs, xb, mb, ks, w);
+                        g = AgopEngine.ComputeBlocked(be, o.Kernel, metric, mb, sampleHost ?? xHost, m, xb, alpha, o.CenterGradients, o.AgopForm, blockRows, ct);
+                    }
+                    else
+                    {
+                        if (xs is not null)
+                        {
+                            using var ks = be.Allocate<T>(xs.Rows, n);
+                            be.KernelMatrix(o.Kernel, xs, xb, mb, ks, w);
+                        }
+
+                        g = AgopEngine.Compute(be, o.Kernel, metric, mb, xs ?? xb, xb, alpha, w!, o.CenterGradients, o.AgopForm, ct);
                     }
 
-                    var g = AgopEngine.Compute(be, o.Kernel, metric, mb, xs ?? xb, xb, alpha, w!, o.CenterGradients, o.AgopForm, ct);
                     nextMetric = NextMetric(g, t);
                     agopSeconds = clock.Elapsed.TotalSeconds;
                 }
@@ -204,7 +219,7 @@ public sealed class RecursiveFeatureMachine
                 history.Add(record);
                 Log.RfmIteration(logger, t, iterations, trainMse, valMse, valAcc, record.Seconds);
                 progress?.Report(record);
-                if ((xv is null || o.SelectBy == SelectionMetric.Last) && t == iterations - 1)
+                if ((xvHost is null || o.SelectBy == SelectionMetric.Last) && t == iterations - 1)
                 {
                     best = (t, metric, (T[])alphaHost.Clone(), report.Jitter, 0, double.NaN);
                 }
@@ -234,14 +249,22 @@ public sealed class RecursiveFeatureMachine
             return FitErrors.Compute<T>(predictions, yHost, n, c);
         }
 
-        private (double Mse, double Accuracy) ValidationErrors(DeviceBuffer<T> xv, DeviceBuffer<T> xb, DeviceBuffer<T>? mb, DeviceBuffer<T> alpha)
+        /// <summary>Validation errors, with the validation kernel matrix formed at most <see cref="RfmOptions.BlockSize"/> rows at a time.</summary>
+        private (double Mse, double Accuracy) ValidationErrors(DeviceBuffer<T> xb, DeviceBuffer<T>? mb, DeviceBuffer<T> alpha)
         {
-            using var kv = be.Allocate<T>(nv, n);
-            using var f = be.Allocate<T>(nv, c);
-            be.KernelMatrix(o.Kernel, xv, xb, mb, kv);
-            be.Gemm(Transpose.None, Transpose.None, T.One, kv, alpha, T.Zero, f);
             var host = new T[nv * c];
-            be.Download(f, host);
+            int rowsPerBlock = Math.Min(blockRows, nv);
+            for (int i0 = 0; i0 < nv; i0 += rowsPerBlock)
+            {
+                int rows = Math.Min(rowsPerBlock, nv - i0);
+                using var xv = be.Upload<T>(xvHost.AsSpan(i0 * d, rows * d), rows, d);
+                using var kv = be.Allocate<T>(rows, n);
+                using var f = be.Allocate<T>(rows, c);
+                be.KernelMatrix(o.Kernel, xv, xb, mb, kv);
+                be.Gemm(Transpose.None, Transpose.None, T.One, kv, alpha, T.Zero, f);
+                be.Download(f, host.AsSpan(i0 * c, rows * c));
+            }
+
             return FitErrors.Compute<T>(host.Select(double.CreateTruncating).ToArray(), yvHost, nv, c);
         }
 

@@ -25,6 +25,20 @@ public sealed record RfmOptions
     /// <summary>Evaluate the AGOP on a seeded random sample of this many training points; null for all points.</summary>
     public int? AgopSampleSize { get; init; }
 
+    /// <summary>
+    /// Bounds the memory of a round beyond the n × n kernel matrix: the AGOP's derivative weights and the validation
+    /// kernel matrix are formed at most this many rows at a time (two BlockSize × n buffers) instead of whole
+    /// (m × n for an AGOP sample of m points, n × n without a sample). Null (the default) forms them whole, which
+    /// also lets the training kernel matrix and the derivative weights come out of one pass. The result is the same
+    /// up to rounding; the price of blocks is a second evaluation of the kernel on the AGOP sample.
+    /// </summary>
+    /// <remarks>
+    /// An RFM round holds K (n² elements) and, without blocks, the m × n weights: 20 GB in single precision at
+    /// n = m = 50,000. With BlockSize = b it holds n² + 2bn elements plus O((n + m)·d + n·c·d) for the inputs and the
+    /// AGOP's intermediates (the Gram form of the AGOP, chosen for many outputs, adds an n × n accumulator).
+    /// </remarks>
+    public int? BlockSize { get; init; }
+
     /// <summary>Seed of the AGOP sample.</summary>
     public int Seed { get; init; }
 
@@ -77,6 +91,11 @@ public sealed record RfmOptions
         if (AgopSampleSize is { } size)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(size, 1, nameof(AgopSampleSize));
+        }
+
+        if (BlockSize is { } block)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(block, 1, nameof(BlockSize));
         }
 
         if (!double.IsFinite(AgopPower) || AgopPower <= 0)

@@ -134,6 +134,12 @@ public sealed class AgopTests
         var batched = Agop.Compute(model, points, centre, AgopForm.Direct, Backend);
         RelativeError(batched.ToRowMajorArray(), FiniteDifferenceAgop(model, points, centre).ToRowMajorArray()).Should().BeLessThan(1e-6);
         RelativeError(batched.ToRowMajorArray(), Agop.Compute(model, points, centre, AgopForm.Gram, Backend).ToRowMajorArray()).Should().BeLessThan(1e-10);
+        foreach (var form in new[] { AgopForm.Direct, AgopForm.Gram })
+        {
+            // 25 points in blocks of 6: four full blocks and one of a single row.
+            var blocked = Agop.Compute(model, points, centre, form, Backend, blockSize: 6);
+            RelativeError(blocked.ToRowMajorArray(), batched.ToRowMajorArray()).Should().BeLessThan(1e-10, $"{form} in blocks");
+        }
     }
 
     [Theory]
@@ -147,6 +153,8 @@ public sealed class AgopTests
         var agop = Agop.Compute(model, centre: true, form: form, backend: Backend);
         var expected = FiniteDifferenceAgop(model, model.TrainingInputs, true);
         RelativeError(agop.ToRowMajorArray(), expected.ToRowMajorArray()).Should().BeLessThan(1e-6);
+        var blocked = Agop.Compute(model, centre: true, form: form, backend: Backend, blockSize: 7);
+        RelativeError(blocked.ToRowMajorArray(), agop.ToRowMajorArray()).Should().BeLessThan(1e-10);
     }
 
     [Fact]

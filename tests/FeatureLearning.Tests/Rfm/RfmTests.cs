@@ -1,4 +1,5 @@
 using FeatureLearning.Compute;
+using FeatureLearning.Tests.Compute;
 using FeatureLearning.Data;
 using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
@@ -159,6 +160,57 @@ public sealed class RfmConsistencyTests
         var krr = new KernelRidge(new KernelRidgeOptions { Kernel = new GaussianKernel(1.3), Ridge = 0.01, Backend = Backend }).Fit(x, y);
         rfm.Coefficients.Should().Be(krr.Coefficients);
         rfm.FeatureMatrix.Should().Be(Matrix<double>.Build.DenseIdentity(4));
+    }
+
+    [Theory]
+    [InlineData(AgopForm.Direct, 1, false, null)]
+    [InlineData(AgopForm.Direct, 3, true, null)]
+    [InlineData(AgopForm.Direct, 3, false, 41)]
+    [InlineData(AgopForm.Gram, 3, true, null)]
+    [InlineData(AgopForm.Gram, 1, false, 41)]
+    public void BlocksGiveTheSameFitAsOneBlock(AgopForm form, int outputs, bool centre, int? sample)
+    {
+        // n = 60, d = 3: c = 3 takes the batched direct form (c·d·5 ≤ n), c = 1 the per-output one; block 7 leaves a
+        // shorter last block of the 60 training, 41 sampled and 23 validation rows.
+        var x = Matrix<double>.Build.Random(60, 3, 11);
+        var y = Matrix<double>.Build.Dense(60, outputs, (i, k) => Math.Sin(x[i, 0] + k) * x[i, 1]);
+        var xv = Matrix<double>.Build.Random(23, 3, 12);
+        var yv = Matrix<double>.Build.Dense(23, outputs, (i, k) => Math.Sin(xv[i, 0] + k) * xv[i, 1]);
+        var options = new RfmOptions
+        {
+            Kernel = new LaplaceKernel(2), Iterations = 3, AgopForm = form, CenterGradients = centre, AgopSampleSize = sample, Seed = 5,
+            SelectBy = SelectionMetric.Last, Backend = Backend,
+        };
+        var whole = new RecursiveFeatureMachine(options).Fit(x, y, (xv, yv));
+        var blocked = new RecursiveFeatureMachine(options with { BlockSize = 7 }).Fit(x, y, (xv, yv));
+
+        (blocked.FeatureMatrix - whole.FeatureMatrix).FrobeniusNorm().Should().BeLessThan(1e-10 * whole.FeatureMatrix.FrobeniusNorm());
+        whole.FeatureMatrix.Should().NotBe(Matrix<double>.Build.DenseIdentity(3), "the rounds must have learned a metric");
+        for (int t = 0; t < 3; t++)
+        {
+            blocked.History[t].ValidationMse.Should().BeApproximately(whole.History[t].ValidationMse, 1e-10 * whole.History[t].ValidationMse);
+        }
+    }
+
+    [Fact]
+    public void BlockSizeBoundsTheLargestLiveAllocation()
+    {
+        // Without blocks a round holds K and the n × n derivative weights; with BlockSize = b, K and two b × n blocks.
+        int n = 300, d = 4, b = 32;
+        var x = Matrix<double>.Build.Random(n, d, 21);
+        var y = Matrix<double>.Build.Dense(n, 1, (i, _) => x[i, 0] * x[i, 1]);
+        var options = new RfmOptions { Iterations = 2, AgopForm = AgopForm.Direct };
+        var wholeBackend = new PeakTrackingBackend(Backend);
+        new RecursiveFeatureMachine(options with { Backend = wholeBackend }).Fit(x, y);
+        var blockedBackend = new PeakTrackingBackend(Backend);
+        new RecursiveFeatureMachine(options with { Backend = blockedBackend, BlockSize = b }).Fit(x, y);
+
+        long kernelMatrix = (long)n * n;
+        long slack = 4 * (long)n * d;
+        wholeBackend.PeakElements.Should().BeGreaterThanOrEqualTo(2 * kernelMatrix);
+        blockedBackend.PeakElements.Should().BeGreaterThanOrEqualTo(kernelMatrix + (2L * b * n));
+        blockedBackend.PeakElements.Should().BeLessThanOrEqualTo(kernelMatrix + (2L * b * n) + slack);
+        ((Action)(() => new RfmOptions { BlockSize = 0 }.Validate())).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("BlockSize");
     }
 
     [Fact]
