@@ -542,6 +542,17 @@ public abstract unsafe class CpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
+    public void BlockSum<T>(DeviceBuffer<T> a, int rowGroup, int colGroup, T scale, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ma, mr) = (Own(a, nameof(a)), Own(result, nameof(result)));
+        Shapes.CheckBlockSum(a, rowGroup, colGroup, result);
+        int cols = a.Cols, rc = result.Cols;
+        Parallel.For(0, result.Rows, new ParallelOptions { MaxDegreeOfParallelism = Threads }, i =>
+            Shapes.BlockSumRow<T>(ma.Span, cols, i, rowGroup, colGroup, scale, mr.Span.Slice(i * rc, rc)));
+    }
+
+    /// <inheritdoc />
     public void RowDot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -205,6 +205,33 @@ public interface IComputeBackend : IDisposable
     void RowKronecker<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>
+    /// Sums of equal blocks: R[I, J] ← scale · Σ_{r &lt; rowGroup} Σ_{s &lt; colGroup} A[I·rowGroup + r, J·colGroup + s], for
+    /// A of (R.Rows·rowGroup) × (R.Cols·colGroup). It turns a kernel matrix between all patches of two image sets into the
+    /// all-pairs convolutional kernel between the images.
+    /// </summary>
+    /// <remarks>The default implementation downloads A, sums on the host and uploads R; CPU backends sum in place.</remarks>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="a">A.</param>
+    /// <param name="rowGroup">Rows per block (≥ 1).</param>
+    /// <param name="colGroup">Columns per block (≥ 1).</param>
+    /// <param name="scale">The factor applied to every sum.</param>
+    /// <param name="result">R.</param>
+    void BlockSum<T>(DeviceBuffer<T> a, int rowGroup, int colGroup, T scale, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Shapes.CheckBlockSum(a, rowGroup, colGroup, result);
+        var host = new T[a.Length];
+        Download(a, host);
+        var sums = new T[result.Length];
+        for (int i = 0; i < result.Rows; i++)
+        {
+            Shapes.BlockSumRow<T>(host, a.Cols, i, rowGroup, colGroup, scale, sums.AsSpan(i * result.Cols, result.Cols));
+        }
+
+        Upload<T>(sums, result);
+    }
+
     /// <summary>r_i ← Σ_j A_ij B_ij, the row-wise dot products (r is n × 1).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="a">A, n × d.</param>

@@ -103,6 +103,36 @@ internal static class Shapes
         }
     }
 
+    public static void CheckBlockSum<T>(DeviceBuffer<T> a, int rowGroup, int colGroup, DeviceBuffer<T> result)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rowGroup, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(colGroup, 1);
+        if ((long)result.Rows * rowGroup != a.Rows || (long)result.Cols * colGroup != a.Cols)
+        {
+            throw new ArgumentException(
+                $"A is {a.Rows} x {a.Cols}; blocks of {rowGroup} x {colGroup} need a {a.Rows / rowGroup} x {a.Cols / colGroup} result with no remainder, but the result is {result.Rows} x {result.Cols}.",
+                nameof(result));
+        }
+    }
+
+    /// <summary>One row of a block sum: sums[J] = scale · Σ_r Σ_s A[i·rowGroup + r, J·colGroup + s], A row-major with <paramref name="cols"/> columns.</summary>
+    public static void BlockSumRow<T>(ReadOnlySpan<T> a, int cols, int i, int rowGroup, int colGroup, T scale, Span<T> sums)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        sums.Clear();
+        for (int r = 0; r < rowGroup; r++)
+        {
+            var row = a.Slice(((i * rowGroup) + r) * cols, cols);
+            for (int j = 0; j < sums.Length; j++)
+            {
+                sums[j] += System.Numerics.Tensors.TensorPrimitives.Sum(row.Slice(j * colGroup, colGroup));
+            }
+        }
+
+        System.Numerics.Tensors.TensorPrimitives.Multiply(sums, scale, sums);
+    }
+
     public static void CheckRowKronecker<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {

@@ -1,33 +1,43 @@
 using FeatureLearning.Compute;
+using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
 using FeatureLearning.Rfm;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace FeatureLearning.ConvRfm;
 
-/// <summary>A fitted convolutional RFM: the aligned-patch kernel machine with the learned patch metric M. Immutable.</summary>
+/// <summary>A fitted convolutional RFM: the convolutional kernel machine with the learned patch metric M. Immutable.</summary>
 public sealed class ConvRfmModel
 {
     private readonly PatchLayout layout;
-    private readonly double[][] trainingPatches;
+    private readonly ImageBatch trainingImages;
+    private readonly PatchSet trainingPatches;
     private readonly double[] coefficients;
-    private readonly IComputeBackend backend;
+    private readonly long maxBlockElements;
+    private readonly IComputeBackend? backend;
 
-    internal ConvRfmModel(PatchLayout layout, double[][] trainingPatches, int n, double[] coefficients, int c, Metric metric, IKernelFunction kernel, IReadOnlyList<RfmIteration> history, IComputeBackend backend)
+    internal ConvRfmModel(
+        PatchLayout layout, PatchPairing pairing, IKernelFunction kernel, long maxBlockElements, ImageBatch trainingImages, PatchSet? trainingPatches,
+        double[] coefficients, int c, Metric metric, IReadOnlyList<RfmIteration> history, IComputeBackend? backend)
     {
         this.layout = layout;
-        this.trainingPatches = trainingPatches;
+        this.trainingImages = trainingImages;
+        this.trainingPatches = trainingPatches ?? layout.Set(trainingImages);
         this.coefficients = coefficients;
+        this.maxBlockElements = maxBlockElements;
         this.backend = backend;
-        TrainingCount = n;
+        Pairing = pairing;
+        Kernel = kernel;
         OutputDimension = c;
         Metric = metric;
-        Kernel = kernel;
         History = history.ToArray();
     }
 
     /// <summary>The base kernel on patches.</summary>
     public IKernelFunction Kernel { get; }
+
+    /// <summary>Which patch pairs the kernel compares.</summary>
+    public PatchPairing Pairing { get; }
 
     /// <summary>The learned patch metric.</summary>
     public Metric Metric { get; }
@@ -35,8 +45,14 @@ public sealed class ConvRfmModel
     /// <summary>The learned patch metric M as a C·q² × C·q² matrix (a copy); its top eigenvectors, reshaped q × q per channel, are the learned filters.</summary>
     public Matrix<double> FeatureMatrix => Metric.ToMatrix(layout.Dimension);
 
+    /// <summary>The patch size q.</summary>
+    public int PatchSize => layout.PatchSize;
+
+    /// <summary>The channels C of the images the model takes.</summary>
+    public int Channels => layout.Channels;
+
     /// <summary>Number of training images.</summary>
-    public int TrainingCount { get; }
+    public int TrainingCount => trainingImages.Count;
 
     /// <summary>Number of outputs.</summary>
     public int OutputDimension { get; }
@@ -44,32 +60,125 @@ public sealed class ConvRfmModel
     /// <summary>One record per round.</summary>
     public IReadOnlyList<RfmIteration> History { get; }
 
+    /// <summary>The coefficients α (n × c, a copy).</summary>
+    public Matrix<double> Coefficients => Matrix<double>.Build.DenseOfRowMajor(TrainingCount, OutputDimension, coefficients);
+
     /// <summary>Predicts f(x) for each image.</summary>
     /// <param name="images">Images of the training shape.</param>
+    /// <param name="computeBackend">Backend to compute on; null for the one that fitted the model (or the default after loading).</param>
     /// <returns>Predictions, m × c.</returns>
-    public Matrix<double> Predict(ImageBatch images)
+    /// <exception cref="ArgumentException">The images have another shape than the training images.</exception>
+    public Matrix<double> Predict(ImageBatch images, IComputeBackend? computeBackend = null)
     {
         ArgumentNullException.ThrowIfNull(images);
-        var queries = layout.Extract(images).Select(p => backend.Upload<double>(p, images.Count, layout.Dimension)).ToArray();
-        var centres = trainingPatches.Select(p => backend.Upload<double>(p, TrainingCount, layout.Dimension)).ToArray();
-        try
-        {
-            using var alpha = backend.Upload<double>(coefficients, TrainingCount, OutputDimension);
-            using var metric = Metric.Upload<double>(backend);
-            var f = ConvKernel.Predict(backend, Kernel, queries, centres, metric, alpha, images.Count, OutputDimension);
-            return Matrix<double>.Build.DenseOfRowMajor(images.Count, OutputDimension, f);
-        }
-        finally
-        {
-            foreach (var b in queries.Concat(centres))
-            {
-                b.Dispose();
-            }
-        }
+        var be = computeBackend ?? backend ?? ComputeBackends.Default;
+        var queries = layout.Set(images);
+        using var alpha = be.Upload<double>(coefficients, TrainingCount, OutputDimension);
+        using var metric = Metric.Upload<double>(be);
+        var f = new ConvKernel(be, Kernel, Pairing, maxBlockElements).Predict(queries, trainingPatches, metric, alpha);
+        return Matrix<double>.Build.DenseOfRowMajor(images.Count, OutputDimension, f);
     }
 
     /// <summary>Predicts the class (arg max of the outputs) of each image.</summary>
     /// <param name="images">Images.</param>
+    /// <param name="computeBackend">Optional backend, as in <see cref="Predict"/>.</param>
     /// <returns>Class indices.</returns>
-    public int[] PredictClass(ImageBatch images) => Data.OneHot.ArgMax(Predict(images));
+    public int[] PredictClass(ImageBatch images, IComputeBackend? computeBackend = null) => Data.OneHot.ArgMax(Predict(images, computeBackend));
+
+    /// <summary>
+    /// The top eigenvectors of M, each reshaped as C × q × q (row-major: channel, row, column): the patch directions the
+    /// model is most sensitive to, which play the part of a CNN's first-layer filters.
+    /// </summary>
+    /// <param name="count">How many (at most C·q²).</param>
+    /// <returns>(eigenvalue, filter) pairs by decreasing eigenvalue.</returns>
+    public IReadOnlyList<(double Eigenvalue, double[] Filter)> TopFilters(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var evd = FeatureMatrix.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
+        int d = layout.Dimension;
+        return Enumerable.Range(0, d)
+            .OrderByDescending(i => evd.EigenValues[i].Real)
+            .Take(Math.Min(count, d))
+            .Select(i => (evd.EigenValues[i].Real, evd.EigenVectors.Column(i).ToArray()))
+            .ToArray();
+    }
+
+    /// <summary>Saves the model (format in <c>docs/file-format.md</c>, tag <c>CRF1</c>).</summary>
+    /// <param name="path">File path.</param>
+    /// <exception cref="NotSupportedException">The kernel is a user-defined type the format does not know.</exception>
+    public void Save(string path) => ModelFile.SaveToFile(path, Save);
+
+    /// <summary>Writes the model to a stream.</summary>
+    /// <param name="stream">A writable stream (left open).</param>
+    /// <exception cref="NotSupportedException">The kernel is a user-defined type the format does not know.</exception>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        ModelFile.WriteHeader(w, ModelFile.ConvRfmTag, Precision.Double);
+        WritePayload(w);
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save(string)"/>.</summary>
+    /// <param name="path">File path.</param>
+    /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="InvalidDataException">Not a ConvRFM model file, or another version.</exception>
+    public static ConvRfmModel Load(string path, IComputeBackend? computeBackend = null)
+        => ModelFile.LoadFromFile(path, stream => Load(stream, computeBackend));
+
+    /// <summary>Reads a model from a stream written by <see cref="Save(Stream)"/>.</summary>
+    /// <param name="stream">A readable stream (left open).</param>
+    /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="InvalidDataException">Not a ConvRFM model file, or another version.</exception>
+    public static ConvRfmModel Load(Stream stream, IComputeBackend? computeBackend = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        ModelFile.ReadHeader(r, ModelFile.ConvRfmTag, Precision.Double);
+        return ReadPayload(r, computeBackend);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"ConvRfmModel: {Kernel.Name} on {layout.PatchSize}x{layout.PatchSize} patches ({Pairing}, stride {layout.Stride}), {Metric}, n={TrainingCount}, outputs={OutputDimension}, {History.Count} rounds";
+
+    /// <summary>The fields after the header (shared with <see cref="DeepConvRfmModel"/>).</summary>
+    internal void WritePayload(BinaryWriter w)
+    {
+        ModelFile.WriteKernel(w, Kernel);
+        ModelFile.WriteMetric(w, Metric);
+        w.Write((byte)Pairing);
+        foreach (int v in new[] { layout.PatchSize, layout.Stride, layout.Padding, layout.Circular ? 1 : 0, layout.Channels, layout.Height, layout.Width, TrainingCount, OutputDimension })
+        {
+            w.Write(v);
+        }
+
+        w.Write(maxBlockElements);
+        ModelFile.WriteArray(w, trainingImages.Pixels.ToArray());
+        ModelFile.WriteArray(w, coefficients);
+        ModelFile.WriteHistory(w, History);
+    }
+
+    internal static ConvRfmModel ReadPayload(BinaryReader r, IComputeBackend? computeBackend)
+    {
+        var kernel = ModelFile.ReadKernel(r);
+        var metric = ModelFile.ReadMetric(r);
+        var pairing = (PatchPairing)r.ReadByte();
+        var v = Enumerable.Range(0, 9).Select(_ => r.ReadInt32()).ToArray();
+        long blockElements = r.ReadInt64();
+        if (!Enum.IsDefined(pairing) || v.Any(x => x < 0) || v[0] < 1 || v[1] < 1 || v[4] < 1 || v[5] < 1 || v[6] < 1 || v[7] < 1 || v[8] < 1 || blockElements < 1)
+        {
+            throw new InvalidDataException("Corrupt ConvRFM model file: bad layout fields.");
+        }
+
+        var layout = new PatchLayout(v[0], v[1], v[2], v[3] != 0, v[4], v[5], v[6]);
+        int n = v[7], c = v[8];
+        var pixels = ModelFile.ReadArray<double>(r, (long)n * layout.Channels * layout.Height * layout.Width);
+        var images = new ImageBatch(n, layout.Channels, layout.Height, layout.Width, pixels);
+        var alpha = ModelFile.ReadArray<double>(r, (long)n * c);
+        var history = ModelFile.ReadHistory(r);
+        return new ConvRfmModel(layout, pairing, kernel, blockElements, images, null, alpha, c, metric, history, computeBackend);
+    }
 }

@@ -28,6 +28,22 @@ public sealed record ConvRfmOptions
     /// <summary>Wrap around at the borders instead of zero padding.</summary>
     public bool CircularPadding { get; init; }
 
+    /// <summary>Which patch pairs the kernel compares (default <see cref="PatchPairing.AllPairs"/>, the translation-invariant form).</summary>
+    public PatchPairing Pairing { get; init; } = PatchPairing.AllPairs;
+
+    /// <summary>Evaluate the patch AGOP on a seeded random sample of this many training images; null for all of them.</summary>
+    public int? AgopSampleSize { get; init; }
+
+    /// <summary>Seed of the AGOP sample.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>
+    /// The most elements of a patch-level kernel block held at once (default 2²⁴, 128 MB in double precision). The
+    /// all-pairs kernel between m and n images is a (m·P) × (n·P) matrix of patch pairs, and the patch AGOP's derivative
+    /// weights are as large: both are formed in row blocks no larger than this and reduced as they go.
+    /// </summary>
+    public long MaxBlockElements { get; init; } = 1L << 24;
+
     /// <summary>The power p of M ← AGOP^p.</summary>
     public double AgopPower { get; init; } = 1.0;
 
@@ -54,5 +70,22 @@ public sealed record ConvRfmOptions
         }
 
         Validation.PositiveFinite(AgopPower, nameof(AgopPower), "AGOP power");
+        if (!Enum.IsDefined(Pairing))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Pairing), Pairing, "Unknown patch pairing.");
+        }
+
+        if (AgopSampleSize is { } size)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(size, 1, nameof(AgopSampleSize));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBlockElements, 1, nameof(MaxBlockElements));
+        if (Cholesky is null)
+        {
+            throw new ArgumentNullException(nameof(Cholesky), "Cholesky options are required.");
+        }
+
+        Cholesky.Validate();
     }
 }

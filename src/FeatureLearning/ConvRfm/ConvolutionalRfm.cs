@@ -8,21 +8,30 @@ namespace FeatureLearning.ConvRfm;
 
 /// <summary>
 /// The convolutional RFM (Radhakrishnan, Beaglehole, Belkin, Pandit, "Mechanism of feature learning in convolutional
-/// neural networks"): a kernel machine with the aligned-patch kernel K_M(x, z) = (1/P) Σ_p k_M(x_p, z_p) over the P
-/// q × q patch positions, whose C·q² × C·q² patch metric M is updated from the patch AGOP
+/// neural networks"): a kernel machine with a convolutional kernel over the P q × q patch positions, the all-pairs
+/// K_M(x, z) = (1/P²) Σ_{p,p'} k_M(x_p, z_p') or the aligned K_M(x, z) = (1/P) Σ_p k_M(x_p, z_p)
+/// (<see cref="ConvRfmOptions.Pairing"/>), whose C·q² × C·q² patch metric M is updated from the patch AGOP
 /// G = (1/n) Σ_i Σ_p Σ_k ∇_{x_{i,p}} f_k(x_i) ∇_{x_{i,p}} f_k(x_i)ᵀ, every patch copy its own variable.
 /// </summary>
 /// <remarks>
-/// ∇_{x_{i,p}} f_k(x_i) = (1/P) Σ_j α_jk ∇k_M(x_{i,p}, x_{j,p}) is the gradient of the kernel machine on patch position p
-/// with coefficients α/P, so the patch AGOP is the sum over p of that machine's AGOP, each from the GEMM-only AGOP
-/// engine. Per round: P kernel matrices of the patch matrices (n × C·q², im2col), one n × n solve, and P AGOPs.
-/// This is the shallow (one-layer) method with the aligned-patch kernel; the all-pairs kernel and the deep, layer-wise
-/// variant are not implemented.
+/// Per round: the n × n kernel matrix (P kernel matrices of the n × C·q² im2col patch matrices for the aligned form;
+/// (n·P)² patch pairs reduced block by block for the all-pairs form), one n × n Cholesky solve, and the patch AGOP from
+/// the GEMM-only AGOP engine (see <see cref="ConvKernel"/>). The base kernel may be radial (Laplace, Gaussian,
+/// generalized Laplace) or a dot product (<see cref="PolynomialKernel"/>). <see cref="DeepConvRfm"/> stacks layers.
 /// </remarks>
+/// <example>
+/// <code>
+/// var digits = LocalSignal.Digits(LabeledDataSet.LoadCsv("digits.csv.gz"));
+/// var model = new ConvolutionalRfm(new ConvRfmOptions { PatchSize = 3, Iterations = 3 })
+///     .Fit(digits, OneHot.Encode&lt;double&gt;(labels, 10));
+/// Matrix&lt;double&gt; m = model.FeatureMatrix; // its top eigenvectors, reshaped q × q, are the learned filters
+/// </code>
+/// </example>
 public sealed class ConvolutionalRfm
 {
     /// <summary>Creates the estimator.</summary>
     /// <param name="options">Options; validated here.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
     public ConvolutionalRfm(ConvRfmOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -40,6 +49,7 @@ public sealed class ConvolutionalRfm
     /// <param name="progress">One report per round.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <returns>The fitted model of the last round.</returns>
+    /// <exception cref="ArgumentException">Mismatched shapes, non-finite targets, or patches that do not fit the images.</exception>
     public ConvRfmModel Fit(ImageBatch x, Matrix<double> y, (ImageBatch X, Matrix<double> Y)? validation = null, IProgress<RfmIteration>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -49,29 +59,35 @@ public sealed class ConvolutionalRfm
             throw new ArgumentException($"{y.RowCount} target rows for {x.Count} images.", nameof(y));
         }
 
+        if (validation is { } v0 && (v0.X is null || v0.Y is null || v0.Y.RowCount != v0.X.Count || v0.Y.ColumnCount != y.ColumnCount))
+        {
+            throw new ArgumentException($"The validation set needs one target row of {y.ColumnCount} columns per image.", nameof(validation));
+        }
+
         var be = Options.Backend ?? ComputeBackends.Default;
         var layout = PatchLayout.For(Options, x);
-        var patches = layout.Extract(x);
-        int n = x.Count, c = y.ColumnCount, d = layout.Dimension, positions = patches.Length;
-        var buffers = patches.Select(p => be.Upload<double>(p, n, d)).ToArray();
-        var validationPatches = validation is { } v ? layout.Extract(v.X).Select(p => be.Upload<double>(p, v.X.Count, d)).ToArray() : null;
+        var train = layout.Set(x);
+        int n = x.Count, c = y.ColumnCount, d = layout.Dimension;
+        var validationPatches = validation is { } v ? layout.Set(v.X) : null;
+        var validationTargets = validation?.Y.ToRowMajorArray();
+        var agopSample = Options.AgopSampleSize is { } size && size < n ? train.Subset(SeededSample.Indices(n, size, Options.Seed)) : train;
+        var convKernel = new ConvKernel(be, Options.Kernel, Options.Pairing, Options.MaxBlockElements);
         var yHost = y.ToRowMajorArray();
         var metric = Metric.Identity;
         var history = new List<RfmIteration>();
         var alphaHost = new double[n * c];
         double jitter = 0;
-        try
+        using (var k = be.Allocate<double>(n, n))
+        using (var alpha = be.Allocate<double>(n, c))
         {
-            using var k = be.Allocate<double>(n, n);
-            using var kp = be.Allocate<double>(n, n);
-            using var alpha = be.Allocate<double>(n, c);
             for (int t = 0; t < Options.Iterations; t++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var mb = metric.Upload<double>(be);
                 var clock = Stopwatch.StartNew();
-                AverageKernel(be, buffers, buffers, mb, k, kp);
+                convKernel.Matrix(train, train, mb, k);
                 double kernelSeconds = clock.Elapsed.TotalSeconds;
+                cancellationToken.ThrowIfCancellationRequested();
 
                 clock.Restart();
                 if (Options.Ridge > 0)
@@ -83,14 +99,19 @@ public sealed class ConvolutionalRfm
                 be.Upload<double>(yHost, alpha);
                 be.CholeskySolve(k, alpha);
                 be.Download(alpha, alphaHost);
+                if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<double>(alphaHost))
+                {
+                    throw new ArithmeticException($"ConvRFM round {t}: the kernel solve produced non-finite coefficients. Increase the ridge.");
+                }
+
                 double solveSeconds = clock.Elapsed.TotalSeconds;
 
-                var train = FitErrors.Compute<double>(yHost.Select((v, i) => v - ((Options.Ridge + jitter) * alphaHost[i])).ToArray(), yHost, n, c);
+                var train0 = FitErrors.Compute<double>(yHost.Select((value, i) => value - ((Options.Ridge + jitter) * alphaHost[i])).ToArray(), yHost, n, c);
                 (double Mse, double Accuracy) val = (double.NaN, double.NaN);
-                if (validation is { } vv)
+                if (validationPatches is not null)
                 {
                     clock.Restart();
-                    val = FitErrors.Compute<double>(PredictWith(be, validationPatches!, buffers, mb, alpha, vv.X.Count, c), vv.Y.ToRowMajorArray(), vv.X.Count, c);
+                    val = FitErrors.Compute<double>(convKernel.Predict(validationPatches, train, mb, alpha), validationTargets, validationPatches.Count, c);
                     kernelSeconds += clock.Elapsed.TotalSeconds;
                 }
 
@@ -98,63 +119,25 @@ public sealed class ConvolutionalRfm
                 var next = metric;
                 if (t < Options.Iterations - 1)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     clock.Restart();
-                    var g = PatchAgop(be, Options.Kernel, metric, mb, buffers, alpha, cancellationToken);
+                    var g = convKernel.Agop(agopSample, train, metric, mb, alpha, cancellationToken);
+                    if (!g.All(double.IsFinite))
+                    {
+                        throw new ArithmeticException($"ConvRFM round {t}: the patch AGOP is not finite.");
+                    }
+
                     next = MetricUpdate.Next(be, g, d, false, Options.AgopPower, Options.Normalization, t);
                     agopSeconds = clock.Elapsed.TotalSeconds;
                 }
 
-                var record = new RfmIteration(t, Options.Iterations, train.Mse, train.Accuracy, val.Mse, val.Accuracy, jitter, kernelSeconds, solveSeconds, agopSeconds);
+                var record = new RfmIteration(t, Options.Iterations, train0.Mse, train0.Accuracy, val.Mse, val.Accuracy, jitter, kernelSeconds, solveSeconds, agopSeconds);
                 history.Add(record);
                 progress?.Report(record);
-                if (t < Options.Iterations - 1)
-                {
-                    metric = next;
-                }
-            }
-        }
-        finally
-        {
-            foreach (var b in buffers.Concat(validationPatches ?? []))
-            {
-                b.Dispose();
+                metric = next;
             }
         }
 
-        return new ConvRfmModel(layout, patches, n, alphaHost, c, metric, Options.Kernel, history, be);
+        return new ConvRfmModel(layout, Options.Pairing, Options.Kernel, Options.MaxBlockElements, x, train, alphaHost, c, metric, history, be);
     }
-
-    /// <summary>
-    /// The patch AGOP (1/n) Σ_i Σ_p Σ_k ∇_{x_{i,p}} f_k ∇_{x_{i,p}} f_kᵀ of the aligned-patch predictor with coefficients α:
-    /// for each position p, the AGOP engine on the machine with centres X_p and coefficients α/P, summed over p.
-    /// </summary>
-    internal static double[] PatchAgop(
-        IComputeBackend be, IKernelFunction kernel, Metric metric, DeviceBuffer<double>? metricBuffer, DeviceBuffer<double>[] patches, DeviceBuffer<double> alpha, CancellationToken cancellationToken)
-    {
-        int n = patches[0].Rows, d = patches[0].Cols;
-        using var scaled = be.Allocate<double>(n, alpha.Cols);
-        using var k = be.Allocate<double>(n, n);
-        using var w = be.Allocate<double>(n, n);
-        be.Copy(alpha, scaled);
-        be.Scale(1.0 / patches.Length, scaled);
-        var g = new double[d * d];
-        foreach (var xp in patches)
-        {
-            be.KernelMatrix(kernel, xp, xp, metricBuffer, k, w);
-            var gp = AgopEngine.Compute(be, kernel, metric, metricBuffer, xp, xp, scaled, w, false, AgopForm.Auto, cancellationToken);
-            for (int i = 0; i < g.Length; i++)
-            {
-                g[i] += gp[i];
-            }
-        }
-
-        return g;
-    }
-
-    /// <summary>K = (1/P) Σ_p k_M(A_p, B_p).</summary>
-    private void AverageKernel(IComputeBackend be, DeviceBuffer<double>[] a, DeviceBuffer<double>[] b, DeviceBuffer<double>? metric, DeviceBuffer<double> k, DeviceBuffer<double> scratch)
-        => ConvKernel.Average(be, Options.Kernel, a, b, metric, k, scratch);
-
-    private double[] PredictWith(IComputeBackend be, DeviceBuffer<double>[] a, DeviceBuffer<double>[] b, DeviceBuffer<double>? metric, DeviceBuffer<double> alpha, int m, int c)
-        => ConvKernel.Predict(be, Options.Kernel, a, b, metric, alpha, m, c);
 }

@@ -38,6 +38,9 @@ public sealed class ImageBatch
         (Count, Channels, Height, Width) = (count, channels, height, width);
     }
 
+    /// <summary>The pixels in the documented layout (no copy).</summary>
+    internal ReadOnlySpan<double> Pixels => pixels;
+
     /// <summary>Number of images n.</summary>
     public int Count { get; }
 

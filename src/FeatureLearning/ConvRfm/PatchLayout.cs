@@ -5,8 +5,17 @@ internal sealed record PatchLayout(int PatchSize, int Stride, int Padding, bool 
 {
     public int Dimension => Channels * PatchSize * PatchSize;
 
+    /// <summary>Rows of the grid of patch positions (the height of a feature map).</summary>
+    public int OutputHeight => ((Height + (2 * Padding) - PatchSize) / Stride) + 1;
+
+    /// <summary>Columns of the grid of patch positions.</summary>
+    public int OutputWidth => ((Width + (2 * Padding) - PatchSize) / Stride) + 1;
+
     public static PatchLayout For(ConvRfmOptions options, ImageBatch images)
         => new(options.PatchSize, options.Stride, options.Padding ?? (options.PatchSize / 2), options.CircularPadding, images.Channels, images.Height, images.Width);
+
+    /// <summary>The patches of <paramref name="images"/> in both layouts.</summary>
+    public PatchSet Set(ImageBatch images) => new(Extract(images), images.Count, Dimension);
 
     public double[][] Extract(ImageBatch images)
     {

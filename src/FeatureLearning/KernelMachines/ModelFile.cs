@@ -14,6 +14,8 @@ internal static class ModelFile
     public const ushort Version = 1;
     public const string KernelRidgeTag = "KRR1";
     public const string RfmTag = "RFM1";
+    public const string ConvRfmTag = "CRF1";
+    public const string DeepConvRfmTag = "DCR1";
     private static readonly byte[] Magic = "FLRN"u8.ToArray();
 
     /// <summary>Creates (overwrites) the file and writes the model to it.</summary>
@@ -134,6 +136,39 @@ internal static class ModelFile
             default:
                 throw new InvalidDataException($"Unknown metric kind {(int)kind} in model file.");
         }
+    }
+
+    /// <summary>int32 count, then per round: int32 round, int32 rounds, 8 doubles.</summary>
+    public static void WriteHistory(BinaryWriter w, IReadOnlyList<Rfm.RfmIteration> history)
+    {
+        w.Write(history.Count);
+        foreach (var h in history)
+        {
+            w.Write(h.Iteration);
+            w.Write(h.Iterations);
+            foreach (double v in new[] { h.TrainMse, h.TrainAccuracy, h.ValidationMse, h.ValidationAccuracy, h.Jitter, h.KernelSeconds, h.SolveSeconds, h.AgopSeconds })
+            {
+                w.Write(v);
+            }
+        }
+    }
+
+    public static List<Rfm.RfmIteration> ReadHistory(BinaryReader r)
+    {
+        int count = r.ReadInt32();
+        if (count < 0)
+        {
+            throw new InvalidDataException($"Corrupt model file: {count} history records.");
+        }
+
+        var history = new List<Rfm.RfmIteration>(count);
+        for (int i = 0; i < count; i++)
+        {
+            int it = r.ReadInt32(), total = r.ReadInt32();
+            history.Add(new Rfm.RfmIteration(it, total, r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
+        }
+
+        return history;
     }
 
     public static void WriteArray<T>(BinaryWriter w, T[] values)

@@ -99,10 +99,7 @@ public sealed class RecursiveFeatureMachine
 
             if (o.AgopSampleSize is { } size && size < n)
             {
-                var order = Enumerable.Range(0, n).ToArray();
-                new Random(o.Seed).Shuffle(order);
-                sample = order[..size];
-                Array.Sort(sample);
+                sample = SeededSample.Indices(n, size, o.Seed);
                 sampleHost = sample.SelectMany(i => xHost.AsSpan(i * d, d).ToArray()).ToArray();
             }
 

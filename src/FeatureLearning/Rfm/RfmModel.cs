@@ -73,16 +73,7 @@ public sealed class RfmModel<T>
         ModelFile.WriteHeader(w, ModelFile.RfmTag, PrecisionExtensions.Of<T>());
         Predictor.WritePayload(w);
         w.Write(SelectedIteration);
-        w.Write(History.Count);
-        foreach (var h in History)
-        {
-            w.Write(h.Iteration);
-            w.Write(h.Iterations);
-            foreach (double v in new[] { h.TrainMse, h.TrainAccuracy, h.ValidationMse, h.ValidationAccuracy, h.Jitter, h.KernelSeconds, h.SolveSeconds, h.AgopSeconds })
-            {
-                w.Write(v);
-            }
-        }
+        ModelFile.WriteHistory(w, History);
 
         w.Write(FeatureMatrixHistory.Count);
         foreach (var m in FeatureMatrixHistory)
@@ -112,13 +103,7 @@ public sealed class RfmModel<T>
         ModelFile.ReadHeader(r, ModelFile.RfmTag, PrecisionExtensions.Of<T>());
         var predictor = KernelRidgeModel<T>.ReadPayload(r, computeBackend);
         int selected = r.ReadInt32();
-        int count = r.ReadInt32();
-        var history = new List<RfmIteration>();
-        for (int i = 0; i < count; i++)
-        {
-            int it = r.ReadInt32(), total = r.ReadInt32();
-            history.Add(new RfmIteration(it, total, r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
-        }
+        var history = ModelFile.ReadHistory(r);
 
         int matrices = r.ReadInt32();
         var featureMatrices = new List<Matrix<double>>();

@@ -415,6 +415,32 @@ public abstract class BackendConformanceTests : IDisposable
     }
 
     [SkippableFact]
+    public void BlockSumAddsEachBlockAndScales()
+    {
+        const int rows = 4, cols = 5, rg = 3, cg = 2;
+        var a = Random(rows * rg, cols * cg, 23);
+        using var ab = Backend.Upload<double>(a, rows * rg, cols * cg);
+        using var rb = Backend.Allocate<double>(rows, cols);
+        Backend.BlockSum(ab, rg, cg, 0.25, rb);
+        var expected = new double[rows * cols];
+        for (int i = 0; i < rows * rg; i++)
+        {
+            for (int j = 0; j < cols * cg; j++)
+            {
+                expected[((i / rg) * cols) + (j / cg)] += 0.25 * a[(i * cols * cg) + j];
+            }
+        }
+
+        RelativeError(Download(Backend, rb), expected).Should().BeLessThan(1e-14);
+        using var single = Backend.Upload<float>(a.Select(v => (float)v).ToArray(), rows * rg, cols * cg);
+        using var singleResult = Backend.Allocate<float>(rows, cols);
+        Backend.BlockSum(single, rg, cg, 0.25f, singleResult);
+        RelativeError(Download(Backend, singleResult), expected).Should().BeLessThan(1e-6);
+        using var wrong = Backend.Allocate<double>(rows, cols + 1);
+        ((Action)(() => Backend.BlockSum(ab, rg, cg, 1.0, wrong))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("result");
+    }
+
+    [SkippableFact]
     public void RowKroneckerMatchesDirectComputation()
     {
         const int n = 13, c = 3, d = 7;

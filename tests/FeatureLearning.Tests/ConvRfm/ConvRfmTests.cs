@@ -33,30 +33,50 @@ public sealed class ConvRfmTests
         two.Patches(2, 1, 0, false).Single().Should().Equal(1, 2, 3, 4, 10, 20, 30, 40);
     }
 
-    [Fact]
-    public void AlignedPatchKernelMatchesPerPairEvaluation()
+    /// <summary>K(x, z) by its definition: (1/P) Σ_p k(x_p, z_p) or (1/P²) Σ_{p,p'} k(x_p, z_p').</summary>
+    private static double DirectKernel(IKernelFunction kernel, Metric metric, PatchPairing pairing, double[][] xp, int i, double[][] zp, int j, int d)
+    {
+        double sum = 0;
+        for (int p = 0; p < xp.Length; p++)
+        {
+            if (pairing == PatchPairing.Aligned)
+            {
+                sum += kernel.Evaluate(xp[p].AsSpan(i * d, d), zp[p].AsSpan(j * d, d), metric) / xp.Length;
+                continue;
+            }
+
+            for (int p2 = 0; p2 < zp.Length; p2++)
+            {
+                sum += kernel.Evaluate(xp[p].AsSpan(i * d, d), zp[p2].AsSpan(j * d, d), metric) / ((double)xp.Length * zp.Length);
+            }
+        }
+
+        return sum;
+    }
+
+    [Theory]
+    [InlineData(PatchPairing.Aligned, "gaussian")]
+    [InlineData(PatchPairing.AllPairs, "gaussian")]
+    [InlineData(PatchPairing.AllPairs, "polynomial")]
+    public void ConvolutionalKernelMatchesItsDefinition(PatchPairing pairing, string kernelName)
     {
         var x = RandomImages(4, 2, 5, 1);
         var z = RandomImages(3, 2, 5, 2);
-        var kernel = new GaussianKernel(1.3);
+        var kernel = BackendConformanceTests.MakeKernel(kernelName);
         var metric = BackendConformanceTests.MakeMetric("full", 2 * 3 * 3);
-        var xp = x.Patches(3, 2, 1, false);
-        var zp = z.Patches(3, 2, 1, false);
-        var xb = xp.Select(p => Backend.Upload<double>(p, 4, 18)).ToArray();
-        var zb = zp.Select(p => Backend.Upload<double>(p, 3, 18)).ToArray();
+        var layout = new PatchLayout(3, 2, 1, false, 2, 5, 5);
+        var (xs, zs) = (layout.Set(x), layout.Set(z));
         using var mb = metric.Upload<double>(Backend);
         using var k = Backend.Allocate<double>(4, 3);
-        using var scratch = Backend.Allocate<double>(4, 3);
-        ConvKernel.Average(Backend, kernel, xb, zb, mb, k, scratch);
+
+        // A block budget of 40 elements forces one image per block (9 positions: 9 x 27 patch pairs per image).
+        new ConvKernel(Backend, kernel, pairing, 40).Matrix(xs, zs, mb, k);
         var expected = new double[12];
         for (int i = 0; i < 4; i++)
         {
             for (int j = 0; j < 3; j++)
             {
-                for (int p = 0; p < xp.Length; p++)
-                {
-                    expected[(i * 3) + j] += kernel.Evaluate(xp[p].AsSpan(i * 18, 18), zp[p].AsSpan(j * 18, 18), metric) / xp.Length;
-                }
+                expected[(i * 3) + j] = DirectKernel(kernel, metric, pairing, xs.PerPosition, i, zs.PerPosition, j, 18);
             }
         }
 
@@ -64,26 +84,32 @@ public sealed class ConvRfmTests
     }
 
     [Theory]
-    [InlineData("identity")]
-    [InlineData("full")]
-    public void PatchAgopMatchesFiniteDifferencesOverEveryPatchCopy(string metricName)
+    [InlineData(PatchPairing.Aligned, "gaussian", "identity")]
+    [InlineData(PatchPairing.Aligned, "gaussian", "full")]
+    [InlineData(PatchPairing.AllPairs, "gaussian", "identity")]
+    [InlineData(PatchPairing.AllPairs, "gaussian", "full")]
+    [InlineData(PatchPairing.AllPairs, "polynomial", "full")]
+    public void PatchAgopMatchesFiniteDifferencesOverEveryPatchCopy(PatchPairing pairing, string kernelName, string metricName)
     {
-        // f_k(x_i) = Σ_j α_jk (1/P) Σ_p k_M(x_{i,p}, x_{j,p}); the patch AGOP treats every patch copy x_{i,p} as a variable.
+        // f_k(x_i) = Σ_j α_jk K(x_i, x_j); the patch AGOP treats every patch copy x_{i,p} as its own variable. Evaluated on
+        // a sample of 3 of the 5 images, with a block budget that forces several blocks.
         const int n = 5, c = 2, q = 2;
         var images = RandomImages(n, 1, 4, 3);
-        var patches = images.Patches(q, 1, 1, circular: true);
+        var layout = new PatchLayout(q, 1, 1, true, 1, 4, 4);
+        var set = layout.Set(images);
+        var patches = set.PerPosition;
         int d = q * q, positions = patches.Length;
-        var kernel = new GaussianKernel(0.9);
+        var kernel = BackendConformanceTests.MakeKernel(kernelName);
         var metric = BackendConformanceTests.MakeMetric(metricName, d);
         var alpha = Random(n, c, 4);
-        var buffers = patches.Select(p => Backend.Upload<double>(p, n, d)).ToArray();
+        int[] sample = [0, 2, 3];
         using var ab = Backend.Upload<double>(alpha, n, c);
         using var mb = metric.Upload<double>(Backend);
-        var agop = ConvolutionalRfm.PatchAgop(Backend, kernel, metric, mb, buffers, ab, CancellationToken.None);
+        var agop = new ConvKernel(Backend, kernel, pairing, 200).Agop(set.Subset(sample), set, metric, mb, ab, CancellationToken.None);
 
         var expected = new double[d * d];
         const double h = 1e-6;
-        for (int i = 0; i < n; i++)
+        foreach (int i in sample)
         {
             for (int p = 0; p < positions; p++)
             {
@@ -94,12 +120,13 @@ public sealed class ConvRfmTests
                     {
                         double F(double shift)
                         {
-                            var xip = patches[p].AsSpan(i * d, d).ToArray();
-                            xip[l] += shift;
+                            // Move the copy x_{i,p} only; every other patch of x_i stays.
+                            var moved = patches.Select(pp => pp.AsSpan(i * d, d).ToArray()).ToArray();
+                            moved[p][l] += shift;
                             double s = 0;
                             for (int j = 0; j < n; j++)
                             {
-                                s += alpha[(j * c) + k] * kernel.Evaluate(xip, patches[p].AsSpan(j * d, d), metric) / positions;
+                                s += alpha[(j * c) + k] * DirectKernel(kernel, metric, pairing, moved.Select(v => v).ToArray(), 0, patches, j, d);
                             }
 
                             return s;
@@ -112,7 +139,7 @@ public sealed class ConvRfmTests
                     {
                         for (int b = 0; b < d; b++)
                         {
-                            expected[(a * d) + b] += g[a] * g[b] / n;
+                            expected[(a * d) + b] += g[a] * g[b] / sample.Length;
                         }
                     }
                 }
@@ -122,15 +149,17 @@ public sealed class ConvRfmTests
         RelativeError(agop, expected).Should().BeLessThan(1e-6);
     }
 
-    [Fact]
-    public void OneRoundIsKernelRidgeWithTheAlignedPatchKernel()
+    [Theory]
+    [InlineData(PatchPairing.Aligned)]
+    [InlineData(PatchPairing.AllPairs)]
+    public void OneRoundIsKernelRidgeWithTheConvolutionalKernel(PatchPairing pairing)
     {
         var x = RandomImages(12, 1, 5, 5);
         var y = Matrix<double>.Build.DenseOfRowMajor(12, 3, Random(12, 3, 6));
         var kernel = new LaplaceKernel(1.5);
-        var model = new ConvolutionalRfm(new ConvRfmOptions { Kernel = kernel, Iterations = 1, Ridge = 0.1, Backend = Backend }).Fit(x, y);
+        var model = new ConvolutionalRfm(new ConvRfmOptions { Kernel = kernel, Iterations = 1, Ridge = 0.1, Pairing = pairing, Backend = Backend }).Fit(x, y);
         var patches = x.Patches(3, 1, 1, false);
-        var k = Matrix<double>.Build.Dense(12, 12, (i, j) => patches.Average(p => kernel.Evaluate(p.AsSpan(i * 9, 9), p.AsSpan(j * 9, 9), Metric.Identity)));
+        var k = Matrix<double>.Build.Dense(12, 12, (i, j) => DirectKernel(kernel, Metric.Identity, pairing, patches, i, patches, j, 9));
         var alpha = (k + (0.1 * Matrix<double>.Build.DenseIdentity(12))).Solve(y);
         RelativeError(model.Predict(x).ToRowMajorArray(), (k * alpha).ToRowMajorArray()).Should().BeLessThan(1e-9);
         model.FeatureMatrix.Should().Be(Matrix<double>.Build.DenseIdentity(9));

@@ -1,0 +1,309 @@
+using FeatureLearning.Compute;
+using FeatureLearning.KernelMachines;
+using FeatureLearning.Rfm;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace FeatureLearning.ConvRfm;
+
+/// <summary>Options of <see cref="DeepConvRfm"/>.</summary>
+public sealed record DeepConvRfmOptions
+{
+    /// <summary>The ConvRFM options of each layer, first to last (at least one); layer l's patches are cut from layer l − 1's feature maps.</summary>
+    public IReadOnlyList<ConvRfmOptions> Layers { get; init; } = [new ConvRfmOptions(), new ConvRfmOptions()];
+
+    /// <summary>The number k of filters sampled after every layer but the last: the channels of the next layer's input.</summary>
+    public int Filters { get; init; } = 16;
+
+    /// <summary>Seed of the sampled filters.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Checks the options, throwing <see cref="ArgumentException"/> naming a bad value.</summary>
+    /// <exception cref="ArgumentException">A value is out of range.</exception>
+    public void Validate()
+    {
+        if (Layers is null || Layers.Count == 0)
+        {
+            throw new ArgumentException("At least one layer is required.", nameof(Layers));
+        }
+
+        foreach (var layer in Layers)
+        {
+            ArgumentNullException.ThrowIfNull(layer, nameof(Layers));
+            layer.Validate();
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(Filters, 1, nameof(Filters));
+    }
+}
+
+/// <summary>One round of one layer of a <see cref="DeepConvRfm"/> fit.</summary>
+/// <param name="Layer">The layer (0-based).</param>
+/// <param name="Round">The round's record.</param>
+public readonly record struct DeepConvRfmIteration(int Layer, RfmIteration Round);
+
+/// <summary>
+/// The deep, layer-wise ConvRFM (Radhakrishnan et al., "Mechanism of feature learning in convolutional neural networks"):
+/// fit a ConvRFM on the images; sample k filters W = Z·M^{1/2} from its patch metric M (Z with i.i.d. N(0, 1) entries);
+/// convolve and apply ReLU, h_f = √(2/k)·max(0, w_fᵀx_p) at every patch position p, so that Σ_f h_f² ≈ x_pᵀMx_p; fit the next
+/// layer's ConvRFM on these k-channel feature maps; and so on. The last layer's kernel machine makes the predictions.
+/// </summary>
+public sealed class DeepConvRfm
+{
+    /// <summary>Creates the estimator.</summary>
+    /// <param name="options">Options; validated here.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public DeepConvRfm(DeepConvRfmOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+    }
+
+    /// <summary>The options.</summary>
+    public DeepConvRfmOptions Options { get; }
+
+    /// <summary>Fits the layers one after the other.</summary>
+    /// <param name="x">Training images.</param>
+    /// <param name="y">Targets, n × c.</param>
+    /// <param name="validation">Optional validation images and targets, passed through the same filters; their errors are recorded per round.</param>
+    /// <param name="progress">One report per round of every layer.</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    /// <returns>The fitted model.</returns>
+    /// <exception cref="ArgumentException">Mismatched shapes or a layer whose patches do not fit its input.</exception>
+    public DeepConvRfmModel Fit(ImageBatch x, Matrix<double> y, (ImageBatch X, Matrix<double> Y)? validation = null, IProgress<DeepConvRfmIteration>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var rng = new Random(Options.Seed);
+        var banks = new List<FilterBank>();
+        var metrics = new List<Matrix<double>>();
+        var history = new List<DeepConvRfmIteration>();
+        ImageBatch input = x;
+        var valInput = validation?.X;
+        ConvRfmModel? model = null;
+        for (int l = 0; l < Options.Layers.Count; l++)
+        {
+            int layer = l;
+            var layerProgress = new Relay(r =>
+            {
+                history.Add(new DeepConvRfmIteration(layer, r));
+                progress?.Report(new DeepConvRfmIteration(layer, r));
+            });
+            model = new ConvolutionalRfm(Options.Layers[l]).Fit(input, y, valInput is null ? null : (valInput, validation!.Value.Y), layerProgress, cancellationToken);
+            metrics.Add(model.FeatureMatrix);
+            if (l == Options.Layers.Count - 1)
+            {
+                break;
+            }
+
+            var bank = FilterBank.Sample(PatchLayout.For(Options.Layers[l], input), model.FeatureMatrix, Options.Filters, rng);
+            banks.Add(bank);
+            input = bank.Apply(input);
+            valInput = valInput is null ? null : bank.Apply(valInput);
+        }
+
+        return new DeepConvRfmModel(banks, model!, metrics, history);
+    }
+
+    private sealed class Relay(Action<RfmIteration> report) : IProgress<RfmIteration>
+    {
+        public void Report(RfmIteration value) => report(value);
+    }
+}
+
+/// <summary>The sampled filters of one layer and the patch layout they apply to.</summary>
+internal sealed class FilterBank(PatchLayout layout, double[] weights, int filters)
+{
+    public PatchLayout Layout => layout;
+
+    /// <summary>k × d filters, row-major.</summary>
+    public double[] Weights => weights;
+
+    public int Filters => filters;
+
+    /// <summary>W = Z·M^{1/2} with Z's entries i.i.d. N(0, 1); M^{1/2} from the eigendecomposition, negative eigenvalues (rounding) taken as 0.</summary>
+    public static FilterBank Sample(PatchLayout layout, Matrix<double> m, int filters, Random rng)
+    {
+        int d = layout.Dimension;
+        var evd = m.Evd(Symmetricity.Symmetric);
+        var v = evd.EigenVectors;
+        var root = v * Matrix<double>.Build.DiagonalOfDiagonalArray(evd.EigenValues.Select(e => Math.Sqrt(Math.Max(e.Real, 0))).ToArray()) * v.Transpose();
+        var normal = new MathNet.Numerics.Distributions.Normal(0, 1, rng);
+        var z = Matrix<double>.Build.Dense(filters, d, (_, _) => normal.Sample());
+        return new FilterBank(layout, (z * root).ToRowMajorArray(), filters);
+    }
+
+    /// <summary>The k-channel feature maps h_f(p) = √(2/k)·max(0, w_fᵀx_p) over the grid of patch positions.</summary>
+    public ImageBatch Apply(ImageBatch images)
+    {
+        var patches = layout.Extract(images);
+        int n = images.Count, d = layout.Dimension, k = filters, outH = layout.OutputHeight, outW = layout.OutputWidth, positions = outH * outW;
+        var w = Matrix<double>.Build.DenseOfRowMajor(k, d, weights);
+        double scale = Math.Sqrt(2.0 / k);
+        var pixels = new double[(long)n * k * positions];
+        for (int p = 0; p < positions; p++)
+        {
+            var responses = Matrix<double>.Build.DenseOfRowMajor(n, d, patches[p]) * w.Transpose();
+            for (int i = 0; i < n; i++)
+            {
+                for (int f = 0; f < k; f++)
+                {
+                    pixels[(((long)i * k) + f) * positions + p] = scale * Math.Max(0, responses[i, f]);
+                }
+            }
+        }
+
+        return new ImageBatch(n, k, outH, outW, pixels);
+    }
+}
+
+/// <summary>A fitted deep ConvRFM: the filters of every layer but the last, and the last layer's ConvRFM. Immutable.</summary>
+public sealed class DeepConvRfmModel
+{
+    private readonly FilterBank[] banks;
+
+    internal DeepConvRfmModel(IEnumerable<FilterBank> banks, ConvRfmModel final, IReadOnlyList<Matrix<double>> featureMatrices, IReadOnlyList<DeepConvRfmIteration> history)
+    {
+        this.banks = banks.ToArray();
+        Final = final;
+        FeatureMatrices = featureMatrices.ToArray();
+        History = history.ToArray();
+    }
+
+    /// <summary>The last layer's ConvRFM (on the feature maps of the layers before it).</summary>
+    public ConvRfmModel Final { get; }
+
+    /// <summary>The learned patch metric of every layer, first to last.</summary>
+    public IReadOnlyList<Matrix<double>> FeatureMatrices { get; }
+
+    /// <summary>Every round of every layer.</summary>
+    public IReadOnlyList<DeepConvRfmIteration> History { get; }
+
+    /// <summary>The sampled filters after layer <paramref name="layer"/> (k × C·q², row-major rows).</summary>
+    /// <param name="layer">A layer before the last.</param>
+    /// <returns>The filters as a matrix (a copy).</returns>
+    public Matrix<double> Filters(int layer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, banks.Length);
+        return Matrix<double>.Build.DenseOfRowMajor(banks[layer].Filters, banks[layer].Layout.Dimension, banks[layer].Weights);
+    }
+
+    /// <summary>The images passed through the sampled filters of every layer but the last: the last layer's input.</summary>
+    /// <param name="images">Images of the training shape.</param>
+    /// <returns>The feature maps.</returns>
+    public ImageBatch Features(ImageBatch images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return banks.Aggregate(images, (current, bank) => bank.Apply(current));
+    }
+
+    /// <summary>Predicts f(x) for each image.</summary>
+    /// <param name="images">Images of the training shape.</param>
+    /// <param name="computeBackend">Optional backend.</param>
+    /// <returns>Predictions, m × c.</returns>
+    public Matrix<double> Predict(ImageBatch images, IComputeBackend? computeBackend = null) => Final.Predict(Features(images), computeBackend);
+
+    /// <summary>Predicts the class of each image.</summary>
+    /// <param name="images">Images.</param>
+    /// <param name="computeBackend">Optional backend.</param>
+    /// <returns>Class indices.</returns>
+    public int[] PredictClass(ImageBatch images, IComputeBackend? computeBackend = null) => Data.OneHot.ArgMax(Predict(images, computeBackend));
+
+    /// <summary>Saves the model (format in <c>docs/file-format.md</c>, tag <c>DCR1</c>).</summary>
+    /// <param name="path">File path.</param>
+    /// <exception cref="NotSupportedException">A kernel is a user-defined type the format does not know.</exception>
+    public void Save(string path) => ModelFile.SaveToFile(path, Save);
+
+    /// <summary>Writes the model to a stream.</summary>
+    /// <param name="stream">A writable stream (left open).</param>
+    /// <exception cref="NotSupportedException">A kernel is a user-defined type the format does not know.</exception>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        ModelFile.WriteHeader(w, ModelFile.DeepConvRfmTag, Precision.Double);
+        w.Write(banks.Length);
+        foreach (var bank in banks)
+        {
+            var l = bank.Layout;
+            foreach (int v in new[] { l.PatchSize, l.Stride, l.Padding, l.Circular ? 1 : 0, l.Channels, l.Height, l.Width, bank.Filters })
+            {
+                w.Write(v);
+            }
+
+            ModelFile.WriteArray(w, bank.Weights);
+        }
+
+        w.Write(FeatureMatrices.Count);
+        foreach (var m in FeatureMatrices)
+        {
+            w.Write(m.RowCount);
+            ModelFile.WriteArray(w, m.ToRowMajorArray());
+        }
+
+        w.Write(History.Count);
+        foreach (var h in History)
+        {
+            w.Write(h.Layer);
+        }
+
+        ModelFile.WriteHistory(w, History.Select(h => h.Round).ToArray());
+        Final.WritePayload(w);
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save(string)"/>.</summary>
+    /// <param name="path">File path.</param>
+    /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="InvalidDataException">Not a deep ConvRFM model file, or another version.</exception>
+    public static DeepConvRfmModel Load(string path, IComputeBackend? computeBackend = null)
+        => ModelFile.LoadFromFile(path, stream => Load(stream, computeBackend));
+
+    /// <summary>Reads a model from a stream written by <see cref="Save(Stream)"/>.</summary>
+    /// <param name="stream">A readable stream (left open).</param>
+    /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="InvalidDataException">Not a deep ConvRFM model file, or another version.</exception>
+    public static DeepConvRfmModel Load(Stream stream, IComputeBackend? computeBackend = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        ModelFile.ReadHeader(r, ModelFile.DeepConvRfmTag, Precision.Double);
+        int count = r.ReadInt32();
+        if (count < 0)
+        {
+            throw new InvalidDataException($"Corrupt deep ConvRFM file: {count} filter banks.");
+        }
+
+        var banks = new List<FilterBank>();
+        for (int b = 0; b < count; b++)
+        {
+            var v = Enumerable.Range(0, 8).Select(_ => r.ReadInt32()).ToArray();
+            if (v[0] < 1 || v[1] < 1 || v[2] < 0 || v[4] < 1 || v[5] < 1 || v[6] < 1 || v[7] < 1)
+            {
+                throw new InvalidDataException("Corrupt deep ConvRFM file: bad filter-bank fields.");
+            }
+
+            var layout = new PatchLayout(v[0], v[1], v[2], v[3] != 0, v[4], v[5], v[6]);
+            banks.Add(new FilterBank(layout, ModelFile.ReadArray<double>(r, (long)v[7] * layout.Dimension), v[7]));
+        }
+
+        int matrices = r.ReadInt32();
+        var metrics = new List<Matrix<double>>();
+        for (int i = 0; i < matrices; i++)
+        {
+            int d = r.ReadInt32();
+            metrics.Add(Matrix<double>.Build.DenseOfRowMajor(d, d, ModelFile.ReadArray<double>(r, (long)d * d)));
+        }
+
+        var layers = Enumerable.Range(0, r.ReadInt32()).Select(_ => r.ReadInt32()).ToArray();
+        var rounds = ModelFile.ReadHistory(r);
+        if (rounds.Count != layers.Length)
+        {
+            throw new InvalidDataException("Corrupt deep ConvRFM file: history lengths differ.");
+        }
+
+        var final = ConvRfmModel.ReadPayload(r, computeBackend);
+        return new DeepConvRfmModel(banks, final, metrics, layers.Zip(rounds, (l, h) => new DeepConvRfmIteration(l, h)).ToArray());
+    }
+}
