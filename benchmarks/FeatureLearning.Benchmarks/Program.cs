@@ -15,7 +15,7 @@ if (args.Contains("--gpu"))
     return 0;
 }
 
-// `--quick`: one JSON line per operation in under two minutes; otherwise the BenchmarkDotNet suites
+// `--quick`: one JSON line per operation in under two minutes (`--quick --patch-agop`: ConvRFM's patch AGOP only); otherwise the BenchmarkDotNet suites
 // (pass BenchmarkDotNet's own arguments, e.g. `--filter *Gemm*`).
 if (args.Contains("--quick"))
 {
@@ -35,6 +35,17 @@ if (args.Contains("--quick"))
     {
         Console.Error.WriteLine($"# native backend not available: {string.Join("; ", reasons)}");
     }
+    if (args.Contains("--patch-agop"))
+    {
+        // Only ConvRFM's all-pairs patch AGOP (it is also part of the whole quick mode).
+        foreach (var backend in backends)
+        {
+            QuickBenchmark.PatchAgop(backend);
+        }
+
+        return 0;
+    }
+
     QuickBenchmark.Run(backends, repeats);
     return 0;
 }

@@ -20,6 +20,7 @@ internal static class QuickBenchmark
             RunAll<double>(backend, repeats);
             RunAll<float>(backend, repeats);
             RfmIteration(backend);
+            PatchAgop(backend);
             LinearRfmIteration(backend);
         }
 
@@ -104,6 +105,35 @@ internal static class QuickBenchmark
         var (train, _) = task.Split(0.5, 0);
         Round(task.Inputs<double>(train), task.Targets<double>(train), Rfm.RfmOptions.Grokking());
         Report("grokking p=61", train.Length, 122, 61, Round(task.Inputs<double>(train), task.Targets<double>(train), Rfm.RfmOptions.Grokking()));
+    }
+
+    /// <summary>
+    /// The all-pairs patch AGOP of ConvRFM (and, for scale, the all-pairs kernel matrix) on 300 random 16 x 16 images, 5 x 5
+    /// patches at stride 2 (P = 64, so 19,200 patch rows against 19,200 centre patches), 10 outputs: best of 2 after a
+    /// warm-up. GFLOP/s count the AGOP's derivative-weight GEMM 2(nP)²d and the chosen AGOP form's flops from
+    /// <c>AgopEngine.Cost</c>, and the kernel's GEMM 2(nP)²d.
+    /// </summary>
+    internal static void PatchAgop(IComputeBackend backend)
+    {
+        const int n = 300, size = 16, q = 5, c = 10;
+        var rng = new System.Random(3);
+        var images = new ConvRfm.ImageBatch(n, 1, size, size, Enumerable.Range(0, n * size * size).Select(_ => rng.NextDouble()).ToArray());
+        var layout = new ConvRfm.PatchLayout(q, 2, q / 2, false, 1, size, size);
+        var set = layout.Set(images);
+        int rows = n * set.Positions, d = set.Dimension;
+        var conv = new ConvRfm.ConvKernel(backend, new Kernels.LaplaceKernel(5), ConvRfm.PatchPairing.AllPairs, 1L << 24);
+        using var alpha = backend.Upload<double>(Enumerable.Range(0, n * c).Select(_ => rng.NextDouble() - 0.5).ToArray(), n, c);
+        using var k = backend.Allocate<double>(n, n);
+        double agopSeconds = Time(() => conv.Agop(set, set, Kernels.Metric.Identity, null, alpha, CancellationToken.None), 2);
+        double kernelSeconds = Time(() => conv.Matrix(set, set, null, k), 2);
+        var (direct, gram) = Rfm.AgopEngine.Cost(rows, rows, d, c);
+        var form = Rfm.AgopEngine.Resolve(Rfm.AgopForm.Auto, rows, rows, d, c);
+        double pairFlops = 2.0 * rows * rows * d;
+        double agopFlops = pairFlops + (form == Rfm.AgopForm.Gram ? gram : direct);
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{{\"op\":\"patch_agop_all_pairs\",\"backend\":\"{backend.Name}\",\"precision\":\"double\",\"images\":{n},\"positions\":{set.Positions},\"patch_dim\":{d},\"c\":{c},\"agop_form\":\"{form.ToString().ToLowerInvariant()}\"," +
+            $"\"agop_seconds\":{agopSeconds:F3},\"agop_gflops\":{agopFlops / agopSeconds / 1e9:F1},\"kernel_seconds\":{kernelSeconds:F3},\"kernel_gflops\":{pairFlops / kernelSeconds / 1e9:F1}}}"));
     }
 
     /// <summary>One lin-RFM matrix-completion iteration (the second of two, so JIT is excluded) at the issue's sizes.</summary>

@@ -4,8 +4,8 @@
 //
 //   dotnet run -c Release --project samples/ConvRfm -- [--data digits|local-signal] [--train-size 500] [--test-size 500]
 //       [--iterations 3] [--seed 0] [--backend managed] [--out convrfm-output] [--json]
-//       [--pairing all-pairs|aligned] [--patch 3] [--stride 1] [--kernel laplace|gaussian] [--bandwidth 2] [--ridge 1e-3]
-//       [--agop-power 1] [--agop-sample N]
+//       [--pairing all-pairs|aligned] [--patch 3] [--stride 1] [--kernel laplace|gaussian] [--bandwidth 5] [--ridge 1e-5]
+//       [--agop-power 0.5] [--normalization trace|max|frobenius|none] [--agop-sample N]
 //       [--frame 16] [--noise 0.2]
 //
 // Prints the test accuracy of every ConvRFM round next to plain Laplace kernel ridge on the pixels (the best of a
@@ -85,12 +85,20 @@ var convOptions = new ConvRfmOptions
 {
     Kernel = options.Get("kernel", "laplace").ToLowerInvariant() switch
     {
-        "laplace" => new LaplaceKernel(options.Get("bandwidth", 2.0)),
-        "gaussian" => new GaussianKernel(options.Get("bandwidth", 2.0)),
+        "laplace" => new LaplaceKernel(options.Get("bandwidth", 5.0)),
+        "gaussian" => new GaussianKernel(options.Get("bandwidth", 5.0)),
         var k => throw new ArgumentException($"--kernel must be laplace or gaussian, not '{k}'."),
     },
-    AgopPower = options.Get("agop-power", 1.0),
-    Ridge = options.Get("ridge", 1e-3),
+    AgopPower = options.Get("agop-power", 0.5),
+    Normalization = options.Get("normalization", "trace").ToLowerInvariant() switch
+    {
+        "max" => MetricNormalization.MaxEntry,
+        "trace" => MetricNormalization.Trace,
+        "frobenius" => MetricNormalization.Frobenius,
+        "none" => MetricNormalization.None,
+        var v => throw new ArgumentException($"--normalization must be max, trace, frobenius or none, not '{v}'."),
+    },
+    Ridge = options.Get("ridge", 1e-5),
     Iterations = iterations,
     PatchSize = options.Get("patch", 3),
     Stride = options.Get("stride", 1),

@@ -177,4 +177,82 @@ public sealed class ConvRfmTests
         model.FeatureMatrix.Enumerate().Max(Math.Abs).Should().BeApproximately(1.0, 1e-12, "normalised by the largest entry");
         ((Action)(() => new ConvolutionalRfm(new ConvRfmOptions { PatchSize = 0 }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("PatchSize");
     }
+
+    [Fact]
+    public void SavedModelsPredictTheSameAfterLoading()
+    {
+        var x = RandomImages(14, 1, 6, 8);
+        var y = Matrix<double>.Build.Dense(14, 2, (i, k) => x[i, 0, 2 + k, 2] - x[i, 0, 3, 3]);
+        var model = new ConvolutionalRfm(new ConvRfmOptions { Iterations = 2, Backend = Backend }).Fit(x, y);
+        var loaded = ConvRfmModel.Load(new MemoryStream(Saved(model.Save)), Backend);
+        loaded.Predict(x).Should().Be(model.Predict(x));
+        loaded.FeatureMatrix.Should().Be(model.FeatureMatrix);
+        loaded.History.Should().Equal(model.History);
+
+        var deep = new DeepConvRfm(new DeepConvRfmOptions
+        {
+            Layers = [new ConvRfmOptions { Iterations = 2, Backend = Backend }, new ConvRfmOptions { Iterations = 1, Backend = Backend }],
+            Filters = 4,
+            Seed = 3,
+        }).Fit(x, y);
+        var deepBytes = Saved(deep.Save);
+        var deepLoaded = DeepConvRfmModel.Load(new MemoryStream(deepBytes), Backend);
+        deepLoaded.Predict(x).Should().Be(deep.Predict(x));
+        deepLoaded.History.Should().Equal(deep.History);
+        ((Action)(() => ConvRfmModel.Load(new MemoryStream(deepBytes), Backend))).Should().Throw<InvalidDataException>();
+    }
+
+    [Fact]
+    public void DeepLayersConvolveWithSampledFiltersAndFitTheNextLayerOnTheFeatureMaps()
+    {
+        var x = RandomImages(10, 1, 5, 9);
+        var y = Matrix<double>.Build.Dense(10, 1, (i, _) => x[i, 0, 1, 1] + x[i, 0, 3, 2]);
+        var options = new DeepConvRfmOptions
+        {
+            Layers = [new ConvRfmOptions { Iterations = 2, Backend = Backend }, new ConvRfmOptions { Iterations = 2, PatchSize = 2, Padding = 0, Backend = Backend }],
+            Filters = 3,
+            Seed = 1,
+        };
+        var reports = new List<DeepConvRfmIteration>();
+        var deep = new DeepConvRfm(options).Fit(x, y, progress: new SynchronousProgress<DeepConvRfmIteration>(reports.Add));
+
+        // The feature maps by definition: h_f(p) = sqrt(2/k) max(0, w_f . x_p) on the 5 x 5 grid of first-layer positions.
+        var w = deep.Filters(0);
+        w.RowCount.Should().Be(3);
+        var features = deep.Features(x);
+        (features.Channels, features.Height, features.Width).Should().Be((3, 5, 5));
+        var patches = x.Patches(3, 1, 1, false);
+        for (int i = 0; i < 10; i++)
+        {
+            for (int f = 0; f < 3; f++)
+            {
+                for (int p = 0; p < 25; p++)
+                {
+                    double response = Enumerable.Range(0, 9).Sum(l => w[f, l] * patches[p][(i * 9) + l]);
+                    features[i, f, p / 5, p % 5].Should().BeApproximately(Math.Sqrt(2.0 / 3) * Math.Max(0, response), 1e-12);
+                }
+            }
+        }
+
+        deep.FeatureMatrices.Should().HaveCount(2);
+        deep.FeatureMatrices[1].RowCount.Should().Be(3 * 2 * 2);
+        reports.Select(r => r.Layer).Should().Equal(0, 0, 1, 1);
+
+        // The last layer is exactly a ConvRFM fitted on the feature maps.
+        var direct = new ConvolutionalRfm(options.Layers[1]).Fit(features, y);
+        RelativeError(deep.Predict(x).ToRowMajorArray(), direct.Predict(features).ToRowMajorArray()).Should().BeLessThan(1e-12);
+        ((Action)(() => new DeepConvRfm(new DeepConvRfmOptions { Filters = 0 }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("Filters");
+    }
+
+    private static byte[] Saved(Action<Stream> save)
+    {
+        using var stream = new MemoryStream();
+        save(stream);
+        return stream.ToArray();
+    }
+
+    private sealed class SynchronousProgress<TValue>(Action<TValue> handler) : IProgress<TValue>
+    {
+        public void Report(TValue value) => handler(value);
+    }
 }
