@@ -95,7 +95,7 @@ public sealed class DeepConvRfm
                 break;
             }
 
-            var bank = FilterBank.Sample(PatchLayout.For(Options.Layers[l], input), model.FeatureMatrix, Options.Filters, rng);
+            var bank = FilterBank.Sample(Options.Layers[l].Backend ?? ComputeBackends.Default, PatchLayout.For(Options.Layers[l], input), model.FeatureMatrix, Options.Filters, rng);
             banks.Add(bank);
             input = bank.Apply(input);
             valInput = valInput is null ? null : bank.Apply(valInput);
@@ -121,12 +121,10 @@ internal sealed class FilterBank(PatchLayout layout, double[] weights, int filte
     public int Filters => filters;
 
     /// <summary>W = Z·M^{1/2} with Z's entries i.i.d. N(0, 1); M^{1/2} from the eigendecomposition, negative eigenvalues (rounding) taken as 0.</summary>
-    public static FilterBank Sample(PatchLayout layout, Matrix<double> m, int filters, Random rng)
+    public static FilterBank Sample(IComputeBackend be, PatchLayout layout, Matrix<double> m, int filters, Random rng)
     {
         int d = layout.Dimension;
-        var evd = m.Evd(Symmetricity.Symmetric);
-        var v = evd.EigenVectors;
-        var root = v * Matrix<double>.Build.DiagonalOfDiagonalArray(evd.EigenValues.Select(e => Math.Sqrt(Math.Max(e.Real, 0))).ToArray()) * v.Transpose();
+        var root = Matrix<double>.Build.DenseOfRowMajor(d, d, MetricUpdate.MatrixPower(be, m.ToRowMajorArray(), d, 0.5));
         var normal = new MathNet.Numerics.Distributions.Normal(0, 1, rng);
         var z = Matrix<double>.Build.Dense(filters, d, (_, _) => normal.Sample());
         return new FilterBank(layout, (z * root).ToRowMajorArray(), filters);

@@ -46,7 +46,8 @@ internal static class MetricUpdate
     }
 
     /// <summary>G^p = V diag(max(λ, 0)^p) Vᵀ through the backend's symmetric eigendecomposition.</summary>
-    private static double[] MatrixPower(IComputeBackend be, double[] g, int d, double power)
+    /// <summary>G^p of a symmetric d × d matrix (row-major) through its eigendecomposition, negative eigenvalues (rounding) taken as 0.</summary>
+    public static double[] MatrixPower(IComputeBackend be, double[] g, int d, double power)
     {
         using var gb = be.Upload<double>(g, d, d);
         using var values = be.Allocate<double>(d, 1);
