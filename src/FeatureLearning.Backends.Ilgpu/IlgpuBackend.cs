@@ -533,6 +533,20 @@ public sealed class IlgpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
+    /// <remarks>On the device: one thread per result element sums its rowGroup × colGroup block.</remarks>
+    public void BlockSum<T>(DeviceBuffer<T> a, int rowGroup, int colGroup, T scale, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ga, gr) = (Own(a, nameof(a)), Own(result, nameof(result)));
+        Shapes.CheckBlockSum(a, rowGroup, colGroup, result);
+        if (gr.LongLength > 0)
+        {
+            Bind();
+            Kernels<T>().BlockSum(ga.View, gr.View, result.Rows, result.Cols, a.Cols, rowGroup, colGroup, scale);
+        }
+    }
+
+    /// <inheritdoc />
     public void RowKronecker<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -40,6 +40,8 @@ internal abstract class KernelSet<T>
 
     public abstract void AddDiagonal(int n, ArrayView<T> a, T value);
 
+    public abstract void BlockSum(ArrayView<T> a, ArrayView<T> result, int rows, int cols, int aCols, int rowGroup, int colGroup, T scale);
+
     public abstract void RowKronecker(ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int c, int d, long length);
 
     public abstract void RowDot(int rows, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int cols);
@@ -78,6 +80,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, int>> hadamard;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int>> scaleByVector;
     private readonly Lazy<Action<Index1D, ArrayView<T>, int, T>> addDiagonal;
+    private readonly Lazy<Action<Index2D, ArrayView<T>, ArrayView<T>, int, int, int, int, T>> blockSum;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, long, int>> rowKronecker;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>> rowDot;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, long, int>> dotPartials;
@@ -101,6 +104,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
         hadamard = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, int>(Kernels.Hadamard<T, TOps>));
         scaleByVector = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int>(Kernels.ScaleByVector<T, TOps>));
         addDiagonal = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, int, T>(Kernels.AddDiagonal<T, TOps>));
+        blockSum = new(() => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, int, int, int, int, T>(Kernels.BlockSum<T, TOps>));
         rowKronecker = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, long, int>(Kernels.RowKronecker<T, TOps>));
         rowDot = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>(Kernels.RowDot<T, TOps>));
         dotPartials = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, long, int>(Kernels.DotPartials<T, TOps>));
@@ -148,6 +152,9 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
         scaleByVector.Value(Threads(length), a, v, cols, byRow ? 1 : 0, length, Threads(length));
 
     public override void AddDiagonal(int n, ArrayView<T> a, T value) => addDiagonal.Value(n, a, n, value);
+
+    public override void BlockSum(ArrayView<T> a, ArrayView<T> result, int rows, int cols, int aCols, int rowGroup, int colGroup, T scale) =>
+        blockSum.Value(new Index2D(cols, rows), a, result, aCols, cols, rowGroup, colGroup, scale);
 
     public override void RowKronecker(ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int c, int d, long length) =>
         rowKronecker.Value(Threads(length), a, b, r, c, d, length, Threads(length));

@@ -451,6 +451,26 @@ internal static class Kernels
         }
     }
 
+    /// <summary>R[I, J] ← scale · Σ_{r &lt; rowGroup} Σ_{s &lt; colGroup} A[I·rowGroup + r, J·colGroup + s], one result element per thread (X = J).</summary>
+    public static void BlockSum<T, TOps>(Index2D index, ArrayView<T> a, ArrayView<T> result, int aCols, int resultCols, int rowGroup, int colGroup, T scale)
+        where T : unmanaged
+        where TOps : struct, IScalarOps<T>
+    {
+        var ops = default(TOps);
+        int i = index.Y, j = index.X;
+        T sum = ops.Zero;
+        for (int r = 0; r < rowGroup; r++)
+        {
+            long row = ((((long)i * rowGroup) + r) * aCols) + ((long)j * colGroup);
+            for (int s = 0; s < colGroup; s++)
+            {
+                sum = ops.Add(sum, a[row + s]);
+            }
+        }
+
+        result[((long)i * resultCols) + j] = ops.Mul(sum, scale);
+    }
+
     /// <summary>A_ii ← A_ii + value.</summary>
     public static void AddDiagonal<T, TOps>(Index1D i, ArrayView<T> a, int n, T value)
         where T : unmanaged

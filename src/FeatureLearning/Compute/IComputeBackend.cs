@@ -210,7 +210,7 @@ public interface IComputeBackend : IDisposable
     /// A of (R.Rows·rowGroup) × (R.Cols·colGroup). It turns a kernel matrix between all patches of two image sets into the
     /// all-pairs convolutional kernel between the images.
     /// </summary>
-    /// <remarks>The default implementation downloads A, sums on the host and uploads R; CPU backends sum in place.</remarks>
+    /// <remarks>The default implementation downloads A, sums on the host and uploads R; the CPU and ILGPU backends sum where A lives.</remarks>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="a">A.</param>
     /// <param name="rowGroup">Rows per block (≥ 1).</param>

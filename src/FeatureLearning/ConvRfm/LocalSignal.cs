@@ -6,12 +6,17 @@ namespace FeatureLearning.ConvRfm;
 /// The "local signal" task: each small image (e.g. an 8 × 8 digit) is pasted at a seeded random position into a larger
 /// frame of Gaussian noise, so the label depends on a local pattern at an unknown place.
 /// </summary>
+/// <remarks>
+/// The digit replaces the frame's pixels where it lands (it is pasted, not added): the signal is clean and every
+/// other pixel is N(0, σ²) noise, as in the local-signal tasks of Karp et al. (2021), "Local signal adaptivity: provable
+/// feature learning in neural networks beyond kernels".
+/// </remarks>
 public static class LocalSignal
 {
     /// <summary>Builds the framed images.</summary>
     /// <param name="source">Single-channel images (n × 1 × h × w) with values roughly in [0, 1].</param>
     /// <param name="frame">The frame size F ≥ max(h, w).</param>
-    /// <param name="noise">Standard deviation of the background noise.</param>
+    /// <param name="noise">Standard deviation σ of the background noise.</param>
     /// <param name="seed">Seed of positions and noise.</param>
     /// <returns>n × 1 × F × F images.</returns>
     public static ImageBatch Create(ImageBatch source, int frame, double noise, int seed)
@@ -39,7 +44,7 @@ public static class LocalSignal
             {
                 for (int x = 0; x < source.Width; x++)
                 {
-                    pixels[o + ((oy + y) * frame) + ox + x] += source[i, 0, y, x];
+                    pixels[o + ((oy + y) * frame) + ox + x] = source[i, 0, y, x];
                 }
             }
         }

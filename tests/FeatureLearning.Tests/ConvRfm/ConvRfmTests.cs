@@ -1,6 +1,9 @@
 using FeatureLearning.Compute;
 using FeatureLearning.ConvRfm;
+using FeatureLearning.Data;
+using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
+using FeatureLearning.Rfm;
 using FeatureLearning.Tests.Compute;
 using MathNet.Numerics.LinearAlgebra;
 using static FeatureLearning.Tests.TestMatrices;
@@ -179,6 +182,77 @@ public sealed class ConvRfmTests
     }
 
     [Fact]
+    public void LocalSignalPastesEachDigitIntoAFrameOfNoise()
+    {
+        var digits = LocalSignal.Digits(LoadDigits().Subset([0, 1, 2]));
+        var framed = LocalSignal.Create(digits, 12, 0.5, 4);
+        framed.Height.Should().Be(12);
+        var background = new List<double>();
+        for (int i = 0; i < 3; i++)
+        {
+            // Exactly one placement reproduces the digit's 64 pixels (pasted, not added); the other pixels are noise.
+            var places = (from oy in Enumerable.Range(0, 5)
+                          from ox in Enumerable.Range(0, 5)
+                          where Enumerable.Range(0, 64).All(p => framed[i, 0, oy + (p / 8), ox + (p % 8)] == digits[i, 0, p / 8, p % 8])
+                          select (oy, ox)).ToList();
+            places.Should().ContainSingle();
+            var (y0, x0) = places[0];
+            background.AddRange(from y in Enumerable.Range(0, 12)
+                                from x in Enumerable.Range(0, 12)
+                                where y < y0 || y >= y0 + 8 || x < x0 || x >= x0 + 8
+                                select framed[i, 0, y, x]);
+        }
+
+        background.Should().HaveCount(3 * 80);
+        background.Average().Should().BeApproximately(0, 0.1);
+        Math.Sqrt(background.Average(v => v * v)).Should().BeApproximately(0.5, 0.06);
+        LocalSignal.Create(digits, 12, 0.5, 4).ToRows().Should().Be(framed.ToRows(), "the same seed gives the same frames");
+    }
+
+    /// <summary>
+    /// The small version of the local-signal criterion: on digits pasted into 16 × 16 frames of N(0, 0.8²) noise, the
+    /// learned patch metric lifts the all-pairs polynomial convolutional kernel at least 10 points above the same
+    /// kernel with M = I (round 0) and above plain Laplace kernel ridge on the pixels (best of a bandwidth sweep chosen
+    /// on the test set). Measured for seed 1 (the sample with --seed 1 --train-size 200 --test-size 200): 19.5% (M = I) → 31.0% → 48.5%, Laplace 11.5%.
+    /// </summary>
+    [Fact]
+    public void PatchMetricLearnsTheLocalSignalThatFixedKernelsMiss()
+    {
+        var data = LoadDigits();
+        var order = Enumerable.Range(0, data.Count).ToArray();
+        new Random(1).Shuffle(order);
+        var trainSet = data.Subset(order[..200]);
+        var testSet = data.Subset(order[200..400]);
+        var train = LocalSignal.Create(LocalSignal.Digits(trainSet), 16, 0.8, 2);
+        var test = LocalSignal.Create(LocalSignal.Digits(testSet), 16, 0.8, 3);
+        var yTrain = OneHot.Encode(trainSet.Labels, 10);
+        var yTest = OneHot.Encode(testSet.Labels, 10);
+
+        var model = new ConvolutionalRfm(new ConvRfmOptions
+        {
+            Kernel = new PolynomialKernel(6, 1.0),
+            Ridge = 1e-6,
+            PatchSize = 5,
+            Stride = 2,
+            Iterations = 3,
+            AgopPower = 0.5,
+            Normalization = MetricNormalization.Trace,
+            Backend = Backend,
+        }).Fit(train, yTrain, (test, yTest));
+        double fixedKernel = model.History[0].ValidationAccuracy, learned = model.History[^1].ValidationAccuracy;
+        OneHot.Accuracy(model.PredictClass(test), testSet.Labels).Should().Be(learned);
+
+        double laplace = new[] { 1.0, 2.0, 5.0, 10.0 }.Max(bandwidth =>
+        {
+            var plain = new KernelRidge(new KernelRidgeOptions { Kernel = new LaplaceKernel(bandwidth), Ridge = 1e-3, Backend = Backend }).Fit(train.ToRows(), yTrain);
+            return OneHot.Accuracy(plain.PredictClass(test.ToRows()), testSet.Labels);
+        });
+
+        learned.Should().BeGreaterThanOrEqualTo(fixedKernel + 0.10, $"the fixed kernel reached {fixedKernel:P1}");
+        learned.Should().BeGreaterThanOrEqualTo(laplace + 0.10, $"Laplace on the pixels reached {laplace:P1}");
+    }
+
+    [Fact]
     public void SavedModelsPredictTheSameAfterLoading()
     {
         var x = RandomImages(14, 1, 6, 8);
@@ -250,6 +324,8 @@ public sealed class ConvRfmTests
         save(stream);
         return stream.ToArray();
     }
+
+    private static LabeledDataSet LoadDigits() => LabeledDataSet.LoadCsv(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv.gz"));
 
     private sealed class SynchronousProgress<TValue>(Action<TValue> handler) : IProgress<TValue>
     {
