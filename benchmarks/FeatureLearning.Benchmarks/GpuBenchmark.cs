@@ -9,7 +9,8 @@ namespace FeatureLearning.Benchmarks;
 /// <summary>
 /// The GPU mode (<c>--gpu</c>): GEMM, the kernel matrix, the Cholesky solve and one RFM iteration at large n (d = 100,
 /// c = 10) in single and double precision, one JSON line each, every step synchronized before its clock stops. Each RFM
-/// step is also given as a fraction of the GEMM rate measured in the same run (cuBLAS on CUDA).
+/// step is also given as a fraction of the GEMM rate measured in the same run (cuBLAS on CUDA). Then ConvRFM's all-pairs
+/// patch AGOP at the quick mode's shape (double), for comparison with the CPU figures.
 /// </summary>
 internal static class GpuBenchmark
 {
@@ -18,6 +19,7 @@ internal static class GpuBenchmark
         Console.Error.WriteLine($"# {backend.Describe()}");
         RunPrecision<float>(backend, sizes, repeats);
         RunPrecision<double>(backend, sizes, repeats);
+        QuickBenchmark.PatchAgop(backend);
     }
 
     private static void RunPrecision<T>(IComputeBackend backend, IReadOnlyList<int> sizes, int repeats)

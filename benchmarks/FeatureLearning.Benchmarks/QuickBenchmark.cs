@@ -125,7 +125,7 @@ internal static class QuickBenchmark
         using var alpha = backend.Upload<double>(Enumerable.Range(0, n * c).Select(_ => rng.NextDouble() - 0.5).ToArray(), n, c);
         using var k = backend.Allocate<double>(n, n);
         double agopSeconds = Time(() => conv.Agop(set, set, Kernels.Metric.Identity, null, alpha, CancellationToken.None), 2);
-        double kernelSeconds = Time(() => conv.Matrix(set, set, null, k), 2);
+        double kernelSeconds = Time(() => { conv.Matrix(set, set, null, k); backend.Synchronize(); }, 2);
         var (direct, gram) = Rfm.AgopEngine.Cost(rows, rows, d, c);
         var form = Rfm.AgopEngine.Resolve(Rfm.AgopForm.Auto, rows, rows, d, c);
         double pairFlops = 2.0 * rows * rows * d;

@@ -533,17 +533,32 @@ public sealed class IlgpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
-    /// <remarks>On the device: one thread per result element sums its rowGroup × colGroup block.</remarks>
+    /// <remarks>
+    /// On the device, in two passes so that every thread has little serial work even when R is small: each row of A is
+    /// summed over its column groups into a (A.Rows × R.Cols) scratch matrix, then each result element sums its
+    /// rowGroup scratch rows.
+    /// </remarks>
     public void BlockSum<T>(DeviceBuffer<T> a, int rowGroup, int colGroup, T scale, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (ga, gr) = (Own(a, nameof(a)), Own(result, nameof(result)));
         Shapes.CheckBlockSum(a, rowGroup, colGroup, result);
-        if (gr.LongLength > 0)
+        if (gr.LongLength == 0)
         {
-            Bind();
-            Kernels<T>().BlockSum(ga.View, gr.View, result.Rows, result.Cols, a.Cols, rowGroup, colGroup, scale);
+            return;
         }
+
+        Bind();
+        if (rowGroup == 1)
+        {
+            Kernels<T>().BlockSum(ga.View, gr.View, result.Rows, result.Cols, a.Cols, 1, colGroup, scale);
+            return;
+        }
+
+        using var rowSums = Allocate<T>(a.Rows, result.Cols);
+        var gs = Own(rowSums, nameof(rowSums));
+        Kernels<T>().BlockSum(ga.View, gs.View, a.Rows, result.Cols, a.Cols, 1, colGroup, T.One);
+        Kernels<T>().BlockSum(gs.View, gr.View, result.Rows, result.Cols, result.Cols, rowGroup, 1, scale);
     }
 
     /// <inheritdoc />

@@ -40,7 +40,9 @@ public sealed record ConvRfmOptions
     /// <summary>
     /// The most elements of a patch-level kernel block held at once (default 2²⁴, 128 MB in double precision). The
     /// all-pairs kernel between m and n images is a (m·P) × (n·P) matrix of patch pairs, and the patch AGOP's derivative
-    /// weights are as large: both are formed in row blocks no larger than this and reduced as they go.
+    /// weights are as large: both are formed in row blocks no larger than this and reduced as they go. A block holds at
+    /// least one image's P patch rows against all n·P centre patches (the kernel) or one patch row (the AGOP), so with
+    /// n·P² above this bound the kernel's blocks are one image tall and exceed it.
     /// </summary>
     public long MaxBlockElements { get; init; } = 1L << 24;
 
