@@ -225,7 +225,7 @@ public sealed class IlgpuBackend : IComputeBackend
         if (data.Length > 0)
         {
             Bind();
-            d.View.SubView(0, data.Length).CopyFromCPU(ref MemoryMarshal.GetReference(data), data.Length);
+            HostCopy.ToDevice(data, d.View);
         }
     }
 
@@ -239,7 +239,7 @@ public sealed class IlgpuBackend : IComputeBackend
         if (destination.Length > 0)
         {
             Bind();
-            s.View.SubView(0, destination.Length).CopyToCPU(ref MemoryMarshal.GetReference(destination), destination.Length);
+            HostCopy.ToHost(s.View, destination);
         }
     }
 
@@ -610,7 +610,7 @@ public sealed class IlgpuBackend : IComputeBackend
         int parts = (int)Math.Min(ga.LongLength, Math.Min(kernels.StrideThreads, 1 << 16));
         using var partials = accelerator.Allocate1D<double>(parts);
         kernels.DotPartials(ga.View, gb.View, partials.View, ga.LongLength);
-        var host = partials.GetAsArray1D();
+        var host = HostCopy.ToHostArray(partials.View);
         double sum = 0;
         foreach (double p in host)
         {
@@ -739,7 +739,7 @@ public sealed class IlgpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var kernels = Kernels<T>();
-        info.View.CopyFromCPU([-1, int.MaxValue]);
+        HostCopy.ToDevice<int>([-1, int.MaxValue], info.View);
         if (cuda is not null)
         {
             int lwork = cuda.PotrfWorkspace<T>(n, a.Pointer, n);
@@ -772,7 +772,7 @@ public sealed class IlgpuBackend : IComputeBackend
 
         // NaN pivots pass some factorizations silently: check the diagonal of L as well.
         kernels.CheckDiagonal(n, a.View, info.View, n);
-        var status = info.GetAsArray1D();
+        var status = HostCopy.ToHostArray(info.View);
         if (cuda is not null)
         {
             // cuSOLVER's info is 1-based (0 = success).
@@ -888,13 +888,13 @@ public sealed class IlgpuBackend : IComputeBackend
             int count = (int)Math.Min(u.Length, length - start);
             var us = u.AsSpan(0, count);
             var vs = values.AsSpan(0, count);
-            statistics.View.SubView(start, count).CopyToCPU(ref MemoryMarshal.GetReference(us), count);
+            HostCopy.ToHost(statistics.View.SubView(start, count), us);
             kernel.Evaluate<T>(us, vs);
-            statistics.View.SubView(start, count).CopyFromCPU(ref MemoryMarshal.GetReference((ReadOnlySpan<T>)vs), count);
+            HostCopy.ToDevice<T>(vs, statistics.View.SubView(start, count));
             if (weights is not null)
             {
                 kernel.EvaluateDerivative<T>(us, vs, us);
-                weights.View.SubView(start, count).CopyFromCPU(ref MemoryMarshal.GetReference((ReadOnlySpan<T>)us), count);
+                HostCopy.ToDevice<T>(us, weights.View.SubView(start, count));
             }
         }
     }
