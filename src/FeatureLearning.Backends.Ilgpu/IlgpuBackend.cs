@@ -402,9 +402,16 @@ public sealed class IlgpuBackend : IComputeBackend
         bool radial = kernel.Geometry == KernelGeometry.Radial;
         bool same = ReferenceEquals(x, z);
         var kernels = Kernels<T>();
-        IlgpuBuffer<T>? xm = null, zm = null, xNorms = null, zNorms = null;
+        IlgpuBuffer<T>? xm = null, zm = null, xNorms = null, zNorms = null, xCentred = null, zCentred = null;
         try
         {
+            if (radial)
+            {
+                // Shift-invariance: centre X and Z on the mean of Z, so ‖x‖² + ‖z‖² − 2xᵀMz does not cancel (KernelCentring).
+                (xCentred, zCentred) = Centre(gx, gz, same, n, m, d);
+                (gx, gz) = (xCentred, zCentred ?? xCentred);
+            }
+
             // XM = X·M (or X with its columns scaled); G = XM·Zᵀ; norms x_iᵀMx_i and z_jᵀMz_j for radial kernels.
             xm = gm is null ? null : ApplyMetric(gx, gm);
             GemmCore(false, true, n, m, d, T.One, xm ?? gx, 0, d, gz, 0, d, T.Zero, gr, 0, m, lowerOnly: false);
@@ -417,6 +424,12 @@ public sealed class IlgpuBackend : IComputeBackend
                     zm = gm is null ? null : ApplyMetric(gz, gm);
                     zNorms = (IlgpuBuffer<T>)Allocate<T>(m, 1);
                     kernels.RowDot(m, (zm ?? gz).View, gz.View, zNorms.View, d);
+                }
+
+                KernelCentring.CheckNorms<T>(HostCopy.ToHostArray<T>(xNorms.View), nameof(x));
+                if (zNorms is not null)
+                {
+                    KernelCentring.CheckNorms<T>(HostCopy.ToHostArray<T>(zNorms.View), nameof(z));
                 }
             }
 
@@ -438,7 +451,32 @@ public sealed class IlgpuBackend : IComputeBackend
             zm?.Dispose();
             xNorms?.Dispose();
             zNorms?.Dispose();
+            xCentred?.Dispose();
+            zCentred?.Dispose();
         }
+    }
+
+    /// <summary>X − 1cᵀ and Z − 1cᵀ with c the column mean of Z, by two rank-1 GEMMs (Z's copy is null when X is Z).</summary>
+    private (IlgpuBuffer<T> X, IlgpuBuffer<T>? Z) Centre<T>(IlgpuBuffer<T> x, IlgpuBuffer<T> z, bool same, int n, int m, int d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = Math.Max(n, m);
+        var ones = new T[rows];
+        Array.Fill(ones, T.One);
+        using var onesBuffer = (IlgpuBuffer<T>)Upload<T>(ones, rows, 1);
+        using var centre = (IlgpuBuffer<T>)Allocate<T>(1, d);
+        GemmCore(true, false, 1, d, m, T.One / T.CreateTruncating(m), onesBuffer, 0, 1, z, 0, d, T.Zero, centre, 0, d, lowerOnly: false);
+
+        IlgpuBuffer<T> Shifted(IlgpuBuffer<T> a, int count)
+        {
+            var shifted = (IlgpuBuffer<T>)Allocate<T>(count, d);
+            shifted.View.CopyFrom(a.View);
+            GemmCore(false, false, count, d, 1, -T.One, onesBuffer, 0, 1, centre, 0, d, T.One, shifted, 0, d, lowerOnly: false);
+            return shifted;
+        }
+
+        var xc = Shifted(x, n);
+        return (xc, same ? null : Shifted(z, m));
     }
 
     /// <inheritdoc />

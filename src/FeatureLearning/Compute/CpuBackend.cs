@@ -288,6 +288,42 @@ public abstract unsafe class CpuBackend : IComputeBackend
 
         bool radial = kernel.Geometry == KernelGeometry.Radial;
         bool same = ReferenceEquals(x, z);
+        ManagedBuffer<T>? xCentred = null, zCentred = null;
+        try
+        {
+            if (radial)
+            {
+                // ‖x − z‖ is shift-invariant; ‖x‖² + ‖z‖² − 2xᵀz is not: centre both on the mean of Z first, so data far
+                // from the origin keeps its distances (issue 13).
+                var centre = KernelCentring.ColumnMeans<T>(mz.Span, m, d);
+                xCentred = (ManagedBuffer<T>)Allocate<T>(n, d);
+                KernelCentring.Subtract<T>(mx.Span, centre, xCentred.Span);
+                zCentred = same ? xCentred : (ManagedBuffer<T>)Allocate<T>(m, d);
+                if (!same)
+                {
+                    KernelCentring.Subtract<T>(mz.Span, centre, zCentred.Span);
+                }
+
+                (mx, mz) = (xCentred, zCentred);
+            }
+
+            KernelMatrixCore(kernel, mx, mz, metric, mr, mwt, radial, same);
+        }
+        finally
+        {
+            xCentred?.Dispose();
+            if (!same)
+            {
+                zCentred?.Dispose();
+            }
+        }
+    }
+
+    private void KernelMatrixCore<T, TKernel>(TKernel kernel, ManagedBuffer<T> mx, ManagedBuffer<T> mz, DeviceBuffer<T>? metric, ManagedBuffer<T> mr, ManagedBuffer<T>? mwt, bool radial, bool same)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : IKernelFunction
+    {
+        int n = mx.Rows, m = mz.Rows, d = mx.Cols;
 
         // XM = X·M (n × d) and ZT = Zᵀ (d × m); norms x_iᵀMx_i, z_jᵀMz_j for radial kernels.
         T[]? xmStore = metric is null ? null : ApplyMetric(mx, Own(metric, nameof(metric)));
@@ -306,6 +342,9 @@ public abstract unsafe class CpuBackend : IComputeBackend
                 T[]? zm = metric is null ? null : ApplyMetric(mz, Own(metric, nameof(metric)));
                 zNorms = RowDots(zm ?? mz.Data, mz.Data, m, d);
             }
+
+            KernelCentring.CheckNorms<T>(xNorms, "x");
+            KernelCentring.CheckNorms<T>(zNorms, "z");
         }
 
         TKernel k = kernel;
