@@ -19,14 +19,18 @@ public sealed class ObservedEntries
         ArgumentNullException.ThrowIfNull(values);
         if (rows.Count != columns.Count || rows.Count != values.Count)
         {
-            throw new ArgumentException($"{rows.Count} rows, {columns.Count} columns and {values.Count} values: the three lists must have the same length.", nameof(values));
+            throw new ArgumentException(
+                $"{rows.Count} rows, {columns.Count} columns and {values.Count} values: the three lists must have the same length.",
+                rows.Count != columns.Count ? nameof(columns) : nameof(values));
         }
 
         for (int e = 0; e < rows.Count; e++)
         {
             if ((uint)rows[e] >= (uint)rowCount || (uint)columns[e] >= (uint)columnCount)
             {
-                throw new ArgumentException($"Entry {e} at ({rows[e]}, {columns[e]}) lies outside the {rowCount} x {columnCount} matrix.", nameof(rows));
+                throw new ArgumentException(
+                    $"Entry {e} at ({rows[e]}, {columns[e]}) lies outside the {rowCount} x {columnCount} matrix.",
+                    (uint)rows[e] >= (uint)rowCount ? nameof(rows) : nameof(columns));
             }
 
             if (!double.IsFinite(values[e]))

@@ -121,9 +121,9 @@ public sealed class MatrixCompletion
     /// </summary>
     private static unsafe double SolveRows(RowIndex rows, double[] p, int d, double ridge, double[] w)
     {
-        double sse = 0;
-        var gate = new Lock();
-        Parallel.For(0, rows.Groups.Length, () => (Scratch: new double[16], Rhs: new double[4], Sse: 0.0), (gi, _, local) =>
+        // One sum per group, added in group order afterwards: the error is bit-reproducible whatever the thread schedule.
+        var groupSse = new double[rows.Groups.Length];
+        Parallel.For(0, rows.Groups.Length, () => (Scratch: new double[16], Rhs: new double[4]), (gi, _, local) =>
         {
             var group = rows.Groups[gi];
             int first = group[0];
@@ -184,20 +184,20 @@ public sealed class MatrixCompletion
                     for (int r = 0; r < k; r++)
                     {
                         double y = rows.Values[rowStart + r];
-                        local.Sse += (row[cols[r]] - y) * (row[cols[r]] - y);
+                        groupSse[gi] += (row[cols[r]] - y) * (row[cols[r]] - y);
                         row[cols[r]] = y;
                     }
                 }
             }
 
             return local;
-        }, local =>
+        }, _ => { });
+        double sse = 0;
+        foreach (double v in groupSse)
         {
-            lock (gate)
-            {
-                sse += local.Sse;
-            }
-        });
+            sse += v;
+        }
+
         return sse / Math.Max(1, rows.Columns.Length);
     }
 
