@@ -35,8 +35,15 @@ internal static class ModelFile
     private const int ChunkLength = 1 << 16;
     private static readonly byte[] Magic = "FLRN"u8.ToArray();
 
-    /// <summary>Test hook: called with the temporary file's stream after the model was written to it and before it is flushed.</summary>
-    internal static Action<FileStream>? BeforeCommit { get; set; }
+    [ThreadStatic]
+    private static Action<FileStream>? beforeCommit;
+
+    /// <summary>Test hook, per thread: called with the temporary file's stream after the model was written to it and before it is flushed.</summary>
+    internal static Action<FileStream>? BeforeCommit
+    {
+        get => beforeCommit;
+        set => beforeCommit = value;
+    }
 
     /// <summary>
     /// Writes the model to a temporary file in the target's directory, flushes it to disk, and renames it over
@@ -53,7 +60,7 @@ internal static class ModelFile
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 save(stream);
-                BeforeCommit?.Invoke(stream);
+                beforeCommit?.Invoke(stream);
                 stream.Flush(flushToDisk: true);
             }
 
@@ -61,7 +68,7 @@ internal static class ModelFile
         }
         catch
         {
-            File.Delete(temporary);
+            DeleteQuietly(temporary);
             throw;
         }
     }
@@ -360,6 +367,19 @@ internal static class ModelFile
         return model;
     }
 
+    /// <summary>Deletes the temporary file of a failed save; a failure to delete it must not hide the save's own exception.</summary>
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The save's exception is the one to report; the stray file is named .<name>.<random>.tmp.
+        }
+    }
+
     private static void CheckTagAndPrecision(byte[] header, string tag, Precision precision)
     {
         string found = System.Text.Encoding.ASCII.GetString(header, 6, 4);
@@ -394,7 +414,8 @@ internal static class ModelFile
 
     /// <summary>
     /// The stream itself when it can seek; otherwise its next <paramref name="limit"/> bytes (all of it when negative)
-    /// copied into memory in chunks, so the copy never outgrows what the stream really holds.
+    /// copied into memory in chunks that start at 4 KiB and grow with the data, so the copy never outgrows what the
+    /// stream really holds by more than a small factor, whatever the header claims.
     /// </summary>
     private static Stream Seekable(Stream stream, long limit)
     {
@@ -404,7 +425,7 @@ internal static class ModelFile
         }
 
         var copy = new MemoryStream();
-        var chunk = new byte[ChunkLength];
+        var chunk = new byte[4096];
         while (limit < 0 || copy.Length < limit)
         {
             int got = stream.Read(chunk, 0, limit < 0 ? chunk.Length : (int)Math.Min(chunk.Length, limit - copy.Length));
@@ -414,6 +435,10 @@ internal static class ModelFile
             }
 
             copy.Write(chunk, 0, got);
+            if (copy.Length >= 4L * chunk.Length && chunk.Length < ChunkLength)
+            {
+                chunk = new byte[chunk.Length * 4];
+            }
         }
 
         copy.Position = 0;
