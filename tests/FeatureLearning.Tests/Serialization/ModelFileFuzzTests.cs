@@ -1,4 +1,5 @@
 using System.Globalization;
+using FeatureLearning.Serialization;
 using Xunit.Abstractions;
 
 namespace FeatureLearning.Tests.Serialization;
@@ -8,6 +9,9 @@ namespace FeatureLearning.Tests.Serialization;
 /// overwrites, read from a seekable and from a non-seekable stream. Every damaged file must end in an
 /// <see cref="InvalidDataException"/> (a load succeeds only when an overwrite happened to leave the bytes as they were,
 /// and then it must predict as the original), and reading must never allocate more than a small multiple of the file.
+/// Each case is also applied to the payload alone and the file resealed with a valid checksum, which fuzzes the
+/// bounded payload reader behind the checksum (as a crafted file would): that must load or throw
+/// <see cref="InvalidDataException"/>, again within the allocation bound.
 /// The case count per model type is <c>FEATURELEARNING_FUZZ_CASES</c> (default 500).
 /// </summary>
 public sealed class ModelFileFuzzTests(ITestOutputHelper output)
@@ -26,7 +30,10 @@ public sealed class ModelFileFuzzTests(ITestOutputHelper output)
         var c = SmallModels.Named(name);
         var rng = new Random(1000 + SmallModels.All.ToList().IndexOf(c));
         int[] kinds = new int[3];
-        int rejected = 0, unchangedLoads = 0, nonSeekable = 0;
+        int rejected = 0, unchangedLoads = 0, nonSeekable = 0, resealedRejected = 0, resealedLoads = 0;
+        long resealedWorst = 0;
+        var payload = c.Bytes[ModelFile.HeaderLength..^ModelFile.ChecksumLength];
+        string tag = System.Text.Encoding.ASCII.GetString(c.Bytes, 6, 4);
         double worstRatio = 0;
         long worstBytes = 0;
         for (int i = 0; i < Cases; i++)
@@ -57,15 +64,32 @@ public sealed class ModelFileFuzzTests(ITestOutputHelper output)
                 worstRatio = Math.Max(worstRatio, allocated / (double)Math.Max(1, bytes.Length));
                 worstBytes = Math.Max(worstBytes, allocated);
             }
+
+            var resealed = ModelFileTests.VersionTwo(tag, c.Bytes[10], Damage(payload, kind, rng));
+            (error, allocated) = ModelFileTests.Measure(() => c.Load(seekable ? new MemoryStream(resealed) : new NonSeekableStream(resealed)));
+            if (error is null)
+            {
+                resealedLoads++;
+            }
+            else
+            {
+                error.Should().BeOfType<InvalidDataException>($"{what}, resealed with a valid checksum");
+                resealedRejected++;
+            }
+
+            allocated.Should().BeLessThan((AllocationPerByte * (long)resealed.Length) + AllocationConstant, $"{what}, resealed");
+            resealedWorst = Math.Max(resealedWorst, allocated);
         }
 
         (rejected + unchangedLoads).Should().Be(Cases);
+        (resealedRejected + resealedLoads).Should().Be(Cases);
         kinds.Sum().Should().Be(Cases);
         output.WriteLine(
             $"FUZZ {name}: file {c.Bytes.Length} bytes; {Cases} cases = {kinds[0]} truncations + {kinds[1]} bit-flip cases + {kinds[2]} overwrite cases " +
             $"({nonSeekable} from a non-seekable stream); {rejected} InvalidDataException, {unchangedLoads} unchanged overwrites loaded, 0 other outcomes; " +
             $"largest allocation of a rejected read {worstBytes} bytes = {worstBytes / (double)c.Bytes.Length:F1} x the intact file's size " +
-            $"(relative to the damaged file's own size at most {worstRatio:F1} x, the largest ratios being 0-100-byte truncations); bound {AllocationPerByte} x size + {AllocationConstant} bytes");
+            $"(relative to the damaged file's own size at most {worstRatio:F1} x, the largest ratios being 0-100-byte truncations); bound {AllocationPerByte} x size + {AllocationConstant} bytes. " +
+            $"Resealed payload damage: {resealedRejected} InvalidDataException, {resealedLoads} loaded (a damaged value still valid), 0 other outcomes; largest allocation {resealedWorst} bytes = {resealedWorst / (double)c.Bytes.Length:F1} x the intact file's size");
     }
 
     /// <summary>A damaged copy: truncated (kind 0), 1–8 distinct bits flipped (1), or 1–8 bytes overwritten with random values (2).</summary>
