@@ -128,7 +128,7 @@ internal static class ModelFile
         }
 
         var header = new byte[HeaderLength];
-        ReadHeaderBytes(stream, header.AsSpan(0, 6));
+        ReadHeaderBytes(stream, header, 0, 6);
         if (!header.AsSpan(0, 4).SequenceEqual(Magic))
         {
             throw new InvalidDataException("Not a FeatureLearning model file (bad magic number).");
@@ -137,7 +137,7 @@ internal static class ModelFile
         ushort version = BitConverter.ToUInt16(header, 4);
         if (version == UncheckedVersion)
         {
-            ReadHeaderBytes(stream, header.AsSpan(6, 5));
+            ReadHeaderBytes(stream, header, 6, 5);
             return LoadUnchecked(stream, header, tag, precision, readPayload);
         }
 
@@ -146,7 +146,7 @@ internal static class ModelFile
             throw new InvalidDataException($"Model file format version {version} is not supported by this library (it reads versions {UncheckedVersion} and {Version}).");
         }
 
-        ReadHeaderBytes(stream, header.AsSpan(6));
+        ReadHeaderBytes(stream, header, 6, HeaderLength - 6);
         long length = BitConverter.ToInt64(header, 11);
         var source = Seekable(stream, length < 0 || length > long.MaxValue - ChecksumLength ? -1 : length + ChecksumLength);
         long left = source.Length - source.Position;
@@ -397,15 +397,15 @@ internal static class ModelFile
         }
     }
 
-    private static void ReadHeaderBytes(Stream stream, Span<byte> target)
+    /// <summary>Reads header bytes <paramref name="offset"/> to <paramref name="offset"/> + <paramref name="count"/> − 1.</summary>
+    private static void ReadHeaderBytes(Stream stream, byte[] header, int offset, int count)
     {
-        int read = 0;
-        while (read < target.Length)
+        for (int read = 0; read < count;)
         {
-            int got = stream.Read(target[read..]);
+            int got = stream.Read(header, offset + read, count - read);
             if (got == 0)
             {
-                throw new InvalidDataException($"The model file is truncated at byte {read}: the header needs {HeaderLength} bytes (version 1: 11).");
+                throw new InvalidDataException($"The model file is truncated at byte {offset + read}: the header needs {HeaderLength} bytes (version 1: 11).");
             }
 
             read += got;

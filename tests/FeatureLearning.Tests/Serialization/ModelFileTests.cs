@@ -119,7 +119,9 @@ public sealed class ModelFileTests : IDisposable
         {
             var e = Rejection(c, c.Bytes[..length]);
             e.Should().BeOfType<InvalidDataException>($"the file was truncated to {length} bytes");
-            e!.Message.Should().Contain("truncated");
+            e!.Message.Should().StartWith(length < 19
+                ? $"The model file is truncated at byte {length}: the header needs 19 bytes"
+                : $"The model file is truncated or corrupt: its header (bytes 0–18) announces a payload of {c.Bytes.Length - 51} bytes and a 32-byte checksum, but only {length - 19} bytes follow.");
             Rejection(c, c.Bytes[..length], seekable: false).Should().BeOfType<InvalidDataException>($"the stream was cut at {length} bytes");
         }
     }
@@ -249,6 +251,10 @@ public sealed class ModelFileTests : IDisposable
             throw new IOException("Input/output error (simulated).");
         }))).Should().Throw<IOException>().WithMessage("Input/output error*");
         File.ReadAllBytes(path).Should().Equal(good);
+        Directory.GetFiles(directory).Should().Equal(path);
+
+        // No directory: the error is the missing directory's, not one from cleaning up.
+        ((Action)(() => model.Save(Path.Combine(directory, "missing", "model.flrn")))).Should().Throw<DirectoryNotFoundException>();
         Directory.GetFiles(directory).Should().Equal(path);
 
         // A save that succeeds replaces the file, and leaves nothing else behind.
