@@ -2,6 +2,7 @@ using FeatureLearning.Compute;
 using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
 using FeatureLearning.Rfm;
+using FeatureLearning.Serialization;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace FeatureLearning.ConvRfm;
@@ -11,7 +12,7 @@ public sealed class ConvRfmModel
 {
     private readonly PatchLayout layout;
     private readonly ImageBatch trainingImages;
-    private readonly PatchSet trainingPatches;
+    private readonly Lazy<PatchSet> trainingPatches;
     private readonly double[] coefficients;
     private readonly long maxBlockElements;
     private readonly IComputeBackend? backend;
@@ -22,7 +23,7 @@ public sealed class ConvRfmModel
     {
         this.layout = layout;
         this.trainingImages = trainingImages;
-        this.trainingPatches = trainingPatches ?? layout.Set(trainingImages);
+        this.trainingPatches = trainingPatches is null ? new(() => layout.Set(trainingImages)) : new(trainingPatches);
         this.coefficients = coefficients;
         this.maxBlockElements = maxBlockElements;
         this.backend = backend;
@@ -51,6 +52,9 @@ public sealed class ConvRfmModel
     /// <summary>The channels C of the images the model takes.</summary>
     public int Channels => layout.Channels;
 
+    /// <summary>How the model cuts images into patches, and the image shape it takes.</summary>
+    internal PatchLayout Layout => layout;
+
     /// <summary>Number of training images.</summary>
     public int TrainingCount => trainingImages.Count;
 
@@ -75,7 +79,7 @@ public sealed class ConvRfmModel
         var queries = layout.Set(images);
         using var alpha = be.Upload<double>(coefficients, TrainingCount, OutputDimension);
         using var metric = Metric.Upload<double>(be);
-        var f = new ConvKernel(be, Kernel, Pairing, maxBlockElements).Predict(queries, trainingPatches, metric, alpha);
+        var f = new ConvKernel(be, Kernel, Pairing, maxBlockElements).Predict(queries, trainingPatches.Value, metric, alpha);
         return Matrix<double>.Build.DenseOfRowMajor(images.Count, OutputDimension, f);
     }
 
@@ -103,27 +107,25 @@ public sealed class ConvRfmModel
             .ToArray();
     }
 
-    /// <summary>Saves the model (format in <c>docs/file-format.md</c>, tag <c>CRF1</c>).</summary>
-    /// <param name="path">File path.</param>
+    /// <summary>
+    /// Saves the model (format in <c>docs/file-format.md</c>, tag <c>CRF1</c>) atomically: a temporary file in the same
+    /// directory, flushed to disk and renamed over <paramref name="path"/>; a failed save leaves an existing file untouched.
+    /// </summary>
+    /// <param name="path">File path (replaced).</param>
     /// <exception cref="NotSupportedException">The kernel is a user-defined type the format does not know.</exception>
     public void Save(string path) => ModelFile.SaveToFile(path, Save);
 
     /// <summary>Writes the model to a stream.</summary>
     /// <param name="stream">A writable stream (left open).</param>
     /// <exception cref="NotSupportedException">The kernel is a user-defined type the format does not know.</exception>
-    public void Save(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        ModelFile.WriteHeader(w, ModelFile.ConvRfmTag, Precision.Double);
-        WritePayload(w);
-    }
+    public void Save(Stream stream) => ModelFile.Save(stream, ModelFile.ConvRfmTag, Precision.Double, WritePayload);
 
     /// <summary>Loads a model saved by <see cref="Save(string)"/>.</summary>
     /// <param name="path">File path.</param>
     /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
     /// <returns>The model.</returns>
-    /// <exception cref="InvalidDataException">Not a ConvRFM model file, or another version.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">Not a ConvRFM model file, or a malformed one (the message says what is wrong).</exception>
     public static ConvRfmModel Load(string path, IComputeBackend? computeBackend = null)
         => ModelFile.LoadFromFile(path, stream => Load(stream, computeBackend));
 
@@ -131,14 +133,9 @@ public sealed class ConvRfmModel
     /// <param name="stream">A readable stream (left open).</param>
     /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
     /// <returns>The model.</returns>
-    /// <exception cref="InvalidDataException">Not a ConvRFM model file, or another version.</exception>
+    /// <exception cref="InvalidDataException">Not a ConvRFM model, or malformed: bad magic, unsupported version, checksum mismatch, truncated, sizes beyond the data, invalid values.</exception>
     public static ConvRfmModel Load(Stream stream, IComputeBackend? computeBackend = null)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        ModelFile.ReadHeader(r, ModelFile.ConvRfmTag, Precision.Double);
-        return ReadPayload(r, computeBackend);
-    }
+        => ModelFile.Load(stream, ModelFile.ConvRfmTag, Precision.Double, r => ReadPayload(r, computeBackend));
 
     /// <inheritdoc />
     public override string ToString() =>
@@ -150,10 +147,9 @@ public sealed class ConvRfmModel
         ModelFile.WriteKernel(w, Kernel);
         ModelFile.WriteMetric(w, Metric);
         w.Write((byte)Pairing);
-        foreach (int v in new[] { layout.PatchSize, layout.Stride, layout.Padding, layout.Circular ? 1 : 0, layout.Channels, layout.Height, layout.Width, TrainingCount, OutputDimension })
-        {
-            w.Write(v);
-        }
+        ModelFile.WriteLayout(w, layout);
+        w.Write(TrainingCount);
+        w.Write(OutputDimension);
 
         w.Write(maxBlockElements);
         ModelFile.WriteArray(w, trainingImages.Pixels.ToArray());
@@ -161,23 +157,30 @@ public sealed class ConvRfmModel
         ModelFile.WriteHistory(w, History);
     }
 
-    internal static ConvRfmModel ReadPayload(BinaryReader r, IComputeBackend? computeBackend)
+    internal static ConvRfmModel ReadPayload(ModelReader r, IComputeBackend? computeBackend)
     {
         var kernel = ModelFile.ReadKernel(r);
+        long metricAt = r.Position;
         var metric = ModelFile.ReadMetric(r);
-        var pairing = (PatchPairing)r.ReadByte();
-        var v = Enumerable.Range(0, 9).Select(_ => r.ReadInt32()).ToArray();
-        long blockElements = r.ReadInt64();
-        if (!Enum.IsDefined(pairing) || v.Any(x => x < 0) || v[0] < 1 || v[1] < 1 || v[4] < 1 || v[5] < 1 || v[6] < 1 || v[7] < 1 || v[8] < 1 || blockElements < 1)
+        long pairingAt = r.Position;
+        var pairing = (PatchPairing)r.ReadByte("patch pairing");
+        if (!Enum.IsDefined(pairing))
         {
-            throw new InvalidDataException("Corrupt ConvRFM model file: bad layout fields.");
+            throw ModelReader.Corrupt($"unknown patch pairing {(int)pairing} at byte {pairingAt}.");
         }
 
-        var layout = new PatchLayout(v[0], v[1], v[2], v[3] != 0, v[4], v[5], v[6]);
-        int n = v[7], c = v[8];
-        var pixels = ModelFile.ReadArray<double>(r, (long)n * layout.Channels * layout.Height * layout.Width);
+        var layout = ModelFile.ReadLayout(r, "patch layout");
+        ModelFile.RequireDimension(metric, layout.Dimension, metricAt);
+        int n = r.ReadInt32("training image count n", 1), c = r.ReadInt32("output count c", 1);
+        long blockElements = r.ReadInt64("block budget");
+        if (blockElements < 1)
+        {
+            throw ModelReader.Corrupt($"the block budget is {blockElements}; it must be at least 1.");
+        }
+
+        var pixels = r.ReadArray<double>("training images", n, layout.Channels, layout.Height, layout.Width);
         var images = new ImageBatch(n, layout.Channels, layout.Height, layout.Width, pixels);
-        var alpha = ModelFile.ReadArray<double>(r, (long)n * c);
+        var alpha = r.ReadArray<double>("coefficients", n, c);
         var history = ModelFile.ReadHistory(r);
         return new ConvRfmModel(layout, pairing, kernel, blockElements, images, null, alpha, c, metric, history, computeBackend);
     }

@@ -1,6 +1,7 @@
 using FeatureLearning.Compute;
 using FeatureLearning.KernelMachines;
 using FeatureLearning.Rfm;
+using FeatureLearning.Serialization;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace FeatureLearning.ConvRfm;
@@ -207,38 +208,28 @@ public sealed class DeepConvRfmModel
     /// <returns>Class indices.</returns>
     public int[] PredictClass(ImageBatch images, IComputeBackend? computeBackend = null) => Data.OneHot.ArgMax(Predict(images, computeBackend));
 
-    /// <summary>Saves the model (format in <c>docs/file-format.md</c>, tag <c>DCR1</c>).</summary>
-    /// <param name="path">File path.</param>
+    /// <summary>
+    /// Saves the model (format in <c>docs/file-format.md</c>, tag <c>DCR1</c>) atomically: a temporary file in the same
+    /// directory, flushed to disk and renamed over <paramref name="path"/>; a failed save leaves an existing file untouched.
+    /// </summary>
+    /// <param name="path">File path (replaced).</param>
     /// <exception cref="NotSupportedException">A kernel is a user-defined type the format does not know.</exception>
     public void Save(string path) => ModelFile.SaveToFile(path, Save);
 
     /// <summary>Writes the model to a stream.</summary>
     /// <param name="stream">A writable stream (left open).</param>
     /// <exception cref="NotSupportedException">A kernel is a user-defined type the format does not know.</exception>
-    public void Save(Stream stream)
+    public void Save(Stream stream) => ModelFile.Save(stream, ModelFile.DeepConvRfmTag, Precision.Double, w =>
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        ModelFile.WriteHeader(w, ModelFile.DeepConvRfmTag, Precision.Double);
         w.Write(banks.Length);
         foreach (var bank in banks)
         {
-            var l = bank.Layout;
-            foreach (int v in new[] { l.PatchSize, l.Stride, l.Padding, l.Circular ? 1 : 0, l.Channels, l.Height, l.Width, bank.Filters })
-            {
-                w.Write(v);
-            }
-
+            ModelFile.WriteLayout(w, bank.Layout);
+            w.Write(bank.Filters);
             ModelFile.WriteArray(w, bank.Weights);
         }
 
-        w.Write(FeatureMatrices.Count);
-        foreach (var m in FeatureMatrices)
-        {
-            w.Write(m.RowCount);
-            ModelFile.WriteArray(w, m.ToRowMajorArray());
-        }
-
+        ModelFile.WriteSquareMatrices(w, FeatureMatrices);
         w.Write(History.Count);
         foreach (var h in History)
         {
@@ -247,13 +238,14 @@ public sealed class DeepConvRfmModel
 
         ModelFile.WriteHistory(w, History.Select(h => h.Round).ToArray());
         Final.WritePayload(w);
-    }
+    });
 
     /// <summary>Loads a model saved by <see cref="Save(string)"/>.</summary>
     /// <param name="path">File path.</param>
     /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
     /// <returns>The model.</returns>
-    /// <exception cref="InvalidDataException">Not a deep ConvRFM model file, or another version.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">Not a deep ConvRFM model file, or a malformed one (the message says what is wrong).</exception>
     public static DeepConvRfmModel Load(string path, IComputeBackend? computeBackend = null)
         => ModelFile.LoadFromFile(path, stream => Load(stream, computeBackend));
 
@@ -261,47 +253,59 @@ public sealed class DeepConvRfmModel
     /// <param name="stream">A readable stream (left open).</param>
     /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
     /// <returns>The model.</returns>
-    /// <exception cref="InvalidDataException">Not a deep ConvRFM model file, or another version.</exception>
+    /// <exception cref="InvalidDataException">Not a deep ConvRFM model, or malformed: bad magic, unsupported version, checksum mismatch, truncated, sizes beyond the data, invalid values.</exception>
     public static DeepConvRfmModel Load(Stream stream, IComputeBackend? computeBackend = null)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        ModelFile.ReadHeader(r, ModelFile.DeepConvRfmTag, Precision.Double);
-        int count = r.ReadInt32();
-        if (count < 0)
-        {
-            throw new InvalidDataException($"Corrupt deep ConvRFM file: {count} filter banks.");
-        }
+        => ModelFile.Load(stream, ModelFile.DeepConvRfmTag, Precision.Double, r => ReadPayload(r, computeBackend));
 
-        var banks = new List<FilterBank>();
+    private static DeepConvRfmModel ReadPayload(ModelReader r, IComputeBackend? computeBackend)
+    {
+        // A bank takes at least 32 bytes of fields and one filter of C·q² ≥ 1 doubles.
+        int count = r.ReadCount("filter banks", (8 * sizeof(int)) + sizeof(double));
+        var banks = new List<FilterBank>(count);
         for (int b = 0; b < count; b++)
         {
-            var v = Enumerable.Range(0, 8).Select(_ => r.ReadInt32()).ToArray();
-            if (v[0] < 1 || v[1] < 1 || v[2] < 0 || v[4] < 1 || v[5] < 1 || v[6] < 1 || v[7] < 1)
-            {
-                throw new InvalidDataException("Corrupt deep ConvRFM file: bad filter-bank fields.");
-            }
-
-            var layout = new PatchLayout(v[0], v[1], v[2], v[3] != 0, v[4], v[5], v[6]);
-            banks.Add(new FilterBank(layout, ModelFile.ReadArray<double>(r, (long)v[7] * layout.Dimension), v[7]));
+            long at = r.Position;
+            var layout = ModelFile.ReadLayout(r, $"filter bank {b} layout");
+            int k = r.ReadInt32($"filter bank {b} filter count", 1);
+            RequireInput(layout, banks, at);
+            banks.Add(new FilterBank(layout, r.ReadArray<double>($"filter bank {b} weights", k, layout.Dimension), k));
         }
 
-        int matrices = r.ReadInt32();
-        var metrics = new List<Matrix<double>>();
-        for (int i = 0; i < matrices; i++)
+        var metrics = ModelFile.ReadSquareMatrices(r, "feature matrices");
+        int rounds = r.ReadCount("history layer indices", sizeof(int));
+        var layers = new int[rounds];
+        for (int i = 0; i < rounds; i++)
         {
-            int d = r.ReadInt32();
-            metrics.Add(Matrix<double>.Build.DenseOfRowMajor(d, d, ModelFile.ReadArray<double>(r, (long)d * d)));
+            layers[i] = r.ReadInt32("history layer index", 0);
         }
 
-        var layers = Enumerable.Range(0, r.ReadInt32()).Select(_ => r.ReadInt32()).ToArray();
-        var rounds = ModelFile.ReadHistory(r);
-        if (rounds.Count != layers.Length)
+        long historyAt = r.Position;
+        var history = ModelFile.ReadHistory(r);
+        if (history.Count != layers.Length)
         {
-            throw new InvalidDataException("Corrupt deep ConvRFM file: history lengths differ.");
+            throw ModelReader.Corrupt($"the history at byte {historyAt} has {history.Count} rounds but {layers.Length} layer indices.");
         }
 
+        long finalAt = r.Position;
         var final = ConvRfmModel.ReadPayload(r, computeBackend);
-        return new DeepConvRfmModel(banks, final, metrics, layers.Zip(rounds, (l, h) => new DeepConvRfmIteration(l, h)).ToArray());
+        RequireInput(final.Layout, banks, finalAt);
+        return new DeepConvRfmModel(banks, final, metrics, layers.Zip(history, (l, h) => new DeepConvRfmIteration(l, h)).ToArray());
+    }
+
+    /// <summary>Throws unless the layer stored at byte <paramref name="at"/> takes the feature maps of the last bank as its input.</summary>
+    private static void RequireInput(PatchLayout layout, List<FilterBank> banks, long at)
+    {
+        if (banks.Count == 0)
+        {
+            return;
+        }
+
+        var previous = banks[^1];
+        var l = previous.Layout;
+        if (layout.Channels != previous.Filters || layout.Height != l.OutputHeight || layout.Width != l.OutputWidth)
+        {
+            throw ModelReader.Corrupt(
+                $"the layer at byte {at} takes {layout.Channels} x {layout.Height} x {layout.Width} inputs, but the layer before it makes {previous.Filters} x {l.OutputHeight} x {l.OutputWidth} feature maps.");
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using FeatureLearning.Compute;
 using FeatureLearning.Kernels;
+using FeatureLearning.Serialization;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace FeatureLearning.KernelMachines;
@@ -101,20 +102,19 @@ public sealed class KernelRidgeModel<T>
     /// <returns>Class indices, length m.</returns>
     public int[] PredictClass(Matrix<T> x, IComputeBackend? computeBackend = null) => Data.OneHot.ArgMax(Predict(x, computeBackend));
 
-    /// <summary>Saves the model in the versioned binary format described in <c>docs/file-format.md</c>.</summary>
-    /// <param name="path">File path (overwritten).</param>
+    /// <summary>
+    /// Saves the model in the versioned binary format described in <c>docs/file-format.md</c>, atomically: the model is
+    /// written to a temporary file in the same directory, flushed to disk and renamed over <paramref name="path"/>, so a
+    /// failed save leaves an existing file untouched.
+    /// </summary>
+    /// <param name="path">File path (replaced).</param>
+    /// <exception cref="NotSupportedException">The kernel is a user-defined type the format does not know.</exception>
     public void Save(string path) => ModelFile.SaveToFile(path, Save);
 
     /// <summary>Writes the model to a stream in the versioned binary format.</summary>
     /// <param name="stream">A writable stream (left open).</param>
     /// <exception cref="NotSupportedException">The kernel is a user-defined type the format does not know.</exception>
-    public void Save(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        ModelFile.WriteHeader(w, ModelFile.KernelRidgeTag, PrecisionExtensions.Of<T>());
-        WritePayload(w);
-    }
+    public void Save(Stream stream) => ModelFile.Save(stream, ModelFile.KernelRidgeTag, PrecisionExtensions.Of<T>(), WritePayload);
 
     /// <summary>Writes the fields after the header (shared with models that contain a kernel machine).</summary>
     internal void WritePayload(BinaryWriter w)
@@ -134,7 +134,8 @@ public sealed class KernelRidgeModel<T>
     /// <param name="path">File path.</param>
     /// <param name="computeBackend">Backend for predictions; null for <see cref="ComputeBackends.Default"/>.</param>
     /// <returns>The model.</returns>
-    /// <exception cref="InvalidDataException">Not a model file, another version, or another precision.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">Not a kernel ridge model file of this precision, or a malformed one (the message says what is wrong).</exception>
     public static KernelRidgeModel<T> Load(string path, IComputeBackend? computeBackend = null)
         => ModelFile.LoadFromFile(path, stream => Load(stream, computeBackend));
 
@@ -142,30 +143,22 @@ public sealed class KernelRidgeModel<T>
     /// <param name="stream">A readable stream (left open).</param>
     /// <param name="computeBackend">Backend for predictions; null for <see cref="ComputeBackends.Default"/>.</param>
     /// <returns>The model.</returns>
-    /// <exception cref="InvalidDataException">Not a model file, another version, or another precision.</exception>
+    /// <exception cref="InvalidDataException">Not a kernel ridge model of this precision, or malformed: bad magic, unsupported version, checksum mismatch, truncated, sizes beyond the data, invalid values.</exception>
     public static KernelRidgeModel<T> Load(Stream stream, IComputeBackend? computeBackend = null)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        ModelFile.ReadHeader(r, ModelFile.KernelRidgeTag, PrecisionExtensions.Of<T>());
-        return ReadPayload(r, computeBackend);
-    }
+        => ModelFile.Load(stream, ModelFile.KernelRidgeTag, PrecisionExtensions.Of<T>(), r => ReadPayload(r, computeBackend));
 
     /// <summary>Reads the fields written by <see cref="WritePayload"/>.</summary>
-    internal static KernelRidgeModel<T> ReadPayload(BinaryReader r, IComputeBackend? computeBackend)
+    internal static KernelRidgeModel<T> ReadPayload(ModelReader r, IComputeBackend? computeBackend)
     {
         var kernel = ModelFile.ReadKernel(r);
+        long metricAt = r.Position;
         var metric = ModelFile.ReadMetric(r);
-        double ridge = r.ReadDouble();
-        double jitter = r.ReadDouble();
-        int n = r.ReadInt32(), d = r.ReadInt32(), c = r.ReadInt32();
-        if (n <= 0 || d <= 0 || c <= 0)
-        {
-            throw new InvalidDataException($"Corrupt model file: shape n={n}, d={d}, c={c}.");
-        }
-
-        var x = ModelFile.ReadArray<T>(r, (long)n * d);
-        var alpha = ModelFile.ReadArray<T>(r, (long)n * c);
+        double ridge = r.ReadNonNegative("ridge");
+        double jitter = r.ReadNonNegative("jitter");
+        int n = r.ReadInt32("training count n", 1), d = r.ReadInt32("input dimension d", 1), c = r.ReadInt32("output count c", 1);
+        ModelFile.RequireDimension(metric, d, metricAt);
+        var x = r.ReadArray<T>("training inputs", n, d);
+        var alpha = r.ReadArray<T>("coefficients", n, c);
         return new KernelRidgeModel<T>(kernel, metric, ridge, jitter, x, n, d, alpha, c, computeBackend);
     }
 

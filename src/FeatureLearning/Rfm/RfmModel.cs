@@ -3,6 +3,7 @@ using System.Numerics;
 using FeatureLearning.Compute;
 using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
+using FeatureLearning.Serialization;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace FeatureLearning.Rfm;
@@ -60,34 +61,31 @@ public sealed class RfmModel<T>
     /// <returns>Class indices.</returns>
     public int[] PredictClass(Matrix<T> x, IComputeBackend? computeBackend = null) => Predictor.PredictClass(x, computeBackend);
 
-    /// <summary>Saves the model (format in <c>docs/file-format.md</c>, tag <c>RFM1</c>).</summary>
-    /// <param name="path">File path.</param>
+    /// <summary>
+    /// Saves the model (format in <c>docs/file-format.md</c>, tag <c>RFM1</c>) atomically: a temporary file in the same
+    /// directory, flushed to disk and renamed over <paramref name="path"/>; a failed save leaves an existing file untouched.
+    /// </summary>
+    /// <param name="path">File path (replaced).</param>
+    /// <exception cref="NotSupportedException">The kernel is a user-defined type the format does not know.</exception>
     public void Save(string path) => ModelFile.SaveToFile(path, Save);
 
     /// <summary>Writes the model to a stream.</summary>
     /// <param name="stream">A writable stream (left open).</param>
-    public void Save(Stream stream)
+    /// <exception cref="NotSupportedException">The kernel is a user-defined type the format does not know.</exception>
+    public void Save(Stream stream) => ModelFile.Save(stream, ModelFile.RfmTag, PrecisionExtensions.Of<T>(), w =>
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        ModelFile.WriteHeader(w, ModelFile.RfmTag, PrecisionExtensions.Of<T>());
         Predictor.WritePayload(w);
         w.Write(SelectedIteration);
         ModelFile.WriteHistory(w, History);
-
-        w.Write(FeatureMatrixHistory.Count);
-        foreach (var m in FeatureMatrixHistory)
-        {
-            w.Write(m.RowCount);
-            ModelFile.WriteArray(w, m.ToRowMajorArray());
-        }
-    }
+        ModelFile.WriteSquareMatrices(w, FeatureMatrixHistory);
+    });
 
     /// <summary>Loads a model saved by <see cref="Save(string)"/>.</summary>
     /// <param name="path">File path.</param>
     /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
     /// <returns>The model.</returns>
-    /// <exception cref="InvalidDataException">Not an RFM model file, another version or precision.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">Not an RFM model file of this precision, or a malformed one (the message says what is wrong).</exception>
     public static RfmModel<T> Load(string path, IComputeBackend? computeBackend = null)
         => ModelFile.LoadFromFile(path, stream => Load(stream, computeBackend));
 
@@ -95,26 +93,16 @@ public sealed class RfmModel<T>
     /// <param name="stream">A readable stream (left open).</param>
     /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
     /// <returns>The model.</returns>
-    /// <exception cref="InvalidDataException">Not an RFM model file, another version or precision.</exception>
+    /// <exception cref="InvalidDataException">Not an RFM model of this precision, or malformed: bad magic, unsupported version, checksum mismatch, truncated, sizes beyond the data, invalid values.</exception>
     public static RfmModel<T> Load(Stream stream, IComputeBackend? computeBackend = null)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        ModelFile.ReadHeader(r, ModelFile.RfmTag, PrecisionExtensions.Of<T>());
-        var predictor = KernelRidgeModel<T>.ReadPayload(r, computeBackend);
-        int selected = r.ReadInt32();
-        var history = ModelFile.ReadHistory(r);
-
-        int matrices = r.ReadInt32();
-        var featureMatrices = new List<Matrix<double>>();
-        for (int i = 0; i < matrices; i++)
+        => ModelFile.Load(stream, ModelFile.RfmTag, PrecisionExtensions.Of<T>(), r =>
         {
-            int d = r.ReadInt32();
-            featureMatrices.Add(Matrix<double>.Build.DenseOfRowMajor(d, d, ModelFile.ReadArray<double>(r, (long)d * d)));
-        }
-
-        return new RfmModel<T>(predictor, history, featureMatrices, selected);
-    }
+            var predictor = KernelRidgeModel<T>.ReadPayload(r, computeBackend);
+            int selected = r.ReadInt32("selected round");
+            var history = ModelFile.ReadHistory(r);
+            var featureMatrices = ModelFile.ReadSquareMatrices(r, "feature matrices");
+            return new RfmModel<T>(predictor, history, featureMatrices, selected);
+        });
 
     /// <inheritdoc />
     public override string ToString() => $"RfmModel<{typeof(T).Name}>: {History.Count} rounds, selected round {SelectedIteration}; {Predictor}";

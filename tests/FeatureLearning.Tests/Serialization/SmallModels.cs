@@ -1,0 +1,137 @@
+using FeatureLearning.Compute;
+using FeatureLearning.ConvRfm;
+using FeatureLearning.KernelMachines;
+using FeatureLearning.Kernels;
+using FeatureLearning.Rfm;
+using MathNet.Numerics.LinearAlgebra;
+using static FeatureLearning.Tests.TestMatrices;
+
+namespace FeatureLearning.Tests.Serialization;
+
+/// <summary>One small fitted model of a type that can be saved: its file bytes, its reader, its writer and its predictions.</summary>
+/// <param name="Name">The model type.</param>
+/// <param name="Bytes">The model saved with <c>Save(Stream)</c>.</param>
+/// <param name="Load">The type's <c>Load(Stream)</c>.</param>
+/// <param name="Save">The type's <c>Save(Stream)</c> for a model of this type.</param>
+/// <param name="Predict">Predictions on fixed inputs, as doubles.</param>
+public sealed record ModelCase(string Name, byte[] Bytes, Func<Stream, object> Load, Action<object, Stream> Save, Func<object, double[]> Predict)
+{
+    /// <summary>The expected predictions: the fitted model's.</summary>
+    public required double[] Expected { get; init; }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    /// <summary>The bytes of <paramref name="model"/> saved by its type's <c>Save(Stream)</c>.</summary>
+    public byte[] Saved(object model)
+    {
+        using var stream = new MemoryStream();
+        Save(model, stream);
+        return stream.ToArray();
+    }
+}
+
+/// <summary>Small fitted models of every type with <c>Save</c>/<c>Load</c>, built once.</summary>
+public static class SmallModels
+{
+    private static readonly ManagedBackend Backend = new();
+    private static readonly Lazy<IReadOnlyList<ModelCase>> Cases = new(Build);
+
+    /// <summary>Every model type: kernel ridge and RFM in double and single precision, ConvRFM, deep ConvRFM.</summary>
+    public static IReadOnlyList<ModelCase> All => Cases.Value;
+
+    /// <summary>The case names, for theories.</summary>
+    public static TheoryData<string> Names => new(All.Select(c => c.Name));
+
+    /// <summary>The case of that name.</summary>
+    public static ModelCase Named(string name) => All.Single(c => c.Name == name);
+
+    private static IReadOnlyList<ModelCase> Build()
+    {
+        var x = Matrix<double>.Build.DenseOfRowMajor(8, 3, Random(8, 3, 31));
+        var y = Matrix<double>.Build.Dense(8, 2, (i, k) => (x[i, 0] * x[i, 1]) + k);
+        var xf = x.Map(v => (float)v);
+        var yf = y.Map(v => (float)v);
+        var metric = Metric.Full(Matrix<double>.Build.DenseOfArray(new[,] { { 2, 0.5, 0 }, { 0.5, 1, 0.25 }, { 0, 0.25, 1.5 } }));
+
+        var krr = new KernelRidge(new KernelRidgeOptions { Kernel = new LaplaceKernel(2), Metric = metric, Ridge = 0.05, Backend = Backend }).Fit(x, y);
+        var krrF = new KernelRidge(new KernelRidgeOptions { Kernel = new GaussianKernel(1.5), Metric = Metric.Diagonal([1.0, 2.0, 0.5]), Backend = Backend }).Fit(xf, yf);
+        var rfm = new RecursiveFeatureMachine(new RfmOptions { Iterations = 2, RecordFeatureMatrices = true, Backend = Backend }).Fit(x, y);
+        var rfmF = new RecursiveFeatureMachine(new RfmOptions { Iterations = 2, Diagonal = true, Kernel = new GeneralizedLaplaceKernel(3, 1.5), Backend = Backend }).Fit(xf, yf);
+
+        var images = new ImageBatch(4, 1, 4, 4, Random(1, 64, 32));
+        var yi = Matrix<double>.Build.Dense(4, 1, (i, _) => images[i, 0, 1, 1] - images[i, 0, 2, 3]);
+        var conv = new ConvolutionalRfm(new ConvRfmOptions { Iterations = 1, Backend = Backend }).Fit(images, yi);
+        var deep = new DeepConvRfm(new DeepConvRfmOptions
+        {
+            Layers = [new ConvRfmOptions { Iterations = 1, Backend = Backend }, new ConvRfmOptions { Iterations = 1, PatchSize = 2, Padding = 0, Backend = Backend }],
+            Filters = 2,
+            Seed = 4,
+        }).Fit(images, yi);
+
+        return
+        [
+            Case("KernelRidgeModel<double>", krr, s => KernelRidgeModel<double>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(x).ToRowMajorArray()),
+            Case("KernelRidgeModel<float>", krrF, s => KernelRidgeModel<float>.Load(s, Backend), (m, s) => m.Save(s), m => Doubles(m.Predict(xf))),
+            Case("RfmModel<double>", rfm, s => RfmModel<double>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(x).ToRowMajorArray()),
+            Case("RfmModel<float>", rfmF, s => RfmModel<float>.Load(s, Backend), (m, s) => m.Save(s), m => Doubles(m.Predict(xf))),
+            Case("ConvRfmModel", conv, s => ConvRfmModel.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(images).ToRowMajorArray()),
+            Case("DeepConvRfmModel", deep, s => DeepConvRfmModel.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(images).ToRowMajorArray()),
+        ];
+    }
+
+    private static double[] Doubles(Matrix<float> m) => m.ToRowMajorArray().Select(v => (double)v).ToArray();
+
+    private static ModelCase Case<TModel>(string name, TModel model, Func<Stream, TModel> load, Action<TModel, Stream> save, Func<TModel, double[]> predict)
+        where TModel : class
+    {
+        using var stream = new MemoryStream();
+        save(model, stream);
+        return new ModelCase(name, stream.ToArray(), s => load(s), (m, s) => save((TModel)m, s), m => predict((TModel)m)) { Expected = predict(model) };
+    }
+}
+
+/// <summary>A read-only stream that cannot seek (a pipe or a network stream), over bytes.</summary>
+public sealed class NonSeekableStream(byte[] bytes) : Stream
+{
+    private readonly MemoryStream inner = new(bytes, writable: false);
+
+    /// <inheritdoc />
+    public override bool CanRead => true;
+
+    /// <inheritdoc />
+    public override bool CanSeek => false;
+
+    /// <inheritdoc />
+    public override bool CanWrite => false;
+
+    /// <inheritdoc />
+    public override long Length => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    /// <inheritdoc />
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, Math.Min(count, 7));
+
+    /// <inheritdoc />
+    public override int Read(Span<byte> buffer) => inner.Read(buffer[..Math.Min(buffer.Length, 7)]);
+
+    /// <inheritdoc />
+    public override void Flush()
+    {
+    }
+
+    /// <inheritdoc />
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
