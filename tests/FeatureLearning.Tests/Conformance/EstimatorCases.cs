@@ -75,58 +75,73 @@ internal static class Problems
     }
 }
 
-public sealed class KernelRidgeCase : EstimatorCase<MatrixProblem>
+/// <summary>The matrix-input estimators (kernel ridge, RFM): one problem, float and double fits, radial kernels.</summary>
+public abstract class MatrixCase<TModel> : EstimatorCase<MatrixProblem>
+    where TModel : class
+{
+    public override MatrixProblem Data(int seed) => Problems.Smooth(seed);
+
+    public override MatrixProblem Copy(MatrixProblem data) => Problems.Copy(data);
+
+    public override bool SameData(MatrixProblem a, MatrixProblem b) => Problems.Same(a, b);
+
+    public override MatrixProblem? Transform(MatrixProblem data, double shift, double scale) => Problems.Transform(data, shift, scale);
+
+    public override IEnumerable<BadInput> BadInputs(MatrixProblem valid, IComputeBackend backend) => Problems.MatrixInputs(valid, (x, y) => FitDouble(backend, x, y));
+
+    public override double[]? PredictInSingle(MatrixProblem data, IComputeBackend backend) =>
+        PredictSingle(FitSingle(backend, data.X.Map(v => (float)v), data.Y.Map(v => (float)v)), data.XTest.Map(v => (float)v)).ToRowMajorArray().Select(v => (double)v).ToArray();
+
+    public override byte[]? Save(object model) => Problems.Bytes(stream => Save((TModel)model, stream));
+
+    protected abstract TModel FitDouble(IComputeBackend backend, Matrix<double> x, Matrix<double> y);
+
+    protected abstract object FitSingle(IComputeBackend backend, Matrix<float> x, Matrix<float> y);
+
+    protected abstract Matrix<float> PredictSingle(object model, Matrix<float> x);
+
+    protected abstract void Save(TModel model, Stream stream);
+}
+
+public sealed class KernelRidgeCase : MatrixCase<KernelRidgeModel<double>>
 {
     private static KernelRidge Estimator(IComputeBackend backend, double factor = 1) =>
         new(new KernelRidgeOptions { Kernel = new LaplaceKernel(2.0 * factor), Ridge = 1e-3, Backend = backend });
 
     public override bool ReportsProgress => false;
 
-    public override MatrixProblem Data(int seed) => Problems.Smooth(seed);
-
-    public override MatrixProblem Copy(MatrixProblem data) => Problems.Copy(data);
-
-    public override bool SameData(MatrixProblem a, MatrixProblem b) => Problems.Same(a, b);
-
     public override object Fit(MatrixProblem data, IComputeBackend backend, Action? onProgress, CancellationToken cancellationToken, double bandwidthFactor = 1) =>
         Estimator(backend, bandwidthFactor).Fit(data.X, data.Y, cancellationToken);
 
     public override double[] Predict(object model, MatrixProblem data) => ((KernelRidgeModel<double>)model).Predict(data.XTest).ToRowMajorArray();
 
-    public override double[] LearnedState(object model) => Problems.Flat(((KernelRidgeModel<double>)model).Coefficients).Append(((KernelRidgeModel<double>)model).Jitter).ToArray();
-
-    public override byte[]? Save(object model) => Problems.Bytes(((KernelRidgeModel<double>)model).Save);
+    public override double[] LearnedState(object model) => [.. Problems.Flat(((KernelRidgeModel<double>)model).Coefficients), ((KernelRidgeModel<double>)model).Jitter];
 
     public override object Load(byte[] bytes) => KernelRidgeModel<double>.Load(new MemoryStream(bytes));
 
-    public override double[]? PredictInSingle(MatrixProblem data, IComputeBackend backend) =>
-        Estimator(backend).Fit(data.X.Map(v => (float)v), data.Y.Map(v => (float)v)).Predict(data.XTest.Map(v => (float)v)).ToRowMajorArray().Select(v => (double)v).ToArray();
-
-    public override MatrixProblem? Transform(MatrixProblem data, double shift, double scale) => Problems.Transform(data, shift, scale);
-
     public override IEnumerable<BadInput> BadInputs(MatrixProblem valid, IComputeBackend backend)
     {
-        foreach (var bad in Problems.MatrixInputs(valid, (x, y) => Estimator(backend).Fit(x, y)))
-        {
-            yield return bad;
-        }
-
         var model = Estimator(backend).Fit(valid.X, valid.Y);
-        yield return new("prediction inputs with a column too many", () => model.Predict(Matrix<double>.Build.Dense(2, valid.X.ColumnCount + 1)), "x");
-        yield return new("prediction inputs with NaN", () => model.Predict(Problems.WithEntry(valid.XTest, 0, 0, double.NaN)), "x");
+        return base.BadInputs(valid, backend).Concat(
+        [
+            new("prediction inputs with a column too many", () => model.Predict(Matrix<double>.Build.Dense(2, valid.X.ColumnCount + 1)), "x"),
+            new("prediction inputs with NaN", () => model.Predict(Problems.WithEntry(valid.XTest, 0, 0, double.NaN)), "x"),
+        ]);
     }
+
+    protected override KernelRidgeModel<double> FitDouble(IComputeBackend backend, Matrix<double> x, Matrix<double> y) => Estimator(backend).Fit(x, y);
+
+    protected override object FitSingle(IComputeBackend backend, Matrix<float> x, Matrix<float> y) => Estimator(backend).Fit(x, y);
+
+    protected override Matrix<float> PredictSingle(object model, Matrix<float> x) => ((KernelRidgeModel<float>)model).Predict(x);
+
+    protected override void Save(KernelRidgeModel<double> model, Stream stream) => model.Save(stream);
 }
 
-public sealed class RfmCase : EstimatorCase<MatrixProblem>
+public sealed class RfmCase : MatrixCase<RfmModel<double>>
 {
     private static RecursiveFeatureMachine Estimator(IComputeBackend backend, double factor = 1) =>
         new(new RfmOptions { Kernel = new LaplaceKernel(2.0 * factor), Ridge = 1e-3, Iterations = 3, AgopSampleSize = 30, Seed = 11, Backend = backend });
-
-    public override MatrixProblem Data(int seed) => Problems.Smooth(seed);
-
-    public override MatrixProblem Copy(MatrixProblem data) => Problems.Copy(data);
-
-    public override bool SameData(MatrixProblem a, MatrixProblem b) => Problems.Same(a, b);
 
     public override object Fit(MatrixProblem data, IComputeBackend backend, Action? onProgress, CancellationToken cancellationToken, double bandwidthFactor = 1) =>
         Estimator(backend, bandwidthFactor).Fit(data.X, data.Y, null, new SyncProgress<RfmIteration>(onProgress), cancellationToken);
@@ -139,25 +154,21 @@ public sealed class RfmCase : EstimatorCase<MatrixProblem>
         return [.. Problems.Flat(m.Coefficients), .. Problems.Flat(m.FeatureMatrix), .. Problems.Learned(m.History), m.SelectedIteration];
     }
 
-    public override byte[]? Save(object model) => Problems.Bytes(((RfmModel<double>)model).Save);
-
     public override object Load(byte[] bytes) => RfmModel<double>.Load(new MemoryStream(bytes));
 
-    public override double[]? PredictInSingle(MatrixProblem data, IComputeBackend backend) =>
-        Estimator(backend).Fit(data.X.Map(v => (float)v), data.Y.Map(v => (float)v)).Predict(data.XTest.Map(v => (float)v)).ToRowMajorArray().Select(v => (double)v).ToArray();
+    public override IEnumerable<BadInput> BadInputs(MatrixProblem valid, IComputeBackend backend) => base.BadInputs(valid, backend).Concat(
+    [
+        new("validation targets with a column too few", () => Estimator(backend).Fit(valid.X, valid.Y, (valid.XTest, Matrix<double>.Build.Dense(valid.XTest.RowCount, 1))), "validation"),
+        new("validation inputs with NaN", () => Estimator(backend).Fit(valid.X, valid.Y, (Problems.WithEntry(valid.XTest, 1, 0, double.NaN), Matrix<double>.Build.Dense(valid.XTest.RowCount, valid.Y.ColumnCount))), "validation"),
+    ]);
 
-    public override MatrixProblem? Transform(MatrixProblem data, double shift, double scale) => Problems.Transform(data, shift, scale);
+    protected override RfmModel<double> FitDouble(IComputeBackend backend, Matrix<double> x, Matrix<double> y) => Estimator(backend).Fit(x, y);
 
-    public override IEnumerable<BadInput> BadInputs(MatrixProblem valid, IComputeBackend backend)
-    {
-        foreach (var bad in Problems.MatrixInputs(valid, (x, y) => Estimator(backend).Fit(x, y)))
-        {
-            yield return bad;
-        }
+    protected override object FitSingle(IComputeBackend backend, Matrix<float> x, Matrix<float> y) => Estimator(backend).Fit(x, y);
 
-        yield return new("validation targets with a column too few", () => Estimator(backend).Fit(valid.X, valid.Y, (valid.XTest, Matrix<double>.Build.Dense(valid.XTest.RowCount, 1))), "validation");
-        yield return new("validation inputs with NaN", () => Estimator(backend).Fit(valid.X, valid.Y, (Problems.WithEntry(valid.XTest, 1, 0, double.NaN), Matrix<double>.Build.Dense(valid.XTest.RowCount, valid.Y.ColumnCount))), "validation");
-    }
+    protected override Matrix<float> PredictSingle(object model, Matrix<float> x) => ((RfmModel<float>)model).Predict(x);
+
+    protected override void Save(RfmModel<double> model, Stream stream) => model.Save(stream);
 }
 
 /// <summary>A planted sparse regression problem with test inputs.</summary>
