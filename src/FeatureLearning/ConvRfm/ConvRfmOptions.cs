@@ -72,10 +72,8 @@ public sealed record ConvRfmOptions
         }
 
         Validation.PositiveFinite(AgopPower, nameof(AgopPower), "AGOP power");
-        if (!Enum.IsDefined(Pairing))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Pairing), Pairing, "Unknown patch pairing.");
-        }
+        Validation.DefinedEnum(Pairing, nameof(Pairing));
+        Validation.DefinedEnum(Normalization, nameof(Normalization));
 
         if (AgopSampleSize is { } size)
         {
