@@ -181,20 +181,21 @@ internal sealed class FilterBank(PatchLayout layout, double[] weights, int filte
 public sealed class DeepConvRfmModel
 {
     private readonly FilterBank[] banks;
+    private readonly Matrix<double>[] featureMatrices;
 
     internal DeepConvRfmModel(IEnumerable<FilterBank> banks, ConvRfmModel final, IReadOnlyList<Matrix<double>> featureMatrices, IReadOnlyList<DeepConvRfmIteration> history)
     {
         this.banks = banks.ToArray();
         Final = final;
-        FeatureMatrices = featureMatrices.ToArray();
+        this.featureMatrices = featureMatrices.Select(m => m.Clone()).ToArray();
         History = history.ToArray();
     }
 
     /// <summary>The last layer's ConvRFM (on the feature maps of the layers before it).</summary>
     public ConvRfmModel Final { get; }
 
-    /// <summary>The learned patch metric of every layer, first to last.</summary>
-    public IReadOnlyList<Matrix<double>> FeatureMatrices { get; }
+    /// <summary>The learned patch metric of every layer, first to last. Copies: every read returns new matrices, so changing them changes neither the model nor a later read.</summary>
+    public IReadOnlyList<Matrix<double>> FeatureMatrices => featureMatrices.Select(m => m.Clone()).ToArray();
 
     /// <summary>Every round of every layer.</summary>
     public IReadOnlyList<DeepConvRfmIteration> History { get; }

@@ -85,6 +85,28 @@ public sealed class ConvRfmGuardTests
         ((Action)(() => new ConvolutionalRfm(options with { MemoryBudgetBytes = 1000 }).Fit(Images(4), Targets(4)))).Should().Throw<InsufficientMemoryException>();
     }
 
+    [Fact]
+    public void DeepFeatureMatricesAreCopies()
+    {
+        var model = new DeepConvRfm(new DeepConvRfmOptions
+        {
+            Layers = [new ConvRfmOptions { Iterations = 2, Backend = Backend }, new ConvRfmOptions { Iterations = 1, Backend = Backend }],
+            Filters = 2,
+        }).Fit(Images(6), Targets(6));
+        var predictions = model.Predict(Images(6));
+        var snapshot = model.FeatureMatrices.Select(m => m.Clone()).ToArray();
+        snapshot[0].Should().NotBe(Matrix<double>.Build.DenseIdentity(9));
+        foreach (var m in model.FeatureMatrices)
+        {
+            m.Clear();
+        }
+
+        var mutated = model.FeatureMatrices[0];
+        mutated[1, 1] = -5;
+        model.FeatureMatrices.Zip(snapshot).Should().OnlyContain(pair => pair.First.Equals(pair.Second));
+        model.Predict(Images(6)).Should().Be(predictions);
+    }
+
     private sealed class Counter(Action onReport) : IProgress<DeepConvRfmIteration>
     {
         public void Report(DeepConvRfmIteration value) => onReport();
