@@ -27,8 +27,11 @@ namespace FeatureLearning.Backends.Ilgpu;
 /// the kernel-matrix kernel, one specialization per kernel type and evaluated in double precision; a kernel that is a
 /// class, or that ILGPU cannot compile, is evaluated on the host instead (correct but with a round trip). ILGPU's math
 /// mode is left at its full-precision default: the 32-bit-only mode is never enabled.</para>
-/// <para>The symmetric eigendecomposition (metric matrices, d × d) runs on the host. A backend is used from one thread
-/// at a time; it binds its accelerator to the calling thread on every call.</para>
+/// <para>The symmetric eigendecomposition (metric matrices, d × d) runs on the host. Threads: the backend may be shared
+/// (as <see cref="ComputeBackends.Default"/> is by parallel fits). Every public operation holds the backend's lock while it
+/// runs and binds the accelerator to the calling thread, so operations from several threads run one after the other on
+/// the device's one queue, each with its own buffers; after <see cref="Dispose"/> every operation throws
+/// <see cref="ObjectDisposedException"/>.</para>
 /// </remarks>
 public sealed class IlgpuBackend : IComputeBackend
 {
@@ -46,7 +49,8 @@ public sealed class IlgpuBackend : IComputeBackend
     private long pooledBytes;
     private long bytesInUse;
     private long peakBytesInUse;
-    private bool disposed;
+    private readonly Lock gate = new();
+    private volatile bool disposed;
 
     /// <summary>Creates the backend on the device the environment or the defaults choose (see <see cref="IlgpuBackendOptions.Device"/>).</summary>
     /// <exception cref="InvalidOperationException">No device of the requested kind exists.</exception>
@@ -164,6 +168,7 @@ public sealed class IlgpuBackend : IComputeBackend
     /// <inheritdoc />
     public void Dispose()
     {
+        using var exclusive = gate.EnterScope();
         if (disposed)
         {
             return;
@@ -191,7 +196,7 @@ public sealed class IlgpuBackend : IComputeBackend
     /// <inheritdoc />
     public void Synchronize()
     {
-        Bind();
+        using var exclusive = Enter();
         accelerator.Synchronize();
     }
 
@@ -202,7 +207,7 @@ public sealed class IlgpuBackend : IComputeBackend
         PrecisionExtensions.Of<T>();
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
-        Bind();
+        using var exclusive = Enter();
         return new IlgpuBuffer<T>(this, rows, cols, Rent<T>(Math.Max(1, (long)rows * cols)));
     }
 
@@ -224,7 +229,7 @@ public sealed class IlgpuBackend : IComputeBackend
 
         if (data.Length > 0)
         {
-            Bind();
+            using var exclusive = Enter();
             HostCopy.ToDevice(data, d.View);
         }
     }
@@ -238,7 +243,7 @@ public sealed class IlgpuBackend : IComputeBackend
 
         if (destination.Length > 0)
         {
-            Bind();
+            using var exclusive = Enter();
             HostCopy.ToHost(s.View, destination);
         }
     }
@@ -251,7 +256,7 @@ public sealed class IlgpuBackend : IComputeBackend
         Shapes.CheckGemm(transA, transB, a, b, c, out int m, out int n, out int k);
         Shapes.CheckNoAlias(a, c, nameof(c));
         Shapes.CheckNoAlias(b, c, nameof(c));
-        Bind();
+        using var exclusive = Enter();
         GemmCore(transA == Transpose.Transpose, transB == Transpose.Transpose, m, n, k, alpha, ga, 0, a.Cols, gb, 0, b.Cols, beta, gc, 0, c.Cols, lowerOnly: false);
     }
 
@@ -268,7 +273,7 @@ public sealed class IlgpuBackend : IComputeBackend
             return;
         }
 
-        Bind();
+        using var exclusive = Enter();
         if (cuda is not null)
         {
             cuda.SyrkLower(t, n, k, alpha, ga.Pointer, a.Cols, beta, gc.Pointer, n);
@@ -295,7 +300,7 @@ public sealed class IlgpuBackend : IComputeBackend
             return new CholeskyReport(1, 0, -1);
         }
 
-        Bind();
+        using var exclusive = Enter();
         var kernels = Kernels<T>();
         using var diagonal = (IlgpuBuffer<T>)Allocate<T>(n, 1);
         kernels.ReadDiagonal(n, ga.View, diagonal.View);
@@ -330,7 +335,7 @@ public sealed class IlgpuBackend : IComputeBackend
             return;
         }
 
-        Bind();
+        using var exclusive = Enter();
         int n = factor.Rows, c = b.Cols;
         if (cuda is not null)
         {
@@ -398,7 +403,7 @@ public sealed class IlgpuBackend : IComputeBackend
             return;
         }
 
-        Bind();
+        using var exclusive = Enter();
         bool radial = kernel.Geometry == KernelGeometry.Radial;
         bool same = ReferenceEquals(x, z);
         var kernels = Kernels<T>();
@@ -487,7 +492,7 @@ public sealed class IlgpuBackend : IComputeBackend
         Shapes.CheckSameLength(source, destination, nameof(destination));
         if (s.LongLength > 0)
         {
-            Bind();
+            using var exclusive = Enter();
             d.View.CopyFrom(s.View);
         }
     }
@@ -499,7 +504,7 @@ public sealed class IlgpuBackend : IComputeBackend
         var g = Own(x, nameof(x));
         if (g.LongLength > 0)
         {
-            Bind();
+            using var exclusive = Enter();
             Kernels<T>().Scale(g.View, alpha, alpha == T.Zero, g.LongLength);
         }
     }
@@ -512,7 +517,7 @@ public sealed class IlgpuBackend : IComputeBackend
         Shapes.CheckSameShape(x, y, nameof(y));
         if (gx.LongLength > 0)
         {
-            Bind();
+            using var exclusive = Enter();
             Kernels<T>().Axpy(gx.View, gy.View, alpha, gx.LongLength);
         }
     }
@@ -525,7 +530,7 @@ public sealed class IlgpuBackend : IComputeBackend
         Shapes.CheckSquare(a, nameof(a));
         if (a.Rows > 0)
         {
-            Bind();
+            using var exclusive = Enter();
             Kernels<T>().AddDiagonal(a.Rows, g.View, value);
         }
     }
@@ -539,7 +544,7 @@ public sealed class IlgpuBackend : IComputeBackend
         Shapes.CheckSameShape(a, c, nameof(c));
         if (ga.LongLength > 0)
         {
-            Bind();
+            using var exclusive = Enter();
             Kernels<T>().Hadamard(ga.View, gb.View, gc.View, ga.LongLength);
         }
     }
@@ -552,7 +557,7 @@ public sealed class IlgpuBackend : IComputeBackend
         Shapes.CheckVector(v, a.Cols, nameof(v));
         if (ga.LongLength > 0)
         {
-            Bind();
+            using var exclusive = Enter();
             Kernels<T>().ScaleByVector(ga.View, gv.View, a.Cols, byRow: false, ga.LongLength);
         }
     }
@@ -565,7 +570,7 @@ public sealed class IlgpuBackend : IComputeBackend
         Shapes.CheckVector(v, a.Rows, nameof(v));
         if (ga.LongLength > 0)
         {
-            Bind();
+            using var exclusive = Enter();
             Kernels<T>().ScaleByVector(ga.View, gv.View, a.Cols, byRow: true, ga.LongLength);
         }
     }
@@ -586,7 +591,7 @@ public sealed class IlgpuBackend : IComputeBackend
             return;
         }
 
-        Bind();
+        using var exclusive = Enter();
         if (rowGroup == 1)
         {
             Kernels<T>().BlockSum(ga.View, gr.View, result.Rows, result.Cols, a.Cols, 1, colGroup, scale);
@@ -607,7 +612,7 @@ public sealed class IlgpuBackend : IComputeBackend
         Shapes.CheckRowKronecker(a, b, result);
         if (gr.LongLength > 0)
         {
-            Bind();
+            using var exclusive = Enter();
             Kernels<T>().RowKronecker(ga.View, gb.View, gr.View, a.Cols, b.Cols, gr.LongLength);
         }
     }
@@ -621,7 +626,7 @@ public sealed class IlgpuBackend : IComputeBackend
         Shapes.CheckVector(result, a.Rows, nameof(result));
         if (a.Rows > 0)
         {
-            Bind();
+            using var exclusive = Enter();
             if (a.Cols == 0)
             {
                 Kernels<T>().Scale(gr.View, T.Zero, true, a.Rows);
@@ -643,7 +648,7 @@ public sealed class IlgpuBackend : IComputeBackend
             return 0;
         }
 
-        Bind();
+        using var exclusive = Enter();
         var kernels = Kernels<T>();
         int parts = (int)Math.Min(ga.LongLength, Math.Min(kernels.StrideThreads, 1 << 16));
         using var partials = accelerator.Allocate1D<double>(parts);
@@ -679,6 +684,7 @@ public sealed class IlgpuBackend : IComputeBackend
             }
         }
 
+        using var exclusive = gate.EnterScope();
         if (!disposed)
         {
             memory.Dispose();
@@ -1018,10 +1024,24 @@ public sealed class IlgpuBackend : IComputeBackend
         }
     }
 
-    private void Bind()
+    /// <summary>
+    /// Takes the backend's lock (reentrant: operations call one another) and binds the accelerator to the calling thread;
+    /// every public operation holds it until it returns, so operations from several threads run one after the other.
+    /// </summary>
+    private Lock.Scope Enter()
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        accelerator.Bind();
+        var scope = gate.EnterScope();
+        try
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            accelerator.Bind();
+            return scope;
+        }
+        catch
+        {
+            scope.Dispose();
+            throw;
+        }
     }
 
     private KernelSet<T> Kernels<T>()

@@ -32,10 +32,7 @@ public sealed record IlgpuBackendOptions
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
     {
-        if (!Enum.IsDefined(Device))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Device), Device, "Unknown device kind.");
-        }
+        Validation.DefinedEnum(Device, nameof(Device));
 
         ArgumentOutOfRangeException.ThrowIfNegative(DeviceIndex, nameof(DeviceIndex));
         ArgumentOutOfRangeException.ThrowIfLessThan(BufferPoolBytes, -1, nameof(BufferPoolBytes));

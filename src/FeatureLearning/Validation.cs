@@ -56,6 +56,16 @@ internal static class Validation
         NonNegativeFinite(ridge, ridgeName, "ridge");
     }
 
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the option when <paramref name="value"/> is not a named member of its enum (e.g. <c>(MetricNormalization)42</c>).</summary>
+    public static void DefinedEnum<TEnum>(TEnum value, string name)
+        where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{value} is not a {typeof(TEnum).Name}: use one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
+        }
+    }
+
     public static void PositiveFinite(double value, string name, string what)
     {
         if (!double.IsFinite(value) || value <= 0)

@@ -25,6 +25,39 @@ public sealed class IlgpuBackendTests
     }
 
     [Fact]
+    public void OperationsFromSeveralThreadsOnOneBackendMatchSequentialCalls()
+    {
+        // The threading contract of IComputeBackend: a shared backend (ComputeBackends.Default) gives every caller the
+        // result it would get alone. Tiny shapes: the CPU accelerator is slow.
+        using var backend = new IlgpuBackend();
+        double[] Work(int seed)
+        {
+            using var x = backend.Upload<double>(Random(6, 3, seed), 6, 3);
+            using var z = backend.Upload<double>(Random(5, 3, seed + 100), 5, 3);
+            using var k = backend.Allocate<double>(6, 5);
+            using var g = backend.Allocate<double>(6, 6);
+            backend.KernelMatrix(new GaussianKernel(1.5), x, z, null, k);
+            backend.Gemm(Transpose.None, Transpose.Transpose, 1.0, k, k, 0.0, g);
+            backend.Scale(0.5, g);
+            var host = new double[36];
+            backend.Download(g, host);
+            return host;
+        }
+
+        var sequential = Enumerable.Range(0, 4).Select(Work).ToArray();
+        var parallel = new double[4][];
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parallel[i] = Work(i));
+        for (int i = 0; i < 4; i++)
+        {
+            parallel[i].Should().Equal(sequential[i]);
+            parallel[i].Should().Contain(v => v > 0);
+        }
+
+        backend.Dispose();
+        ((Action)(() => Work(0))).Should().Throw<ObjectDisposedException>();
+    }
+
+    [Fact]
     public void AnUnknownDeviceVariableIsRejectedWithTheAllowedValues()
     {
         var act = () => new IlgpuBackend(new IlgpuBackendOptions { Device = (IlgpuDevice)17 });

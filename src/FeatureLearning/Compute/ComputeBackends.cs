@@ -8,9 +8,14 @@ namespace FeatureLearning.Compute;
 /// <c>native</c>, <c>ilgpu</c>) sets on first use, and <see cref="Default"/>'s setter overrides.
 /// </summary>
 /// <remarks>
-/// The native and ILGPU backends live in their own packages (<c>FeatureLearning.Backends.Native</c>,
+/// <para><see cref="Default"/> is one instance for the whole process: fits running in parallel on several threads share
+/// it, which every backend of this library supports (see the threading contract on <see cref="IComputeBackend"/>: the CPU
+/// backends run concurrent calls side by side, the ILGPU backend one after the other). Do not dispose it while fits use it.
+/// An unknown value of the variable throws <see cref="InvalidOperationException"/> naming the variable, the value and
+/// the accepted names on first use, never a silent fallback.</para>
+/// <para>The native and ILGPU backends live in their own packages (<c>FeatureLearning.Backends.Native</c>,
 /// <c>FeatureLearning.Backends.Ilgpu</c>); they are found by type name when referenced, so the core package
-/// does not depend on them.
+/// does not depend on them.</para>
 /// </remarks>
 public static class ComputeBackends
 {
@@ -30,7 +35,7 @@ public static class ComputeBackends
     /// The process-wide default backend: on first read, the one named by <c>FEATURELEARNING_BACKEND</c>, else a
     /// <see cref="ManagedBackend"/>. Setting it replaces it for later calls (the previous one is not disposed).
     /// </summary>
-    /// <exception cref="InvalidOperationException">The environment variable names a backend that cannot be created.</exception>
+    /// <exception cref="InvalidOperationException">The environment variable holds a value other than <c>managed</c>, <c>native</c> or <c>ilgpu</c> (the message names the variable, the value and the accepted values), or names a backend that cannot be created.</exception>
     public static IComputeBackend Default
     {
         get
@@ -72,10 +77,14 @@ public static class ComputeBackends
         }
     }
 
+    /// <summary>The backend name a value of <c>FEATURELEARNING_BACKEND</c> asks for (null: unset, the managed backend).</summary>
+    /// <exception cref="InvalidOperationException">The value names no backend; the message names the variable, the value and <see cref="Names"/>.</exception>
+    internal static string? ParseSetting(string? value) => EnvironmentSetting.Parse(EnvironmentVariable, value, Names);
+
     private static IComputeBackend FromEnvironment()
     {
-        string? name = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (string.IsNullOrWhiteSpace(name))
+        string? name = ParseSetting(Environment.GetEnvironmentVariable(EnvironmentVariable));
+        if (name is null)
         {
             return new ManagedBackend();
         }
@@ -84,9 +93,9 @@ public static class ComputeBackends
         {
             return Create(name);
         }
-        catch (ArgumentException e)
+        catch (InvalidOperationException e)
         {
-            throw new InvalidOperationException($"{EnvironmentVariable}='{name}' does not name a backend: {e.Message}", e);
+            throw new InvalidOperationException($"{EnvironmentVariable}='{name}': {e.Message}", e);
         }
     }
 

@@ -19,6 +19,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
     private const int KernelRowBlock = 128;
 
     private readonly PinnedArrayPool? pool;
+    private volatile bool disposed;
 
     /// <summary>Initializes the shared CPU state.</summary>
     /// <param name="maxDegreeOfParallelism">Worker threads; 0 or less uses <see cref="Environment.ProcessorCount"/>.</param>
@@ -57,16 +58,26 @@ public abstract unsafe class CpuBackend : IComputeBackend
     /// <inheritdoc />
     public override string ToString() => Describe();
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Releases the buffer pool (and, in derived classes, native resources). Afterwards every operation, allocation
+    /// included, throws <see cref="ObjectDisposedException"/>; buffers disposed later are freed, not pooled. Calling it
+    /// again does nothing. It must not race with operations still running on other threads.
+    /// </summary>
     public void Dispose()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
         Dispose(true);
         GC.SuppressFinalize(this);
     }
 
     /// <summary>Releases the buffer pool (and, in derived classes, native resources).</summary>
     /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
-    protected virtual void Dispose(bool disposing) => pool?.Clear();
+    protected virtual void Dispose(bool disposing) => pool?.Close();
 
     /// <summary>C ← α·op(A)·op(B) + β·C on row-major storage (β = 0: C is not read).</summary>
     /// <typeparam name="T">float or double.</typeparam>
@@ -133,6 +144,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
     public DeviceBuffer<T> Allocate<T>(int rows, int cols)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         PrecisionExtensions.Of<T>();
         var buffer = new ManagedBuffer<T>(this, rows, cols, pool);
         if (PoisonAllocations)
@@ -640,10 +652,11 @@ public abstract unsafe class CpuBackend : IComputeBackend
         }
     }
 
-    /// <summary>The managed buffer behind a buffer of this backend.</summary>
+    /// <summary>The managed buffer behind a buffer of this backend; every operation starts here, so it also rejects a disposed backend.</summary>
     private protected ManagedBuffer<T> Own<T>(DeviceBuffer<T> buffer, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(buffer, name);
         if (buffer is not ManagedBuffer<T> managed || !ReferenceEquals(buffer.Backend, this))
         {

@@ -14,7 +14,16 @@ namespace FeatureLearning.Compute;
 /// throw <see cref="NotSupportedException"/>. Operations validate shapes and throw
 /// <see cref="ArgumentException"/> naming the offending argument.</para>
 /// <para>Operations are synchronous from the caller's view: when a method returns, its result can be
-/// downloaded. A backend is safe to use from one thread at a time.</para>
+/// downloaded.</para>
+/// <para>Threads: a backend may be shared by several threads, as <see cref="ComputeBackends.Default"/> is by fits running
+/// in parallel. Operations may be called concurrently as long as no buffer that one running operation writes is read or
+/// written by another (the rule for arrays); the results are then the same, bit for bit, as if the calls had run one
+/// after the other. Every backend in this library keeps that promise: the CPU backends
+/// (<see cref="ManagedBackend"/>, the native backend) keep no per-call state outside the call except their buffer pool,
+/// which is locked, and run concurrent calls side by side; the ILGPU backend holds a lock for the duration of each
+/// operation, so concurrent calls run one after the other. A new implementation must keep it too.
+/// <see cref="IDisposable.Dispose"/> must not race with running operations; afterwards every operation throws
+/// <see cref="ObjectDisposedException"/>.</para>
 /// </remarks>
 public interface IComputeBackend : IDisposable
 {

@@ -13,7 +13,8 @@ namespace FeatureLearning.Compute;
 /// <remarks>
 /// The symmetric eigendecomposition uses MathNet.Numerics' managed solver: it is meant for metric matrices
 /// (d × d, d up to a few thousand), not for n × n kernel matrices. The SIMD path can be restricted with the
-/// environment variable <c>FEATURELEARNING_SIMD</c> = <c>256</c> or <c>scalar</c> (read once per process).
+/// environment variable <c>FEATURELEARNING_SIMD</c> = <c>256</c> or <c>scalar</c> (<c>512</c> or unset: the widest the CPU
+/// supports), read once per process; any other value makes the constructor throw <see cref="InvalidOperationException"/>.
 /// </remarks>
 public sealed unsafe class ManagedBackend : CpuBackend
 {
@@ -25,9 +26,11 @@ public sealed unsafe class ManagedBackend : CpuBackend
     /// algorithms allocate the same large buffers every round (an RFM round: two n × n matrices); reusing them avoids
     /// page faults and full garbage collections. <see cref="CpuBackend.Dispose()"/> releases the pool.
     /// </param>
+    /// <exception cref="InvalidOperationException"><c>FEATURELEARNING_SIMD</c> holds a value other than <c>512</c>, <c>256</c> or <c>scalar</c>.</exception>
     public ManagedBackend(int maxDegreeOfParallelism = 0, long bufferPoolBytes = -1)
         : base(maxDegreeOfParallelism, bufferPoolBytes)
     {
+        _ = SimdSetting.Requested;
     }
 
     /// <inheritdoc />

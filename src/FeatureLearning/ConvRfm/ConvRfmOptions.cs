@@ -46,6 +46,17 @@ public sealed record ConvRfmOptions
     /// </summary>
     public long MaxBlockElements { get; init; } = 1L << 24;
 
+    /// <summary>
+    /// The most bytes a fit may allocate; null (the default) for half of the memory available to the garbage collector
+    /// (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>). Before anything is allocated, <see cref="ConvolutionalRfm.Fit"/>
+    /// (and <see cref="DeepConvRfm.Fit"/>, for every layer) estimates the memory of the fit from the shapes (patch matrices,
+    /// kernel matrices, the largest kernel or AGOP block) and throws <see cref="InsufficientMemoryException"/> stating the
+    /// estimate and this budget when the estimate is larger, instead of letting the operating system kill the process
+    /// (e.g. <c>Padding = 50</c> on 6 × 6 images gives 10,816 patch positions per image). <see cref="long.MaxValue"/>
+    /// turns the check off.
+    /// </summary>
+    public long? MemoryBudgetBytes { get; init; }
+
     /// <summary>The power p of M ← AGOP^p.</summary>
     public double AgopPower { get; init; } = 1.0;
 
@@ -72,10 +83,8 @@ public sealed record ConvRfmOptions
         }
 
         Validation.PositiveFinite(AgopPower, nameof(AgopPower), "AGOP power");
-        if (!Enum.IsDefined(Pairing))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Pairing), Pairing, "Unknown patch pairing.");
-        }
+        Validation.DefinedEnum(Pairing, nameof(Pairing));
+        Validation.DefinedEnum(Normalization, nameof(Normalization));
 
         if (AgopSampleSize is { } size)
         {
@@ -83,6 +92,11 @@ public sealed record ConvRfmOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBlockElements, 1, nameof(MaxBlockElements));
+        if (MemoryBudgetBytes is { } budget)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1, nameof(MemoryBudgetBytes));
+        }
+
         if (Cholesky is null)
         {
             throw new ArgumentNullException(nameof(Cholesky), "Cholesky options are required.");

@@ -50,6 +50,7 @@ public sealed class ConvolutionalRfm
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <returns>The fitted model of the last round.</returns>
     /// <exception cref="ArgumentException">Mismatched shapes, non-finite targets, or patches that do not fit the images.</exception>
+    /// <exception cref="InsufficientMemoryException">The estimated memory of the fit exceeds <see cref="ConvRfmOptions.MemoryBudgetBytes"/> (thrown before anything large is allocated).</exception>
     public ConvRfmModel Fit(ImageBatch x, Matrix<double> y, (ImageBatch X, Matrix<double> Y)? validation = null, IProgress<RfmIteration>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -66,6 +67,7 @@ public sealed class ConvolutionalRfm
 
         var be = Options.Backend ?? ComputeBackends.Default;
         var layout = PatchLayout.For(Options, x);
+        ConvRfmMemory.Check(ConvRfmMemory.FitBytes(layout, Options, x.Count, y.ColumnCount, validation?.X.Count ?? 0), Options, $"ConvRFM on {x.Count} images of {layout.OutputHeight} x {layout.OutputWidth} = {layout.OutputHeight * layout.OutputWidth} patch positions");
         var train = layout.Set(x);
         int n = x.Count, c = y.ColumnCount, d = layout.Dimension;
         var validationPatches = validation is { } v ? layout.Set(v.X) : null;

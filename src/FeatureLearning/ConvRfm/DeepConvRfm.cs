@@ -70,10 +70,16 @@ public sealed class DeepConvRfm
     /// <param name="progress">One report per round of every layer.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <returns>The fitted model.</returns>
-    /// <exception cref="ArgumentException">Mismatched shapes or a layer whose patches do not fit its input.</exception>
+    /// <exception cref="ArgumentException">Mismatched shapes or a layer whose patches do not fit its input (checked for every layer before the first is fitted).</exception>
+    /// <exception cref="InsufficientMemoryException">
+    /// The estimated memory of a layer (its ConvRFM fit and the feature maps it passes on) exceeds that layer's
+    /// <see cref="ConvRfmOptions.MemoryBudgetBytes"/>; checked for every layer before the first is fitted.
+    /// </exception>
     public DeepConvRfmModel Fit(ImageBatch x, Matrix<double> y, (ImageBatch X, Matrix<double> Y)? validation = null, IProgress<DeepConvRfmIteration>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        CheckLayers(x, y.ColumnCount, validation?.X?.Count ?? 0);
         var rng = new Random(Options.Seed);
         var banks = new List<FilterBank>();
         var metrics = new List<Matrix<double>>();
@@ -103,6 +109,23 @@ public sealed class DeepConvRfm
         }
 
         return new DeepConvRfmModel(banks, model!, metrics, history);
+    }
+
+    /// <summary>Every layer's patch layout on the shape its input will have, and its memory estimate against its budget.</summary>
+    private void CheckLayers(ImageBatch x, int outputs, int validationCount)
+    {
+        int channels = x.Channels, height = x.Height, width = x.Width;
+        for (int l = 0; l < Options.Layers.Count; l++)
+        {
+            var layer = Options.Layers[l];
+            var layout = PatchLayout.For(layer, channels, height, width);
+            double maps = l == Options.Layers.Count - 1 ? 0 : 8.0 * (x.Count + validationCount) * Options.Filters * layout.OutputHeight * layout.OutputWidth;
+            ConvRfmMemory.Check(
+                ConvRfmMemory.FitBytes(layout, layer, x.Count, outputs, validationCount) + maps,
+                layer,
+                $"Deep ConvRFM layer {l} on {x.Count} images of {channels} x {height} x {width} ({layout.OutputHeight} x {layout.OutputWidth} patch positions)");
+            (channels, height, width) = (Options.Filters, layout.OutputHeight, layout.OutputWidth);
+        }
     }
 
     private sealed class Relay(Action<RfmIteration> report) : IProgress<RfmIteration>
@@ -159,20 +182,21 @@ internal sealed class FilterBank(PatchLayout layout, double[] weights, int filte
 public sealed class DeepConvRfmModel
 {
     private readonly FilterBank[] banks;
+    private readonly Matrix<double>[] featureMatrices;
 
     internal DeepConvRfmModel(IEnumerable<FilterBank> banks, ConvRfmModel final, IReadOnlyList<Matrix<double>> featureMatrices, IReadOnlyList<DeepConvRfmIteration> history)
     {
         this.banks = banks.ToArray();
         Final = final;
-        FeatureMatrices = featureMatrices.ToArray();
+        this.featureMatrices = featureMatrices.Select(m => m.Clone()).ToArray();
         History = history.ToArray();
     }
 
     /// <summary>The last layer's ConvRFM (on the feature maps of the layers before it).</summary>
     public ConvRfmModel Final { get; }
 
-    /// <summary>The learned patch metric of every layer, first to last.</summary>
-    public IReadOnlyList<Matrix<double>> FeatureMatrices { get; }
+    /// <summary>The learned patch metric of every layer, first to last. Copies: every read returns new matrices, so changing them changes neither the model nor a later read.</summary>
+    public IReadOnlyList<Matrix<double>> FeatureMatrices => featureMatrices.Select(m => m.Clone()).ToArray();
 
     /// <summary>Every round of every layer.</summary>
     public IReadOnlyList<DeepConvRfmIteration> History { get; }

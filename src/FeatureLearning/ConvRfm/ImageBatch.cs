@@ -107,16 +107,14 @@ public sealed class ImageBatch
     /// <param name="padding">Padding on each side.</param>
     /// <param name="circular">Wrap around instead of zero padding.</param>
     /// <returns>The P patch matrices.</returns>
+    /// <exception cref="ArgumentException">The patch is larger than the padded image (checked before the stride divides the size).</exception>
     public double[][] Patches(int q, int stride, int padding, bool circular)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(q, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(stride, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(padding);
+        PatchLayout.CheckFits(q, padding, Height, Width, nameof(q));
         int outH = ((Height + (2 * padding) - q) / stride) + 1, outW = ((Width + (2 * padding) - q) / stride) + 1;
-        if (outH < 1 || outW < 1)
-        {
-            throw new ArgumentException($"A {q} x {q} patch does not fit a padded {Height} x {Width} image.", nameof(q));
-        }
 
         int d = Channels * q * q;
         var result = new double[outH * outW][];

@@ -40,13 +40,15 @@ public sealed class ModularArithmetic
     /// <param name="modulus">A prime p ≥ 3.</param>
     /// <param name="operation">The operation.</param>
     /// <returns>All p² pairs (p(p − 1) for division).</returns>
-    /// <exception cref="ArgumentOutOfRangeException">p is not a prime ≥ 3.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">p is not a prime ≥ 3, or the operation is not a <see cref="ModularOperation"/> member.</exception>
     public static ModularArithmetic Create(int modulus, ModularOperation operation)
     {
         if (modulus < 3 || !IsPrime(modulus))
         {
             throw new ArgumentOutOfRangeException(nameof(modulus), modulus, "The modulus must be a prime of at least 3.");
         }
+
+        Validation.DefinedEnum(operation, nameof(operation));
 
         var a = new List<int>();
         var b = new List<int>();

@@ -9,7 +9,7 @@ public sealed class ObservedEntries
     /// <param name="rows">Row index of each entry.</param>
     /// <param name="columns">Column index of each entry.</param>
     /// <param name="values">Value of each entry.</param>
-    /// <exception cref="ArgumentException">Lengths differ, an index is out of range, or a value is not finite.</exception>
+    /// <exception cref="ArgumentException">Lengths differ, an index is out of range, a value is not finite, or a coordinate (row, column) occurs twice (the message names the first repeated coordinate).</exception>
     public ObservedEntries(int rowCount, int columnCount, IReadOnlyList<int> rows, IReadOnlyList<int> columns, IReadOnlyList<double> values)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rowCount, 1);
@@ -24,6 +24,7 @@ public sealed class ObservedEntries
                 rows.Count != columns.Count ? nameof(columns) : nameof(values));
         }
 
+        var firstAt = new Dictionary<long, int>(rows.Count);
         for (int e = 0; e < rows.Count; e++)
         {
             if ((uint)rows[e] >= (uint)rowCount || (uint)columns[e] >= (uint)columnCount)
@@ -36,6 +37,13 @@ public sealed class ObservedEntries
             if (!double.IsFinite(values[e]))
             {
                 throw new ArgumentException($"Entry {e} has value {values[e]}: values must be finite.", nameof(values));
+            }
+
+            if (!firstAt.TryAdd(((long)rows[e] * columnCount) + columns[e], e))
+            {
+                throw new ArgumentException(
+                    $"Entries {firstAt[((long)rows[e] * columnCount) + columns[e]]} and {e} both observe ({rows[e]}, {columns[e]}): each coordinate may be observed once (average or drop the repeats first).",
+                    nameof(rows));
             }
         }
 

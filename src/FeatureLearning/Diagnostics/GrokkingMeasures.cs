@@ -27,6 +27,7 @@ public static class GrokkingMeasures
     /// <returns>D in [0, 1]; NaN for a block of zeros (M = I has no cross terms), where it is undefined.</returns>
     public static double CirculantDeviation(Matrix<double> featureMatrix, int modulus, ModularOperation operation)
     {
+        Validation.DefinedEnum(operation, nameof(operation));
         var block = RelabelledBlock(featureMatrix, modulus, operation);
         int q = block.RowCount;
         double norm2 = 0, variance = 0;
@@ -86,6 +87,7 @@ public static class GrokkingMeasures
     /// <returns>A permutation of 0 … 2p − 1.</returns>
     public static int[] DisplayOrder(int modulus, ModularOperation operation)
     {
+        Validation.DefinedEnum(operation, nameof(operation));
         int p = modulus;
         bool log = operation is ModularOperation.Multiply or ModularOperation.Divide;
         bool negate = operation is ModularOperation.Subtract or ModularOperation.Divide;

@@ -37,6 +37,10 @@ public sealed class MatrixCompletion
     /// <param name="progress">One report per iteration.</param>
     /// <param name="cancellationToken">Checked between iterations.</param>
     /// <returns>The completed matrix of the iteration with the best held-out error (the last without a held-out set).</returns>
+    /// <exception cref="ArgumentException">
+    /// No entries are observed (none left for training after the held-out split), the truth has the wrong shape, or a row or
+    /// column has no training entry and <see cref="MatrixCompletionOptions.AllowEmptyRowsAndColumns"/> is false.
+    /// </exception>
     public MatrixCompletionModel Fit(ObservedEntries observed, Matrix<double>? truth = null, IProgress<LinearRfmIteration>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(observed);
@@ -46,12 +50,18 @@ public sealed class MatrixCompletion
             throw new ArgumentException($"The truth must be {n} x {d}.", nameof(truth));
         }
 
+        if (observed.Count == 0)
+        {
+            throw new ArgumentException($"No entries of the {n} x {d} matrix are observed: there is nothing to complete from.", nameof(observed));
+        }
+
         var be = Options.Backend ?? ComputeBackends.Default;
         var order = Enumerable.Range(0, observed.Count).ToArray();
         new Random(Options.Seed).Shuffle(order);
         int heldCount = (int)Math.Round(Options.HeldOutFraction * observed.Count);
         var held = observed.Subset(order[..heldCount]);
         var train = observed.Subset(order[heldCount..]);
+        CheckCoverage(observed, train);
         var rows = RowIndex.Build(train);
 
         // Two W buffers alternate: the best iterate is kept by reference, and the next iterate is written into the other.
@@ -112,6 +122,46 @@ public sealed class MatrixCompletion
         }
 
         return new MatrixCompletionModel(Matrix<double>.Build.DenseOfRowMajor(n, d, best!), history, bestIteration);
+    }
+
+    /// <summary>
+    /// Throws when the training split is empty, or (unless <see cref="MatrixCompletionOptions.AllowEmptyRowsAndColumns"/>)
+    /// when a row or column has no training entry: its completion would be silently zero.
+    /// </summary>
+    private void CheckCoverage(ObservedEntries observed, ObservedEntries train)
+    {
+        if (train.Count == 0)
+        {
+            throw new ArgumentException($"All {observed.Count} observed entries were held out (HeldOutFraction = {Options.HeldOutFraction}): none are left to fit.", nameof(observed));
+        }
+
+        if (Options.AllowEmptyRowsAndColumns)
+        {
+            return;
+        }
+
+        foreach (var (lines, trainIndex, observedIndex, what) in new[]
+        {
+            (observed.RowCount, train.Rows, observed.Rows, "Row"),
+            (observed.ColumnCount, train.Columns, observed.Columns, "Column"),
+        })
+        {
+            var counts = new int[lines];
+            foreach (int i in trainIndex)
+            {
+                counts[i]++;
+            }
+
+            int empty = Array.IndexOf(counts, 0);
+            if (empty >= 0)
+            {
+                int seen = observedIndex.Count(i => i == empty);
+                string why = seen == 0 ? "is never observed" : $"has no training entry (its {seen} observed entr{(seen == 1 ? "y was" : "ies were")} held out; lower HeldOutFraction)";
+                throw new ArgumentException(
+                    $"{what} {empty} of the {observed.RowCount} x {observed.ColumnCount} matrix {why}: its completion would be all zeros. Observe it, or set MatrixCompletionOptions.AllowEmptyRowsAndColumns to accept zeros there.",
+                    nameof(observed));
+            }
+        }
     }
 
     /// <summary>

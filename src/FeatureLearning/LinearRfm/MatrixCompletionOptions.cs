@@ -14,10 +14,10 @@ public sealed record MatrixCompletionOptions
     /// <summary>Multiply the ridge by this factor (≤ 1) whenever the held-out error falls below <see cref="RidgeDecayBelow"/>; 1 keeps it constant (the default).</summary>
     public double RidgeDecay { get; init; } = 1.0;
 
-    /// <summary>The held-out error under which the ridge is lowered.</summary>
+    /// <summary>The held-out error under which the ridge is lowered (finite, ≥ 0; 0 never lowers it).</summary>
     public double RidgeDecayBelow { get; init; } = 1e-2;
 
-    /// <summary>The smallest ridge the schedule goes down to.</summary>
+    /// <summary>The smallest ridge the schedule goes down to (positive, finite, and not above <see cref="Ridge"/> when <see cref="RidgeDecay"/> &lt; 1).</summary>
     public double MinimumRidge { get; init; } = 1e-6;
 
     /// <summary>Maximum number of iterations.</summary>
@@ -29,8 +29,16 @@ public sealed record MatrixCompletionOptions
     /// <summary>Stop after this many iterations without a better held-out error (the best iterate is returned).</summary>
     public int Patience { get; init; } = 50;
 
-    /// <summary>Stop once the held-out error is below this.</summary>
+    /// <summary>Stop once the held-out error is below this (finite, ≥ 0; 0, the default, never stops early this way).</summary>
     public double TargetHeldOutMse { get; init; }
+
+    /// <summary>
+    /// What to do with a row or column of the matrix that has no training entry (none observed, or all held out). False
+    /// (the default): <see cref="MatrixCompletion.Fit"/> throws <see cref="ArgumentException"/> naming the first such row or
+    /// column, since lin-RFM has nothing to infer it from. True: the fit goes on and that row or column of the completed
+    /// matrix is exactly zero (a deliberate, documented choice, e.g. for a cold-start user).
+    /// </summary>
+    public bool AllowEmptyRowsAndColumns { get; init; }
 
     /// <summary>Seed of the held-out split.</summary>
     public int Seed { get; init; }
@@ -50,6 +58,14 @@ public sealed record MatrixCompletionOptions
             throw new ArgumentOutOfRangeException(nameof(RidgeDecay), RidgeDecay, "The ridge decay must lie in (0, 1].");
         }
 
+        Validation.NonNegativeFinite(RidgeDecayBelow, nameof(RidgeDecayBelow), "held-out error below which the ridge decays");
+        Validation.PositiveFinite(MinimumRidge, nameof(MinimumRidge), "minimum ridge");
+        if (RidgeDecay < 1 && MinimumRidge > Ridge)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinimumRidge), MinimumRidge, $"The minimum ridge exceeds the ridge ({Ridge}): the decay schedule would raise the ridge instead of lowering it.");
+        }
+
+        Validation.NonNegativeFinite(TargetHeldOutMse, nameof(TargetHeldOutMse), "target held-out error");
         ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1, nameof(Iterations));
         if (!(HeldOutFraction >= 0 && HeldOutFraction < 1))
         {

@@ -17,11 +17,13 @@ namespace FeatureLearning.Rfm;
 public sealed class RfmModel<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly Matrix<double>[] featureMatrixHistory;
+
     internal RfmModel(KernelRidgeModel<T> predictor, IReadOnlyList<RfmIteration> history, IReadOnlyList<Matrix<double>> featureMatrices, int selectedIteration)
     {
         Predictor = predictor;
         History = history.ToArray();
-        FeatureMatrixHistory = featureMatrices.Select(m => m.Clone()).ToArray();
+        featureMatrixHistory = featureMatrices.Select(m => m.Clone()).ToArray();
         SelectedIteration = selectedIteration;
     }
 
@@ -43,8 +45,11 @@ public sealed class RfmModel<T>
     /// <summary>One record per round.</summary>
     public IReadOnlyList<RfmIteration> History { get; }
 
-    /// <summary>M_t of every round when <see cref="RfmOptions.RecordFeatureMatrices"/> was set; empty otherwise.</summary>
-    public IReadOnlyList<Matrix<double>> FeatureMatrixHistory { get; }
+    /// <summary>
+    /// M_t of every round when <see cref="RfmOptions.RecordFeatureMatrices"/> was set; empty otherwise. Copies: every read
+    /// returns new matrices, so changing them changes neither the model nor a later read.
+    /// </summary>
+    public IReadOnlyList<Matrix<double>> FeatureMatrixHistory => featureMatrixHistory.Select(m => m.Clone()).ToArray();
 
     /// <summary>The round whose predictor this model is (the best validation round, or the last).</summary>
     public int SelectedIteration { get; }

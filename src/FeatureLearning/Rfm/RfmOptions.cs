@@ -103,6 +103,9 @@ public sealed record RfmOptions
             throw new ArgumentOutOfRangeException(nameof(AgopPower), AgopPower, "The AGOP power must be positive and finite.");
         }
 
+        Validation.DefinedEnum(Normalization, nameof(Normalization));
+        Validation.DefinedEnum(AgopForm, nameof(AgopForm));
+        Validation.DefinedEnum(SelectBy, nameof(SelectBy));
         if (InitialMetric is null)
         {
             throw new ArgumentNullException(nameof(InitialMetric), "An initial metric is required (use Metric.Identity).");

@@ -108,3 +108,103 @@ public sealed class MatrixCompletionBatchingTests
         model.History[0].TestMse.Should().BeGreaterThan(0.1);
     }
 }
+
+public sealed class MatrixCompletionGuardTests
+{
+    private static readonly ManagedBackend Backend = new();
+
+    /// <summary>A planted 20 × 10 rank-2 problem with 150 entries, minus every entry for which <paramref name="drop"/> holds.</summary>
+    private static ObservedEntries Planted(Func<int, int, bool> drop)
+    {
+        var (_, all) = PlantedProblems.LowRank(20, 10, 2, 150, seed: 11);
+        var keep = Enumerable.Range(0, all.Count).Where(e => !drop(all.Rows[e], all.Columns[e])).ToArray();
+        return all.Subset(keep);
+    }
+
+    [Fact]
+    public void DuplicateCoordinatesAreRejectedNamingTheFirst()
+    {
+        var identical = () => new ObservedEntries(3, 3, [0, 1, 2, 1], [0, 1, 2, 1], [1.0, 2.0, 3.0, 2.0]);
+        var e = identical.Should().Throw<ArgumentException>().Which;
+        e.ParamName.Should().Be("rows");
+        e.Message.Should().Contain("Entries 1 and 3 both observe (1, 1)");
+
+        var conflicting = () => new ObservedEntries(3, 3, [2, 0, 2], [0, 1, 0], [1.0, 2.0, -1.0]);
+        conflicting.Should().Throw<ArgumentException>().WithMessage("*Entries 0 and 2 both observe (2, 0)*");
+        var planted = Planted((_, _) => false);
+        ((Action)(() => planted.Subset([0, 1, 0]))).Should().Throw<ArgumentException>().WithMessage($"*({planted.Rows[0]}, {planted.Columns[0]})*");
+    }
+
+    [Fact]
+    public void NoEntriesAtAllIsRejected()
+    {
+        var none = new ObservedEntries(4, 3, [], [], []);
+        var fit = () => new MatrixCompletion(new MatrixCompletionOptions { Backend = Backend }).Fit(none);
+        fit.Should().Throw<ArgumentException>().WithMessage("No entries of the 4 x 3 matrix are observed*").Which.ParamName.Should().Be("observed");
+    }
+
+    [Fact]
+    public void AnEmptyRowOrColumnThrowsUnlessZerosAreAllowed()
+    {
+        var options = new MatrixCompletionOptions { Iterations = 5, HeldOutFraction = 0, Backend = Backend };
+        var noRow3 = Planted((i, _) => i == 3);
+        var noColumn4 = Planted((_, j) => j == 4);
+        ((Action)(() => new MatrixCompletion(options).Fit(noRow3))).Should().Throw<ArgumentException>().WithMessage("Row 3 of the 20 x 10 matrix is never observed*AllowEmptyRowsAndColumns*");
+        ((Action)(() => new MatrixCompletion(options).Fit(noColumn4))).Should().Throw<ArgumentException>().WithMessage("Column 4 of the 20 x 10 matrix is never observed*");
+
+        var allowed = new MatrixCompletion(options with { AllowEmptyRowsAndColumns = true });
+        var rowModel = allowed.Fit(noRow3).Completed;
+        rowModel.Row(3).Enumerate().Should().OnlyContain(v => v == 0);
+        rowModel.Row(2).Enumerate().Count(v => v != 0).Should().Be(10);
+        var columnModel = allowed.Fit(noColumn4).Completed;
+        columnModel.Column(4).Enumerate().Should().OnlyContain(v => v == 0);
+        columnModel.Column(3).Enumerate().Count(v => v != 0).Should().Be(20);
+    }
+
+    [Fact]
+    public void ARowEmptiedByTheHeldOutSplitIsRejected()
+    {
+        // Row 0 observes only column 0; a held-out fraction of 0.34 holds out one of the 3 entries, for some seed row 0's.
+        var observed = new ObservedEntries(2, 2, [0, 1, 1], [0, 0, 1], [1.0, 2.0, 3.0]);
+        var messages = Enumerable.Range(0, 20).Select(seed =>
+        {
+            try
+            {
+                new MatrixCompletion(new MatrixCompletionOptions { Iterations = 2, HeldOutFraction = 0.34, Seed = seed, Backend = Backend }).Fit(observed);
+                return "fitted";
+            }
+            catch (ArgumentException e)
+            {
+                return e.Message;
+            }
+        }).ToArray();
+        messages.Should().Contain(m => m.StartsWith("Row 0 of the 2 x 2 matrix has no training entry (its 1 observed entry was held out; lower HeldOutFraction)", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("MinimumRidge", 0.0)]
+    [InlineData("MinimumRidge", double.NaN)]
+    [InlineData("MinimumRidge", -1e-6)]
+    [InlineData("RidgeDecayBelow", double.NaN)]
+    [InlineData("RidgeDecayBelow", -0.1)]
+    [InlineData("RidgeDecayBelow", double.PositiveInfinity)]
+    [InlineData("TargetHeldOutMse", double.NaN)]
+    public void RidgeScheduleOptionsAreValidated(string option, double value)
+    {
+        var options = option switch
+        {
+            "MinimumRidge" => new MatrixCompletionOptions { MinimumRidge = value },
+            "RidgeDecayBelow" => new MatrixCompletionOptions { RidgeDecayBelow = value },
+            _ => new MatrixCompletionOptions { TargetHeldOutMse = value },
+        };
+        ((Action)(() => new MatrixCompletion(options))).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be(option);
+    }
+
+    [Fact]
+    public void AMinimumRidgeAboveTheRidgeIsRejectedOnlyWhenTheRidgeDecays()
+    {
+        ((Action)(() => new MatrixCompletion(new MatrixCompletionOptions { Ridge = 1e-3, MinimumRidge = 1e-2, RidgeDecay = 0.5 })))
+            .Should().Throw<ArgumentOutOfRangeException>().WithMessage("*would raise the ridge*").Which.ParamName.Should().Be("MinimumRidge");
+        new MatrixCompletion(new MatrixCompletionOptions { Ridge = 1e-3, MinimumRidge = 1e-2 }).Options.MinimumRidge.Should().Be(1e-2);
+    }
+}

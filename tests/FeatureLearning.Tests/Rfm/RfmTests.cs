@@ -118,6 +118,29 @@ public sealed class RfmTests
     }
 
     [Fact]
+    public void FeatureMatrixHistoryHandsOutCopies()
+    {
+        var (x, y) = Planted(60, 9);
+        var model = new RecursiveFeatureMachine(new RfmOptions { Iterations = 3, Backend = Backend, RecordFeatureMatrices = true }).Fit(x, y);
+        var predictions = model.Predict(x);
+        var first = model.FeatureMatrixHistory;
+        var snapshot = first.Select(m => m.Clone()).ToArray();
+        snapshot[2].Should().Be(model.FeatureMatrix);
+        snapshot[2].Should().NotBe(snapshot[0]);
+
+        foreach (var m in first)
+        {
+            m.Clear();
+            m[0, 0] = 1e6;
+        }
+
+        model.FeatureMatrixHistory.Should().HaveCount(3);
+        model.FeatureMatrixHistory.Zip(snapshot).Should().OnlyContain(pair => pair.First.Equals(pair.Second));
+        model.FeatureMatrix.Should().Be(snapshot[2]);
+        model.Predict(x).Should().Be(predictions);
+    }
+
+    [Fact]
     public void SinglePrecisionRunsEndToEnd()
     {
         var (x, y) = Planted(300, 6);

@@ -11,6 +11,7 @@ internal sealed class PinnedArrayPool
     private readonly LinkedList<(Type Type, int Length, long Bytes, Array Array)> arrays = new();
     private readonly long budgetBytes;
     private long heldBytes;
+    private bool closed;
 
     public PinnedArrayPool(long budgetBytes) => this.budgetBytes = budgetBytes;
 
@@ -49,6 +50,11 @@ internal sealed class PinnedArrayPool
 
         lock (gate)
         {
+            if (closed)
+            {
+                return;
+            }
+
             arrays.AddLast((typeof(T), array.Length, bytes, array));
             heldBytes += bytes;
             while (heldBytes > budgetBytes && arrays.First is { } oldest)
@@ -59,10 +65,12 @@ internal sealed class PinnedArrayPool
         }
     }
 
-    public void Clear()
+    /// <summary>Drops the held arrays and keeps none returned later (the backend is disposed).</summary>
+    public void Close()
     {
         lock (gate)
         {
+            closed = true;
             arrays.Clear();
             heldBytes = 0;
         }

@@ -57,9 +57,9 @@ internal static unsafe class PackedGemm<T>
             return Isa.Scalar;
         }
 
-        string? forced = Environment.GetEnvironmentVariable("FEATURELEARNING_SIMD");
-        bool allow512 = forced is null || forced.Equals("512", StringComparison.Ordinal);
-        bool allow256 = forced is null || !forced.Equals("scalar", StringComparison.OrdinalIgnoreCase);
+        string? forced = SimdSetting.Requested;
+        bool allow512 = forced is null or "512";
+        bool allow256 = forced is not "scalar";
         if (allow512 && Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
         {
             return Isa.Avx512;

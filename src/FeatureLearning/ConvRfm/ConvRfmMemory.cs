@@ -1,0 +1,78 @@
+namespace FeatureLearning.ConvRfm;
+
+/// <summary>
+/// The memory a ConvRFM fit will allocate, estimated from the shapes before anything is allocated, and the check of that
+/// estimate against <see cref="ConvRfmOptions.MemoryBudgetBytes"/>.
+/// </summary>
+/// <remarks>
+/// Counted (8-byte elements): the im2col patches of the training, validation and AGOP-sample images (n·P·d each, twice for
+/// the all-pairs form, which also keeps an image-major copy and uploads the centres), the n × n kernel matrix (and its host
+/// copy for all pairs), and the largest transient block: for all pairs the kernel block of at least one image's P patch
+/// rows against all n·P centre patches (P·n·P elements however small <see cref="ConvRfmOptions.MaxBlockElements"/> is) and
+/// the AGOP's three row blocks of the n·P derivative weights; for the aligned form the m × n and n × n scratch matrices.
+/// Small terms (coefficients, d × d metrics) are left out, so the estimate is a lower bound of the peak.
+/// </remarks>
+internal static class ConvRfmMemory
+{
+    private const double ElementBytes = sizeof(double);
+
+    /// <summary>Bytes one ConvRFM fit allocates (see the remarks), as a double so that no shape overflows it.</summary>
+    /// <param name="layout">The patch layout.</param>
+    /// <param name="options">The options (pairing, block bound, AGOP sample).</param>
+    /// <param name="n">Training images.</param>
+    /// <param name="c">Outputs.</param>
+    /// <param name="m">Validation images (0 for none).</param>
+    public static double FitBytes(PatchLayout layout, ConvRfmOptions options, int n, int c, int m)
+    {
+        double p = (double)layout.OutputHeight * layout.OutputWidth, d = layout.Dimension, block = options.MaxBlockElements;
+        double s = options.AgopSampleSize is { } size && size < n ? size : 0;
+        double centres = n * p;
+        double elements;
+        if (options.Pairing == PatchPairing.AllPairs)
+        {
+            // Per-position and image-major patches (train, validation, sample) plus the uploaded centres; K on device and host.
+            elements = (2 * (n + m + s) * p * d) + (centres * d) + (2.0 * n * n) + (centres * c);
+            double KernelBlock(double images) => Math.Clamp(Math.Floor(block / (centres * p)), 1, Math.Max(1, images)) * p * (centres + n);
+            double agopRows = Math.Clamp(Math.Floor(block / centres), 1, (s > 0 ? s : n) * p);
+            elements += Math.Max(Math.Max(KernelBlock(n), KernelBlock(m)), 3 * agopRows * centres);
+        }
+        else
+        {
+            elements = ((n + m + s) * p * d) + (2.0 * n * n) + (2.0 * m * n) + (2 * (s > 0 ? s : n) * n);
+        }
+
+        return elements * ElementBytes;
+    }
+
+    /// <summary>The budget of <paramref name="options"/>: <see cref="ConvRfmOptions.MemoryBudgetBytes"/>, or half the memory available to the garbage collector.</summary>
+    public static long Budget(ConvRfmOptions options) => options.MemoryBudgetBytes ?? (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2);
+
+    /// <summary>Throws <see cref="InsufficientMemoryException"/> stating the estimate and the budget when <paramref name="bytes"/> exceeds the budget.</summary>
+    /// <param name="bytes">The estimate.</param>
+    /// <param name="options">The options carrying the budget.</param>
+    /// <param name="what">What the estimate is of, for the message.</param>
+    public static void Check(double bytes, ConvRfmOptions options, string what)
+    {
+        long budget = Budget(options);
+        if (bytes > budget)
+        {
+            throw new InsufficientMemoryException(
+                $"{what} would allocate an estimated {Format(bytes)} ({bytes:0} bytes), above the memory budget of {Format(budget)} ({budget} bytes, ConvRfmOptions.MemoryBudgetBytes). " +
+                "Use less padding, a larger stride or smaller images, fewer images or an AGOP sample, the aligned pairing, or raise MemoryBudgetBytes.");
+        }
+    }
+
+    /// <summary>Bytes in binary units, e.g. <c>9.4 GiB</c>.</summary>
+    public static string Format(double bytes)
+    {
+        string[] units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
+        int u = 0;
+        while (bytes >= 1024 && u < units.Length - 1)
+        {
+            bytes /= 1024;
+            u++;
+        }
+
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes:0.#} {units[u]}");
+    }
+}
