@@ -15,7 +15,8 @@ if (args.Contains("--gpu"))
     return 0;
 }
 
-// `--quick`: one JSON line per operation in under two minutes (`--quick --patch-agop`: ConvRFM's patch AGOP only); otherwise the BenchmarkDotNet suites
+// `--quick`: one JSON line per operation in under two minutes (`--quick --patch-agop`: ConvRFM's patch AGOP only;
+// `--quick --blas-vendors`: MKL against OpenBLAS and managed, interleaved); otherwise the BenchmarkDotNet suites
 // (pass BenchmarkDotNet's own arguments, e.g. `--filter *Gemm*`).
 if (args.Contains("--quick"))
 {
@@ -24,6 +25,13 @@ if (args.Contains("--quick"))
     if (at >= 0 && at + 1 < args.Length)
     {
         repeats = int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    if (args.Contains("--blas-vendors"))
+    {
+        // MKL against OpenBLAS (and managed), interleaved in one process.
+        VendorBenchmark.Run(repeats);
+        return 0;
     }
 
     var backends = new List<IComputeBackend> { new ManagedBackend() };

@@ -64,21 +64,33 @@ internal sealed unsafe class BlasLibrary
     /// <summary>Whether this process set <c>OPENBLAS_CORETYPE</c> before loading the library.</summary>
     public bool CoreTypeSetByUs { get; private set; }
 
-    /// <summary>Probes the candidates in order and returns the first library that exports every entry point.</summary>
-    public static BlasLibrary? TryLoad(NativeBackendOptions options, List<string> reasons)
+    /// <summary>The environment variable that names a library (a path, a loader name, or <c>mkl</c> / <c>openblas</c>).</summary>
+    internal const string EnvironmentVariable = "FEATURELEARNING_BLAS";
+
+    /// <summary>
+    /// Probes the candidates in order and returns the first library that exports every entry point, or null with the
+    /// reasons when none does.
+    /// </summary>
+    /// <param name="options">The options; <see cref="NativeBackendOptions.LibraryPath"/> takes precedence over the variable.</param>
+    /// <param name="reasons">Receives why each candidate was rejected.</param>
+    /// <param name="environmentValue">The value of <c>FEATURELEARNING_BLAS</c> (passed in, so that tests need not set the process environment).</param>
+    /// <exception cref="InvalidOperationException"><c>FEATURELEARNING_BLAS</c> names a library that could not be used: a
+    /// misconfiguration is reported, never papered over by probing other libraries.</exception>
+    public static BlasLibrary? TryLoad(NativeBackendOptions options, List<string> reasons, string? environmentValue)
     {
+        var request = Resolve(options.LibraryPath, environmentValue);
+        int before = reasons.Count;
         bool coreTypeSet = false;
-        foreach (var (name, vendor) in Candidates(options))
+        foreach (var (name, vendor) in request.Candidates)
         {
-            if (vendor == BlasVendor.OpenBlas && !coreTypeSet && options.SelectAvx512Kernels)
+            if (!coreTypeSet && options.SelectAvx512Kernels && (vendor == BlasVendor.OpenBlas || LooksLikeOpenBlas(name)))
             {
                 coreTypeSet = SetOpenBlasCoreType(reasons);
             }
 
-            if (!NativeLibrary.TryLoad(name, typeof(BlasLibrary).Assembly, DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out nint handle)
-                && !NativeLibrary.TryLoad(name, out handle))
+            if (!TryLoadLibrary(name, out nint handle, out string? error))
             {
-                reasons.Add($"{name}: not found or not loadable");
+                reasons.Add($"{name}: {error}");
                 continue;
             }
 
@@ -91,40 +103,73 @@ internal sealed unsafe class BlasLibrary
             }
 
             var detected = vendor == BlasVendor.Other ? Detect(handle) : vendor;
-            var library = new BlasLibrary(handle, name, detected) { CoreTypeSetByUs = coreTypeSet };
-            if (detected == BlasVendor.Mkl)
+            var library = new BlasLibrary(handle, name, detected) { CoreTypeSetByUs = coreTypeSet && detected == BlasVendor.OpenBlas };
+            if (detected == BlasVendor.Mkl && !library.ConfigureMkl(out string? problem))
             {
-                library.UseGnuThreadingLayer();
+                reasons.Add($"{name}: {problem}");
+                NativeLibrary.Free(handle);
+                continue;
             }
 
             return library;
         }
 
+        if (request.Source == EnvironmentVariable)
+        {
+            throw new InvalidOperationException(
+                $"{EnvironmentVariable}={request.Value} names a BLAS/LAPACK library that could not be used: " +
+                string.Join("; ", reasons.Skip(before)) +
+                $". Give a loadable path or name (or mkl / openblas), or unset {EnvironmentVariable} to probe MKL, then OpenBLAS.");
+        }
+
         return null;
     }
 
-    private static IEnumerable<(string Name, BlasVendor Vendor)> Candidates(NativeBackendOptions options)
+    /// <summary>
+    /// Which libraries to try, in order, and what asked for them: <paramref name="libraryPath"/> (the option), else
+    /// <paramref name="environmentValue"/> (<c>FEATURELEARNING_BLAS</c>), else the default probe (MKL, then OpenBLAS). The
+    /// values <c>mkl</c> and <c>openblas</c> (any case) stand for that vendor's usual library names; anything else is one
+    /// path or loader name. An explicit choice never falls back to other libraries.
+    /// </summary>
+    internal static BlasRequest Resolve(string? libraryPath, string? environmentValue)
     {
-        if (!string.IsNullOrWhiteSpace(options.LibraryPath))
+        var (source, value) = !string.IsNullOrWhiteSpace(libraryPath) ? ("NativeBackendOptions.LibraryPath", libraryPath.Trim())
+            : !string.IsNullOrWhiteSpace(environmentValue) ? (EnvironmentVariable, environmentValue.Trim())
+            : ((string?)null, (string?)null);
+        IEnumerable<(string, BlasVendor)> mkl = MklNames.Select(n => (n, BlasVendor.Mkl));
+        IEnumerable<(string, BlasVendor)> openBlas = OpenBlasNames.Select(n => (n, BlasVendor.OpenBlas));
+        var candidates = value switch
         {
-            yield return (options.LibraryPath, BlasVendor.Other);
-            yield break;
+            null => mkl.Concat(openBlas),
+            _ when value.Equals("mkl", StringComparison.OrdinalIgnoreCase) => mkl,
+            _ when value.Equals("openblas", StringComparison.OrdinalIgnoreCase) => openBlas,
+            _ => [(value, BlasVendor.Other)],
+        };
+        return new BlasRequest(candidates.ToList(), source, value);
+    }
+
+    private static bool LooksLikeOpenBlas(string name) => Path.GetFileName(name).Contains("openblas", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Loads by name or path (next to the assembly first, then the system search), keeping the loader's error.</summary>
+    private static bool TryLoadLibrary(string name, out nint handle, out string? error)
+    {
+        if (NativeLibrary.TryLoad(name, typeof(BlasLibrary).Assembly, DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out handle))
+        {
+            error = null;
+            return true;
         }
 
-        string? fromEnvironment = Environment.GetEnvironmentVariable("FEATURELEARNING_BLAS");
-        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        try
         {
-            yield return (fromEnvironment, BlasVendor.Other);
+            handle = NativeLibrary.Load(name);
+            error = null;
+            return true;
         }
-
-        foreach (string name in MklNames)
+        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
         {
-            yield return (name, BlasVendor.Mkl);
-        }
-
-        foreach (string name in OpenBlasNames)
-        {
-            yield return (name, BlasVendor.OpenBlas);
+            handle = 0;
+            error = "not loadable: " + string.Join(' ', e.Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+            return false;
         }
     }
 
@@ -157,13 +202,80 @@ internal sealed unsafe class BlasLibrary
         }
     }
 
-    /// <summary>MKL's default Intel threading needs libiomp5; use the GNU layer with libgomp (best effort).</summary>
-    private void UseGnuThreadingLayer()
+    /// <summary>MKL's threading layer as it was configured (null for other vendors), e.g. "GNU (libgomp.so.1)".</summary>
+    public string? MklThreading { get; private set; }
+
+    /// <summary>
+    /// Chooses MKL's interface and threading layers, which must happen before its first computational call. The entry
+    /// points here take 32-bit integers, so the interface is LP64 (an <c>MKL_INTERFACE_LAYER=ILP64</c> in the
+    /// environment is overridden; a library that cannot switch is rejected). Threading: a user's
+    /// <c>MKL_THREADING_LAYER</c> is respected; otherwise the Intel layer where <c>libiomp5</c> is loadable, else the GNU
+    /// layer with <c>libgomp.so.1</c> loaded with global symbols (the layer's library resolves <c>omp_*</c> from the global
+    /// scope, and without libiomp5 the default Intel layer kills the process on its first call), else sequential.
+    /// </summary>
+    private bool ConfigureMkl(out string? problem)
     {
-        if (NativeLibrary.TryGetExport(Handle, "MKL_Set_Threading_Layer", out nint setLayer) && NativeLibrary.TryLoad("libgomp.so.1", out _))
+        problem = null;
+        if (!NativeLibrary.TryGetExport(Handle, "MKL_Set_Interface_Layer", out nint setInterface)
+            || !NativeLibrary.TryGetExport(Handle, "MKL_Set_Threading_Layer", out nint setThreading))
         {
-            const int gnu = 3; // MKL_THREADING_GNU
-            ((delegate* unmanaged<int, int>)setLayer)(gnu);
+            problem = "an MKL without MKL_Set_Interface_Layer / MKL_Set_Threading_Layer (not the single dynamic library mkl_rt)";
+            return false;
+        }
+
+        const int lp64 = 0, ilp64 = 1, intel = 0, sequential = 1, gnu = 3;
+        int @interface = ((delegate* unmanaged<int, int>)setInterface)(lp64);
+        if (@interface < 0 || (@interface & ilp64) != 0)
+        {
+            problem = $"MKL's interface layer could not be set to LP64 (32-bit integers) (MKL_Set_Interface_Layer returned {@interface})";
+            return false;
+        }
+
+        string? requested = Environment.GetEnvironmentVariable("MKL_THREADING_LAYER");
+        if (!string.IsNullOrWhiteSpace(requested))
+        {
+            bool gomp = requested.Trim().Equals("GNU", StringComparison.OrdinalIgnoreCase) && LoadGlobal("libgomp.so.1");
+            MklThreading = $"{requested.Trim().ToUpperInvariant()} (from MKL_THREADING_LAYER{(gomp ? ", libgomp.so.1" : string.Empty)})";
+            return true;
+        }
+
+        string iomp = OperatingSystem.IsWindows() ? "libiomp5md.dll" : OperatingSystem.IsMacOS() ? "libiomp5.dylib" : "libiomp5.so";
+        var (layer, text) = NativeLibrary.TryLoad(iomp, typeof(BlasLibrary).Assembly, null, out _) ? (intel, $"Intel ({iomp})")
+            : OperatingSystem.IsLinux() && LoadGlobal("libgomp.so.1") ? (gnu, "GNU (libgomp.so.1; no libiomp5)")
+            : (sequential, "sequential (neither libiomp5 nor libgomp found)");
+        int set = ((delegate* unmanaged<int, int>)setThreading)(layer);
+        if (set != layer)
+        {
+            problem = $"MKL_Set_Threading_Layer({layer}) returned {set}: the threading layer is not available";
+            return false;
+        }
+
+        MklThreading = text;
+        return true;
+    }
+
+    /// <summary>dlopen with RTLD_NOW | RTLD_GLOBAL (NativeLibrary loads with local symbols).</summary>
+    private static bool LoadGlobal(string name)
+    {
+        const int now = 0x2, global = 0x100;
+        nint dlopen = 0;
+        foreach (string libdl in new[] { "libc.so.6", "libdl.so.2" })
+        {
+            if (NativeLibrary.TryLoad(libdl, out nint h) && NativeLibrary.TryGetExport(h, "dlopen", out dlopen))
+            {
+                break;
+            }
+        }
+
+        if (dlopen == 0)
+        {
+            return false;
+        }
+
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(name + "\0");
+        fixed (byte* p = utf8)
+        {
+            return ((delegate* unmanaged<byte*, int, nint>)dlopen)(p, now | global) != 0;
         }
     }
 

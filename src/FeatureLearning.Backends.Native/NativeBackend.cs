@@ -19,7 +19,8 @@ public sealed unsafe class NativeBackend : CpuBackend
     private readonly BlasLibrary library;
 
     /// <summary>Creates the backend with the default library search; throws if no library is found.</summary>
-    /// <exception cref="InvalidOperationException">No usable BLAS/LAPACK library; the message lists every candidate and why it failed.</exception>
+    /// <exception cref="InvalidOperationException">No usable BLAS/LAPACK library; the message lists every candidate and why it
+    /// failed. Also when <c>FEATURELEARNING_BLAS</c> names a library that cannot be used (no fallback to probing).</exception>
     public NativeBackend()
         : this(new NativeBackendOptions())
     {
@@ -27,7 +28,8 @@ public sealed unsafe class NativeBackend : CpuBackend
 
     /// <summary>Creates the backend.</summary>
     /// <param name="options">Library, threads and kernel selection.</param>
-    /// <exception cref="InvalidOperationException">No usable BLAS/LAPACK library; the message lists every candidate and why it failed.</exception>
+    /// <exception cref="InvalidOperationException">No usable BLAS/LAPACK library; the message lists every candidate and why it
+    /// failed. Also when <c>FEATURELEARNING_BLAS</c> names a library that cannot be used (no fallback to probing).</exception>
     public NativeBackend(NativeBackendOptions options)
         : this(options ?? throw new ArgumentNullException(nameof(options)), Load(options))
     {
@@ -46,6 +48,12 @@ public sealed unsafe class NativeBackend : CpuBackend
     /// <summary>The vendor of the loaded library.</summary>
     public BlasVendor Vendor => library.Vendor;
 
+    /// <summary>
+    /// The library's own description of itself: <c>openblas_get_config</c> and the core name for OpenBLAS,
+    /// <c>MKL_Get_Version_String</c> for MKL (with the threading layer the backend chose).
+    /// </summary>
+    public string LibraryVersion => library.Describe() + (library.MklThreading is { } threading ? $", threading {threading}" : string.Empty);
+
     /// <inheritdoc />
     public override string Name => "native";
 
@@ -54,11 +62,13 @@ public sealed unsafe class NativeBackend : CpuBackend
     /// <param name="backend">The backend, or null.</param>
     /// <param name="reasons">Why each candidate library was rejected (empty on a first-candidate success).</param>
     /// <returns>Whether a library was found.</returns>
+    /// <exception cref="InvalidOperationException"><c>FEATURELEARNING_BLAS</c> names a library that cannot be used (the
+    /// message names the variable, its value and why loading failed): a misconfiguration is not "nothing found".</exception>
     public static bool TryCreate(NativeBackendOptions? options, out NativeBackend? backend, out IReadOnlyList<string> reasons)
     {
         options ??= new NativeBackendOptions();
         var list = new List<string>();
-        var library = BlasLibrary.TryLoad(options, list);
+        var library = BlasLibrary.TryLoad(options, list, Environment.GetEnvironmentVariable(BlasLibrary.EnvironmentVariable));
         reasons = list;
         backend = library is null ? null : new NativeBackend(options, library);
         return backend is not null;
@@ -67,15 +77,15 @@ public sealed unsafe class NativeBackend : CpuBackend
     private static BlasLibrary Load(NativeBackendOptions options)
     {
         var reasons = new List<string>();
-        return BlasLibrary.TryLoad(options, reasons)
+        return BlasLibrary.TryLoad(options, reasons, Environment.GetEnvironmentVariable(BlasLibrary.EnvironmentVariable))
             ?? throw new InvalidOperationException(
                 "No BLAS/LAPACK library exporting CBLAS and the Fortran LAPACK symbols was found. Tried: " + string.Join("; ", reasons) +
-                ". Install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread) or MKL, or give a path in NativeBackendOptions.LibraryPath or FEATURELEARNING_BLAS.");
+                ". Install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread) or MKL (Debian: libmkl-rt from non-free), or give a path in NativeBackendOptions.LibraryPath or FEATURELEARNING_BLAS.");
     }
 
     /// <inheritdoc />
     public override string Describe() =>
-        $"native backend: {library.Vendor} ({library.Name}: {library.Describe()}), {Threads} thread(s)" +
+        $"native backend: {library.Vendor} ({library.Name}: {LibraryVersion}), {Threads} thread(s)" +
         (library.CoreTypeSetByUs ? ", OPENBLAS_CORETYPE=SKYLAKEX set by FeatureLearning (AVX-512 CPU)" : string.Empty) +
         $", buffer pool {PoolDescription}, kernel epilogue in C# SIMD, precision single and double";
 

@@ -24,6 +24,9 @@ internal static class NativeProbe
     public static string? SkipReason => Found ? null : $"no BLAS/LAPACK library found ({Result.Value.Reasons}); install libopenblas0-pthread";
 
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The value of FEATURELEARNING_BLAS (.ci/run sets mkl, then openblas), or null.</summary>
+    public static string? Requested => Environment.GetEnvironmentVariable("FEATURELEARNING_BLAS") is { Length: > 0 } v ? v.Trim() : null;
 }
 
 /// <summary>The shared conformance suite on the native backend (skipped with the reason where no library is installed).</summary>
@@ -41,6 +44,93 @@ public sealed class NativeBackendTests
     {
         Skip.IfNot(NativeProbe.InCi, "only asserted in CI (CI=true), where .ci/run installs OpenBLAS");
         NativeProbe.Found.Should().BeTrue($"CI installs libopenblas0-pthread, so a library must be found: {NativeProbe.SkipReason}");
+    }
+
+    [SkippableFact]
+    public void TheRequestedVendorIsTheOneLoadedInCi()
+    {
+        // .ci/run runs this suite once with FEATURELEARNING_BLAS=mkl and once with =openblas: a run that loaded another
+        // library, or none (every conformance test skipped), must fail there.
+        Skip.IfNot(NativeProbe.InCi, "only asserted in CI (CI=true)");
+        Skip.If(NativeProbe.Requested is null, "FEATURELEARNING_BLAS is not set: the default probe (TheLibraryIsFoundInCi covers it)");
+        using var backend = new NativeBackend();
+        string requested = NativeProbe.Requested!;
+        if (requested.Equals("mkl", StringComparison.OrdinalIgnoreCase))
+        {
+            backend.Vendor.Should().Be(BlasVendor.Mkl);
+            backend.LibraryVersion.Should().Contain("Math Kernel Library");
+        }
+        else if (requested.Equals("openblas", StringComparison.OrdinalIgnoreCase))
+        {
+            backend.Vendor.Should().Be(BlasVendor.OpenBlas);
+            backend.LibraryVersion.Should().StartWith("OpenBLAS ");
+        }
+        else
+        {
+            backend.LibraryName.Should().Be(requested);
+        }
+
+        NativeProbe.Found.Should().BeTrue();
+    }
+
+    [SkippableFact]
+    public void DescribeNamesTheVendorAndItsVersion()
+    {
+        Skip.If(NativeProbe.SkipReason is not null, NativeProbe.SkipReason);
+        using var backend = new NativeBackend();
+        string text = backend.Describe();
+        text.Should().Contain(backend.Vendor.ToString()).And.Contain(backend.LibraryVersion);
+        switch (backend.Vendor)
+        {
+            case BlasVendor.Mkl:
+                // "Intel(R) Math Kernel Library Version 2020.0.4 Product Build ..." and the threading layer chosen.
+                backend.LibraryVersion.Should().MatchRegex(@"Math Kernel Library Version \d+\.\d+").And.Contain("threading ");
+                break;
+            case BlasVendor.OpenBlas:
+                backend.LibraryVersion.Should().MatchRegex(@"^OpenBLAS \d+\.\d+\.\d+").And.Contain(", core ");
+                break;
+        }
+    }
+
+    [Fact]
+    public void ResolutionPrefersTheOptionThenTheVariableThenProbesMklBeforeOpenBlas()
+    {
+        var probe = BlasLibrary.Resolve(null, "  ");
+        probe.Source.Should().BeNull();
+        probe.Candidates.Select(c => c.Vendor).Should().StartWith(BlasVendor.Mkl).And.EndWith(BlasVendor.OpenBlas);
+        probe.Candidates.Should().Contain(("libmkl_rt.so", BlasVendor.Mkl)).And.Contain(("libopenblas.so.0", BlasVendor.OpenBlas));
+
+        var mkl = BlasLibrary.Resolve(null, "MKL");
+        mkl.Source.Should().Be("FEATURELEARNING_BLAS");
+        mkl.Candidates.Should().NotBeEmpty().And.OnlyContain(c => c.Vendor == BlasVendor.Mkl);
+        BlasLibrary.Resolve(null, "openblas").Candidates.Should().NotBeEmpty().And.OnlyContain(c => c.Vendor == BlasVendor.OpenBlas);
+
+        var path = BlasLibrary.Resolve(null, " /opt/lib/libblas.so ");
+        path.Candidates.Should().Equal(("/opt/lib/libblas.so", BlasVendor.Other));
+        path.Value.Should().Be("/opt/lib/libblas.so");
+
+        var option = BlasLibrary.Resolve("/x/libopenblas.so", "mkl");
+        option.Source.Should().Be("NativeBackendOptions.LibraryPath");
+        option.Candidates.Should().Equal(("/x/libopenblas.so", BlasVendor.Other));
+    }
+
+    [Fact]
+    public void TheVariableNamingAMissingLibraryFailsLoudlyInsteadOfProbing()
+    {
+        var reasons = new List<string>();
+        var act = () => BlasLibrary.TryLoad(new NativeBackendOptions(), reasons, "/nonexistent/libnotblas.so");
+        act.Should().Throw<InvalidOperationException>()
+            .WithMessage("FEATURELEARNING_BLAS=/nonexistent/libnotblas.so names a BLAS/LAPACK library that could not be used: /nonexistent/libnotblas.so: not loadable: *")
+            .Which.Message.Should().Contain(OperatingSystem.IsLinux() ? "No such file or directory" : "libnotblas.so");
+        reasons.Should().ContainSingle("no other library was probed");
+    }
+
+    [SkippableFact]
+    public void TheVariableNamingALibraryWithoutBlasFailsLoudlyWithTheMissingSymbols()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "uses libc.so.6 as a loadable library without BLAS");
+        var act = () => BlasLibrary.TryLoad(new NativeBackendOptions(), [], "libc.so.6");
+        act.Should().Throw<InvalidOperationException>().WithMessage("FEATURELEARNING_BLAS=libc.so.6 *libc.so.6: loaded but lacks cblas_dgemm, *dsyevd_*");
     }
 
     [Fact]
