@@ -259,18 +259,49 @@ public sealed class Metric
 
     private static void RequirePositiveSemidefinite(double[] m, int d, double scale, string paramName)
     {
-        // M + δI must be positive definite for a small δ; one Cholesky (no retry) decides.
-        using var backend = new ManagedBackend(1);
-        using var buffer = backend.Upload<double>(m, d, d);
-        backend.AddDiagonal(buffer, Math.Max(scale, double.Epsilon) * 1e-9 * d);
-        try
+        // M + δI must be positive definite for a small δ; one Cholesky on the host (no retry, no backend) decides.
+        int failedPivot = HostCholeskyFailure(m, d, Math.Max(scale, double.Epsilon) * 1e-9 * d);
+        if (failedPivot >= 0)
         {
-            backend.CholeskyFactor(buffer, CholeskyOptions.NoJitter);
+            throw new ArgumentException($"The metric is not positive semi-definite (Cholesky of M + δI failed at pivot {failedPivot}).", paramName);
         }
-        catch (MatrixNotPositiveDefiniteException e)
+    }
+
+    /// <summary>
+    /// The row-oriented Cholesky factorization of M + δI (M symmetric, row-major d × d) on a scratch copy: the first
+    /// pivot that is not positive (or not finite), or −1 when the factorization succeeds.
+    /// </summary>
+    /// <param name="m">M, row-major; not modified.</param>
+    /// <param name="d">Its order.</param>
+    /// <param name="shift">δ, added to the diagonal.</param>
+    /// <returns>The failed pivot, or −1.</returns>
+    internal static int HostCholeskyFailure(ReadOnlySpan<double> m, int d, double shift)
+    {
+        // Row i of L from the rows above it: L_ij = (A_ij − L_i,:j · L_j,:j) / L_jj, each a contiguous dot product.
+        var l = new double[(long)d * d];
+        for (int i = 0; i < d; i++)
         {
-            throw new ArgumentException($"The metric is not positive semi-definite (Cholesky of M + δI failed at pivot {e.FailedPivot}).", paramName, e);
+            var li = l.AsSpan(i * d, d);
+            for (int j = 0; j <= i; j++)
+            {
+                double dot = System.Numerics.Tensors.TensorPrimitives.Dot(li[..j], l.AsSpan(j * d, j));
+                if (j < i)
+                {
+                    li[j] = (m[(i * d) + j] - dot) / l[(j * d) + j];
+                    continue;
+                }
+
+                double pivot = m[(i * d) + i] + shift - dot;
+                if (!(pivot > 0) || !double.IsFinite(pivot))
+                {
+                    return i;
+                }
+
+                li[i] = Math.Sqrt(pivot);
+            }
         }
+
+        return -1;
     }
 
     /// <inheritdoc />

@@ -27,6 +27,18 @@ public sealed class MetricTests
     }
 
     [Fact]
+    public void ThePositiveSemidefiniteCheckAllowsRoundingBelowItsToleranceAndNoMore()
+    {
+        // M = Q diag(2, 1, λ) Qᵀ with a rotation Q: λ = −1e−12 is rounding (the check allows M + δI, δ = 1e−9·d·max|M_ij|),
+        // λ = −1e−6 is a negative direction.
+        var q = Matrix<double>.Build.DenseOfArray(new double[,] { { 2, -2, 1 }, { 1, 2, 2 }, { 2, 1, -2 } }) / 3;
+        Matrix<double> With(double lambda) => q * Matrix<double>.Build.DenseOfDiagonalArray([2, 1, lambda]) * q.Transpose();
+        Metric.Full(With(-1e-12)).Kind.Should().Be(MetricKind.Full);
+        Metric.Full(With(0)).Kind.Should().Be(MetricKind.Full);
+        ((Action)(() => Metric.Full(With(-1e-6)))).Should().Throw<ArgumentException>().WithMessage("*not positive semi-definite (Cholesky of M + δI failed at pivot 2)*");
+    }
+
+    [Fact]
     public void BadDiagonalsAreRejected()
     {
         ((Action)(() => Metric.Diagonal([1.0, -0.1]))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("diagonal");
