@@ -58,33 +58,15 @@ public sealed class KernelRidge
         using var k = backend.Allocate<T>(n, n);
         backend.KernelMatrix(Options.Kernel, xb, xb, metric, k);
         cancellationToken.ThrowIfCancellationRequested();
-        if (Options.Ridge > 0)
-        {
-            backend.AddDiagonal(k, T.CreateTruncating(Options.Ridge));
-        }
-
-        var report = backend.CholeskyFactor(k, Options.Cholesky, cancellationToken);
-        if (report.JitterAdded)
-        {
-            Log.JitterAdded(logger, n, Options.Ridge, report.Jitter, report.Attempts);
-        }
-
-        using var alpha = backend.Upload<T>(y.ToRowMajorArray(), n, c);
-        backend.CholeskySolve(k, alpha);
+        using var alpha = backend.Allocate<T>(n, c);
         var coefficients = new T[n * c];
-        backend.Download(alpha, coefficients);
-        EnsureFinite(coefficients);
+        var (report, _) = RidgeSolve.Solve<T>(
+            backend, k, Options.Ridge, Options.Cholesky, y.ToRowMajorArray(), alpha, coefficients,
+            r => Log.JitterAdded(logger, n, Options.Ridge, r.Jitter, r.Attempts),
+            "Kernel ridge produced non-finite coefficients: the system is too ill-conditioned in this precision. Increase the ridge or use double precision.",
+            cancellationToken);
         Log.KernelRidgeFitted(logger, n, d, c, stopwatch.ElapsedMilliseconds, backend.Name);
 
         return new KernelRidgeModel<T>(Options.Kernel, Options.Metric, Options.Ridge, report.Jitter, xData, n, d, coefficients, c, backend);
-    }
-
-    private static void EnsureFinite<T>(T[] values)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<T>(values))
-        {
-            throw new ArithmeticException("Kernel ridge produced non-finite coefficients: the system is too ill-conditioned in this precision. Increase the ridge or use double precision.");
-        }
     }
 }

@@ -45,23 +45,32 @@ internal static class MetricUpdate
         return diagonal ? Metric.Diagonal(m) : Metric.FromSymmetric(m, d);
     }
 
-    /// <summary>G^p = V diag(max(λ, 0)^p) Vᵀ through the backend's symmetric eigendecomposition.</summary>
     /// <summary>G^p of a symmetric d × d matrix (row-major) through its eigendecomposition, negative eigenvalues (rounding) taken as 0.</summary>
     public static double[] MatrixPower(IComputeBackend be, double[] g, int d, double power)
     {
         using var gb = be.Upload<double>(g, d, d);
+        PowerInPlace(be, gb, power);
+        var result = new double[d * d];
+        be.Download(gb, result);
+        return result;
+    }
+
+    /// <summary>
+    /// G ← G^p = V diag(max(λ, 0)^p) Vᵀ for a symmetric d × d device matrix, through the backend's symmetric
+    /// eigendecomposition (only the d eigenvalues travel to the host and back).
+    /// </summary>
+    public static void PowerInPlace(IComputeBackend be, DeviceBuffer<double> g, double power)
+    {
+        int d = g.Rows;
         using var values = be.Allocate<double>(d, 1);
         using var vectors = be.Allocate<double>(d, d);
-        be.SymmetricEigen(gb, values, vectors);
+        be.SymmetricEigen(g, values, vectors);
         var lambda = new double[d];
         be.Download(values, lambda);
         using var scaled = be.Allocate<double>(d, d);
         be.Copy(vectors, scaled);
         using var powered = be.Upload<double>(lambda.Select(l => Math.Pow(Math.Max(l, 0), power)).ToArray(), 1, d);
         be.ScaleColumns(scaled, powered);
-        be.Gemm(Transpose.None, Transpose.Transpose, 1.0, scaled, vectors, 0.0, gb);
-        var result = new double[d * d];
-        be.Download(gb, result);
-        return result;
+        be.Gemm(Transpose.None, Transpose.Transpose, 1.0, scaled, vectors, 0.0, g);
     }
 }

@@ -114,7 +114,7 @@ public sealed class RecursiveFeatureMachine
             var history = new List<RfmIteration>(iterations);
             var metrics = new List<Matrix<double>>();
             var metric = o.InitialMetric;
-            (int Iteration, Metric Metric, T[] Alpha, double Jitter, double Score, double Mse)? best = null;
+            var selection = new RoundSelection<(Metric Metric, T[] Alpha, double Jitter)>(o.SelectBy, c, xvHost is not null);
 
             using var xb = be.Upload<T>(xHost, n, d);
             int m = sample?.Length ?? n;
@@ -144,27 +144,9 @@ public sealed class RecursiveFeatureMachine
                 ct.ThrowIfCancellationRequested();
 
                 // Solve (K + λI)α = Y.
-                clock.Restart();
-                if (o.Ridge > 0)
-                {
-                    be.AddDiagonal(k, T.CreateTruncating(o.Ridge));
-                }
-
-                var report = be.CholeskyFactor(k, o.Cholesky, ct);
-                if (report.JitterAdded)
-                {
-                    Log.RfmJitter(logger, t, report.Jitter, report.Attempts);
-                }
-
-                be.Upload<T>(yHost, alpha);
-                be.CholeskySolve(k, alpha);
-                be.Download(alpha, alphaHost);
-                if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<T>(alphaHost))
-                {
-                    throw new ArithmeticException($"RFM round {t}: the kernel solve produced non-finite coefficients. Increase the ridge or use double precision.");
-                }
-
-                double solveSeconds = clock.Elapsed.TotalSeconds;
+                var (report, solveSeconds) = RidgeSolve.Solve<T>(
+                    be, k, o.Ridge, o.Cholesky, yHost, alpha, alphaHost, r => Log.RfmJitter(logger, t, r.Jitter, r.Attempts),
+                    $"RFM round {t}: the kernel solve produced non-finite coefficients. Increase the ridge or use double precision.", ct);
 
                 // Errors: on the training set Kα = Y − (λ + jitter)α exactly, so no second kernel matrix is needed.
                 var (trainMse, trainAcc) = TrainErrors(o.Ridge + report.Jitter, alphaHost);
@@ -176,14 +158,8 @@ public sealed class RecursiveFeatureMachine
                     kernelSeconds += clock.Elapsed.TotalSeconds;
                 }
 
-                if (xvHost is not null && o.SelectBy != SelectionMetric.Last)
-                {
-                    double score = Score(valMse, valAcc);
-                    if (best is null || score > best.Value.Score || (score == best.Value.Score && valMse < best.Value.Mse))
-                    {
-                        best = (t, metric, (T[])alphaHost.Clone(), report.Jitter, score, valMse);
-                    }
-                }
+                var roundMetric = metric;
+                selection.Offer(t, !update, valMse, valAcc, () => (roundMetric, (T[])alphaHost.Clone(), report.Jitter));
 
                 // AGOP and the new metric.
                 double agopSeconds = 0;
@@ -216,23 +192,12 @@ public sealed class RecursiveFeatureMachine
                 history.Add(record);
                 Log.RfmIteration(logger, t, iterations, trainMse, valMse, valAcc, record.Seconds);
                 progress?.Report(record);
-                if ((xvHost is null || o.SelectBy == SelectionMetric.Last) && t == iterations - 1)
-                {
-                    best = (t, metric, (T[])alphaHost.Clone(), report.Jitter, 0, double.NaN);
-                }
-
                 metric = nextMetric;
             }
 
-            var chosen = best!.Value;
+            var chosen = selection.State;
             var predictor = new KernelRidgeModel<T>(o.Kernel, chosen.Metric, o.Ridge, chosen.Jitter, xHost, n, d, chosen.Alpha, c, be);
-            return new RfmModel<T>(predictor, history, metrics, chosen.Iteration);
-        }
-
-        private double Score(double mse, double accuracy)
-        {
-            bool useAccuracy = o.SelectBy == SelectionMetric.Accuracy || (o.SelectBy == SelectionMetric.Auto && c > 1);
-            return useAccuracy && !double.IsNaN(accuracy) ? accuracy : -mse;
+            return new RfmModel<T>(predictor, history, metrics, selection.Iteration);
         }
 
         private (double Mse, double Accuracy) TrainErrors(double shift, T[] alphaHost)
