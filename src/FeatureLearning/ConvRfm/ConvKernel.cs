@@ -14,21 +14,36 @@ namespace FeatureLearning.ConvRfm;
 /// all n·P centre patches is one backend kernel matrix, reduced over its P × P blocks by
 /// <see cref="IComputeBackend.BlockSum{T}"/>; the block height keeps that matrix under
 /// <see cref="ConvRfmOptions.MaxBlockElements"/>.</para>
+/// <para>The patches are device-resident (<see cref="DevicePatchSet"/>, uploaded once per fit or prediction). What still
+/// crosses between host and device: with several all-pairs blocks, each block of query rows is uploaded from the host
+/// copy and each kernel block is downloaded and the assembled K re-uploaded (writing a block of K's rows in place needs a
+/// buffer view the backend interface does not have); with one block (the common case) the reduction lands in K
+/// directly. The all-pairs AGOP spreads α over the patches on the host (n × c down, n·P × c up).</para>
 /// </remarks>
 internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, PatchPairing pairing, long maxBlockElements)
 {
+    /// <summary>Uploads <paramref name="set"/> in this kernel's layout; the caller disposes it.</summary>
+    public DevicePatchSet Upload(PatchSet set) => new(be, set, pairing);
+
     /// <summary>K ← K(A, B), m × n.</summary>
-    public void Matrix(PatchSet a, PatchSet b, DeviceBuffer<double>? metric, DeviceBuffer<double> k)
+    public void Matrix(DevicePatchSet a, DevicePatchSet b, DeviceBuffer<double>? metric, DeviceBuffer<double> k)
     {
         if (pairing == PatchPairing.Aligned)
         {
             using var scratch = be.Allocate<double>(a.Count, b.Count);
             be.Scale(0.0, k);
-            ForEachPosition(a, b, (ap, bp) =>
+            for (int p = 0; p < a.Positions; p++)
             {
-                be.KernelMatrix(kernel, ap, bp, metric, scratch);
+                be.KernelMatrix(kernel, a.Position(p), b.Position(p), metric, scratch);
                 be.Axpy(1.0 / a.Positions, scratch, k);
-            });
+            }
+
+            return;
+        }
+
+        if (ImagesPerBlock(b) >= a.Count)
+        {
+            AllPairsBlock(a, 0, a.Count, b, metric, k);
             return;
         }
 
@@ -38,7 +53,7 @@ internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, Pat
     }
 
     /// <summary>Predictions K(A, B)·α for the images of <paramref name="a"/> (m × c, row-major).</summary>
-    public double[] Predict(PatchSet a, PatchSet b, DeviceBuffer<double>? metric, DeviceBuffer<double> alpha)
+    public double[] Predict(DevicePatchSet a, DevicePatchSet b, DeviceBuffer<double>? metric, DeviceBuffer<double> alpha)
     {
         int m = a.Count, c = alpha.Cols;
         var output = new double[m * c];
@@ -73,7 +88,7 @@ internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, Pat
     /// n·P training patches with coefficients α_j/P², evaluated at the m·P sample patches: its AGOP (an average over the
     /// m·P patch rows) times P. Its m·P × n·P derivative weights are formed in row blocks.
     /// </remarks>
-    public double[] Agop(PatchSet sample, PatchSet centres, Metric metric, DeviceBuffer<double>? metricBuffer, DeviceBuffer<double> alpha, CancellationToken cancellationToken)
+    public double[] Agop(DevicePatchSet sample, DevicePatchSet centres, Metric metric, DeviceBuffer<double>? metricBuffer, DeviceBuffer<double> alpha, CancellationToken cancellationToken)
     {
         int n = centres.Count, d = centres.Dimension, positions = centres.Positions, c = alpha.Cols;
         var g = new double[d * d];
@@ -84,18 +99,48 @@ internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, Pat
             using var w = be.Allocate<double>(sample.Count, n);
             be.Copy(alpha, scaled);
             be.Scale(1.0 / positions, scaled);
-            ForEachPosition(sample, centres, (sp, cp) =>
+            for (int p = 0; p < positions; p++)
             {
-                be.KernelMatrix(kernel, sp, cp, metricBuffer, k, w);
-                var gp = AgopEngine.Compute(be, kernel, metric, metricBuffer, sp, cp, scaled, w, false, AgopForm.Auto, cancellationToken);
+                be.KernelMatrix(kernel, sample.Position(p), centres.Position(p), metricBuffer, k, w);
+                var gp = AgopEngine.Compute(be, kernel, metric, metricBuffer, sample.Position(p), centres.Position(p), scaled, w, false, AgopForm.Auto, cancellationToken);
                 for (int i = 0; i < g.Length; i++)
                 {
                     g[i] += gp[i];
                 }
-            });
+            }
+
             return g;
         }
 
+        using var spreadAlpha = SpreadCoefficients(alpha, positions);
+        int rows = sample.Count * positions, centreRows = n * positions;
+        int blockRows = (int)Math.Clamp(maxBlockElements / (long)centreRows, 1, rows);
+        double[] all;
+        if (blockRows >= rows)
+        {
+            using var k = be.Allocate<double>(rows, centreRows);
+            using var w = be.Allocate<double>(rows, centreRows);
+            be.KernelMatrix(kernel, sample.ImageMajor, centres.ImageMajor, metricBuffer, k, w);
+            all = AgopEngine.Compute(be, kernel, metric, metricBuffer, sample.ImageMajor, centres.ImageMajor, spreadAlpha, w, false, AgopForm.Auto, cancellationToken);
+        }
+        else
+        {
+            all = AgopEngine.ComputeBlocked(
+                be, kernel, metric, metricBuffer, sample.Host.ImageMajor, rows, centres.ImageMajor, spreadAlpha, false, AgopForm.Auto, blockRows, cancellationToken);
+        }
+
+        for (int i = 0; i < g.Length; i++)
+        {
+            g[i] = all[i] * positions;
+        }
+
+        return g;
+    }
+
+    /// <summary>The (n·P) × c coefficients of the all-pairs patch machine: row j·P + p is α_j/P².</summary>
+    private DeviceBuffer<double> SpreadCoefficients(DeviceBuffer<double> alpha, int positions)
+    {
+        int n = alpha.Rows, c = alpha.Cols;
         var alphaHost = new double[n * c];
         be.Download(alpha, alphaHost);
         var spread = new double[(long)n * positions * c];
@@ -111,56 +156,43 @@ internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, Pat
             }
         }
 
-        using var allCentres = be.Upload<double>(centres.ImageMajor, n * positions, d);
-        using var spreadAlpha = be.Upload<double>(spread, n * positions, c);
-        int rows = sample.Count * positions;
-        int blockRows = (int)Math.Clamp(maxBlockElements / ((long)n * positions), 1, rows);
-        var all = AgopEngine.ComputeBlocked(
-            be, kernel, metric, metricBuffer, sample.ImageMajor, rows, allCentres, spreadAlpha, false, AgopForm.Auto, blockRows, cancellationToken);
-        for (int i = 0; i < g.Length; i++)
-        {
-            g[i] = all[i] * positions;
-        }
-
-        return g;
+        return be.Upload<double>(spread, n * positions, c);
     }
 
-    /// <summary>Calls <paramref name="action"/> with the device matrices of each patch position of both sets.</summary>
-    private void ForEachPosition(PatchSet a, PatchSet b, Action<DeviceBuffer<double>, DeviceBuffer<double>> action)
+    /// <summary>How many query images one all-pairs block holds against the centres <paramref name="b"/>.</summary>
+    private int ImagesPerBlock(DevicePatchSet b)
     {
-        for (int p = 0; p < a.Positions; p++)
-        {
-            using var ap = be.Upload<double>(a.PerPosition[p], a.Count, a.Dimension);
-            using var bp = ReferenceEquals(a, b) ? null : be.Upload<double>(b.PerPosition[p], b.Count, b.Dimension);
-            action(ap, bp ?? ap);
-        }
+        long centreRows = (long)b.Count * b.Positions;
+        return (int)Math.Clamp(maxBlockElements / (centreRows * b.Positions), 1, int.MaxValue);
     }
 
     /// <summary>
     /// Calls <paramref name="action"/>(first image, K block) for consecutive blocks of the images of <paramref name="a"/>,
     /// with K block (rows × n) the all-pairs kernel of those images against all of <paramref name="b"/>.
     /// </summary>
-    private void ForEachAllPairsBlock(PatchSet a, PatchSet b, DeviceBuffer<double>? metric, Action<int, DeviceBuffer<double>> action)
+    private void ForEachAllPairsBlock(DevicePatchSet a, DevicePatchSet b, DeviceBuffer<double>? metric, Action<int, DeviceBuffer<double>> action)
     {
-        int positions = a.Positions, d = a.Dimension, n = b.Count;
-        long centreRows = (long)n * positions;
-        if (centreRows > int.MaxValue)
-        {
-            throw new ArgumentException($"{n} images of {positions} patches exceed the 2^31 rows of a patch matrix.", nameof(b));
-        }
-
-        using var centres = be.Upload<double>(b.ImageMajor, (int)centreRows, d);
-        int imagesPerBlock = (int)Math.Clamp(maxBlockElements / (centreRows * positions), 1, a.Count);
-        double scale = 1.0 / ((double)positions * positions);
+        int imagesPerBlock = Math.Min(ImagesPerBlock(b), a.Count);
         for (int i0 = 0; i0 < a.Count; i0 += imagesPerBlock)
         {
             int rows = Math.Min(imagesPerBlock, a.Count - i0);
-            using var queries = be.Upload<double>(a.ImageMajor.AsSpan(i0 * positions * d, rows * positions * d), rows * positions, d);
-            using var pairs = be.Allocate<double>(rows * positions, (int)centreRows);
-            using var block = be.Allocate<double>(rows, n);
-            be.KernelMatrix(kernel, queries, centres, metric, pairs);
-            be.BlockSum(pairs, positions, positions, scale, block);
+            using var block = be.Allocate<double>(rows, b.Count);
+            AllPairsBlock(a, i0, rows, b, metric, block);
             action(i0, block);
         }
+    }
+
+    /// <summary>
+    /// <paramref name="result"/> (rows × n) ← the all-pairs kernel of the images i0 … i0 + rows − 1 of <paramref name="a"/>
+    /// against all of <paramref name="b"/>: one patch kernel matrix reduced over its P × P blocks. The resident patches
+    /// serve when the block is all of <paramref name="a"/>; a smaller block's rows are uploaded from the host.
+    /// </summary>
+    private void AllPairsBlock(DevicePatchSet a, int i0, int rows, DevicePatchSet b, DeviceBuffer<double>? metric, DeviceBuffer<double> result)
+    {
+        int positions = a.Positions, d = a.Dimension;
+        using var uploaded = rows == a.Count ? null : be.Upload<double>(a.Host.ImageMajor.AsSpan(i0 * positions * d, rows * positions * d), rows * positions, d);
+        using var pairs = be.Allocate<double>(rows * positions, b.Count * positions);
+        be.KernelMatrix(kernel, uploaded ?? a.ImageMajor, b.ImageMajor, metric, pairs);
+        be.BlockSum(pairs, positions, positions, 1.0 / ((double)positions * positions), result);
     }
 }

@@ -19,7 +19,7 @@ public sealed class ConvRfmModel
 
     internal ConvRfmModel(
         PatchLayout layout, PatchPairing pairing, IKernelFunction kernel, long maxBlockElements, ImageBatch trainingImages, PatchSet? trainingPatches,
-        double[] coefficients, int c, Metric metric, IReadOnlyList<RfmIteration> history, IComputeBackend? backend)
+        double[] coefficients, int c, Metric metric, IReadOnlyList<RfmIteration> history, int? selectedIteration, IComputeBackend? backend)
     {
         this.layout = layout;
         this.trainingImages = trainingImages;
@@ -32,6 +32,7 @@ public sealed class ConvRfmModel
         OutputDimension = c;
         Metric = metric;
         History = history.ToArray();
+        SelectedIteration = selectedIteration;
     }
 
     /// <summary>The base kernel on patches.</summary>
@@ -64,6 +65,16 @@ public sealed class ConvRfmModel
     /// <summary>One record per round.</summary>
     public IReadOnlyList<RfmIteration> History { get; }
 
+    /// <summary>
+    /// The round whose metric and coefficients the model holds: the best on the validation set by
+    /// <see cref="ConvRfmOptions.SelectBy"/> when one was given, otherwise the last. Null for a model loaded from a file:
+    /// the <c>CRF1</c> format does not record it.
+    /// </summary>
+    public int? SelectedIteration { get; }
+
+    /// <summary>The backend that fitted the model or was given when loading it (null: the process default).</summary>
+    internal IComputeBackend? Backend => backend;
+
     /// <summary>The coefficients α (n × c, a copy).</summary>
     public Matrix<double> Coefficients => Matrix<double>.Build.DenseOfRowMajor(TrainingCount, OutputDimension, coefficients);
 
@@ -76,10 +87,12 @@ public sealed class ConvRfmModel
     {
         ArgumentNullException.ThrowIfNull(images);
         var be = computeBackend ?? backend ?? ComputeBackends.Default;
-        var queries = layout.Set(images);
+        var convKernel = new ConvKernel(be, Kernel, Pairing, maxBlockElements);
+        using var queries = convKernel.Upload(layout.Set(images));
+        using var centres = convKernel.Upload(trainingPatches.Value);
         using var alpha = be.Upload<double>(coefficients, TrainingCount, OutputDimension);
         using var metric = Metric.Upload<double>(be);
-        var f = new ConvKernel(be, Kernel, Pairing, maxBlockElements).Predict(queries, trainingPatches.Value, metric, alpha);
+        var f = convKernel.Predict(queries, centres, metric, alpha);
         return Matrix<double>.Build.DenseOfRowMajor(images.Count, OutputDimension, f);
     }
 
@@ -139,7 +152,7 @@ public sealed class ConvRfmModel
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"ConvRfmModel: {Kernel.Name} on {layout.PatchSize}x{layout.PatchSize} patches ({Pairing}, stride {layout.Stride}), {Metric}, n={TrainingCount}, outputs={OutputDimension}, {History.Count} rounds";
+        $"ConvRfmModel: {Kernel.Name} on {layout.PatchSize}x{layout.PatchSize} patches ({Pairing}, stride {layout.Stride}), {Metric}, n={TrainingCount}, outputs={OutputDimension}, {History.Count} rounds{(SelectedIteration is { } t ? $", selected round {t}" : "")}";
 
     /// <summary>The fields after the header (shared with <see cref="DeepConvRfmModel"/>).</summary>
     internal void WritePayload(BinaryWriter w)
@@ -182,6 +195,6 @@ public sealed class ConvRfmModel
         var images = new ImageBatch(n, layout.Channels, layout.Height, layout.Width, pixels);
         var alpha = r.ReadArray<double>("coefficients", n, c);
         var history = ModelFile.ReadHistory(r);
-        return new ConvRfmModel(layout, pairing, kernel, blockElements, images, null, alpha, c, metric, history, computeBackend);
+        return new ConvRfmModel(layout, pairing, kernel, blockElements, images, null, alpha, c, metric, history, null, computeBackend);
     }
 }

@@ -1,6 +1,7 @@
 using FeatureLearning.Compute;
 using FeatureLearning.Kernels;
 using FeatureLearning.Rfm;
+using Microsoft.Extensions.Logging;
 
 namespace FeatureLearning.ConvRfm;
 
@@ -69,6 +70,16 @@ public sealed record ConvRfmOptions
     /// <summary>The jitter policy of each Cholesky solve.</summary>
     public CholeskyOptions Cholesky { get; init; } = CholeskyOptions.Default;
 
+    /// <summary>
+    /// Which validation metric picks the returned round when <see cref="ConvolutionalRfm.Fit"/> is given a validation set
+    /// (as <see cref="RfmOptions.SelectBy"/>): the model of that round is returned and
+    /// <see cref="ConvRfmModel.SelectedIteration"/> names it; <see cref="SelectionMetric.Last"/> only monitors.
+    /// </summary>
+    public SelectionMetric SelectBy { get; init; } = SelectionMetric.Auto;
+
+    /// <summary>Optional logger: jitter at Warning, per-round metrics at Debug.</summary>
+    public ILogger? Logger { get; init; }
+
     /// <summary>Checks the options, throwing <see cref="ArgumentException"/> naming a bad value.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()
@@ -85,6 +96,7 @@ public sealed record ConvRfmOptions
         Validation.PositiveFinite(AgopPower, nameof(AgopPower), "AGOP power");
         Validation.DefinedEnum(Pairing, nameof(Pairing));
         Validation.DefinedEnum(Normalization, nameof(Normalization));
+        Validation.DefinedEnum(SelectBy, nameof(SelectBy));
 
         if (AgopSampleSize is { } size)
         {

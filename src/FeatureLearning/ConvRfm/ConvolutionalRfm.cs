@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using FeatureLearning.Compute;
+using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
 using FeatureLearning.Rfm;
 using MathNet.Numerics.LinearAlgebra;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FeatureLearning.ConvRfm;
 
@@ -45,10 +47,11 @@ public sealed class ConvolutionalRfm
     /// <summary>Runs the rounds.</summary>
     /// <param name="x">Training images.</param>
     /// <param name="y">Targets, n × c (one-hot for classification).</param>
-    /// <param name="validation">Optional validation images and targets: their errors are recorded per round (the last round is returned).</param>
+    /// <param name="validation">Optional validation images and targets: their errors are recorded per round, and the round with
+    /// the best validation metric (<see cref="ConvRfmOptions.SelectBy"/>) is returned; without one, the last round.</param>
     /// <param name="progress">One report per round.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
-    /// <returns>The fitted model of the last round.</returns>
+    /// <returns>The fitted model of the selected round (<see cref="ConvRfmModel.SelectedIteration"/>).</returns>
     /// <exception cref="ArgumentException">Mismatched shapes, non-finite targets, or patches that do not fit the images.</exception>
     /// <exception cref="InsufficientMemoryException">The estimated memory of the fit exceeds <see cref="ConvRfmOptions.MemoryBudgetBytes"/> (thrown before anything large is allocated).</exception>
     public ConvRfmModel Fit(ImageBatch x, Matrix<double> y, (ImageBatch X, Matrix<double> Y)? validation = null, IProgress<RfmIteration>? progress = null, CancellationToken cancellationToken = default)
@@ -66,80 +69,77 @@ public sealed class ConvolutionalRfm
         }
 
         var be = Options.Backend ?? ComputeBackends.Default;
+        var logger = Options.Logger ?? NullLogger.Instance;
         var layout = PatchLayout.For(Options, x);
         ConvRfmMemory.Check(ConvRfmMemory.FitBytes(layout, Options, x.Count, y.ColumnCount, validation?.X.Count ?? 0), Options, $"ConvRFM on {x.Count} images of {layout.OutputHeight} x {layout.OutputWidth} = {layout.OutputHeight * layout.OutputWidth} patch positions");
         var train = layout.Set(x);
-        int n = x.Count, c = y.ColumnCount, d = layout.Dimension;
-        var validationPatches = validation is { } v ? layout.Set(v.X) : null;
+        int n = x.Count, c = y.ColumnCount, d = layout.Dimension, iterations = Options.Iterations;
         var validationTargets = validation?.Y.ToRowMajorArray();
-        var agopSample = Options.AgopSampleSize is { } size && size < n ? train.Subset(SeededSample.Indices(n, size, Options.Seed)) : train;
         var convKernel = new ConvKernel(be, Options.Kernel, Options.Pairing, Options.MaxBlockElements);
         var yHost = y.ToRowMajorArray();
         var metric = Metric.Identity;
         var history = new List<RfmIteration>();
         var alphaHost = new double[n * c];
-        double jitter = 0;
-        using (var k = be.Allocate<double>(n, n))
-        using (var alpha = be.Allocate<double>(n, c))
+        var selection = new RoundSelection<(Metric Metric, double[] Alpha)>(Options.SelectBy, c, validation is not null);
+
+        // The patches are uploaded once and stay on the device for every round.
+        using var trainPatches = convKernel.Upload(train);
+        using var validationPatches = validation is { } v ? convKernel.Upload(layout.Set(v.X)) : null;
+        using var samplePatches = Options.AgopSampleSize is { } size && size < n ? convKernel.Upload(train.Subset(SeededSample.Indices(n, size, Options.Seed))) : null;
+        using var k = be.Allocate<double>(n, n);
+        using var alpha = be.Allocate<double>(n, c);
+        for (int t = 0; t < iterations; t++)
         {
-            for (int t = 0; t < Options.Iterations; t++)
+            cancellationToken.ThrowIfCancellationRequested();
+            bool update = t < iterations - 1;
+            using var mb = metric.Upload<double>(be);
+            var clock = Stopwatch.StartNew();
+            convKernel.Matrix(trainPatches, trainPatches, mb, k);
+            double kernelSeconds = clock.Elapsed.TotalSeconds;
+            cancellationToken.ThrowIfCancellationRequested();
+
+            var (report, solveSeconds) = RidgeSolve.Solve<double>(
+                be, k, Options.Ridge, Options.Cholesky, yHost, alpha, alphaHost, r => Log.ConvRfmJitter(logger, t, r.Jitter, r.Attempts),
+                $"ConvRFM round {t}: the kernel solve produced non-finite coefficients. Increase the ridge.", cancellationToken);
+
+            // On the training set Kα = Y − (λ + jitter)α exactly.
+            double shift = Options.Ridge + report.Jitter;
+            var train0 = FitErrors.Compute<double>(yHost.Select((value, i) => value - (shift * alphaHost[i])).ToArray(), yHost, n, c);
+            (double Mse, double Accuracy) val = (double.NaN, double.NaN);
+            if (validationPatches is not null)
+            {
+                clock.Restart();
+                val = FitErrors.Compute<double>(convKernel.Predict(validationPatches, trainPatches, mb, alpha), validationTargets, validationPatches.Count, c);
+                kernelSeconds += clock.Elapsed.TotalSeconds;
+            }
+
+            var roundMetric = metric;
+            selection.Offer(t, !update, val.Mse, val.Accuracy, () => (roundMetric, (double[])alphaHost.Clone()));
+
+            double agopSeconds = 0;
+            var next = metric;
+            if (update)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                using var mb = metric.Upload<double>(be);
-                var clock = Stopwatch.StartNew();
-                convKernel.Matrix(train, train, mb, k);
-                double kernelSeconds = clock.Elapsed.TotalSeconds;
-                cancellationToken.ThrowIfCancellationRequested();
-
                 clock.Restart();
-                if (Options.Ridge > 0)
+                var g = convKernel.Agop(samplePatches ?? trainPatches, trainPatches, metric, mb, alpha, cancellationToken);
+                if (!g.All(double.IsFinite))
                 {
-                    be.AddDiagonal(k, Options.Ridge);
+                    throw new ArithmeticException($"ConvRFM round {t}: the patch AGOP is not finite.");
                 }
 
-                jitter = be.CholeskyFactor(k, Options.Cholesky, cancellationToken).Jitter;
-                be.Upload<double>(yHost, alpha);
-                be.CholeskySolve(k, alpha);
-                be.Download(alpha, alphaHost);
-                if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<double>(alphaHost))
-                {
-                    throw new ArithmeticException($"ConvRFM round {t}: the kernel solve produced non-finite coefficients. Increase the ridge.");
-                }
-
-                double solveSeconds = clock.Elapsed.TotalSeconds;
-
-                var train0 = FitErrors.Compute<double>(yHost.Select((value, i) => value - ((Options.Ridge + jitter) * alphaHost[i])).ToArray(), yHost, n, c);
-                (double Mse, double Accuracy) val = (double.NaN, double.NaN);
-                if (validationPatches is not null)
-                {
-                    clock.Restart();
-                    val = FitErrors.Compute<double>(convKernel.Predict(validationPatches, train, mb, alpha), validationTargets, validationPatches.Count, c);
-                    kernelSeconds += clock.Elapsed.TotalSeconds;
-                }
-
-                double agopSeconds = 0;
-                var next = metric;
-                if (t < Options.Iterations - 1)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    clock.Restart();
-                    var g = convKernel.Agop(agopSample, train, metric, mb, alpha, cancellationToken);
-                    if (!g.All(double.IsFinite))
-                    {
-                        throw new ArithmeticException($"ConvRFM round {t}: the patch AGOP is not finite.");
-                    }
-
-                    next = MetricUpdate.Next(be, g, d, false, Options.AgopPower, Options.Normalization, t);
-                    agopSeconds = clock.Elapsed.TotalSeconds;
-                }
-
-                var record = new RfmIteration(t, Options.Iterations, train0.Mse, train0.Accuracy, val.Mse, val.Accuracy, jitter, kernelSeconds, solveSeconds, agopSeconds);
-                history.Add(record);
-                progress?.Report(record);
-                metric = next;
+                next = MetricUpdate.Next(be, g, d, false, Options.AgopPower, Options.Normalization, t);
+                agopSeconds = clock.Elapsed.TotalSeconds;
             }
+
+            var record = new RfmIteration(t, iterations, train0.Mse, train0.Accuracy, val.Mse, val.Accuracy, report.Jitter, kernelSeconds, solveSeconds, agopSeconds);
+            history.Add(record);
+            Log.ConvRfmIteration(logger, t, iterations, train0.Mse, val.Mse, val.Accuracy, record.Seconds);
+            progress?.Report(record);
+            metric = next;
         }
 
-        return new ConvRfmModel(layout, Options.Pairing, Options.Kernel, Options.MaxBlockElements, x, train, alphaHost, c, metric, history, be);
+        var chosen = selection.State;
+        return new ConvRfmModel(layout, Options.Pairing, Options.Kernel, Options.MaxBlockElements, x, train, chosen.Alpha, c, chosen.Metric, history, selection.Iteration, be);
     }
 }

@@ -66,7 +66,8 @@ public sealed class DeepConvRfm
     /// <summary>Fits the layers one after the other.</summary>
     /// <param name="x">Training images.</param>
     /// <param name="y">Targets, n × c.</param>
-    /// <param name="validation">Optional validation images and targets, passed through the same filters; their errors are recorded per round.</param>
+    /// <param name="validation">Optional validation images and targets, passed through the same filters; their errors are recorded per round,
+    /// and every layer returns its round with the best validation metric (<see cref="ConvRfmOptions.SelectBy"/>).</param>
     /// <param name="progress">One report per round of every layer.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <returns>The fitted model.</returns>
@@ -102,10 +103,11 @@ public sealed class DeepConvRfm
                 break;
             }
 
-            var bank = FilterBank.Sample(Options.Layers[l].Backend ?? ComputeBackends.Default, PatchLayout.For(Options.Layers[l], input), model.FeatureMatrix, Options.Filters, rng);
+            var be = Options.Layers[l].Backend ?? ComputeBackends.Default;
+            var bank = FilterBank.Sample(be, PatchLayout.For(Options.Layers[l], input), model.FeatureMatrix, Options.Filters, rng);
             banks.Add(bank);
-            input = bank.Apply(input);
-            valInput = valInput is null ? null : bank.Apply(valInput);
+            input = bank.Apply(be, input);
+            valInput = valInput is null ? null : bank.Apply(be, valInput);
         }
 
         return new DeepConvRfmModel(banks, model!, metrics, history);
@@ -148,28 +150,58 @@ internal sealed class FilterBank(PatchLayout layout, double[] weights, int filte
     public static FilterBank Sample(IComputeBackend be, PatchLayout layout, Matrix<double> m, int filters, Random rng)
     {
         int d = layout.Dimension;
-        var root = Matrix<double>.Build.DenseOfRowMajor(d, d, MetricUpdate.MatrixPower(be, m.ToRowMajorArray(), d, 0.5));
         var normal = new MathNet.Numerics.Distributions.Normal(0, 1, rng);
-        var z = Matrix<double>.Build.Dense(filters, d, (_, _) => normal.Sample());
-        return new FilterBank(layout, (z * root).ToRowMajorArray(), filters);
+        var z = new double[filters * d];
+        for (int j = 0; j < d; j++)
+        {
+            // Column by column, the order the filters were always drawn in (a seed keeps giving the same filters).
+            for (int i = 0; i < filters; i++)
+            {
+                z[(i * d) + j] = normal.Sample();
+            }
+        }
+        using var root = be.Upload<double>(m.ToRowMajorArray(), d, d);
+        MetricUpdate.PowerInPlace(be, root, 0.5);
+        using var zb = be.Upload<double>(z, filters, d);
+        using var w = be.Allocate<double>(filters, d);
+        be.Gemm(Transpose.None, Transpose.None, 1.0, zb, root, 0.0, w);
+        var weights = new double[filters * d];
+        be.Download(w, weights);
+        return new FilterBank(layout, weights, filters);
     }
 
-    /// <summary>The k-channel feature maps h_f(p) = √(2/k)·max(0, w_fᵀx_p) over the grid of patch positions.</summary>
-    public ImageBatch Apply(ImageBatch images)
+    /// <summary>
+    /// The k-channel feature maps h_f(p) = √(2/k)·max(0, w_fᵀx_p) over the grid of patch positions: the responses of all
+    /// n·P patches (im2col, position-major) to the k filters are one GEMM, patches × Wᵀ.
+    /// </summary>
+    public ImageBatch Apply(IComputeBackend be, ImageBatch images)
     {
         var patches = layout.Extract(images);
         int n = images.Count, d = layout.Dimension, k = filters, outH = layout.OutputHeight, outW = layout.OutputWidth, positions = outH * outW;
-        var w = Matrix<double>.Build.DenseOfRowMajor(k, d, weights);
+        int rows = checked(positions * n);
+        var stacked = new double[(long)rows * d];
+        for (int p = 0; p < positions; p++)
+        {
+            patches[p].CopyTo(stacked, (long)p * n * d);
+        }
+
+        using var x = be.Upload<double>(stacked, rows, d);
+        using var w = be.Upload<double>(weights, k, d);
+        using var r = be.Allocate<double>(rows, k);
+        be.Gemm(Transpose.None, Transpose.Transpose, 1.0, x, w, 0.0, r);
+        var responses = new double[(long)rows * k];
+        be.Download(r, responses);
+
         double scale = Math.Sqrt(2.0 / k);
         var pixels = new double[(long)n * k * positions];
         for (int p = 0; p < positions; p++)
         {
-            var responses = Matrix<double>.Build.DenseOfRowMajor(n, d, patches[p]) * w.Transpose();
             for (int i = 0; i < n; i++)
             {
+                long row = ((long)p * n) + i;
                 for (int f = 0; f < k; f++)
                 {
-                    pixels[(((long)i * k) + f) * positions + p] = scale * Math.Max(0, responses[i, f]);
+                    pixels[(((long)i * k) + f) * positions + p] = scale * Math.Max(0, responses[(row * k) + f]);
                 }
             }
         }
@@ -213,18 +245,20 @@ public sealed class DeepConvRfmModel
 
     /// <summary>The images passed through the sampled filters of every layer but the last: the last layer's input.</summary>
     /// <param name="images">Images of the training shape.</param>
+    /// <param name="computeBackend">Backend for the filter responses; null for the one that fitted the last layer (or the default after loading).</param>
     /// <returns>The feature maps.</returns>
-    public ImageBatch Features(ImageBatch images)
+    public ImageBatch Features(ImageBatch images, IComputeBackend? computeBackend = null)
     {
         ArgumentNullException.ThrowIfNull(images);
-        return banks.Aggregate(images, (current, bank) => bank.Apply(current));
+        var be = computeBackend ?? Final.Backend ?? ComputeBackends.Default;
+        return banks.Aggregate(images, (current, bank) => bank.Apply(be, current));
     }
 
     /// <summary>Predicts f(x) for each image.</summary>
     /// <param name="images">Images of the training shape.</param>
     /// <param name="computeBackend">Optional backend.</param>
     /// <returns>Predictions, m × c.</returns>
-    public Matrix<double> Predict(ImageBatch images, IComputeBackend? computeBackend = null) => Final.Predict(Features(images), computeBackend);
+    public Matrix<double> Predict(ImageBatch images, IComputeBackend? computeBackend = null) => Final.Predict(Features(images, computeBackend), computeBackend);
 
     /// <summary>Predicts the class of each image.</summary>
     /// <param name="images">Images.</param>

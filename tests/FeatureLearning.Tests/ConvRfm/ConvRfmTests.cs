@@ -58,10 +58,11 @@ public sealed class ConvRfmTests
     }
 
     [Theory]
-    [InlineData(PatchPairing.Aligned, "gaussian")]
-    [InlineData(PatchPairing.AllPairs, "gaussian")]
-    [InlineData(PatchPairing.AllPairs, "polynomial")]
-    public void ConvolutionalKernelMatchesItsDefinition(PatchPairing pairing, string kernelName)
+    [InlineData(PatchPairing.Aligned, "gaussian", 40)]
+    [InlineData(PatchPairing.AllPairs, "gaussian", 40)]
+    [InlineData(PatchPairing.AllPairs, "polynomial", 40)]
+    [InlineData(PatchPairing.AllPairs, "gaussian", 1 << 20)]
+    public void ConvolutionalKernelMatchesItsDefinition(PatchPairing pairing, string kernelName, long blockElements)
     {
         var x = RandomImages(4, 2, 5, 1);
         var z = RandomImages(3, 2, 5, 2);
@@ -72,8 +73,15 @@ public sealed class ConvRfmTests
         using var mb = metric.Upload<double>(Backend);
         using var k = Backend.Allocate<double>(4, 3);
 
-        // A block budget of 40 elements forces one image per block (9 positions: 9 x 27 patch pairs per image).
-        new ConvKernel(Backend, kernel, pairing, 40).Matrix(xs, zs, mb, k);
+        // A block budget of 40 elements forces one image per block (9 positions: 9 x 27 patch pairs per image); 2^20 makes
+        // one block, reduced straight into K from the resident patches.
+        var conv = new ConvKernel(Backend, kernel, pairing, blockElements);
+        using (var xd = conv.Upload(xs))
+        using (var zd = conv.Upload(zs))
+        {
+            conv.Matrix(xd, zd, mb, k);
+        }
+
         var expected = new double[12];
         for (int i = 0; i < 4; i++)
         {
@@ -87,12 +95,13 @@ public sealed class ConvRfmTests
     }
 
     [Theory]
-    [InlineData(PatchPairing.Aligned, "gaussian", "identity")]
-    [InlineData(PatchPairing.Aligned, "gaussian", "full")]
-    [InlineData(PatchPairing.AllPairs, "gaussian", "identity")]
-    [InlineData(PatchPairing.AllPairs, "gaussian", "full")]
-    [InlineData(PatchPairing.AllPairs, "polynomial", "full")]
-    public void PatchAgopMatchesFiniteDifferencesOverEveryPatchCopy(PatchPairing pairing, string kernelName, string metricName)
+    [InlineData(PatchPairing.Aligned, "gaussian", "identity", 200)]
+    [InlineData(PatchPairing.Aligned, "gaussian", "full", 200)]
+    [InlineData(PatchPairing.AllPairs, "gaussian", "identity", 200)]
+    [InlineData(PatchPairing.AllPairs, "gaussian", "full", 200)]
+    [InlineData(PatchPairing.AllPairs, "polynomial", "full", 200)]
+    [InlineData(PatchPairing.AllPairs, "gaussian", "full", 1 << 20)]
+    public void PatchAgopMatchesFiniteDifferencesOverEveryPatchCopy(PatchPairing pairing, string kernelName, string metricName, long blockElements)
     {
         // f_k(x_i) = Σ_j α_jk K(x_i, x_j); the patch AGOP treats every patch copy x_{i,p} as its own variable. Evaluated on
         // a sample of 3 of the 5 images, with a block budget that forces several blocks.
@@ -108,7 +117,10 @@ public sealed class ConvRfmTests
         int[] sample = [0, 2, 3];
         using var ab = Backend.Upload<double>(alpha, n, c);
         using var mb = metric.Upload<double>(Backend);
-        var agop = new ConvKernel(Backend, kernel, pairing, 200).Agop(set.Subset(sample), set, metric, mb, ab, CancellationToken.None);
+        var conv = new ConvKernel(Backend, kernel, pairing, blockElements);
+        using var sampleDevice = conv.Upload(set.Subset(sample));
+        using var setDevice = conv.Upload(set);
+        var agop = conv.Agop(sampleDevice, setDevice, metric, mb, ab, CancellationToken.None);
 
         var expected = new double[d * d];
         const double h = 1e-6;
@@ -173,12 +185,83 @@ public sealed class ConvRfmTests
     {
         var x = RandomImages(30, 1, 6, 7);
         var y = Matrix<double>.Build.Dense(30, 1, (i, _) => x[i, 0, 2, 2] - x[i, 0, 3, 3]);
-        var model = new ConvolutionalRfm(new ConvRfmOptions { Iterations = 3, Backend = Backend }).Fit(x, y, (x, y));
+        var model = new ConvolutionalRfm(new ConvRfmOptions { Iterations = 3, SelectBy = SelectionMetric.Last, Backend = Backend }).Fit(x, y, (x, y));
         model.History.Should().HaveCount(3);
         model.History.Should().OnlyContain(h => double.IsFinite(h.ValidationMse));
         model.FeatureMatrix.Should().NotBe(Matrix<double>.Build.DenseIdentity(9));
         model.FeatureMatrix.Enumerate().Max(Math.Abs).Should().BeApproximately(1.0, 1e-12, "normalised by the largest entry");
         ((Action)(() => new ConvolutionalRfm(new ConvRfmOptions { PatchSize = 0 }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("PatchSize");
+    }
+
+    [Theory]
+    [InlineData(PatchPairing.AllPairs)]
+    [InlineData(PatchPairing.Aligned)]
+    public void AValidationSetSelectsTheRoundWithTheBestValidationError(PatchPairing pairing)
+    {
+        // One output, so SelectionMetric.Auto selects by validation MSE. On 24 noisy training images the validation error
+        // is not monotone in the rounds; the model must be the best round's machine, not the last one.
+        var x = RandomImages(24, 1, 5, 11);
+        var xv = RandomImages(16, 1, 5, 12);
+        var noise = Random(24, 1, 13);
+        var y = Matrix<double>.Build.Dense(24, 1, (i, _) => x[i, 0, 2, 2] - x[i, 0, 3, 3] + (0.1 * noise[i]));
+        var yv = Matrix<double>.Build.Dense(16, 1, (i, _) => xv[i, 0, 2, 2] - xv[i, 0, 3, 3]);
+        var options = new ConvRfmOptions { Iterations = 5, Pairing = pairing, Backend = Backend };
+        var model = new ConvolutionalRfm(options).Fit(x, y, (xv, yv));
+
+        var mse = model.History.Select(h => h.ValidationMse).ToArray();
+        int best = Array.IndexOf(mse, mse.Min());
+        best.Should().BeLessThan(4, "the problem is meant to have a best round before the last (measured: round 2 aligned, round 0 all pairs)");
+        model.SelectedIteration.Should().Be(best);
+        double modelMse = (model.Predict(xv) - yv).Enumerate().Average(e => e * e);
+        modelMse.Should().BeApproximately(mse[best], 1e-9 * mse[best], "the model holds the selected round's metric and coefficients");
+
+        var last = new ConvolutionalRfm(options with { SelectBy = SelectionMetric.Last }).Fit(x, y, (xv, yv));
+        last.SelectedIteration.Should().Be(4);
+        last.History.Select(h => h.ValidationMse).Should().Equal(mse, "the rounds do not depend on the selection");
+        ((last.Predict(xv) - yv).Enumerate().Average(e => e * e)).Should().BeApproximately(mse[4], 1e-9 * mse[4]);
+        new ConvolutionalRfm(options).Fit(x, y).SelectedIteration.Should().Be(4, "without a validation set the last round is returned");
+    }
+
+    [Fact]
+    public void TheLoggerGetsOneDebugLinePerRound()
+    {
+        var x = RandomImages(8, 1, 4, 14);
+        var y = Matrix<double>.Build.Dense(8, 1, (i, _) => x[i, 0, 1, 1]);
+        var logger = new ListLogger();
+        new ConvolutionalRfm(new ConvRfmOptions { Iterations = 3, Backend = Backend, Logger = logger }).Fit(x, y);
+        logger.Lines.Where(l => l.Level == Microsoft.Extensions.Logging.LogLevel.Debug).Select(l => l.Message)
+            .Should().HaveCount(3).And.OnlyContain(m => m.StartsWith("ConvRFM round ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void FilterResponsesAreOneGemmThatEqualsTheDirectPerPatchComputation()
+    {
+        var images = RandomImages(6, 2, 5, 15);
+        var layout = new PatchLayout(3, 2, 1, false, 2, 5, 5);
+        const int k = 4;
+        int d = layout.Dimension;
+        var weights = Random(k, d, 16);
+        var maps = new FilterBank(layout, weights, k).Apply(Backend, images);
+
+        var patches = layout.Extract(images);
+        int positions = layout.OutputHeight * layout.OutputWidth;
+        (maps.Channels, maps.Height, maps.Width).Should().Be((k, layout.OutputHeight, layout.OutputWidth));
+        for (int i = 0; i < images.Count; i++)
+        {
+            for (int f = 0; f < k; f++)
+            {
+                for (int p = 0; p < positions; p++)
+                {
+                    double response = 0;
+                    for (int l = 0; l < d; l++)
+                    {
+                        response += weights[(f * d) + l] * patches[p][(i * d) + l];
+                    }
+
+                    maps[i, f, p / layout.OutputWidth, p % layout.OutputWidth].Should().BeApproximately(Math.Sqrt(2.0 / k) * Math.Max(0, response), 1e-12);
+                }
+            }
+        }
     }
 
     [Fact]
@@ -326,6 +409,19 @@ public sealed class ConvRfmTests
     }
 
     private static LabeledDataSet LoadDigits() => LabeledDataSet.LoadCsv(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv.gz"));
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<(Microsoft.Extensions.Logging.LogLevel Level, string Message)> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => Lines.Add((logLevel, formatter(state, exception)));
+    }
 
     private sealed class SynchronousProgress<TValue>(Action<TValue> handler) : IProgress<TValue>
     {
