@@ -2,17 +2,30 @@
 //
 //   dotnet run -c Release --project samples/MatrixCompletion -- [--rows 500] [--cols 500] [--rank 5] [--observed 10000]
 //       [--alpha 1] [--ridge 0.05] [--ridge-decay 1] [--ridge-decay-below 0.01] [--iterations 1000] [--target 0]
-//       [--seed 0] [--backend managed] [--out completion-output] [--json]
+//       [--seed 0] [--backend managed] [--precision double|float] [--out completion-output] [--json] [--help]
 //
 // Prints the held-out error (on 5% of the observed entries, kept out of the fit) and the error on every unobserved
 // entry per iteration, then plots both and the recovered singular values against the truth.
 using System.Diagnostics;
 using System.Globalization;
+using FeatureLearning.Compute;
 using FeatureLearning.Data;
 using FeatureLearning.LinearRfm;
 using FeatureLearning.Samples;
+using MathNet.Numerics.LinearAlgebra;
 
 var options = new SampleOptions(args);
+if (options.Has("help"))
+{
+    Console.WriteLine("""
+        Low-rank matrix completion by lin-RFM on a planted problem.
+        dotnet run -c Release --project samples/MatrixCompletion -- [--rows 500] [--cols 500] [--rank 5] [--observed 10000]
+            [--alpha 1] [--ridge 0.05] [--ridge-decay 1] [--ridge-decay-below 0.01] [--iterations 1000] [--target 0]
+            [--seed 0] [--backend managed|native|ilgpu] [--precision double|float] [--out completion-output] [--json]
+        """);
+    return 0;
+}
+
 int rows = options.Get("rows", 500), cols = options.Get("cols", 500), rank = options.Get("rank", 5), observedCount = options.Get("observed", 10000);
 bool json = options.Has("json");
 var log = json ? TextWriter.Null : Console.Out;
@@ -36,26 +49,30 @@ log.WriteLine($"lin-RFM: alpha {completionOptions.Alpha}, ridge {completionOptio
 
 var progress = new Reporter(json, completionOptions.Iterations);
 var clock = Stopwatch.StartNew();
-var model = new MatrixCompletion(completionOptions).Fit(observed, truth, progress);
+var estimator = new MatrixCompletion(completionOptions);
+bool single = options.Precision() == Precision.Single;
+var (completed, history, selected) = single
+    ? Unpack(estimator.Fit(observed, truth.Map(v => (float)v), progress))
+    : Unpack(estimator.Fit(observed, truth, progress));
 double seconds = clock.Elapsed.TotalSeconds;
-var best = model.History[model.BestIteration];
+var best = history[selected];
 log.WriteLine();
-log.WriteLine($"Best iteration {model.BestIteration}: held-out MSE {best.HeldOutMse:G3}, MSE on the unobserved entries {best.TestMse:G3}; {model.History.Count} iterations in {seconds:F1} s ({seconds / model.History.Count:F3} s each).");
+log.WriteLine($"Selected iteration {selected} ({(single ? "float" : "double")}): held-out MSE {best.HeldOutMse:G3}, MSE on the unobserved entries {best.UnobservedMse:G3}; {history.Count} iterations in {seconds:F1} s ({seconds / history.Count:F3} s each).");
 
 // Singular values through MathNet's managed SVD: only for matrices up to a million entries (larger ones take minutes).
 bool small = (long)rows * cols <= 1_000_000;
-var recovered = small ? model.Completed.Svd(computeVectors: false).S.Take(Math.Min(2 * rank, Math.Min(rows, cols))).ToArray() : [];
+var recovered = small ? completed.Svd(computeVectors: false).S.Take(Math.Min(2 * rank, Math.Min(rows, cols))).ToArray() : [];
 var expected = small ? truth.Svd(computeVectors: false).S.Take(recovered.Length).ToArray() : [];
 log.WriteLine(small
     ? "Singular values, recovered vs truth: " + string.Join(", ", recovered.Zip(expected, (r, t) => string.Create(CultureInfo.InvariantCulture, $"{r:F3}/{t:F3}")))
     : "Singular values skipped: the matrix has more than a million entries.");
 
 Directory.CreateDirectory(outDir);
-var iters = model.History.Select(h => (double)h.Iteration).ToArray();
+var iters = history.Select(h => (double)h.Iteration).ToArray();
 var plot = new ScottPlot.Plot();
-var heldSeries = plot.Add.Scatter(iters, model.History.Select(h => Math.Log10(h.HeldOutMse)).ToArray());
+var heldSeries = plot.Add.Scatter(iters, history.Select(h => Math.Log10(h.HeldOutMse)).ToArray());
 heldSeries.LegendText = "log10 held-out MSE";
-var testSeries = plot.Add.Scatter(iters, model.History.Select(h => Math.Log10(h.TestMse)).ToArray());
+var testSeries = plot.Add.Scatter(iters, history.Select(h => Math.Log10(h.UnobservedMse)).ToArray());
 testSeries.LegendText = "log10 MSE on unobserved entries";
 plot.Title($"lin-RFM completion, {rows}x{cols} rank {rank}, alpha {completionOptions.Alpha}");
 plot.XLabel("iteration");
@@ -79,6 +96,10 @@ sv.SavePng(Path.Combine(outDir, "singular_values.png"), 700, 450);
 log.WriteLine($"Plots written to {Path.GetFullPath(outDir)}.");
 return 0;
 
+static (Matrix<double> Completed, IReadOnlyList<LinearRfmIteration> History, int Selected) Unpack<T>(MatrixCompletionModel<T> model)
+    where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    => (model.Completed.Map(v => double.CreateTruncating(v)), model.History, model.SelectedIteration);
+
 /// <summary>Progress bar (stderr) or one JSON object per iteration (stdout).</summary>
 internal sealed class Reporter(bool json, int iterations) : IProgress<LinearRfmIteration>
 {
@@ -87,11 +108,11 @@ internal sealed class Reporter(bool json, int iterations) : IProgress<LinearRfmI
         if (json)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"iteration\":{value.Iteration},\"heldout_mse\":{value.HeldOutMse:R},\"test_mse\":{value.TestMse:R},\"train_mse\":{value.TrainMse:R},\"ridge\":{value.Ridge:R},\"seconds\":{value.Seconds:R}}}"));
+                $"{{\"iteration\":{value.Iteration},\"heldout_mse\":{value.HeldOutMse:R},\"unobserved_mse\":{value.UnobservedMse:R},\"train_mse\":{value.TrainMse:R},\"ridge\":{value.Ridge:R},\"seconds\":{value.Seconds:R}}}"));
         }
         else if (!Console.IsErrorRedirected)
         {
-            Console.Error.Write($"\riteration {value.Iteration + 1}/{iterations}: held-out MSE {value.HeldOutMse:E2}, unobserved MSE {value.TestMse:E2}, {value.Seconds:F3} s   ");
+            Console.Error.Write($"\riteration {value.Iteration + 1}/{iterations}: held-out MSE {value.HeldOutMse:E2}, unobserved MSE {value.UnobservedMse:E2}, {value.Seconds:F3} s   ");
         }
     }
 }

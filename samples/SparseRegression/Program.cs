@@ -1,8 +1,9 @@
 // Sparse linear regression by diagonal lin-RFM (IRLS with p = 2 - 4 alpha) on a planted problem.
 //
 //   dotnet run -c Release --project samples/SparseRegression -- [--samples 200] [--features 1000] [--nonzeros 10]
-//       [--alpha 0.5] [--ridge 1e-10] [--iterations 100] [--seed 0] [--backend managed] [--out sparse-output] [--json]
+//       [--alpha 0.5] [--ridge 1e-10] [--iterations 100] [--seed 0] [--backend managed] [--precision double|float] [--out sparse-output] [--json]
 using System.Globalization;
+using FeatureLearning.Compute;
 using FeatureLearning.Data;
 using FeatureLearning.LinearRfm;
 using FeatureLearning.Samples;
@@ -24,14 +25,27 @@ var regression = new SparseRegression(new SparseRegressionOptions
 });
 log.WriteLine($"lin-RFM: alpha {regression.Options.Alpha} (IRLS-p with p = {2 - (4 * regression.Options.Alpha):G3}), ridge {regression.Options.Ridge}.");
 log.WriteLine(" iter | train MSE   | relative error of w | seconds");
-var model = regression.Fit(x, y, w, new Progress(json, log));
-double relative = (model.Weights - w).L2Norm() / w.L2Norm();
-log.WriteLine($"Relative error of the recovered w: {relative:E2} after {model.History.Count} iterations.");
+bool single = options.Precision() == Precision.Single;
+MathNet.Numerics.LinearAlgebra.Vector<double> weights;
+IReadOnlyList<LinearRfmIteration> history;
+if (single)
+{
+    var model = regression.Fit(x.Map(v => (float)v), y.Map(v => (float)v), w.Map(v => (float)v), new Progress(json, log));
+    (weights, history) = (model.Weights.Map(v => (double)v), model.History);
+}
+else
+{
+    var model = regression.Fit(x, y, w, new Progress(json, log));
+    (weights, history) = (model.Weights, model.History);
+}
+
+double relative = (weights - w).L2Norm() / w.L2Norm();
+log.WriteLine($"Relative error of the recovered w ({(single ? "float" : "double")}): {relative:E2} after {history.Count} iterations.");
 
 string outDir = options.Get("out", "sparse-output");
 Directory.CreateDirectory(outDir);
 var plot = new ScottPlot.Plot();
-var series = plot.Add.Scatter(model.History.Select(h => (double)h.Iteration).ToArray(), model.History.Select(h => 0.5 * Math.Log10(Math.Max(h.TestMse, 1e-300))).ToArray());
+var series = plot.Add.Scatter(history.Select(h => (double)h.Iteration).ToArray(), history.Select(h => 0.5 * Math.Log10(Math.Max(h.RelativeWeightError, 1e-300))).ToArray());
 series.LegendText = "log10 relative error of w";
 plot.Title($"diagonal lin-RFM, {k}-sparse w, d = {d}, n = {n}");
 plot.XLabel("iteration");
@@ -44,7 +58,7 @@ internal sealed class Progress(bool json, TextWriter log) : IProgress<LinearRfmI
 {
     public void Report(LinearRfmIteration value)
     {
-        double relative = Math.Sqrt(value.TestMse);
+        double relative = Math.Sqrt(value.RelativeWeightError);
         if (json)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"iteration\":{value.Iteration},\"train_mse\":{value.TrainMse:R},\"relative_error\":{relative:R},\"seconds\":{value.Seconds:R}}}"));

@@ -1,7 +1,8 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.Numerics;
 using System.Numerics.Tensors;
 using FeatureLearning.Compute;
-using FeatureLearning.Compute.Managed;
 using FeatureLearning.Data;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -13,9 +14,12 @@ namespace FeatureLearning.LinearRfm;
 /// and M ← (WᵀW/n)^α. SVD-free: α = ½ needs no matrix root at all (P = WᵀW/n).
 /// </summary>
 /// <remarks>
-/// Observations are sparse coordinates (<see cref="ObservedEntries"/>), grouped by row once; rows are solved in
-/// parallel, each a small Cholesky of order |I_i|, and rows that observe the same columns share one factorization. Per iteration: Σ_i (|I_i|³/3 + |I_i|·d) for the rows, n·d² for WᵀW
-/// (the backend's SYRK), d³ more for α = 1. Memory: W (n × d), P and WᵀW (d × d); no dense mask.
+/// Observations are sparse coordinates (<see cref="ObservedEntries"/>), grouped by row once. Rows that observe the same
+/// columns form one group; groups are solved in parallel, each through the backend: its k × k system P[I,I] + λI is factored
+/// once and solved for all of the group's rows at once (one <see cref="IComputeBackend.CholeskyFactor{T}"/> and one
+/// <see cref="IComputeBackend.CholeskySolve{T}"/> with m right-hand sides). Per iteration: Σ_groups (k³/3 + k²m) for the
+/// solves, Σ_i |I_i|·d for W, n·d² for WᵀW (the backend's SYRK), d³ more for α = 1. Memory: W (n × d), P and WᵀW (d × d);
+/// no dense mask.
 /// </remarks>
 public sealed class MatrixCompletion
 {
@@ -31,18 +35,39 @@ public sealed class MatrixCompletion
     /// <summary>The options.</summary>
     public MatrixCompletionOptions Options { get; }
 
-    /// <summary>Completes the matrix.</summary>
+    /// <summary>Completes the matrix in double precision: <see cref="Fit{T}"/> with T = <see cref="double"/>.</summary>
     /// <param name="observed">The observed entries.</param>
-    /// <param name="truth">Optional full truth: the error on every unobserved entry is then recorded per iteration.</param>
+    /// <param name="truth">Optional full truth: the error on every unobserved entry is then recorded per iteration as <see cref="LinearRfmIteration.UnobservedMse"/>.</param>
     /// <param name="progress">One report per iteration.</param>
     /// <param name="cancellationToken">Checked between iterations.</param>
-    /// <returns>The completed matrix of the iteration with the best held-out error (the last without a held-out set).</returns>
+    /// <returns>The completed matrix of the selected iteration.</returns>
+    /// <exception cref="ArgumentException">As for <see cref="Fit{T}"/>.</exception>
+    public MatrixCompletionModel<double> Fit(ObservedEntries observed, Matrix<double>? truth = null, IProgress<LinearRfmIteration>? progress = null, CancellationToken cancellationToken = default)
+        => Fit<double>(observed, truth, progress, cancellationToken);
+
+    /// <summary>Completes the matrix.</summary>
+    /// <typeparam name="T">
+    /// <see cref="float"/> or <see cref="double"/>: the precision of W, P and every backend operation (the row solves, WᵀW, the
+    /// matrix power). The observed values (doubles in <see cref="ObservedEntries"/>) are converted to T once; the recorded errors
+    /// are accumulated in double.
+    /// </typeparam>
+    /// <param name="observed">The observed entries.</param>
+    /// <param name="truth">Optional full truth: the error on every unobserved entry is then recorded per iteration as <see cref="LinearRfmIteration.UnobservedMse"/>.</param>
+    /// <param name="progress">One report per iteration.</param>
+    /// <param name="cancellationToken">Checked between iterations.</param>
+    /// <returns>
+    /// The completed matrix of the selected iteration (<see cref="MatrixCompletionModel{T}.SelectedIteration"/>): the one with the best
+    /// held-out error, or the last without a held-out set.
+    /// </returns>
     /// <exception cref="ArgumentException">
     /// No entries are observed (none left for training after the held-out split), the truth has the wrong shape, or a row or
     /// column has no training entry and <see cref="MatrixCompletionOptions.AllowEmptyRowsAndColumns"/> is false.
     /// </exception>
-    public MatrixCompletionModel Fit(ObservedEntries observed, Matrix<double>? truth = null, IProgress<LinearRfmIteration>? progress = null, CancellationToken cancellationToken = default)
+    /// <exception cref="ArithmeticException">A row system P[I,I] + λI is not positive definite in precision T (increase the ridge).</exception>
+    public MatrixCompletionModel<T> Fit<T>(ObservedEntries observed, Matrix<T>? truth = null, IProgress<LinearRfmIteration>? progress = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
+        PrecisionExtensions.Of<T>();
         ArgumentNullException.ThrowIfNull(observed);
         int n = observed.RowCount, d = observed.ColumnCount;
         if (truth is not null && (truth.RowCount != n || truth.ColumnCount != d))
@@ -65,36 +90,36 @@ public sealed class MatrixCompletion
         var rows = RowIndex.Build(train);
 
         // Two W buffers alternate: the best iterate is kept by reference, and the next iterate is written into the other.
-        var w = new double[(long)n * d];
-        var spare = new double[(long)n * d];
-        var best = (double[]?)null;
+        var w = new T[(long)n * d];
+        var spare = new T[(long)n * d];
+        var best = (T[]?)null;
         int bestIteration = -1;
         double bestHeld = double.PositiveInfinity, ridge = Options.Ridge;
-        var p = new double[(long)d * d];
+        var p = new T[(long)d * d];
         for (int j = 0; j < d; j++)
         {
-            p[((long)j * d) + j] = 1; // M = I
+            p[((long)j * d) + j] = T.One; // M = I
         }
 
         var history = new List<LinearRfmIteration>();
         var truthHost = truth?.ToRowMajorArray();
-        using var wb = be.Allocate<double>(n, d);
-        using var g = be.Allocate<double>(d, d);
+        using var wb = be.Allocate<T>(n, d);
+        using var g = be.Allocate<T>(d, d);
         int sinceBest = 0;
         for (int t = 0; t < Options.Iterations; t++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
-            double trainMse = SolveRows(rows, p, d, ridge, w);
+            double trainMse = SolveRows(be, rows, p, d, T.CreateTruncating(ridge), w);
 
             // P ← (WᵀW/n)^{2α}
-            be.Upload<double>(w, wb);
-            be.Syrk(Transpose.Transpose, 1.0 / n, wb, 0.0, g);
+            be.Upload<T>(w, wb);
+            be.Syrk(Transpose.Transpose, T.One / T.CreateTruncating(n), wb, T.Zero, g);
             NextP(be, g, d, p);
 
             double heldMse = held.Count == 0 ? double.NaN : Mse(held, w, d);
-            double testMse = truthHost is null ? double.NaN : UnobservedMse(truthHost, observed, w, d);
-            var record = new LinearRfmIteration(t, trainMse, heldMse, testMse, ridge, clock.Elapsed.TotalSeconds);
+            double unobservedMse = truthHost is null ? double.NaN : UnobservedMse(truthHost, observed, w, d);
+            var record = new LinearRfmIteration(t, trainMse, heldMse, unobservedMse, double.NaN, ridge, clock.Elapsed.TotalSeconds);
             history.Add(record);
             progress?.Report(record);
 
@@ -121,7 +146,7 @@ public sealed class MatrixCompletion
             }
         }
 
-        return new MatrixCompletionModel(Matrix<double>.Build.DenseOfRowMajor(n, d, best!), history, bestIteration);
+        return new MatrixCompletionModel<T>(n, d, best!, history, bestIteration);
     }
 
     /// <summary>
@@ -165,18 +190,21 @@ public sealed class MatrixCompletion
     }
 
     /// <summary>
-    /// Solves every row, in parallel over groups of rows that observe the same columns: each group factors
-    /// P[I,I] + λI once and solves one right-hand side per row. Returns the mean squared fit error of the training
-    /// entries before they are kept.
+    /// Solves every row on the backend, in parallel over groups of rows that observe the same columns: each group gathers
+    /// its k × k system P[I,I] + λI and its k × m right-hand sides (one column per row of the group) into device buffers,
+    /// factors once (<see cref="IComputeBackend.CholeskyFactor{T}"/>, no jitter) and solves all m at once
+    /// (<see cref="IComputeBackend.CholeskySolve{T}"/>). Returns the mean squared fit error of the training entries before
+    /// they are kept.
     /// </summary>
-    private static unsafe double SolveRows(RowIndex rows, double[] p, int d, double ridge, double[] w)
+    private static double SolveRows<T>(IComputeBackend be, RowIndex rows, T[] p, int d, T ridge, T[] w)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         // One sum per group, added in group order afterwards: the error is bit-reproducible whatever the thread schedule.
         var groupSse = new double[rows.Groups.Length];
-        Parallel.For(0, rows.Groups.Length, () => (Scratch: new double[16], Rhs: new double[4]), (gi, _, local) =>
+        Parallel.For(0, rows.Groups.Length, gi =>
         {
             var group = rows.Groups[gi];
-            int first = group[0];
+            int first = group[0], m = group.Length;
             int start = rows.Start[first], k = rows.Start[first + 1] - start;
             foreach (int i in group)
             {
@@ -185,63 +213,77 @@ public sealed class MatrixCompletion
 
             if (k == 0)
             {
-                return local;
-            }
-
-            if (local.Scratch.Length < k * k)
-            {
-                local.Scratch = new double[k * k];
-                local.Rhs = new double[k];
+                return;
             }
 
             var cols = rows.Columns.AsSpan(start, k);
-            var a = local.Scratch.AsSpan(0, k * k);
-            for (int r = 0; r < k; r++)
+            var system = ArrayPool<T>.Shared.Rent(k * k);
+            var rhs = ArrayPool<T>.Shared.Rent(k * m);
+            try
             {
-                long pr = (long)cols[r] * d;
-                for (int c = 0; c < k; c++)
+                var a = system.AsSpan(0, k * k);
+                for (int r = 0; r < k; r++)
                 {
-                    a[(r * k) + c] = p[pr + cols[c]];
-                }
-
-                a[(r * k) + r] += ridge;
-            }
-
-            fixed (double* pa = local.Scratch, pb = local.Rhs)
-            {
-                if (BlockedCholesky<double>.Factor(pa, k, k, 1, CancellationToken.None) >= 0)
-                {
-                    throw new ArithmeticException($"lin-RFM: the system of row {first} is not positive definite; increase the ridge.");
-                }
-
-                foreach (int i in group)
-                {
-                    int rowStart = rows.Start[i];
-                    for (int r = 0; r < k; r++)
+                    long pr = (long)cols[r] * d;
+                    for (int c = 0; c < k; c++)
                     {
-                        local.Rhs[r] = rows.Values[rowStart + r];
+                        a[(r * k) + c] = p[pr + cols[c]];
                     }
 
-                    BlockedCholesky<double>.Solve(pa, k, k, pb, 1, 1, 1);
+                    a[(r * k) + r] += ridge;
+                }
 
-                    // W_i = Σ_t a_t P[I_t, :], then the observed entries are kept.
+                var b = rhs.AsSpan(0, k * m);
+                for (int j = 0; j < m; j++)
+                {
+                    int rowStart = rows.Start[group[j]];
+                    for (int r = 0; r < k; r++)
+                    {
+                        b[(r * m) + j] = T.CreateTruncating(rows.Values[rowStart + r]);
+                    }
+                }
+
+                using (var ab = be.Upload<T>(a, k, k))
+                using (var bb = be.Upload<T>(b, k, m))
+                {
+                    try
+                    {
+                        be.CholeskyFactor(ab, CholeskyOptions.NoJitter);
+                    }
+                    catch (MatrixNotPositiveDefiniteException e)
+                    {
+                        throw new ArithmeticException($"lin-RFM: the system of row {first} is not positive definite; increase the ridge.", e);
+                    }
+
+                    be.CholeskySolve(ab, bb);
+                    be.Download(bb, b);
+                }
+
+                for (int j = 0; j < m; j++)
+                {
+                    // W_i = Σ_r a_r P[I_r, :], then the observed entries are kept.
+                    int i = group[j], rowStart = rows.Start[i];
                     var row = w.AsSpan((int)((long)i * d), d);
                     for (int r = 0; r < k; r++)
                     {
-                        TensorPrimitives.MultiplyAdd(p.AsSpan((int)((long)cols[r] * d), d), local.Rhs[r], row, row);
+                        TensorPrimitives.MultiplyAdd(p.AsSpan((int)((long)cols[r] * d), d), b[(r * m) + j], row, row);
                     }
 
                     for (int r = 0; r < k; r++)
                     {
                         double y = rows.Values[rowStart + r];
-                        groupSse[gi] += (row[cols[r]] - y) * (row[cols[r]] - y);
-                        row[cols[r]] = y;
+                        double diff = double.CreateTruncating(row[cols[r]]) - y;
+                        groupSse[gi] += diff * diff;
+                        row[cols[r]] = T.CreateTruncating(y);
                     }
                 }
             }
-
-            return local;
-        }, _ => { });
+            finally
+            {
+                ArrayPool<T>.Shared.Return(system);
+                ArrayPool<T>.Shared.Return(rhs);
+            }
+        });
         double sse = 0;
         foreach (double v in groupSse)
         {
@@ -251,7 +293,8 @@ public sealed class MatrixCompletion
         return sse / Math.Max(1, rows.Columns.Length);
     }
 
-    private void NextP(IComputeBackend be, DeviceBuffer<double> g, int d, double[] p)
+    private void NextP<T>(IComputeBackend be, DeviceBuffer<T> g, int d, T[] p)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (Options.Alpha == 0.5)
         {
@@ -261,31 +304,32 @@ public sealed class MatrixCompletion
 
         if (Options.Alpha == 1.0)
         {
-            using var p2 = be.Allocate<double>(d, d);
-            be.Gemm(Transpose.None, Transpose.None, 1.0, g, g, 0.0, p2);
+            using var p2 = be.Allocate<T>(d, d);
+            be.Gemm(Transpose.None, Transpose.None, T.One, g, g, T.Zero, p2);
             be.Download(p2, p);
             return;
         }
 
-        using var values = be.Allocate<double>(d, 1);
-        using var vectors = be.Allocate<double>(d, d);
+        using var values = be.Allocate<T>(d, 1);
+        using var vectors = be.Allocate<T>(d, d);
         be.SymmetricEigen(g, values, vectors);
-        var lambda = new double[d];
+        var lambda = new T[d];
         be.Download(values, lambda);
-        using var powered = be.Upload<double>(lambda.Select(l => Math.Pow(Math.Max(l, 0), 2 * Options.Alpha)).ToArray(), 1, d);
-        using var scaled = be.Allocate<double>(d, d);
+        using var powered = be.Upload<T>(lambda.Select(l => T.CreateTruncating(Math.Pow(Math.Max(double.CreateTruncating(l), 0), 2 * Options.Alpha))).ToArray(), 1, d);
+        using var scaled = be.Allocate<T>(d, d);
         be.Copy(vectors, scaled);
         be.ScaleColumns(scaled, powered);
-        be.Gemm(Transpose.None, Transpose.Transpose, 1.0, scaled, vectors, 0.0, g);
+        be.Gemm(Transpose.None, Transpose.Transpose, T.One, scaled, vectors, T.Zero, g);
         be.Download(g, p);
     }
 
-    private static double Mse(ObservedEntries entries, double[] w, int d)
+    private static double Mse<T>(ObservedEntries entries, T[] w, int d)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         double sse = 0;
         for (int e = 0; e < entries.Count; e++)
         {
-            double diff = w[((long)entries.Rows[e] * d) + entries.Columns[e]] - entries.Values[e];
+            double diff = double.CreateTruncating(w[((long)entries.Rows[e] * d) + entries.Columns[e]]) - entries.Values[e];
             sse += diff * diff;
         }
 
@@ -293,18 +337,37 @@ public sealed class MatrixCompletion
     }
 
     /// <summary>Error on the unobserved entries: the error over all entries minus that over the observed ones (no mask).</summary>
-    private static double UnobservedMse(double[] truth, ObservedEntries observed, double[] w, int d)
+    private static double UnobservedMse<T>(T[] truth, ObservedEntries observed, T[] w, int d)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         double total = 0;
         const int chunk = 1 << 16;
         for (int start = 0; start < truth.Length; start += chunk)
         {
             int length = Math.Min(chunk, truth.Length - start);
-            double norm = TensorPrimitives.Distance<double>(w.AsSpan(start, length), truth.AsSpan(start, length));
-            total += norm * norm;
+            if (typeof(T) == typeof(double))
+            {
+                double norm = double.CreateTruncating(TensorPrimitives.Distance<T>(w.AsSpan(start, length), truth.AsSpan(start, length)));
+                total += norm * norm;
+            }
+            else
+            {
+                for (int e = start; e < start + length; e++)
+                {
+                    double diff = double.CreateTruncating(w[e]) - double.CreateTruncating(truth[e]);
+                    total += diff * diff;
+                }
+            }
         }
 
-        double onObserved = Mse(observed, w, d) * observed.Count;
+        double onObserved = 0;
+        for (int e = 0; e < observed.Count; e++)
+        {
+            long at = ((long)observed.Rows[e] * d) + observed.Columns[e];
+            double diff = double.CreateTruncating(w[at]) - double.CreateTruncating(truth[at]);
+            onObserved += diff * diff;
+        }
+
         return Math.Max(0, total - onObserved) / Math.Max(1, truth.LongLength - observed.Count);
     }
 
@@ -362,26 +425,4 @@ public sealed class MatrixCompletion
             return new RowIndex { RowCount = n, Start = start, Columns = columns, Values = values, Groups = groups.Values.Select(g => g.ToArray()).ToArray() };
         }
     }
-}
-
-/// <summary>A completed matrix and the history of the iterations.</summary>
-public sealed class MatrixCompletionModel
-{
-    internal MatrixCompletionModel(Matrix<double> completed, IReadOnlyList<LinearRfmIteration> history, int bestIteration)
-    {
-        completedMatrix = completed;
-        History = history.ToArray();
-        BestIteration = bestIteration;
-    }
-
-    private readonly Matrix<double> completedMatrix;
-
-    /// <summary>The completed matrix W (observed training entries kept as given), a copy.</summary>
-    public Matrix<double> Completed => completedMatrix.Clone();
-
-    /// <summary>One record per iteration.</summary>
-    public IReadOnlyList<LinearRfmIteration> History { get; }
-
-    /// <summary>The iteration whose W this is.</summary>
-    public int BestIteration { get; }
 }

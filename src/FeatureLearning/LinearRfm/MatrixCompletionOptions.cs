@@ -34,7 +34,7 @@ public sealed record MatrixCompletionOptions
 
     /// <summary>
     /// What to do with a row or column of the matrix that has no training entry (none observed, or all held out). False
-    /// (the default): <see cref="MatrixCompletion.Fit"/> throws <see cref="ArgumentException"/> naming the first such row or
+    /// (the default): <see cref="MatrixCompletion.Fit{T}"/> throws <see cref="ArgumentException"/> naming the first such row or
     /// column, since lin-RFM has nothing to infer it from. True: the fit goes on and that row or column of the completed
     /// matrix is exactly zero (a deliberate, documented choice, e.g. for a cold-start user).
     /// </summary>
@@ -43,7 +43,7 @@ public sealed record MatrixCompletionOptions
     /// <summary>Seed of the held-out split.</summary>
     public int Seed { get; init; }
 
-    /// <summary>The compute backend for the d × d products; null for <see cref="ComputeBackends.Default"/>.</summary>
+    /// <summary>The compute backend of every solve and product (the grouped row solves, WᵀW, the matrix power of P); null for <see cref="ComputeBackends.Default"/>.</summary>
     public IComputeBackend? Backend { get; init; }
 
     /// <summary>Checks the options, throwing <see cref="ArgumentException"/> naming a bad value.</summary>

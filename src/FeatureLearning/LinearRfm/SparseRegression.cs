@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics;
 using FeatureLearning.Compute;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -31,70 +32,89 @@ public sealed class SparseRegression
     public SparseRegressionOptions Options { get; }
 
     /// <summary>Fits w.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the precision of the backend's work (the n × n system, its solve, the products); the convergence test and the recorded errors are computed in double from those results.</typeparam>
     /// <param name="x">Design matrix X, n × d.</param>
     /// <param name="y">Targets, length n.</param>
-    /// <param name="truth">Optional true w: its relative squared error ‖w − w*‖² / ‖w*‖² is recorded per iteration as <see cref="LinearRfmIteration.TestMse"/>.</param>
+    /// <param name="truth">Optional true w: its relative squared error ‖w − w*‖² / ‖w*‖² is recorded per iteration as <see cref="LinearRfmIteration.RelativeWeightError"/>.</param>
     /// <param name="progress">One report per iteration.</param>
     /// <param name="cancellationToken">Checked between iterations.</param>
     /// <returns>The weights and the history.</returns>
     /// <exception cref="ArgumentException">Empty or non-finite data, or mismatched lengths.</exception>
-    public SparseRegressionModel Fit(
-        Matrix<double> x, MathNet.Numerics.LinearAlgebra.Vector<double> y, MathNet.Numerics.LinearAlgebra.Vector<double>? truth = null, IProgress<LinearRfmIteration>? progress = null, CancellationToken cancellationToken = default)
+    public SparseRegressionModel<T> Fit<T>(
+        Matrix<T> x, MathNet.Numerics.LinearAlgebra.Vector<T> y, MathNet.Numerics.LinearAlgebra.Vector<T>? truth = null, IProgress<LinearRfmIteration>? progress = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (truth is not null && truth.Count != x.ColumnCount)
+        PrecisionExtensions.Of<T>();
+        if (truth is not null && x is not null && truth.Count != x.ColumnCount)
         {
             throw new ArgumentException($"The true w has {truth.Count} entries but x has {x.ColumnCount} columns.", nameof(truth));
         }
 
         ArgumentNullException.ThrowIfNull(y);
-        var yMatrix = y.ToColumnMatrix();
-        Validation.TrainingData(x, yMatrix, Kernels.Metric.Identity);
+        Validation.TrainingData(x!, y.ToColumnMatrix(), Kernels.Metric.Identity);
         var be = Options.Backend ?? ComputeBackends.Default;
-        int n = x.RowCount, d = x.ColumnCount;
+        int n = x!.RowCount, d = x.ColumnCount;
         var xHost = x.ToRowMajorArray();
         var yHost = y.ToArray();
-        var w = new double[d];
-        var scale = Enumerable.Repeat(1.0, d).ToArray(); // M² = diag(scale)
+        var yDouble = yHost.Select(double.CreateTruncating).ToArray();
+        var truthHost = truth?.Select(double.CreateTruncating).ToArray();
+        double truthNorm = truthHost is null ? double.NaN : truthHost.Sum(v => v * v);
+        var w = new T[d];
+        var wDouble = new double[d];
+        var scale = Enumerable.Repeat(T.One, d).ToArray(); // M² = diag(scale)
+        var fitted = new T[n];
         var history = new List<LinearRfmIteration>();
-        using var xb = be.Upload<double>(xHost, n, d);
-        using var xs = be.Allocate<double>(n, d);
-        using var k = be.Allocate<double>(n, n);
-        using var s = be.Allocate<double>(1, d);
-        using var c = be.Allocate<double>(n, 1);
-        using var wb = be.Allocate<double>(d, 1);
+        using var xb = be.Upload<T>(xHost, n, d);
+        using var xs = be.Allocate<T>(n, d);
+        using var k = be.Allocate<T>(n, n);
+        using var s = be.Allocate<T>(1, d);
+        using var c = be.Allocate<T>(n, 1);
+        using var wb = be.Allocate<T>(d, 1);
+        using var f = be.Allocate<T>(n, 1);
         for (int t = 0; t < Options.Iterations; t++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
 
             // K = X M² Xᵀ + λI, c = K⁻¹y, w = M² Xᵀ c.
-            be.Upload<double>(scale, s);
+            be.Upload<T>(scale, s);
             be.Copy(xb, xs);
             be.ScaleColumns(xs, s);
-            be.Gemm(Transpose.None, Transpose.Transpose, 1.0, xs, xb, 0.0, k);
-            be.AddDiagonal(k, Options.Ridge);
+            be.Gemm(Transpose.None, Transpose.Transpose, T.One, xs, xb, T.Zero, k);
+            be.AddDiagonal(k, T.CreateTruncating(Options.Ridge));
             be.CholeskyFactor(k, CholeskyOptions.Default, cancellationToken);
-            be.Upload<double>(yHost, c);
+            be.Upload<T>(yHost, c);
             be.CholeskySolve(k, c);
-            be.Gemm(Transpose.Transpose, Transpose.None, 1.0, xs, c, 0.0, wb);
-            var previous = (double[])w.Clone();
+            be.Gemm(Transpose.Transpose, Transpose.None, T.One, xs, c, T.Zero, wb);
             be.Download(wb, w);
-            if (w.Any(v => !double.IsFinite(v)))
-            {
-                throw new ArithmeticException($"lin-RFM iteration {t}: the weights became non-finite. Increase the ridge.");
-            }
-
-            double change = 0, norm = 0;
+            be.Gemm(Transpose.None, Transpose.None, T.One, xb, wb, T.Zero, f);
+            be.Download(f, fitted);
+            double change = 0, norm = 0, error = 0, residual = 0;
             for (int j = 0; j < d; j++)
             {
-                change += (w[j] - previous[j]) * (w[j] - previous[j]);
-                norm += w[j] * w[j];
-                scale[j] = Math.Pow(w[j] * w[j], 2 * Options.Alpha); // M² = diag(|w|^{4α})
+                double wj = double.CreateTruncating(w[j]);
+                if (!double.IsFinite(wj))
+                {
+                    throw new ArithmeticException($"lin-RFM iteration {t}: the weights became non-finite. Increase the ridge.");
+                }
+
+                change += (wj - wDouble[j]) * (wj - wDouble[j]);
+                norm += wj * wj;
+                wDouble[j] = wj;
+                scale[j] = T.CreateTruncating(Math.Pow(wj * wj, 2 * Options.Alpha)); // M² = diag(|w|^{4α})
+                if (truthHost is not null)
+                {
+                    error += (wj - truthHost[j]) * (wj - truthHost[j]);
+                }
             }
 
-            var residual = x * MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray(w) - y;
-            double testError = truth is null ? double.NaN : (MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray(w) - truth).DotProduct(MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray(w) - truth) / truth.DotProduct(truth);
-            var record = new LinearRfmIteration(t, residual.DotProduct(residual) / n, double.NaN, testError, Options.Ridge, clock.Elapsed.TotalSeconds);
+            for (int i = 0; i < n; i++)
+            {
+                double r = double.CreateTruncating(fitted[i]) - yDouble[i];
+                residual += r * r;
+            }
+
+            var record = new LinearRfmIteration(t, residual / n, double.NaN, double.NaN, truthHost is null ? double.NaN : error / truthNorm, Options.Ridge, clock.Elapsed.TotalSeconds);
             history.Add(record);
             progress?.Report(record);
             if (norm > 0 && Math.Sqrt(change / norm) < Options.Tolerance)
@@ -103,38 +123,6 @@ public sealed class SparseRegression
             }
         }
 
-        return new SparseRegressionModel(w, history);
-    }
-}
-
-/// <summary>A fitted sparse linear model.</summary>
-public sealed class SparseRegressionModel
-{
-    private readonly double[] weights;
-
-    internal SparseRegressionModel(double[] weights, IReadOnlyList<LinearRfmIteration> history)
-    {
-        this.weights = weights;
-        History = history.ToArray();
-    }
-
-    /// <summary>The weights w (a copy).</summary>
-    public MathNet.Numerics.LinearAlgebra.Vector<double> Weights => MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray(weights);
-
-    /// <summary>One record per iteration.</summary>
-    public IReadOnlyList<LinearRfmIteration> History { get; }
-
-    /// <summary>Predicts Xw.</summary>
-    /// <param name="x">Inputs, m × d.</param>
-    /// <returns>Predictions.</returns>
-    public MathNet.Numerics.LinearAlgebra.Vector<double> Predict(Matrix<double> x)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        if (x.ColumnCount != weights.Length)
-        {
-            throw new ArgumentException($"The model has {weights.Length} weights but x has {x.ColumnCount} columns.", nameof(x));
-        }
-
-        return x * Weights;
+        return new SparseRegressionModel<T>(w, history, be);
     }
 }

@@ -22,6 +22,8 @@ internal static class ModelFile
     public const string RfmTag = "RFM1";
     public const string ConvRfmTag = "CRF1";
     public const string DeepConvRfmTag = "DCR1";
+    public const string SparseRegressionTag = "LSR1";
+    public const string MatrixCompletionTag = "LMC1";
 
     /// <summary>Bytes before the payload in version 2: magic, version, tag, precision, payload length.</summary>
     public const int HeaderLength = 19;

@@ -51,7 +51,7 @@ internal static class Problems
         history.SelectMany(h => new[] { h.Iteration, h.TrainMse, h.TrainAccuracy, h.ValidationMse, h.ValidationAccuracy, h.Jitter });
 
     public static IEnumerable<double> Learned(IEnumerable<LinearRfmIteration> history) =>
-        history.SelectMany(h => new[] { h.Iteration, h.TrainMse, h.HeldOutMse, h.TestMse, h.Ridge });
+        history.SelectMany(h => new[] { h.Iteration, h.TrainMse, h.HeldOutMse, h.UnobservedMse, h.RelativeWeightError, h.Ridge });
 
     public static IEnumerable<double> Flat(Matrix<double> m) => m.ToRowMajorArray();
 
@@ -192,9 +192,16 @@ public sealed class SparseRegressionCase : EstimatorCase<SparseProblem>
     public override object Fit(SparseProblem data, IComputeBackend backend, Action? onProgress, CancellationToken cancellationToken, double bandwidthFactor = 1) =>
         Estimator(backend).Fit(data.X, data.Y, null, new SyncProgress<LinearRfmIteration>(onProgress), cancellationToken);
 
-    public override double[] Predict(object model, SparseProblem data) => ((SparseRegressionModel)model).Predict(data.XTest).ToArray();
+    public override double[] Predict(object model, SparseProblem data) => ((SparseRegressionModel<double>)model).Predict(data.XTest).ToArray();
 
-    public override double[] LearnedState(object model) => [.. ((SparseRegressionModel)model).Weights, .. Problems.Learned(((SparseRegressionModel)model).History)];
+    public override double[] LearnedState(object model) => [.. ((SparseRegressionModel<double>)model).Weights, .. Problems.Learned(((SparseRegressionModel<double>)model).History)];
+
+    public override byte[]? Save(object model) => Problems.Bytes(((SparseRegressionModel<double>)model).Save);
+
+    public override object Load(byte[] bytes) => SparseRegressionModel<double>.Load(new MemoryStream(bytes));
+
+    public override double[]? PredictInSingle(SparseProblem data, IComputeBackend backend) =>
+        Estimator(backend).Fit(data.X.Map(v => (float)v), data.Y.Map(v => (float)v)).Predict(data.XTest.Map(v => (float)v)).Select(v => (double)v).ToArray();
 
     public override IEnumerable<BadInput> BadInputs(SparseProblem valid, IComputeBackend backend)
     {
@@ -222,13 +229,20 @@ public sealed class MatrixCompletionCase : EstimatorCase<ObservedEntries>
     public override object Fit(ObservedEntries data, IComputeBackend backend, Action? onProgress, CancellationToken cancellationToken, double bandwidthFactor = 1) =>
         Estimator(backend).Fit(data, null, new SyncProgress<LinearRfmIteration>(onProgress), cancellationToken);
 
-    public override double[] Predict(object model, ObservedEntries data) => ((MatrixCompletionModel)model).Completed.ToRowMajorArray();
+    public override double[] Predict(object model, ObservedEntries data) => ((MatrixCompletionModel<double>)model).Completed.ToRowMajorArray();
 
     public override double[] LearnedState(object model)
     {
-        var m = (MatrixCompletionModel)model;
-        return [.. Problems.Flat(m.Completed), .. Problems.Learned(m.History), m.BestIteration];
+        var m = (MatrixCompletionModel<double>)model;
+        return [.. Problems.Flat(m.Completed), .. Problems.Learned(m.History), m.SelectedIteration];
     }
+
+    public override byte[]? Save(object model) => Problems.Bytes(((MatrixCompletionModel<double>)model).Save);
+
+    public override object Load(byte[] bytes) => MatrixCompletionModel<double>.Load(new MemoryStream(bytes));
+
+    public override double[]? PredictInSingle(ObservedEntries data, IComputeBackend backend) =>
+        Estimator(backend).Fit<float>(data).Completed.ToRowMajorArray().Select(v => (double)v).ToArray();
 
     public override IEnumerable<BadInput> BadInputs(ObservedEntries valid, IComputeBackend backend)
     {

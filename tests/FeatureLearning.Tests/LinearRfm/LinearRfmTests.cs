@@ -36,9 +36,9 @@ public sealed class LinearRfmTests
         var (truth, observed) = PlantedProblems.LowRank(120, 100, 3, 3000, seed: 2);
         var model = new MatrixCompletion(new MatrixCompletionOptions { Alpha = alpha, Ridge = 0.05, Iterations = 400, Backend = Backend })
             .Fit(observed, truth);
-        var last = model.History[model.BestIteration];
-        last.TestMse.Should().BeLessThan(1e-3, $"α = {alpha} after {model.History.Count} iterations");
-        model.History[0].TestMse.Should().BeGreaterThan(0.1);
+        var last = model.History[model.SelectedIteration];
+        last.UnobservedMse.Should().BeLessThan(1e-3, $"α = {alpha} after {model.History.Count} iterations");
+        model.History[0].UnobservedMse.Should().BeGreaterThan(0.1);
         // The recorded test error is the error on the unobserved entries of the returned matrix.
         var completed = model.Completed;
         var seen = new HashSet<(int, int)>(Enumerable.Range(0, observed.Count).Select(e => (observed.Rows[e], observed.Columns[e])));
@@ -56,7 +56,7 @@ public sealed class LinearRfmTests
             }
         }
 
-        (sse / count).Should().BeApproximately(last.TestMse, 1e-12);
+        (sse / count).Should().BeApproximately(last.UnobservedMse, 1e-12);
     }
 
     [Fact]
@@ -104,8 +104,8 @@ public sealed class MatrixCompletionBatchingTests
 
         var observed = new ObservedEntries(100, 80, rowsList, colsList, values);
         var model = new MatrixCompletion(new MatrixCompletionOptions { Alpha = 1, Iterations = 300, HeldOutFraction = 0, Backend = new ManagedBackend() }).Fit(observed, truth);
-        model.History[^1].TestMse.Should().BeLessThan(1e-3);
-        model.History[0].TestMse.Should().BeGreaterThan(0.1);
+        model.History[^1].UnobservedMse.Should().BeLessThan(1e-3);
+        model.History[0].UnobservedMse.Should().BeGreaterThan(0.1);
     }
 }
 

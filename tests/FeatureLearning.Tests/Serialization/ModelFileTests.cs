@@ -329,6 +329,10 @@ public sealed class ModelFileTests : IDisposable
             case RfmModel<double> m: m.Save(path); break;
             case RfmModel<float> m: m.Save(path); break;
             case FeatureLearning.ConvRfm.ConvRfmModel m: m.Save(path); break;
+            case FeatureLearning.LinearRfm.SparseRegressionModel<double> m: m.Save(path); break;
+            case FeatureLearning.LinearRfm.SparseRegressionModel<float> m: m.Save(path); break;
+            case FeatureLearning.LinearRfm.MatrixCompletionModel<double> m: m.Save(path); break;
+            case FeatureLearning.LinearRfm.MatrixCompletionModel<float> m: m.Save(path); break;
             default: ((FeatureLearning.ConvRfm.DeepConvRfmModel)model).Save(path); break;
         }
     }
@@ -340,6 +344,10 @@ public sealed class ModelFileTests : IDisposable
         "RfmModel<double>" => RfmModel<double>.Load(path),
         "RfmModel<float>" => RfmModel<float>.Load(path),
         "ConvRfmModel" => FeatureLearning.ConvRfm.ConvRfmModel.Load(path),
+        "SparseRegressionModel<double>" => FeatureLearning.LinearRfm.SparseRegressionModel<double>.Load(path),
+        "SparseRegressionModel<float>" => FeatureLearning.LinearRfm.SparseRegressionModel<float>.Load(path),
+        "MatrixCompletionModel<double>" => FeatureLearning.LinearRfm.MatrixCompletionModel<double>.Load(path),
+        "MatrixCompletionModel<float>" => FeatureLearning.LinearRfm.MatrixCompletionModel<float>.Load(path),
         _ => FeatureLearning.ConvRfm.DeepConvRfmModel.Load(path),
     };
 

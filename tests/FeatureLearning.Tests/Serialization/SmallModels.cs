@@ -1,7 +1,9 @@
 using FeatureLearning.Compute;
 using FeatureLearning.ConvRfm;
+using FeatureLearning.Data;
 using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
+using FeatureLearning.LinearRfm;
 using FeatureLearning.Rfm;
 using MathNet.Numerics.LinearAlgebra;
 using static FeatureLearning.Tests.TestMatrices;
@@ -37,7 +39,7 @@ public static class SmallModels
     private static readonly ManagedBackend Backend = new();
     private static readonly Lazy<IReadOnlyList<ModelCase>> Cases = new(Build);
 
-    /// <summary>Every model type: kernel ridge and RFM in double and single precision, ConvRFM, deep ConvRFM.</summary>
+    /// <summary>Every model type: kernel ridge, RFM and the lin-RFM models in double and single precision, ConvRFM, deep ConvRFM.</summary>
     public static IReadOnlyList<ModelCase> All => Cases.Value;
 
     /// <summary>The case names, for theories.</summary>
@@ -69,6 +71,13 @@ public static class SmallModels
             Seed = 4,
         }).Fit(images, yi);
 
+        var (xs, ys, _) = PlantedProblems.SparseRegression(6, 9, 2, seed: 33);
+        var sparse = new SparseRegression(new SparseRegressionOptions { Iterations = 3, Backend = Backend }).Fit(xs, ys);
+        var sparseF = new SparseRegression(new SparseRegressionOptions { Iterations = 2, Backend = Backend }).Fit(xs.Map(v => (float)v), ys.Map(v => (float)v));
+        var (truth, observed) = PlantedProblems.LowRank(6, 5, 1, 20, seed: 34);
+        var completion = new MatrixCompletion(new MatrixCompletionOptions { Iterations = 3, HeldOutFraction = 0.1, Backend = Backend }).Fit(observed, truth);
+        var completionF = new MatrixCompletion(new MatrixCompletionOptions { Iterations = 2, HeldOutFraction = 0, Backend = Backend }).Fit<float>(observed);
+
         return
         [
             Case("KernelRidgeModel<double>", krr, s => KernelRidgeModel<double>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(x).ToRowMajorArray()),
@@ -77,6 +86,10 @@ public static class SmallModels
             Case("RfmModel<float>", rfmF, s => RfmModel<float>.Load(s, Backend), (m, s) => m.Save(s), m => Doubles(m.Predict(xf))),
             Case("ConvRfmModel", conv, s => ConvRfmModel.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(images).ToRowMajorArray()),
             Case("DeepConvRfmModel", deep, s => DeepConvRfmModel.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(images).ToRowMajorArray()),
+            Case("SparseRegressionModel<double>", sparse, s => SparseRegressionModel<double>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(xs).ToArray()),
+            Case("SparseRegressionModel<float>", sparseF, s => SparseRegressionModel<float>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(xs.Map(v => (float)v)).Select(v => (double)v).ToArray()),
+            Case("MatrixCompletionModel<double>", completion, MatrixCompletionModel<double>.Load, (m, s) => m.Save(s), m => m.Completed.ToRowMajorArray()),
+            Case("MatrixCompletionModel<float>", completionF, MatrixCompletionModel<float>.Load, (m, s) => m.Save(s), m => Doubles(m.Completed)),
         ];
     }
 
