@@ -310,16 +310,7 @@ public sealed class MatrixCompletion
             return;
         }
 
-        using var values = be.Allocate<T>(d, 1);
-        using var vectors = be.Allocate<T>(d, d);
-        be.SymmetricEigen(g, values, vectors);
-        var lambda = new T[d];
-        be.Download(values, lambda);
-        using var powered = be.Upload<T>(lambda.Select(l => T.CreateTruncating(Math.Pow(Math.Max(double.CreateTruncating(l), 0), 2 * Options.Alpha))).ToArray(), 1, d);
-        using var scaled = be.Allocate<T>(d, d);
-        be.Copy(vectors, scaled);
-        be.ScaleColumns(scaled, powered);
-        be.Gemm(Transpose.None, Transpose.Transpose, T.One, scaled, vectors, T.Zero, g);
+        Rfm.MetricUpdate.PowerInPlace(be, g, 2 * Options.Alpha);
         be.Download(g, p);
     }
 

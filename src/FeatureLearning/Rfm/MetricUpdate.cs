@@ -1,3 +1,4 @@
+using System.Numerics;
 using FeatureLearning.Compute;
 using FeatureLearning.Kernels;
 
@@ -59,18 +60,19 @@ internal static class MetricUpdate
     /// G ← G^p = V diag(max(λ, 0)^p) Vᵀ for a symmetric d × d device matrix, through the backend's symmetric
     /// eigendecomposition (only the d eigenvalues travel to the host and back).
     /// </summary>
-    public static void PowerInPlace(IComputeBackend be, DeviceBuffer<double> g, double power)
+    public static void PowerInPlace<T>(IComputeBackend be, DeviceBuffer<T> g, double power)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int d = g.Rows;
-        using var values = be.Allocate<double>(d, 1);
-        using var vectors = be.Allocate<double>(d, d);
+        using var values = be.Allocate<T>(d, 1);
+        using var vectors = be.Allocate<T>(d, d);
         be.SymmetricEigen(g, values, vectors);
-        var lambda = new double[d];
+        var lambda = new T[d];
         be.Download(values, lambda);
-        using var scaled = be.Allocate<double>(d, d);
+        using var scaled = be.Allocate<T>(d, d);
         be.Copy(vectors, scaled);
-        using var powered = be.Upload<double>(lambda.Select(l => Math.Pow(Math.Max(l, 0), power)).ToArray(), 1, d);
+        using var powered = be.Upload<T>(lambda.Select(l => T.CreateTruncating(Math.Pow(Math.Max(double.CreateTruncating(l), 0), power))).ToArray(), 1, d);
         be.ScaleColumns(scaled, powered);
-        be.Gemm(Transpose.None, Transpose.Transpose, 1.0, scaled, vectors, 0.0, g);
+        be.Gemm(Transpose.None, Transpose.Transpose, T.One, scaled, vectors, T.Zero, g);
     }
 }
