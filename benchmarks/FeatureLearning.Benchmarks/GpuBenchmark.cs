@@ -100,7 +100,7 @@ internal static class GpuBenchmark
         var rng = new Random(n);
         var x = Matrix<double>.Build.Dense(n, d, (_, _) => rng.NextDouble());
         var y = Matrix<double>.Build.Dense(n, c, (_, _) => rng.NextDouble());
-        var options = new Rfm.RfmOptions { Kernel = new Kernels.LaplaceKernel(10), Ridge = 1e-3, Iterations = 2, Backend = backend, BlockSize = blockSize };
+        var options = new Rfm.RfmOptions { Kernel = new Kernels.LaplaceKernel(10), Ridge = 1e-3, Rounds = 2, Backend = backend, BlockSize = blockSize };
         var device = backend as Backends.Ilgpu.IlgpuBackend;
         device?.ResetPeakBytesInUse();
         var clock = Stopwatch.StartNew();

@@ -63,7 +63,7 @@ internal static class QuickBenchmark
     private static void RfmIteration(IComputeBackend backend)
     {
         Rfm.RfmIteration Round(Matrix<double> x, Matrix<double> y, Rfm.RfmOptions options)
-            => new Rfm.RecursiveFeatureMachine(options with { Iterations = 2, Backend = backend }).Fit(x, y).History[0];
+            => new Rfm.RecursiveFeatureMachine(options with { Rounds = 2, Backend = backend }).Fit(x, y).History[0];
 
         void Report(string label, int n, int d, int c, Rfm.RfmIteration r, int? blockSize = null)
         {
@@ -143,7 +143,7 @@ internal static class QuickBenchmark
         foreach (var (rows, rank, observed, alpha) in new[] { (500, 5, 10_000, 1.0), (500, 5, 10_000, 0.5), (5000, 10, 500_000, 0.5) })
         {
             var (_, entries) = Data.PlantedProblems.LowRank(rows, rows, rank, observed, 1);
-            var model = new LinearRfm.MatrixCompletion(new LinearRfm.MatrixCompletionOptions { Alpha = alpha, Iterations = 2, Patience = 5, Backend = backend }).Fit(entries);
+            var model = new LinearRfm.MatrixCompletion(new LinearRfm.MatrixCompletionOptions { Alpha = alpha, MaxIterations = 2, Patience = 5, Backend = backend }).Fit(entries);
             double seconds = model.History[1].Seconds;
             double syrkFlops = (double)rows * rows * rows; // WᵀW, one triangle
             string line = string.Create(

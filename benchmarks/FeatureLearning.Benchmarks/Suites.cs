@@ -125,7 +125,7 @@ public class RfmIterationBenchmarks
 
     /// <summary>Two rounds: the first includes the AGOP and update, the second only the solve with the new metric.</summary>
     [Benchmark]
-    public object TwoRounds() => new Rfm.RecursiveFeatureMachine(new Rfm.RfmOptions { Kernel = new Kernels.LaplaceKernel(10), Iterations = 2, Backend = backend }).Fit(x, y);
+    public object TwoRounds() => new Rfm.RecursiveFeatureMachine(new Rfm.RfmOptions { Kernel = new Kernels.LaplaceKernel(10), Rounds = 2, Backend = backend }).Fit(x, y);
 
     [GlobalCleanup]
     public void Cleanup() => backend.Dispose();

@@ -88,7 +88,7 @@ internal static class VendorBenchmark
         var rng = new Random(n + c);
         var x = Matrix<double>.Build.Dense(n, d, (_, _) => rng.NextDouble());
         var y = Matrix<double>.Build.Dense(n, c, (_, _) => rng.NextDouble());
-        var options = new Rfm.RfmOptions { Kernel = new Kernels.LaplaceKernel(10), Ridge = 1e-3, Iterations = 2 };
+        var options = new Rfm.RfmOptions { Kernel = new Kernels.LaplaceKernel(10), Ridge = 1e-3, Rounds = 2 };
         var rounds = backends.Select(_ => new List<Rfm.RfmIteration>()).ToList();
         var runs = backends.Select((b, i) => (Action)(() =>
             rounds[i].Add(new Rfm.RecursiveFeatureMachine(options with { Backend = b.Backend }).Fit(x, y).History[0]))).ToList();

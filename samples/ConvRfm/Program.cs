@@ -106,7 +106,7 @@ var convOptions = new ConvRfmOptions
         var v => throw new ArgumentException($"--normalization must be max, trace, frobenius or none, not '{v}'."),
     },
     Ridge = options.Get("ridge", localSignal ? 1e-6 : 1e-5),
-    Iterations = iterations,
+    Rounds = iterations,
     PatchSize = options.Get("patch", localSignal ? 5 : 3),
     Stride = options.Get("stride", localSignal ? 2 : 1),
     Pairing = pairing,

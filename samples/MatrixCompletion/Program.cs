@@ -39,15 +39,15 @@ var completionOptions = new MatrixCompletionOptions
 {
     Alpha = options.Get("alpha", 1.0),
     Ridge = options.Get("ridge", 0.05),
-    Iterations = options.Get("iterations", 1000),
+    MaxIterations = options.Get("iterations", 1000),
     TargetHeldOutMse = options.Get("target", 0.0),
     RidgeDecay = options.Get("ridge-decay", 1.0),
     RidgeDecayBelow = options.Get("ridge-decay-below", 1e-2),
     Backend = backend,
 };
-log.WriteLine($"lin-RFM: alpha {completionOptions.Alpha}, ridge {completionOptions.Ridge}, up to {completionOptions.Iterations} iterations, patience {completionOptions.Patience}.");
+log.WriteLine($"lin-RFM: alpha {completionOptions.Alpha}, ridge {completionOptions.Ridge}, up to {completionOptions.MaxIterations} iterations, patience {completionOptions.Patience}.");
 
-var progress = new Reporter(json, completionOptions.Iterations);
+var progress = new Reporter(json, completionOptions.MaxIterations);
 var clock = Stopwatch.StartNew();
 var estimator = new MatrixCompletion(completionOptions);
 bool single = options.Precision() == Precision.Single;

@@ -20,7 +20,7 @@ var regression = new SparseRegression(new SparseRegressionOptions
 {
     Alpha = options.Get("alpha", 0.5),
     Ridge = options.Get("ridge", 1e-10),
-    Iterations = options.Get("iterations", 100),
+    MaxIterations = options.Get("iterations", 100),
     Backend = backend,
 });
 log.WriteLine($"lin-RFM: alpha {regression.Options.Alpha} (IRLS-p with p = {2 - (4 * regression.Options.Alpha):G3}), ridge {regression.Options.Ridge}.");

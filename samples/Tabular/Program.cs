@@ -39,7 +39,7 @@ foreach (var (name, file, header) in sets.Where(s => which == "all" || s.Name ==
     {
         Kernel = kernel,
         Ridge = ridge,
-        Iterations = iterations,
+        Rounds = iterations,
         Diagonal = options.Has("diagonal"),
         SelectBy = SelectionMetric.Last,
         Backend = backend,

@@ -104,7 +104,7 @@ public sealed class IlgpuBackendTests
         var y = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(120, 2, Random(120, 2, 2));
         foreach (var form in new[] { AgopForm.Direct, AgopForm.Gram })
         {
-            var options = new RfmOptions { Kernel = new LaplaceKernel(3), Ridge = 1e-2, Iterations = 3, AgopForm = form, CenterGradients = true };
+            var options = new RfmOptions { Kernel = new LaplaceKernel(3), Ridge = 1e-2, Rounds = 3, AgopForm = form, CenterGradients = true };
             var a = new RecursiveFeatureMachine(options with { Backend = gpu }).Fit(x, y);
             var b = new RecursiveFeatureMachine(options with { Backend = managed }).Fit(x, y);
             RelativeError(a.FeatureMatrix.ToRowMajorArray(), b.FeatureMatrix.ToRowMajorArray()).Should().BeLessThan(1e-9);
@@ -120,7 +120,7 @@ public sealed class IlgpuBackendTests
         const int n = 120, d = 5, block = 16;
         var x = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(n, d, Random(n, d, 3));
         var y = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(n, 2, Random(n, 2, 4));
-        var options = new RfmOptions { Kernel = new LaplaceKernel(3), Ridge = 1e-2, Iterations = 2, AgopForm = AgopForm.Direct, CenterGradients = true };
+        var options = new RfmOptions { Kernel = new LaplaceKernel(3), Ridge = 1e-2, Rounds = 2, AgopForm = AgopForm.Direct, CenterGradients = true };
 
         gpu.ResetPeakBytesInUse();
         var whole = new RecursiveFeatureMachine(options with { Backend = gpu }).Fit(x, y);

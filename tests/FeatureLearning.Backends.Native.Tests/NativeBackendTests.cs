@@ -163,7 +163,7 @@ public sealed class NativeBackendTests
         using var managed = new ManagedBackend();
         var x = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(300, 6, Random(300, 6, 1));
         var y = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(300, 2, Random(300, 2, 2));
-        var options = new RfmOptions { Kernel = new LaplaceKernel(3), Ridge = 1e-2, Iterations = 3 };
+        var options = new RfmOptions { Kernel = new LaplaceKernel(3), Ridge = 1e-2, Rounds = 3 };
         var a = new RecursiveFeatureMachine(options with { Backend = native }).Fit(x, y);
         var b = new RecursiveFeatureMachine(options with { Backend = managed }).Fit(x, y);
         RelativeError(a.FeatureMatrix.ToRowMajorArray(), b.FeatureMatrix.ToRowMajorArray()).Should().BeLessThan(1e-9);

@@ -15,7 +15,7 @@ public sealed record ConvRfmOptions
     public double Ridge { get; init; } = 1e-3;
 
     /// <summary>Number of rounds; round t fits with the patch metric M_t and, unless last, updates it from the patch AGOP.</summary>
-    public int Iterations { get; init; } = 3;
+    public int Rounds { get; init; } = 3;
 
     /// <summary>The patch size q (patches are q × q in every channel).</summary>
     public int PatchSize { get; init; } = 3;
@@ -85,7 +85,7 @@ public sealed record ConvRfmOptions
     public void Validate()
     {
         Validation.KernelAndRidge(Kernel, Ridge);
-        ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1, nameof(Iterations));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Rounds, 1, nameof(Rounds));
         ArgumentOutOfRangeException.ThrowIfLessThan(PatchSize, 1, nameof(PatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(Stride, 1, nameof(Stride));
         if (Padding is { } padding)

@@ -24,7 +24,7 @@ namespace FeatureLearning.ConvRfm;
 /// <example>
 /// <code>
 /// var digits = LocalSignal.Digits(LabeledDataSet.LoadCsv("digits.csv.gz"));
-/// var model = new ConvolutionalRfm(new ConvRfmOptions { PatchSize = 3, Iterations = 3 })
+/// var model = new ConvolutionalRfm(new ConvRfmOptions { PatchSize = 3, Rounds = 3 })
 ///     .Fit(digits, OneHot.Encode&lt;double&gt;(labels, 10));
 /// Matrix&lt;double&gt; m = model.FeatureMatrix; // its top eigenvectors, reshaped q × q, are the learned filters
 /// </code>
@@ -73,7 +73,7 @@ public sealed class ConvolutionalRfm
         var layout = PatchLayout.For(Options, x);
         ConvRfmMemory.Check(ConvRfmMemory.FitBytes(layout, Options, x.Count, y.ColumnCount, validation?.X.Count ?? 0), Options, $"ConvRFM on {x.Count} images of {layout.OutputHeight} x {layout.OutputWidth} = {layout.OutputHeight * layout.OutputWidth} patch positions");
         var train = layout.Set(x);
-        int n = x.Count, c = y.ColumnCount, d = layout.Dimension, iterations = Options.Iterations;
+        int n = x.Count, c = y.ColumnCount, d = layout.Dimension, iterations = Options.Rounds;
         var validationTargets = validation?.Y.ToRowMajorArray();
         var convKernel = new ConvKernel(be, Options.Kernel, Options.Pairing, Options.MaxBlockElements);
         var yHost = y.ToRowMajorArray();

@@ -106,7 +106,7 @@ public sealed class MatrixCompletion
         using var wb = be.Allocate<T>(n, d);
         using var g = be.Allocate<T>(d, d);
         int sinceBest = 0;
-        for (int t = 0; t < Options.Iterations; t++)
+        for (int t = 0; t < Options.MaxIterations; t++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();

@@ -20,8 +20,8 @@ public sealed record MatrixCompletionOptions
     /// <summary>The smallest ridge the schedule goes down to (positive, finite, and not above <see cref="Ridge"/> when <see cref="RidgeDecay"/> &lt; 1).</summary>
     public double MinimumRidge { get; init; } = 1e-6;
 
-    /// <summary>Maximum number of iterations.</summary>
-    public int Iterations { get; init; } = 1000;
+    /// <summary>The cap on iterations: the fit stops earlier on <see cref="Patience"/> or <see cref="TargetHeldOutMse"/>.</summary>
+    public int MaxIterations { get; init; } = 1000;
 
     /// <summary>Fraction of the observed entries held out to measure the error and stop early (0 disables).</summary>
     public double HeldOutFraction { get; init; } = 0.05;
@@ -66,7 +66,7 @@ public sealed record MatrixCompletionOptions
         }
 
         Validation.NonNegativeFinite(TargetHeldOutMse, nameof(TargetHeldOutMse), "target held-out error");
-        ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1, nameof(Iterations));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxIterations, 1, nameof(MaxIterations));
         if (!(HeldOutFraction >= 0 && HeldOutFraction < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(HeldOutFraction), HeldOutFraction, "The held-out fraction must lie in [0, 1).");

@@ -71,7 +71,7 @@ public sealed class SparseRegression
         using var c = be.Allocate<T>(n, 1);
         using var wb = be.Allocate<T>(d, 1);
         using var f = be.Allocate<T>(n, 1);
-        for (int t = 0; t < Options.Iterations; t++)
+        for (int t = 0; t < Options.MaxIterations; t++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();

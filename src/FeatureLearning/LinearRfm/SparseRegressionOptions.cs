@@ -11,8 +11,8 @@ public sealed record SparseRegressionOptions
     /// <summary>The ridge λ &gt; 0 of each solve.</summary>
     public double Ridge { get; init; } = 1e-10;
 
-    /// <summary>Maximum number of iterations.</summary>
-    public int Iterations { get; init; } = 100;
+    /// <summary>The cap on iterations: the fit stops earlier once the relative change of w falls below <see cref="Tolerance"/>.</summary>
+    public int MaxIterations { get; init; } = 100;
 
     /// <summary>Stop when the relative change of w falls below this.</summary>
     public double Tolerance { get; init; } = 1e-12;
@@ -27,7 +27,7 @@ public sealed record SparseRegressionOptions
         Validation.PositiveFinite(Alpha, nameof(Alpha), "exponent α");
         Validation.PositiveFinite(Ridge, nameof(Ridge), "ridge");
 
-        ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1, nameof(Iterations));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxIterations, 1, nameof(MaxIterations));
         if (!(Tolerance >= 0))
         {
             throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance, "The tolerance must be non-negative.");

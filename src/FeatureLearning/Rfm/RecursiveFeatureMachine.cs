@@ -15,7 +15,7 @@ namespace FeatureLearning.Rfm;
 /// </summary>
 /// <example>
 /// <code>
-/// var model = new RecursiveFeatureMachine(new RfmOptions { Kernel = new LaplaceKernel(10), Iterations = 5 })
+/// var model = new RecursiveFeatureMachine(new RfmOptions { Kernel = new LaplaceKernel(10), Rounds = 5 })
 ///     .Fit(xTrain, yTrain, validation: (xVal, yVal), progress: new Progress&lt;RfmIteration&gt;(Console.WriteLine));
 /// Matrix&lt;double&gt; m = model.FeatureMatrix;
 /// </code>
@@ -110,7 +110,7 @@ public sealed class RecursiveFeatureMachine
 
         public RfmModel<T> Execute(IProgress<RfmIteration>? progress)
         {
-            int iterations = o.Iterations;
+            int iterations = o.Rounds;
             var history = new List<RfmIteration>(iterations);
             var metrics = new List<Matrix<double>>();
             var metric = o.InitialMetric;

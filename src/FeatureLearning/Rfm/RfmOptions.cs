@@ -14,7 +14,7 @@ public sealed record RfmOptions
     public double Ridge { get; init; } = 1e-3;
 
     /// <summary>Number of rounds T ≥ 1: round t fits the kernel machine with M_t and, unless it is the last, sets M_{t+1} from its AGOP. T = 1 is plain kernel ridge.</summary>
-    public int Iterations { get; init; } = 5;
+    public int Rounds { get; init; } = 5;
 
     /// <summary>Learn a diagonal M (per-coordinate scales) instead of a full one.</summary>
     public bool Diagonal { get; init; }
@@ -70,13 +70,13 @@ public sealed record RfmOptions
     public ILogger? Logger { get; init; }
 
     /// <summary>The options of the grokking paper: Gaussian kernel L = 2.5, ridge 0, M ← AGOP^{1/2} unnormalised, centred gradients.</summary>
-    /// <param name="iterations">Number of rounds (30 in the paper's figures).</param>
+    /// <param name="rounds">Number of rounds (30 in the paper's figures).</param>
     /// <returns>The options.</returns>
-    public static RfmOptions Grokking(int iterations = 30) => new()
+    public static RfmOptions Grokking(int rounds = 30) => new()
     {
         Kernel = new GaussianKernel(2.5),
         Ridge = 0,
-        Iterations = iterations,
+        Rounds = rounds,
         CenterGradients = true,
         AgopPower = 0.5,
         Normalization = MetricNormalization.None,
@@ -87,7 +87,7 @@ public sealed record RfmOptions
     public void Validate()
     {
         Validation.KernelAndRidge(Kernel, Ridge);
-        ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1, nameof(Iterations));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Rounds, 1, nameof(Rounds));
         if (AgopSampleSize is { } size)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(size, 1, nameof(AgopSampleSize));

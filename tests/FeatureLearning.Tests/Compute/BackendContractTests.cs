@@ -130,7 +130,7 @@ public sealed class BackendContractTests
     private static double[] RfmPredictions(int seed)
     {
         var (x, y) = Data(seed);
-        var model = new RecursiveFeatureMachine(new RfmOptions { Iterations = 3, RecordFeatureMatrices = true }).Fit(x, y);
+        var model = new RecursiveFeatureMachine(new RfmOptions { Rounds = 3, RecordFeatureMatrices = true }).Fit(x, y);
         return [.. model.Predict(x).ToRowMajorArray(), .. model.FeatureMatrix.ToRowMajorArray()];
     }
 
@@ -144,13 +144,13 @@ public sealed class BackendContractTests
     {
         var images = new ImageBatch(24, 1, 7, 7, Random(1, 24 * 49, seed));
         var y = Matrix<double>.Build.Dense(24, 2, (i, j) => (i + j + seed) % 2);
-        var model = new ConvolutionalRfm(new ConvRfmOptions { Iterations = 2 }).Fit(images, y);
+        var model = new ConvolutionalRfm(new ConvRfmOptions { Rounds = 2 }).Fit(images, y);
         return [.. model.Predict(images).ToRowMajorArray(), .. model.FeatureMatrix.ToRowMajorArray()];
     }
 
     private static double[] MatrixCompletionResult(int seed)
     {
         var (_, observed) = PlantedProblems.LowRank(60, 40, 2, 1200, seed);
-        return new MatrixCompletion(new MatrixCompletionOptions { Iterations = 20 }).Fit(observed).Completed.ToRowMajorArray();
+        return new MatrixCompletion(new MatrixCompletionOptions { MaxIterations = 20 }).Fit(observed).Completed.ToRowMajorArray();
     }
 }

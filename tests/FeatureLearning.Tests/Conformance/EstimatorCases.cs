@@ -141,7 +141,7 @@ public sealed class KernelRidgeCase : MatrixCase<KernelRidgeModel<double>>
 public sealed class RfmCase : MatrixCase<RfmModel<double>>
 {
     private static RecursiveFeatureMachine Estimator(IComputeBackend backend, double factor = 1) =>
-        new(new RfmOptions { Kernel = new LaplaceKernel(2.0 * factor), Ridge = 1e-3, Iterations = 3, AgopSampleSize = 30, Seed = 11, Backend = backend });
+        new(new RfmOptions { Kernel = new LaplaceKernel(2.0 * factor), Ridge = 1e-3, Rounds = 3, AgopSampleSize = 30, Seed = 11, Backend = backend });
 
     public override object Fit(MatrixProblem data, IComputeBackend backend, Action? onProgress, CancellationToken cancellationToken, double bandwidthFactor = 1) =>
         Estimator(backend, bandwidthFactor).Fit(data.X, data.Y, null, new SyncProgress<RfmIteration>(onProgress), cancellationToken);
@@ -176,7 +176,7 @@ public sealed record SparseProblem(Matrix<double> X, Vector<double> Y, Matrix<do
 
 public sealed class SparseRegressionCase : EstimatorCase<SparseProblem>
 {
-    private static SparseRegression Estimator(IComputeBackend backend) => new(new SparseRegressionOptions { Iterations = 10, Backend = backend });
+    private static SparseRegression Estimator(IComputeBackend backend) => new(new SparseRegressionOptions { MaxIterations = 10, Backend = backend });
 
     public override SparseProblem Data(int seed)
     {
@@ -217,7 +217,7 @@ public sealed class SparseRegressionCase : EstimatorCase<SparseProblem>
 
 public sealed class MatrixCompletionCase : EstimatorCase<ObservedEntries>
 {
-    private static MatrixCompletion Estimator(IComputeBackend backend) => new(new MatrixCompletionOptions { Iterations = 15, Seed = 5, Backend = backend });
+    private static MatrixCompletion Estimator(IComputeBackend backend) => new(new MatrixCompletionOptions { MaxIterations = 15, Seed = 5, Backend = backend });
 
     public override ObservedEntries Data(int seed) => PlantedProblems.LowRank(20, 15, 2, 200, seed).Observed;
 
@@ -294,7 +294,7 @@ public sealed class ConvRfmCase : EstimatorCase<ImageProblem>
 {
     // Padding 0: padded zeros would not shift with the pixels, and the shift check needs a shift-invariant kernel.
     internal static ConvRfmOptions Options(IComputeBackend backend, double factor = 1) =>
-        new() { Kernel = new LaplaceKernel(3.0 * factor), PatchSize = 3, Padding = 0, Iterations = 2, Seed = 3, Backend = backend };
+        new() { Kernel = new LaplaceKernel(3.0 * factor), PatchSize = 3, Padding = 0, Rounds = 2, Seed = 3, Backend = backend };
 
     public override ImageProblem Data(int seed) => ImageProblem.Create(seed);
 
@@ -326,7 +326,7 @@ public sealed class ConvRfmCase : EstimatorCase<ImageProblem>
 public sealed class DeepConvRfmCase : EstimatorCase<ImageProblem>
 {
     private static DeepConvRfm Estimator(IComputeBackend backend) =>
-        new(new DeepConvRfmOptions { Layers = [ConvRfmCase.Options(backend) with { Iterations = 1 }, ConvRfmCase.Options(backend) with { Iterations = 1, PatchSize = 2 }], Filters = 4, Seed = 2 });
+        new(new DeepConvRfmOptions { Layers = [ConvRfmCase.Options(backend) with { Rounds = 1 }, ConvRfmCase.Options(backend) with { Rounds = 1, PatchSize = 2 }], Filters = 4, Seed = 2 });
 
     public override ImageProblem Data(int seed) => ImageProblem.Create(seed);
 

@@ -22,7 +22,7 @@ public sealed class ConvRfmGuardTests
     [InlineData(7, 1)]
     public void APatchLargerThanTheImageIsRejectedWhateverTheStride(int patch, int stride)
     {
-        var options = new ConvRfmOptions { PatchSize = patch, Stride = stride, Padding = 0, Iterations = 1, Backend = Backend };
+        var options = new ConvRfmOptions { PatchSize = patch, Stride = stride, Padding = 0, Rounds = 1, Backend = Backend };
         var fit = () => new ConvolutionalRfm(options).Fit(Images(4), Targets(4));
         fit.Should().Throw<ArgumentException>().WithMessage($"PatchSize {patch} does not fit the 6 x 6 images padded by 0 on each side (6 x 6)*").Which.ParamName.Should().Be("PatchSize");
         ((Action)(() => Images(1).Patches(patch, stride, 0, false))).Should().Throw<ArgumentException>().WithMessage($"PatchSize {patch} does not fit*");
@@ -33,7 +33,7 @@ public sealed class ConvRfmGuardTests
     {
         Images(3).Patches(6, 2, 0, false).Should().HaveCount(1);
         Images(3).Patches(8, 3, 1, false).Should().HaveCount(1);
-        var model = new ConvolutionalRfm(new ConvRfmOptions { PatchSize = 6, Stride = 2, Padding = 0, Iterations = 1, Backend = Backend }).Fit(Images(4), Targets(4));
+        var model = new ConvolutionalRfm(new ConvRfmOptions { PatchSize = 6, Stride = 2, Padding = 0, Rounds = 1, Backend = Backend }).Fit(Images(4), Targets(4));
         model.FeatureMatrix.RowCount.Should().Be(36);
     }
 
@@ -44,7 +44,7 @@ public sealed class ConvRfmGuardTests
         var rounds = 0;
         var deep = new DeepConvRfm(new DeepConvRfmOptions
         {
-            Layers = [new ConvRfmOptions { Stride = 2, Padding = 1, Iterations = 1, Backend = Backend }, new ConvRfmOptions { PatchSize = 5, Stride = 2, Padding = 0, Iterations = 1, Backend = Backend }],
+            Layers = [new ConvRfmOptions { Stride = 2, Padding = 1, Rounds = 1, Backend = Backend }, new ConvRfmOptions { PatchSize = 5, Stride = 2, Padding = 0, Rounds = 1, Backend = Backend }],
             Filters = 2,
         });
         var fit = () => deep.Fit(Images(4), Targets(4), progress: new Counter(() => rounds++));
@@ -57,7 +57,7 @@ public sealed class ConvRfmGuardTests
     {
         // 6 x 6 images padded by 50: 104 x 104 = 10,816 patch positions; one image's all-pairs kernel block against 500 images alone is 468 GB.
         long before = GC.GetTotalAllocatedBytes(precise: true);
-        var fit = () => new ConvolutionalRfm(new ConvRfmOptions { Padding = 50, Iterations = 1, Backend = Backend }).Fit(Images(500), Targets(500));
+        var fit = () => new ConvolutionalRfm(new ConvRfmOptions { Padding = 50, Rounds = 1, Backend = Backend }).Fit(Images(500), Targets(500));
         fit.Should().Throw<InsufficientMemoryException>()
             .WithMessage("ConvRFM on 500 images of 104 x 104 = 10816 patch positions would allocate an estimated 437 GiB (469245344000 bytes), above the memory budget of *ConvRfmOptions.MemoryBudgetBytes*");
         (GC.GetTotalAllocatedBytes(precise: true) - before).Should().BeLessThan(64L << 20, "the check comes before the patches are extracted");
@@ -68,7 +68,7 @@ public sealed class ConvRfmGuardTests
     {
         // n = 10, P = 10,816, d = 9, c = 2: patches 2·10·P·9 + centres 10·P·9 + K 2·10² + spread 10·P·2, and the one-image
         // all-pairs block P × (10·P + 10) = 1,169,966,720 elements: 1,173,103,560 doubles.
-        var options = new ConvRfmOptions { Padding = 50, Iterations = 1, MemoryBudgetBytes = 1L << 30, Backend = Backend };
+        var options = new ConvRfmOptions { Padding = 50, Rounds = 1, MemoryBudgetBytes = 1L << 30, Backend = Backend };
         var fit = () => new ConvolutionalRfm(options).Fit(Images(10), Targets(10));
         fit.Should().Throw<InsufficientMemoryException>().WithMessage("*an estimated 8.7 GiB (9384828480 bytes), above the memory budget of 1 GiB (1073741824 bytes*");
 
@@ -80,7 +80,7 @@ public sealed class ConvRfmGuardTests
     [Fact]
     public void ASmallFitPassesItsBudgetAndATinyBudgetStopsIt()
     {
-        var options = new ConvRfmOptions { Iterations = 1, Backend = Backend };
+        var options = new ConvRfmOptions { Rounds = 1, Backend = Backend };
         new ConvolutionalRfm(options with { MemoryBudgetBytes = 1L << 20 }).Fit(Images(4), Targets(4)).History.Should().HaveCount(1);
         ((Action)(() => new ConvolutionalRfm(options with { MemoryBudgetBytes = 1000 }).Fit(Images(4), Targets(4)))).Should().Throw<InsufficientMemoryException>();
     }
@@ -90,7 +90,7 @@ public sealed class ConvRfmGuardTests
     {
         var model = new DeepConvRfm(new DeepConvRfmOptions
         {
-            Layers = [new ConvRfmOptions { Iterations = 2, Backend = Backend }, new ConvRfmOptions { Iterations = 1, Backend = Backend }],
+            Layers = [new ConvRfmOptions { Rounds = 2, Backend = Backend }, new ConvRfmOptions { Rounds = 1, Backend = Backend }],
             Filters = 2,
         }).Fit(Images(6), Targets(6));
         var predictions = model.Predict(Images(6));

@@ -172,7 +172,7 @@ public sealed class ConvRfmTests
         var x = RandomImages(12, 1, 5, 5);
         var y = Matrix<double>.Build.DenseOfRowMajor(12, 3, Random(12, 3, 6));
         var kernel = new LaplaceKernel(1.5);
-        var model = new ConvolutionalRfm(new ConvRfmOptions { Kernel = kernel, Iterations = 1, Ridge = 0.1, Pairing = pairing, Backend = Backend }).Fit(x, y);
+        var model = new ConvolutionalRfm(new ConvRfmOptions { Kernel = kernel, Rounds = 1, Ridge = 0.1, Pairing = pairing, Backend = Backend }).Fit(x, y);
         var patches = x.Patches(3, 1, 1, false);
         var k = Matrix<double>.Build.Dense(12, 12, (i, j) => DirectKernel(kernel, Metric.Identity, pairing, patches, i, patches, j, 9));
         var alpha = (k + (0.1 * Matrix<double>.Build.DenseIdentity(12))).Solve(y);
@@ -185,7 +185,7 @@ public sealed class ConvRfmTests
     {
         var x = RandomImages(30, 1, 6, 7);
         var y = Matrix<double>.Build.Dense(30, 1, (i, _) => x[i, 0, 2, 2] - x[i, 0, 3, 3]);
-        var model = new ConvolutionalRfm(new ConvRfmOptions { Iterations = 3, SelectBy = SelectionMetric.Last, Backend = Backend }).Fit(x, y, (x, y));
+        var model = new ConvolutionalRfm(new ConvRfmOptions { Rounds = 3, SelectBy = SelectionMetric.Last, Backend = Backend }).Fit(x, y, (x, y));
         model.History.Should().HaveCount(3);
         model.History.Should().OnlyContain(h => double.IsFinite(h.ValidationMse));
         model.FeatureMatrix.Should().NotBe(Matrix<double>.Build.DenseIdentity(9));
@@ -205,7 +205,7 @@ public sealed class ConvRfmTests
         var noise = Random(24, 1, 13);
         var y = Matrix<double>.Build.Dense(24, 1, (i, _) => x[i, 0, 2, 2] - x[i, 0, 3, 3] + (0.1 * noise[i]));
         var yv = Matrix<double>.Build.Dense(16, 1, (i, _) => xv[i, 0, 2, 2] - xv[i, 0, 3, 3]);
-        var options = new ConvRfmOptions { Iterations = 5, Pairing = pairing, Backend = Backend };
+        var options = new ConvRfmOptions { Rounds = 5, Pairing = pairing, Backend = Backend };
         var model = new ConvolutionalRfm(options).Fit(x, y, (xv, yv));
 
         var mse = model.History.Select(h => h.ValidationMse).ToArray();
@@ -228,7 +228,7 @@ public sealed class ConvRfmTests
         var x = RandomImages(8, 1, 4, 14);
         var y = Matrix<double>.Build.Dense(8, 1, (i, _) => x[i, 0, 1, 1]);
         var logger = new ListLogger();
-        new ConvolutionalRfm(new ConvRfmOptions { Iterations = 3, Backend = Backend, Logger = logger }).Fit(x, y);
+        new ConvolutionalRfm(new ConvRfmOptions { Rounds = 3, Backend = Backend, Logger = logger }).Fit(x, y);
         logger.Lines.Where(l => l.Level == Microsoft.Extensions.Logging.LogLevel.Debug).Select(l => l.Message)
             .Should().HaveCount(3).And.OnlyContain(m => m.StartsWith("ConvRFM round ", StringComparison.Ordinal));
     }
@@ -317,7 +317,7 @@ public sealed class ConvRfmTests
             Ridge = 1e-6,
             PatchSize = 5,
             Stride = 2,
-            Iterations = 3,
+            Rounds = 3,
             AgopPower = 0.5,
             Normalization = MetricNormalization.Trace,
             Backend = Backend,
@@ -340,7 +340,7 @@ public sealed class ConvRfmTests
     {
         var x = RandomImages(14, 1, 6, 8);
         var y = Matrix<double>.Build.Dense(14, 2, (i, k) => x[i, 0, 2 + k, 2] - x[i, 0, 3, 3]);
-        var model = new ConvolutionalRfm(new ConvRfmOptions { Iterations = 2, Backend = Backend }).Fit(x, y);
+        var model = new ConvolutionalRfm(new ConvRfmOptions { Rounds = 2, Backend = Backend }).Fit(x, y);
         var loaded = ConvRfmModel.Load(new MemoryStream(Saved(model.Save)), Backend);
         loaded.Predict(x).Should().Be(model.Predict(x));
         loaded.FeatureMatrix.Should().Be(model.FeatureMatrix);
@@ -348,7 +348,7 @@ public sealed class ConvRfmTests
 
         var deep = new DeepConvRfm(new DeepConvRfmOptions
         {
-            Layers = [new ConvRfmOptions { Iterations = 2, Backend = Backend }, new ConvRfmOptions { Iterations = 1, Backend = Backend }],
+            Layers = [new ConvRfmOptions { Rounds = 2, Backend = Backend }, new ConvRfmOptions { Rounds = 1, Backend = Backend }],
             Filters = 4,
             Seed = 3,
         }).Fit(x, y);
@@ -366,7 +366,7 @@ public sealed class ConvRfmTests
         var y = Matrix<double>.Build.Dense(10, 1, (i, _) => x[i, 0, 1, 1] + x[i, 0, 3, 2]);
         var options = new DeepConvRfmOptions
         {
-            Layers = [new ConvRfmOptions { Iterations = 2, Backend = Backend }, new ConvRfmOptions { Iterations = 2, PatchSize = 2, Padding = 0, Backend = Backend }],
+            Layers = [new ConvRfmOptions { Rounds = 2, Backend = Backend }, new ConvRfmOptions { Rounds = 2, PatchSize = 2, Padding = 0, Backend = Backend }],
             Filters = 3,
             Seed = 1,
         };

@@ -93,7 +93,7 @@ public sealed class LinearRfmBackendTests(ITestOutputHelper output)
 
         var observed = new ObservedEntries(45, 30, rows, cols, values);
         const int iterations = 12;
-        var model = new MatrixCompletion(new MatrixCompletionOptions { Alpha = alpha, Iterations = iterations, HeldOutFraction = 0, Backend = Backend }).Fit(observed);
+        var model = new MatrixCompletion(new MatrixCompletionOptions { Alpha = alpha, MaxIterations = iterations, HeldOutFraction = 0, Backend = Backend }).Fit(observed);
         var (w, trainMse) = DenseReference(observed, alpha, 0.05, iterations);
 
         model.SelectedIteration.Should().Be(iterations - 1);
@@ -110,7 +110,7 @@ public sealed class LinearRfmBackendTests(ITestOutputHelper output)
     public void FloatCompletionAgreesWithDoubleOnThePlantedProblem()
     {
         var (truth, observed) = PlantedProblems.LowRank(120, 100, 3, 3000, seed: 2);
-        var estimator = new MatrixCompletion(new MatrixCompletionOptions { Alpha = 1, Ridge = 0.05, Iterations = 400, Backend = Backend });
+        var estimator = new MatrixCompletion(new MatrixCompletionOptions { Alpha = 1, Ridge = 0.05, MaxIterations = 400, Backend = Backend });
         var inDouble = estimator.Fit(observed, truth);
         var inSingle = estimator.Fit(observed, truth.Map(v => (float)v));
         var single = inSingle.Completed.Map(v => (double)v);
@@ -141,15 +141,15 @@ public sealed class LinearRfmBackendTests(ITestOutputHelper output)
     public void EachEstimatorRecordsItsOwnTruthError()
     {
         var (x, y, w) = PlantedProblems.SparseRegression(30, 50, 3, seed: 4);
-        var sparse = new SparseRegression(new SparseRegressionOptions { Iterations = 3, Backend = Backend }).Fit(x, y, w);
+        var sparse = new SparseRegression(new SparseRegressionOptions { MaxIterations = 3, Backend = Backend }).Fit(x, y, w);
         sparse.History.Should().OnlyContain(h => double.IsNaN(h.UnobservedMse) && double.IsNaN(h.HeldOutMse) && h.RelativeWeightError >= 0);
         double relative = (sparse.Weights - w).L2Norm() / w.L2Norm();
         sparse.History[^1].RelativeWeightError.Should().BeApproximately(relative * relative, 1e-9 * relative * relative);
 
         var (truth, observed) = PlantedProblems.LowRank(20, 15, 2, 150, seed: 4);
-        var completion = new MatrixCompletion(new MatrixCompletionOptions { Iterations = 3, Backend = Backend }).Fit(observed, truth);
+        var completion = new MatrixCompletion(new MatrixCompletionOptions { MaxIterations = 3, Backend = Backend }).Fit(observed, truth);
         completion.History.Should().OnlyContain(h => double.IsNaN(h.RelativeWeightError) && h.UnobservedMse >= 0 && h.HeldOutMse >= 0);
-        new MatrixCompletion(new MatrixCompletionOptions { Iterations = 2, Backend = Backend }).Fit(observed).History
+        new MatrixCompletion(new MatrixCompletionOptions { MaxIterations = 2, Backend = Backend }).Fit(observed).History
             .Should().OnlyContain(h => double.IsNaN(h.UnobservedMse) && double.IsNaN(h.RelativeWeightError));
     }
 }

@@ -16,7 +16,7 @@ public sealed class LinearRfmModelFileTests : IDisposable
     public void SparseRegressionModelsRoundTripThroughAFile()
     {
         var (x, y, w) = PlantedProblems.SparseRegression(30, 50, 3, seed: 6);
-        var estimator = new SparseRegression(new SparseRegressionOptions { Iterations = 4, Backend = Backend });
+        var estimator = new SparseRegression(new SparseRegressionOptions { MaxIterations = 4, Backend = Backend });
         var model = estimator.Fit(x, y, w);
         string path = Path.Combine(directory, "sparse.flm");
         model.Save(path);
@@ -37,7 +37,7 @@ public sealed class LinearRfmModelFileTests : IDisposable
     public void MatrixCompletionModelsRoundTripThroughAFile()
     {
         var (truth, observed) = PlantedProblems.LowRank(20, 15, 2, 150, seed: 7);
-        var estimator = new MatrixCompletion(new MatrixCompletionOptions { Iterations = 6, Backend = Backend });
+        var estimator = new MatrixCompletion(new MatrixCompletionOptions { MaxIterations = 6, Backend = Backend });
         var model = estimator.Fit(observed, truth);
         string path = Path.Combine(directory, "completion.flm");
         model.Save(path);

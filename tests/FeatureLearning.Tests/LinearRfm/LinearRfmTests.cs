@@ -24,7 +24,7 @@ public sealed class LinearRfmTests
     {
         // One iteration is the minimum-norm interpolant: the reweighting is what finds the sparse solution.
         var (x, y, w) = PlantedProblems.SparseRegression(200, 1000, 10, seed: 1);
-        var model = new SparseRegression(new SparseRegressionOptions { Iterations = 1, Backend = Backend }).Fit(x, y);
+        var model = new SparseRegression(new SparseRegressionOptions { MaxIterations = 1, Backend = Backend }).Fit(x, y);
         ((model.Weights - w).L2Norm() / w.L2Norm()).Should().BeGreaterThan(0.5);
     }
 
@@ -34,7 +34,7 @@ public sealed class LinearRfmTests
     public void CompletesAPlantedLowRankMatrix(double alpha)
     {
         var (truth, observed) = PlantedProblems.LowRank(120, 100, 3, 3000, seed: 2);
-        var model = new MatrixCompletion(new MatrixCompletionOptions { Alpha = alpha, Ridge = 0.05, Iterations = 400, Backend = Backend })
+        var model = new MatrixCompletion(new MatrixCompletionOptions { Alpha = alpha, Ridge = 0.05, MaxIterations = 400, Backend = Backend })
             .Fit(observed, truth);
         var last = model.History[model.SelectedIteration];
         last.UnobservedMse.Should().BeLessThan(1e-3, $"α = {alpha} after {model.History.Count} iterations");
@@ -103,7 +103,7 @@ public sealed class MatrixCompletionBatchingTests
         }
 
         var observed = new ObservedEntries(100, 80, rowsList, colsList, values);
-        var model = new MatrixCompletion(new MatrixCompletionOptions { Alpha = 1, Iterations = 300, HeldOutFraction = 0, Backend = new ManagedBackend() }).Fit(observed, truth);
+        var model = new MatrixCompletion(new MatrixCompletionOptions { Alpha = 1, MaxIterations = 300, HeldOutFraction = 0, Backend = new ManagedBackend() }).Fit(observed, truth);
         model.History[^1].UnobservedMse.Should().BeLessThan(1e-3);
         model.History[0].UnobservedMse.Should().BeGreaterThan(0.1);
     }
@@ -146,7 +146,7 @@ public sealed class MatrixCompletionGuardTests
     [Fact]
     public void AnEmptyRowOrColumnThrowsUnlessZerosAreAllowed()
     {
-        var options = new MatrixCompletionOptions { Iterations = 5, HeldOutFraction = 0, Backend = Backend };
+        var options = new MatrixCompletionOptions { MaxIterations = 5, HeldOutFraction = 0, Backend = Backend };
         var noRow3 = Planted((i, _) => i == 3);
         var noColumn4 = Planted((_, j) => j == 4);
         ((Action)(() => new MatrixCompletion(options).Fit(noRow3))).Should().Throw<ArgumentException>().WithMessage("Row 3 of the 20 x 10 matrix is never observed*AllowEmptyRowsAndColumns*");
@@ -170,7 +170,7 @@ public sealed class MatrixCompletionGuardTests
         {
             try
             {
-                new MatrixCompletion(new MatrixCompletionOptions { Iterations = 2, HeldOutFraction = 0.34, Seed = seed, Backend = Backend }).Fit(observed);
+                new MatrixCompletion(new MatrixCompletionOptions { MaxIterations = 2, HeldOutFraction = 0.34, Seed = seed, Backend = Backend }).Fit(observed);
                 return "fitted";
             }
             catch (ArgumentException e)

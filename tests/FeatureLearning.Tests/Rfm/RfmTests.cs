@@ -30,7 +30,7 @@ public sealed class RfmTests
     {
         var (x, y) = Planted(800, 1);
         var (xt, yt) = Planted(400, 2);
-        var options = new RfmOptions { Kernel = new LaplaceKernel(10), Ridge = 1e-3, Iterations = 5, Diagonal = diagonal, Backend = Backend };
+        var options = new RfmOptions { Kernel = new LaplaceKernel(10), Ridge = 1e-3, Rounds = 5, Diagonal = diagonal, Backend = Backend };
         var rfm = new RecursiveFeatureMachine(options).Fit(x, y);
         var krr = new KernelRidge(new KernelRidgeOptions { Kernel = new LaplaceKernel(10), Ridge = 1e-3, Backend = Backend }).Fit(x, y);
 
@@ -73,7 +73,7 @@ public sealed class RfmTests
         var (x, y) = Planted(300, 3);
         var (xv, yv) = Planted(100, 4);
         var reports = new List<RfmIteration>();
-        var model = new RecursiveFeatureMachine(new RfmOptions { Iterations = 4, Backend = Backend })
+        var model = new RecursiveFeatureMachine(new RfmOptions { Rounds = 4, Backend = Backend })
             .Fit(x, y, (xv, yv), new SynchronousProgress(reports.Add));
         reports.Should().HaveCount(4);
         reports.Select(r => r.Iteration).Should().Equal(0, 1, 2, 3);
@@ -86,7 +86,7 @@ public sealed class RfmTests
     public void AgopSampleIsSeededAndSaveLoadRoundTrips()
     {
         var (x, y) = Planted(200, 5);
-        var options = new RfmOptions { Iterations = 3, AgopSampleSize = 80, Seed = 7, Backend = Backend, RecordFeatureMatrices = true };
+        var options = new RfmOptions { Rounds = 3, AgopSampleSize = 80, Seed = 7, Backend = Backend, RecordFeatureMatrices = true };
         var a = new RecursiveFeatureMachine(options).Fit(x, y);
         var b = new RecursiveFeatureMachine(options).Fit(x, y);
         a.FeatureMatrix.Should().Be(b.FeatureMatrix);
@@ -121,7 +121,7 @@ public sealed class RfmTests
     public void FeatureMatrixHistoryHandsOutCopies()
     {
         var (x, y) = Planted(60, 9);
-        var model = new RecursiveFeatureMachine(new RfmOptions { Iterations = 3, Backend = Backend, RecordFeatureMatrices = true }).Fit(x, y);
+        var model = new RecursiveFeatureMachine(new RfmOptions { Rounds = 3, Backend = Backend, RecordFeatureMatrices = true }).Fit(x, y);
         var predictions = model.Predict(x);
         var first = model.FeatureMatrixHistory;
         var snapshot = first.Select(m => m.Clone()).ToArray();
@@ -144,7 +144,7 @@ public sealed class RfmTests
     public void SinglePrecisionRunsEndToEnd()
     {
         var (x, y) = Planted(300, 6);
-        var model = new RecursiveFeatureMachine(new RfmOptions { Iterations = 3, Backend = Backend }).Fit(x.Map(v => (float)v), y.Map(v => (float)v));
+        var model = new RecursiveFeatureMachine(new RfmOptions { Rounds = 3, Backend = Backend }).Fit(x.Map(v => (float)v), y.Map(v => (float)v));
         var diag = model.FeatureMatrix.Diagonal();
         (diag[0] + diag[1]).Should().BeGreaterThan(0.5 * diag.Sum());
     }
@@ -152,7 +152,7 @@ public sealed class RfmTests
     [Fact]
     public void BadOptionsAndInputsAreRejected()
     {
-        ((Action)(() => new RecursiveFeatureMachine(new RfmOptions { Iterations = 0 }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("Iterations");
+        ((Action)(() => new RecursiveFeatureMachine(new RfmOptions { Rounds = 0 }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("Rounds");
         ((Action)(() => new RecursiveFeatureMachine(new RfmOptions { AgopPower = 0 }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("AgopPower");
         ((Action)(() => new RecursiveFeatureMachine(new RfmOptions { AgopSampleSize = 0 }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("AgopSampleSize");
         ((Action)(() => new RecursiveFeatureMachine(new RfmOptions { Kernel = new GaussianKernel(-1) }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("Bandwidth");
@@ -179,7 +179,7 @@ public sealed class RfmConsistencyTests
     {
         var x = Matrix<double>.Build.Random(60, 4, 1);
         var y = Matrix<double>.Build.Random(60, 2, 2);
-        var rfm = new RecursiveFeatureMachine(new RfmOptions { Iterations = 1, Kernel = new GaussianKernel(1.3), Ridge = 0.01, Backend = Backend }).Fit(x, y);
+        var rfm = new RecursiveFeatureMachine(new RfmOptions { Rounds = 1, Kernel = new GaussianKernel(1.3), Ridge = 0.01, Backend = Backend }).Fit(x, y);
         var krr = new KernelRidge(new KernelRidgeOptions { Kernel = new GaussianKernel(1.3), Ridge = 0.01, Backend = Backend }).Fit(x, y);
         rfm.Coefficients.Should().Be(krr.Coefficients);
         rfm.FeatureMatrix.Should().Be(Matrix<double>.Build.DenseIdentity(4));
@@ -201,7 +201,7 @@ public sealed class RfmConsistencyTests
         var yv = Matrix<double>.Build.Dense(23, outputs, (i, k) => Math.Sin(xv[i, 0] + k) * xv[i, 1]);
         var options = new RfmOptions
         {
-            Kernel = new LaplaceKernel(2), Iterations = 3, AgopForm = form, CenterGradients = centre, AgopSampleSize = sample, Seed = 5,
+            Kernel = new LaplaceKernel(2), Rounds = 3, AgopForm = form, CenterGradients = centre, AgopSampleSize = sample, Seed = 5,
             SelectBy = SelectionMetric.Last, Backend = Backend,
         };
         var whole = new RecursiveFeatureMachine(options).Fit(x, y, (xv, yv));
@@ -222,7 +222,7 @@ public sealed class RfmConsistencyTests
         int n = 300, d = 4, b = 32;
         var x = Matrix<double>.Build.Random(n, d, 21);
         var y = Matrix<double>.Build.Dense(n, 1, (i, _) => x[i, 0] * x[i, 1]);
-        var options = new RfmOptions { Iterations = 2, AgopForm = AgopForm.Direct };
+        var options = new RfmOptions { Rounds = 2, AgopForm = AgopForm.Direct };
         var wholeBackend = new PeakTrackingBackend(Backend);
         new RecursiveFeatureMachine(options with { Backend = wholeBackend }).Fit(x, y);
         var blockedBackend = new PeakTrackingBackend(Backend);
@@ -241,7 +241,7 @@ public sealed class RfmConsistencyTests
     {
         var x = Matrix<double>.Build.Random(80, 3, 3);
         var y = Matrix<double>.Build.Dense(80, 1, (i, _) => x[i, 0]);
-        var model = new RecursiveFeatureMachine(new RfmOptions { Iterations = 3, SelectBy = SelectionMetric.Last, Backend = Backend }).Fit(x, y, (x, y));
+        var model = new RecursiveFeatureMachine(new RfmOptions { Rounds = 3, SelectBy = SelectionMetric.Last, Backend = Backend }).Fit(x, y, (x, y));
         model.SelectedIteration.Should().Be(2);
         model.History.Should().OnlyContain(h => !double.IsNaN(h.ValidationMse));
     }

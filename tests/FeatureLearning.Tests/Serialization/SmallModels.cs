@@ -58,25 +58,25 @@ public static class SmallModels
 
         var krr = new KernelRidge(new KernelRidgeOptions { Kernel = new LaplaceKernel(2), Metric = metric, Ridge = 0.05, Backend = Backend }).Fit(x, y);
         var krrF = new KernelRidge(new KernelRidgeOptions { Kernel = new GaussianKernel(1.5), Metric = Metric.Diagonal([1.0, 2.0, 0.5]), Backend = Backend }).Fit(xf, yf);
-        var rfm = new RecursiveFeatureMachine(new RfmOptions { Iterations = 2, RecordFeatureMatrices = true, Backend = Backend }).Fit(x, y);
-        var rfmF = new RecursiveFeatureMachine(new RfmOptions { Iterations = 2, Diagonal = true, Kernel = new GeneralizedLaplaceKernel(3, 1.5), Backend = Backend }).Fit(xf, yf);
+        var rfm = new RecursiveFeatureMachine(new RfmOptions { Rounds = 2, RecordFeatureMatrices = true, Backend = Backend }).Fit(x, y);
+        var rfmF = new RecursiveFeatureMachine(new RfmOptions { Rounds = 2, Diagonal = true, Kernel = new GeneralizedLaplaceKernel(3, 1.5), Backend = Backend }).Fit(xf, yf);
 
         var images = new ImageBatch(4, 1, 4, 4, Random(1, 64, 32));
         var yi = Matrix<double>.Build.Dense(4, 1, (i, _) => images[i, 0, 1, 1] - images[i, 0, 2, 3]);
-        var conv = new ConvolutionalRfm(new ConvRfmOptions { Iterations = 1, Backend = Backend }).Fit(images, yi);
+        var conv = new ConvolutionalRfm(new ConvRfmOptions { Rounds = 1, Backend = Backend }).Fit(images, yi);
         var deep = new DeepConvRfm(new DeepConvRfmOptions
         {
-            Layers = [new ConvRfmOptions { Iterations = 1, Backend = Backend }, new ConvRfmOptions { Iterations = 1, PatchSize = 2, Padding = 0, Backend = Backend }],
+            Layers = [new ConvRfmOptions { Rounds = 1, Backend = Backend }, new ConvRfmOptions { Rounds = 1, PatchSize = 2, Padding = 0, Backend = Backend }],
             Filters = 2,
             Seed = 4,
         }).Fit(images, yi);
 
         var (xs, ys, _) = PlantedProblems.SparseRegression(6, 9, 2, seed: 33);
-        var sparse = new SparseRegression(new SparseRegressionOptions { Iterations = 3, Backend = Backend }).Fit(xs, ys);
-        var sparseF = new SparseRegression(new SparseRegressionOptions { Iterations = 2, Backend = Backend }).Fit(xs.Map(v => (float)v), ys.Map(v => (float)v));
+        var sparse = new SparseRegression(new SparseRegressionOptions { MaxIterations = 3, Backend = Backend }).Fit(xs, ys);
+        var sparseF = new SparseRegression(new SparseRegressionOptions { MaxIterations = 2, Backend = Backend }).Fit(xs.Map(v => (float)v), ys.Map(v => (float)v));
         var (truth, observed) = PlantedProblems.LowRank(6, 5, 1, 20, seed: 34);
-        var completion = new MatrixCompletion(new MatrixCompletionOptions { Iterations = 3, HeldOutFraction = 0.1, Backend = Backend }).Fit(observed, truth);
-        var completionF = new MatrixCompletion(new MatrixCompletionOptions { Iterations = 2, HeldOutFraction = 0, Backend = Backend }).Fit<float>(observed);
+        var completion = new MatrixCompletion(new MatrixCompletionOptions { MaxIterations = 3, HeldOutFraction = 0.1, Backend = Backend }).Fit(observed, truth);
+        var completionF = new MatrixCompletion(new MatrixCompletionOptions { MaxIterations = 2, HeldOutFraction = 0, Backend = Backend }).Fit<float>(observed);
 
         return
         [
