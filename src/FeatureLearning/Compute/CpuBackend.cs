@@ -190,8 +190,6 @@ public abstract unsafe class CpuBackend : IComputeBackend
     {
         var (ma, mb, mc) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(c, nameof(c)));
         Shapes.CheckGemm(transA, transB, a, b, c, out int m, out int n, out int k);
-        Shapes.CheckNoAlias(a, c, nameof(c));
-        Shapes.CheckNoAlias(b, c, nameof(c));
         GemmCore(transA == Transpose.Transpose, transB == Transpose.Transpose, m, n, k, alpha, ma.Pointer, a.Cols, mb.Pointer, b.Cols, beta, mc.Pointer, c.Cols, Threads);
     }
 
@@ -543,8 +541,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (ma, mb, mc) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(c, nameof(c)));
-        Shapes.CheckSameShape(a, b, nameof(b));
-        Shapes.CheckSameShape(a, c, nameof(c));
+        Shapes.CheckHadamard(a, b, c);
         TensorPrimitives.Multiply(ma.Span, mb.Span, mc.Span);
     }
 
@@ -608,8 +605,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (ma, mb, mr) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(result, nameof(result)));
-        Shapes.CheckSameShape(a, b, nameof(b));
-        Shapes.CheckVector(result, a.Rows, nameof(result));
+        Shapes.CheckRowDot(a, b, result);
         RowDots(ma.Data, mb.Data, a.Rows, a.Cols).CopyTo(mr.Span);
     }
 
@@ -657,13 +653,6 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        ArgumentNullException.ThrowIfNull(buffer, name);
-        if (buffer is not ManagedBuffer<T> managed || !ReferenceEquals(buffer.Backend, this))
-        {
-            throw new ArgumentException($"The buffer belongs to backend '{buffer.Backend.Name}', not to this {Name} backend.", name);
-        }
-
-        ObjectDisposedException.ThrowIf(buffer.IsDisposed, buffer);
-        return managed;
+        return Operands.Own<T, ManagedBuffer<T>>(this, buffer, name);
     }
 }
