@@ -43,6 +43,16 @@ internal static class Shapes
         CheckVector(result, a.Rows, nameof(result));
     }
 
+    /// <summary>Cholesky factor arguments: a square matrix and valid options (null: the defaults), which are returned.</summary>
+    public static CholeskyOptions CheckCholeskyFactor<T>(DeviceBuffer<T> a, CholeskyOptions? options)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckSquare(a, nameof(a));
+        options ??= CholeskyOptions.Default;
+        options.Validate();
+        return options;
+    }
+
     public static void CheckSquare<T>(DeviceBuffer<T> a, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
