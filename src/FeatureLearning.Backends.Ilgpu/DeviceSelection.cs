@@ -71,6 +71,14 @@ internal static class DeviceSelection
         return null;
     }
 
+    /// <summary>
+    /// The device the options ask for; with <see cref="IlgpuDevice.Auto"/>, the one the
+    /// <see cref="IlgpuBackendOptions.DeviceVariable"/> environment variable names (<c>cuda</c>, <c>opencl</c> or <c>cpu</c>,
+    /// optionally with <c>:index</c>), else Auto.
+    /// </summary>
+    /// <param name="options">The backend's options.</param>
+    /// <returns>The kind and index of the device.</returns>
+    /// <exception cref="InvalidOperationException">The variable is not a device.</exception>
     public static (IlgpuDevice Kind, int Index) Resolve(IlgpuBackendOptions options)
     {
         if (options.Device != IlgpuDevice.Auto)
@@ -102,6 +110,12 @@ internal static class DeviceSelection
         return (kind, index);
     }
 
+    /// <summary>Creates the accelerator for the device; Auto takes CUDA, then OpenCL, then the CPU accelerator.</summary>
+    /// <param name="context">The ILGPU context.</param>
+    /// <param name="kind">The kind of device.</param>
+    /// <param name="index">Its index among the devices of that kind.</param>
+    /// <returns>The accelerator.</returns>
+    /// <exception cref="InvalidOperationException">No such device.</exception>
     public static Accelerator CreateAccelerator(Context context, IlgpuDevice kind, int index)
     {
         var cudaDevices = context.GetCudaDevices();
