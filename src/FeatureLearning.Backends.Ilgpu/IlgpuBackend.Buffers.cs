@@ -19,12 +19,7 @@ public sealed partial class IlgpuBackend
 
     /// <inheritdoc />
     public DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> data, int rows, int cols)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var buffer = Allocate<T>(rows, cols);
-        Upload(data, buffer);
-        return buffer;
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => Operands.AllocateAndUpload(this, data, rows, cols);
 
     /// <inheritdoc />
     public void Upload<T>(ReadOnlySpan<T> data, DeviceBuffer<T> destination)

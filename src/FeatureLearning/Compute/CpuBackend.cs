@@ -178,12 +178,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
 
     /// <inheritdoc />
     public DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> data, int rows, int cols)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var buffer = (ManagedBuffer<T>)Allocate<T>(rows, cols);
-        Upload(data, buffer);
-        return buffer;
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => Operands.AllocateAndUpload(this, data, rows, cols);
 
     /// <inheritdoc />
     public void Upload<T>(ReadOnlySpan<T> data, DeviceBuffer<T> destination)

@@ -34,6 +34,33 @@ internal static class Operands
         return mine;
     }
 
+    /// <summary>
+    /// A new buffer holding <paramref name="data"/>: the shared body of
+    /// <see cref="IComputeBackend.Upload{T}(ReadOnlySpan{T}, int, int)"/>. The buffer is disposed again if the upload throws.
+    /// </summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <param name="backend">The backend.</param>
+    /// <param name="data">Row-major data, rows × cols elements.</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="cols">Columns.</param>
+    /// <returns>The buffer.</returns>
+    public static DeviceBuffer<T> AllocateAndUpload<T>(IComputeBackend backend, ReadOnlySpan<T> data, int rows, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var buffer = backend.Allocate<T>(rows, cols);
+        try
+        {
+            backend.Upload(data, buffer);
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+
+        return buffer;
+    }
+
     private static ArgumentException Foreign<T>(IComputeBackend backend, DeviceBuffer<T> buffer, string name)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         new($"The buffer belongs to backend '{buffer.Backend.Name}', not to this {backend.Name} backend.", name);
