@@ -163,7 +163,6 @@ public sealed partial class IlgpuBackend : IComputeBackend
         disposed = true;
         cuda?.Dispose();
         pool.Close();
-
         accelerator.Dispose();
         context.Dispose();
     }
