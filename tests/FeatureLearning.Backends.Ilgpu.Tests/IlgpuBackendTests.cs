@@ -90,7 +90,7 @@ public sealed class IlgpuBackendTests
         using var k2 = backend.Allocate<double>(n, n);
         using var w2 = backend.Allocate<double>(n, n);
         backend.KernelMatrix(new GaussianKernel(1.3), x, x, null, k1, w1);
-        backend.KernelMatrix(new BoxedGaussian(1.3), x, x, null, k2, w2);
+        backend.KernelMatrix(new BoxedKernel(new GaussianKernel(1.3)), x, x, null, k2, w2);
         RelativeError(Download(backend, k2), Download(backend, k1)).Should().BeLessThan(1e-14);
         RelativeError(Download(backend, w2), Download(backend, w1)).Should().BeLessThan(1e-14);
     }
@@ -195,29 +195,5 @@ public sealed class IlgpuBackendTests
         }
 
         compiled.Should().HaveCountGreaterThan(30);
-    }
-
-    /// <summary>A kernel that is a class: ILGPU cannot compile it for a device, so the backend evaluates it on the host.</summary>
-    private sealed class BoxedGaussian(double bandwidth) : IKernelFunction
-    {
-        private readonly GaussianKernel inner = new(bandwidth);
-
-        public KernelGeometry Geometry => inner.Geometry;
-
-        public bool IsDifferentiableAtZero => inner.IsDifferentiableAtZero;
-
-        public string Name => "boxed " + inner.Name;
-
-        public double Value(double u) => inner.Value(u);
-
-        public double Derivative(double u) => inner.Derivative(u);
-
-        public void Evaluate<T>(ReadOnlySpan<T> u, Span<T> values)
-            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => inner.Evaluate(u, values);
-
-        public void EvaluateDerivative<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> values, Span<T> derivatives)
-            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => inner.EvaluateDerivative(u, values, derivatives);
-
-        public void Validate() => inner.Validate();
     }
 }

@@ -48,12 +48,15 @@ internal abstract class KernelSet<T>
 
     public abstract void DotPartials(ArrayView<T> a, ArrayView<T> b, ArrayView<double> partials, long length);
 
-    /// <summary>Compiles the kernel-matrix epilogue for <typeparamref name="TProfile"/> (once; later calls return at once).</summary>
-    /// <exception cref="Exception">ILGPU cannot compile the profile for this accelerator.</exception>
-    public abstract void LoadEpilogue<TProfile>()
+    /// <summary>
+    /// Compiles the kernel-matrix epilogue for <typeparamref name="TProfile"/> once; later calls return at once. A profile
+    /// ILGPU cannot compile for this accelerator is remembered, and false returned for it from then on.
+    /// </summary>
+    /// <returns>Whether the epilogue is compiled and <see cref="KernelEpilogue{TProfile}"/> may be called.</returns>
+    public abstract bool TryLoadEpilogue<TProfile>()
         where TProfile : struct, IDeviceProfile;
 
-    /// <summary>The kernel-matrix epilogue specialized for <typeparamref name="TProfile"/> (compiled once per profile type).</summary>
+    /// <summary>The kernel-matrix epilogue specialized for <typeparamref name="TProfile"/> (compiled once per profile type; for a profile of a kernel, after <see cref="TryLoadEpilogue{TProfile}"/> returned true).</summary>
     public abstract void KernelEpilogue<TProfile>(int n, int m, ArrayView<T> g, ArrayView<T> xNorms, ArrayView<T> zNorms, ArrayView<T> weights, bool radial, bool withWeights, double tolerance, TProfile profile)
         where TProfile : struct, IDeviceProfile;
 }
@@ -84,7 +87,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, long, int>> rowKronecker;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>> rowDot;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, long, int>> dotPartials;
-    private readonly ConcurrentDictionary<Type, Delegate> epilogues = new();
+    private readonly ConcurrentDictionary<Type, Delegate?> epilogues = new();
 
     public KernelSet(Accelerator accelerator, int strideThreads)
     {
@@ -164,7 +167,24 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
     public override void DotPartials(ArrayView<T> a, ArrayView<T> b, ArrayView<double> partials, long length) =>
         dotPartials.Value((int)partials.Length, a, b, partials, length, (int)partials.Length);
 
-    public override void LoadEpilogue<TProfile>() => Epilogue<TProfile>();
+    public override bool TryLoadEpilogue<TProfile>()
+    {
+        if (epilogues.TryGetValue(typeof(TProfile), out var loaded))
+        {
+            return loaded is not null;
+        }
+
+        try
+        {
+            Epilogue<TProfile>();
+            return true;
+        }
+        catch (Exception)
+        {
+            epilogues.TryAdd(typeof(TProfile), null); // ILGPU could not compile this profile for the device
+            return false;
+        }
+    }
 
     public override void KernelEpilogue<TProfile>(int n, int m, ArrayView<T> g, ArrayView<T> xNorms, ArrayView<T> zNorms, ArrayView<T> weights, bool radial, bool withWeights, double tolerance, TProfile profile)
     {
@@ -175,7 +195,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
         where TProfile : struct, IDeviceProfile =>
         (Action<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, double, double, TProfile>)epilogues.GetOrAdd(
             typeof(TProfile),
-            _ => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, double, double, TProfile>(Kernels.KernelEpilogue<T, TOps, TProfile>));
+            _ => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, double, double, double, TProfile>(Kernels.KernelEpilogue<T, TOps, TProfile>))!;
 
     private int Threads(long length) => (int)Math.Max(1, Math.Min(length, StrideThreads));
 }

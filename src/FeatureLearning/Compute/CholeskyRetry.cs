@@ -3,6 +3,9 @@ namespace FeatureLearning.Compute;
 /// <summary>The jitter retry loop of <see cref="CholeskyOptions"/>, shared by every backend.</summary>
 internal static class CholeskyRetry
 {
+    /// <summary>The report for a 0 × 0 matrix: nothing to factor.</summary>
+    public static CholeskyReport Empty => new(1, 0, -1);
+
     /// <summary>Runs the retry policy around a backend's own factorization.</summary>
     /// <param name="order">n.</param>
     /// <param name="meanDiagonal">Mean of the original diagonal (sets the jitter scale).</param>

@@ -8,12 +8,33 @@ using SimdVector = System.Numerics.Vector;
 namespace FeatureLearning.Compute;
 
 /// <summary>
-/// The shared part of the CPU backends: buffers in pinned managed memory (pooled), the elementwise primitives, the
-/// fused kernel matrix (its GEMM through <see cref="GemmCore{T}"/>, the distance epilogue and the kernel profile in
-/// SIMD C#), the jitter retry around <see cref="CholeskyFactorCore{T}"/>, and shape checks. A CPU backend supplies the
-/// BLAS/LAPACK cores: <see cref="ManagedBackend"/> in C#, the native backend through CBLAS and LAPACK.
+/// The base of the CPU backends, and the extension point for plugging in another CPU BLAS/LAPACK: buffers in pinned
+/// managed memory (pooled), the ownership and shape checks, the element-wise primitives, the fused kernel matrix (its GEMM
+/// through <see cref="GemmCore{T}"/>, the distance epilogue and the kernel profile in SIMD C#), and the jitter retry around
+/// <see cref="CholeskyFactorCore{T}"/> are written here once; a derived backend supplies the BLAS/LAPACK cores.
+/// <see cref="ManagedBackend"/> does it in C#, the native backend (package FeatureLearning.Backends.Native) through CBLAS
+/// and LAPACK.
 /// </summary>
-/// <remarks>The cores work on raw row-major storage; buffers of one backend are rejected by another.</remarks>
+/// <remarks>
+/// <para><b>Deriving a backend.</b> Override the four cores, <see cref="GemmCore{T}"/>, <see cref="SyrkLowerCore{T}"/>,
+/// <see cref="CholeskyFactorCore{T}"/> and <see cref="CholeskySolveCore{T}"/>, and <see cref="Name"/> and
+/// <see cref="Describe"/>; call the constructor with the thread count and the pool budget. Optionally override
+/// <see cref="KernelGemmPerRowBlock"/> (return false when the library threads its GEMM itself),
+/// <see cref="SymmetricEigen{T}"/> (the default runs MathNet.Numerics on the host) and <see cref="Dispose(bool)"/> (release
+/// native resources, then call the base). Everything else, the public operations included, is not virtual: the checks,
+/// the pooling and the kernel matrix stay the same for every CPU backend, and the backend conformance suite of the tests
+/// applies unchanged. Buffers of one backend are rejected by another.</para>
+/// <para><b>Storage.</b> The cores work on raw row-major storage: pointers into pinned buffers of this backend, valid for the
+/// duration of the call only (never keep them), with leading dimensions given as row strides in elements. The GEMM and SYRK
+/// cores may be called with sizes of 0.</para>
+/// <para><b>Threading contract.</b> The public operations may run concurrently on several threads (the rule of
+/// <see cref="IComputeBackend"/>: no buffer written by one running operation is touched by another), so the cores must be
+/// reentrant: no mutable state shared between calls unless it is locked. <see cref="GemmCore{T}"/> honours its
+/// <c>threads</c> argument: when <see cref="KernelGemmPerRowBlock"/> is true the kernel matrix calls it from the workers of
+/// a parallel loop, one row block each, with <c>threads</c> = 1, and it must then stay on the calling thread. The other
+/// cores run on the calling thread and may use up to <see cref="Threads"/> threads. <see cref="Dispose()"/> must not race
+/// with running operations.</para>
+/// </remarks>
 public abstract unsafe class CpuBackend : IComputeBackend
 {
     private const int KernelRowBlock = 128;
@@ -157,12 +178,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
 
     /// <inheritdoc />
     public DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> data, int rows, int cols)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var buffer = (ManagedBuffer<T>)Allocate<T>(rows, cols);
-        Upload(data, buffer);
-        return buffer;
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => Operands.AllocateAndUpload(this, data, rows, cols);
 
     /// <inheritdoc />
     public void Upload<T>(ReadOnlySpan<T> data, DeviceBuffer<T> destination)
@@ -190,8 +206,6 @@ public abstract unsafe class CpuBackend : IComputeBackend
     {
         var (ma, mb, mc) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(c, nameof(c)));
         Shapes.CheckGemm(transA, transB, a, b, c, out int m, out int n, out int k);
-        Shapes.CheckNoAlias(a, c, nameof(c));
-        Shapes.CheckNoAlias(b, c, nameof(c));
         GemmCore(transA == Transpose.Transpose, transB == Transpose.Transpose, m, n, k, alpha, ma.Pointer, a.Cols, mb.Pointer, b.Cols, beta, mc.Pointer, c.Cols, Threads);
     }
 
@@ -212,13 +226,11 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var ma = Own(a, nameof(a));
-        Shapes.CheckSquare(a, nameof(a));
-        options ??= CholeskyOptions.Default;
-        options.Validate();
+        options = Shapes.CheckCholeskyFactor(a, options);
         int n = a.Rows;
         if (n == 0)
         {
-            return new CholeskyReport(1, 0, -1);
+            return CholeskyRetry.Empty;
         }
 
         T* p = ma.Pointer;
@@ -543,8 +555,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (ma, mb, mc) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(c, nameof(c)));
-        Shapes.CheckSameShape(a, b, nameof(b));
-        Shapes.CheckSameShape(a, c, nameof(c));
+        Shapes.CheckHadamard(a, b, c);
         TensorPrimitives.Multiply(ma.Span, mb.Span, mc.Span);
     }
 
@@ -608,8 +619,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (ma, mb, mr) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(result, nameof(result)));
-        Shapes.CheckSameShape(a, b, nameof(b));
-        Shapes.CheckVector(result, a.Rows, nameof(result));
+        Shapes.CheckRowDot(a, b, result);
         RowDots(ma.Data, mb.Data, a.Rows, a.Cols).CopyTo(mr.Span);
     }
 
@@ -657,13 +667,6 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        ArgumentNullException.ThrowIfNull(buffer, name);
-        if (buffer is not ManagedBuffer<T> managed || !ReferenceEquals(buffer.Backend, this))
-        {
-            throw new ArgumentException($"The buffer belongs to backend '{buffer.Backend.Name}', not to this {Name} backend.", name);
-        }
-
-        ObjectDisposedException.ThrowIf(buffer.IsDisposed, buffer);
-        return managed;
+        return Operands.Own<T, ManagedBuffer<T>>(this, buffer, name);
     }
 }

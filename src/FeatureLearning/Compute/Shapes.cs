@@ -3,6 +3,7 @@ using System.Numerics;
 namespace FeatureLearning.Compute;
 
 /// <summary>Shape checks shared by the backends; each throws <see cref="ArgumentException"/> naming the argument.</summary>
+/// <remarks>Together with <see cref="Operands.Own{T, TBuffer}"/> it is the whole prologue of an operation: one check per operation, written once for all backends.</remarks>
 internal static class Shapes
 {
     public static void CheckGemm<T>(Transpose transA, Transpose transB, DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> c, out int m, out int n, out int k)
@@ -21,6 +22,35 @@ internal static class Shapes
         {
             throw new ArgumentException($"GEMM: C must be {m} x {n} but is {c.Rows} x {c.Cols}.", nameof(c));
         }
+
+        CheckNoAlias(a, c, nameof(c));
+        CheckNoAlias(b, c, nameof(c));
+    }
+
+    /// <summary>Hadamard shapes: A, B and C all of one shape.</summary>
+    public static void CheckHadamard<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckSameShape(a, b, nameof(b));
+        CheckSameShape(a, c, nameof(c));
+    }
+
+    /// <summary>Row-dot shapes: A and B of one shape, the result a vector with one element per row.</summary>
+    public static void CheckRowDot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckSameShape(a, b, nameof(b));
+        CheckVector(result, a.Rows, nameof(result));
+    }
+
+    /// <summary>Cholesky factor arguments: a square matrix and valid options (null: the defaults), which are returned.</summary>
+    public static CholeskyOptions CheckCholeskyFactor<T>(DeviceBuffer<T> a, CholeskyOptions? options)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckSquare(a, nameof(a));
+        options ??= CholeskyOptions.Default;
+        options.Validate();
+        return options;
     }
 
     public static void CheckSquare<T>(DeviceBuffer<T> a, string name)

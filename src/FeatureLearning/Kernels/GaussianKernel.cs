@@ -45,6 +45,14 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
     }
 
     /// <inheritdoc />
+    public bool Accept(IKernelVisitor visitor)
+    {
+        ArgumentNullException.ThrowIfNull(visitor);
+        visitor.Visit(in this);
+        return true;
+    }
+
+    /// <inheritdoc />
     public void Validate() => KernelMath.RequirePositive(Bandwidth, nameof(Bandwidth), "Gaussian kernel bandwidth");
 
     /// <inheritdoc />

@@ -78,6 +78,14 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
     }
 
     /// <inheritdoc />
+    public bool Accept(IKernelVisitor visitor)
+    {
+        ArgumentNullException.ThrowIfNull(visitor);
+        visitor.Visit(in this);
+        return true;
+    }
+
+    /// <inheritdoc />
     public void Validate()
     {
         KernelMath.RequirePositive(Bandwidth, nameof(Bandwidth), "generalized Laplace kernel bandwidth");

@@ -11,6 +11,8 @@ namespace FeatureLearning.Kernels;
 /// Implementations are small immutable value types (<see cref="LaplaceKernel"/>, <see cref="GaussianKernel"/>,
 /// <see cref="GeneralizedLaplaceKernel"/>, <see cref="PolynomialKernel"/>); a new kernel is a new type, not a
 /// new code path. The span methods are the hot path: backends call them on blocks of a kernel matrix.
+/// A kernel struct that implements <see cref="Accept"/> as <c>visitor.Visit(in this); return true;</c> can be compiled
+/// into device code (the ILGPU backend does); any other kernel is evaluated through its span methods.
 /// </remarks>
 public interface IKernelFunction
 {
@@ -57,4 +59,14 @@ public interface IKernelFunction
     /// <summary>Checks the parameters and throws <see cref="ArgumentException"/> naming a bad one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range (e.g. non-positive bandwidth).</exception>
     void Validate();
+
+    /// <summary>
+    /// Calls <see cref="IKernelVisitor.Visit{TKernel}"/> with this kernel as its own struct type, so that an operation can
+    /// be specialized for the kernel without reflection. The library's kernel structs implement it; the default (for
+    /// classes and for user kernels that do not) does nothing and returns <see langword="false"/>, and the caller takes
+    /// its general path.
+    /// </summary>
+    /// <param name="visitor">The operation.</param>
+    /// <returns>Whether <paramref name="visitor"/> was called.</returns>
+    bool Accept(IKernelVisitor visitor) => false;
 }

@@ -63,6 +63,14 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction
     }
 
     /// <inheritdoc />
+    public bool Accept(IKernelVisitor visitor)
+    {
+        ArgumentNullException.ThrowIfNull(visitor);
+        visitor.Visit(in this);
+        return true;
+    }
+
+    /// <inheritdoc />
     public void Validate() => KernelMath.RequirePositive(Bandwidth, nameof(Bandwidth), "Laplace kernel bandwidth");
 
     /// <inheritdoc />

@@ -96,6 +96,14 @@ public readonly record struct PolynomialKernel(int Degree, double Offset) : IKer
     }
 
     /// <inheritdoc />
+    public bool Accept(IKernelVisitor visitor)
+    {
+        ArgumentNullException.ThrowIfNull(visitor);
+        visitor.Visit(in this);
+        return true;
+    }
+
+    /// <inheritdoc />
     public void Validate()
     {
         if (Degree < 1)

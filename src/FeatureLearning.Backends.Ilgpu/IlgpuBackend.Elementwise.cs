@@ -1,0 +1,181 @@
+using System.Numerics;
+using FeatureLearning.Compute;
+using ILGPU.Runtime;
+
+namespace FeatureLearning.Backends.Ilgpu;
+
+/// <content>The element-wise and reduction primitives, each one ILGPU kernel (two for a block sum over row groups).</content>
+public sealed partial class IlgpuBackend
+{
+    /// <inheritdoc />
+    public void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (s, d) = (Own(source, nameof(source)), Own(destination, nameof(destination)));
+        Shapes.CheckSameLength(source, destination, nameof(destination));
+        if (s.LongLength > 0)
+        {
+            using var exclusive = Enter();
+            d.View.CopyFrom(s.View);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Scale<T>(T alpha, DeviceBuffer<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = Own(x, nameof(x));
+        if (g.LongLength > 0)
+        {
+            using var exclusive = Enter();
+            Kernels<T>().Scale(g.View, alpha, alpha == T.Zero, g.LongLength);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Axpy<T>(T alpha, DeviceBuffer<T> x, DeviceBuffer<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (gx, gy) = (Own(x, nameof(x)), Own(y, nameof(y)));
+        Shapes.CheckSameShape(x, y, nameof(y));
+        if (gx.LongLength > 0)
+        {
+            using var exclusive = Enter();
+            Kernels<T>().Axpy(gx.View, gy.View, alpha, gx.LongLength);
+        }
+    }
+
+    /// <inheritdoc />
+    public void AddDiagonal<T>(DeviceBuffer<T> a, T value)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = Own(a, nameof(a));
+        Shapes.CheckSquare(a, nameof(a));
+        if (a.Rows > 0)
+        {
+            using var exclusive = Enter();
+            Kernels<T>().AddDiagonal(a.Rows, g.View, value);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Hadamard<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ga, gb, gc) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(c, nameof(c)));
+        Shapes.CheckHadamard(a, b, c);
+        if (ga.LongLength > 0)
+        {
+            using var exclusive = Enter();
+            Kernels<T>().Hadamard(ga.View, gb.View, gc.View, ga.LongLength);
+        }
+    }
+
+    /// <inheritdoc />
+    public void ScaleColumns<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
+        where T : unmanaged, IFloatingPointIeee754<T> => ScaleByVector(a, v, byRow: false);
+
+    /// <inheritdoc />
+    public void ScaleRows<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
+        where T : unmanaged, IFloatingPointIeee754<T> => ScaleByVector(a, v, byRow: true);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// On the device, in two passes so that every thread has little serial work even when R is small: each row of A is
+    /// summed over its column groups into a (A.Rows × R.Cols) scratch matrix, then each result element sums its
+    /// rowGroup scratch rows.
+    /// </remarks>
+    public void BlockSum<T>(DeviceBuffer<T> a, int rowGroup, int colGroup, T scale, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ga, gr) = (Own(a, nameof(a)), Own(result, nameof(result)));
+        Shapes.CheckBlockSum(a, rowGroup, colGroup, result);
+        if (gr.LongLength == 0)
+        {
+            return;
+        }
+
+        using var exclusive = Enter();
+        if (rowGroup == 1)
+        {
+            Kernels<T>().BlockSum(ga.View, gr.View, result.Rows, result.Cols, a.Cols, 1, colGroup, scale);
+            return;
+        }
+
+        using var rowSums = Allocate<T>(a.Rows, result.Cols);
+        var gs = Own(rowSums, nameof(rowSums));
+        Kernels<T>().BlockSum(ga.View, gs.View, a.Rows, result.Cols, a.Cols, 1, colGroup, T.One);
+        Kernels<T>().BlockSum(gs.View, gr.View, result.Rows, result.Cols, result.Cols, rowGroup, 1, scale);
+    }
+
+    /// <inheritdoc />
+    public void RowKronecker<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ga, gb, gr) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(result, nameof(result)));
+        Shapes.CheckRowKronecker(a, b, result);
+        if (gr.LongLength > 0)
+        {
+            using var exclusive = Enter();
+            Kernels<T>().RowKronecker(ga.View, gb.View, gr.View, a.Cols, b.Cols, gr.LongLength);
+        }
+    }
+
+    /// <inheritdoc />
+    public void RowDot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ga, gb, gr) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(result, nameof(result)));
+        Shapes.CheckRowDot(a, b, result);
+        if (a.Rows > 0)
+        {
+            using var exclusive = Enter();
+            if (a.Cols == 0)
+            {
+                Kernels<T>().Scale(gr.View, T.Zero, true, a.Rows);
+                return;
+            }
+
+            Kernels<T>().RowDot(a.Rows, ga.View, gb.View, gr.View, a.Cols);
+        }
+    }
+
+    /// <inheritdoc />
+    public double Dot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ga, gb) = (Own(a, nameof(a)), Own(b, nameof(b)));
+        Shapes.CheckSameShape(a, b, nameof(b));
+        if (ga.LongLength == 0)
+        {
+            return 0;
+        }
+
+        using var exclusive = Enter();
+        var kernels = Kernels<T>();
+        int parts = (int)Math.Min(ga.LongLength, Math.Min(kernels.StrideThreads, 1 << 16));
+        using var partials = accelerator.Allocate1D<double>(parts);
+        kernels.DotPartials(ga.View, gb.View, partials.View, ga.LongLength);
+        var host = HostCopy.ToHostArray(partials.View);
+        double sum = 0;
+        foreach (double p in host)
+        {
+            sum += p;
+        }
+
+        return sum;
+    }
+
+    /// <summary>Scales the columns of A by v (or its rows, <paramref name="byRow"/>).</summary>
+    private void ScaleByVector<T>(DeviceBuffer<T> a, DeviceBuffer<T> v, bool byRow)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ga, gv) = (Own(a, nameof(a)), Own(v, nameof(v)));
+        Shapes.CheckVector(v, byRow ? a.Rows : a.Cols, nameof(v));
+        if (ga.LongLength > 0)
+        {
+            using var exclusive = Enter();
+            Kernels<T>().ScaleByVector(ga.View, gv.View, a.Cols, byRow, ga.LongLength);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using System.Numerics;
+using FeatureLearning.Compute;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace FeatureLearning.Backends.Ilgpu;
+
+/// <content>LAPACK: the Cholesky factorization with its jitter retry (cuSOLVER, or the blocked right-looking ILGPU kernels), the Cholesky solve (cuSOLVER, or blocked triangular solves), and the symmetric eigendecomposition on the host.</content>
+public sealed partial class IlgpuBackend
+{
+    /// <inheritdoc />
+    public CholeskyReport CholeskyFactor<T>(DeviceBuffer<T> a, CholeskyOptions? options = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var ga = Own(a, nameof(a));
+        options = Shapes.CheckCholeskyFactor(a, options);
+        int n = a.Rows;
+        if (n == 0)
+        {
+            return CholeskyRetry.Empty;
+        }
+
+        using var exclusive = Enter();
+        var kernels = Kernels<T>();
+        using var diagonal = (IlgpuBuffer<T>)Allocate<T>(n, 1);
+        kernels.ReadDiagonal(n, ga.View, diagonal.View);
+        var host = new T[n];
+        Download(diagonal, host);
+        double mean = 0;
+        foreach (var v in host)
+        {
+            mean += double.CreateTruncating(v);
+        }
+
+        mean /= n;
+        using var info = accelerator.Allocate1D<int>(2);
+        return CholeskyRetry.Run(
+            n,
+            mean,
+            options.InitialJitterFor<T>(),
+            options,
+            () => FactorOnce(ga, n, info, cancellationToken),
+            jitter => kernels.RestoreLower(n, ga.View, diagonal.View, T.CreateTruncating(jitter)),
+            cancellationToken);
+    }
+
+    private int FactorOnce<T>(IlgpuBuffer<T> a, int n, MemoryBuffer1D<int, Stride1D.Dense> info, CancellationToken cancellationToken)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var kernels = Kernels<T>();
+        HostCopy.ToDevice<int>([-1, int.MaxValue], info.View);
+        if (cuda is not null)
+        {
+            int lwork = cuda.PotrfWorkspace<T>(n, a.Pointer, n);
+            var work = Rent<T>(Math.Max(1, lwork));
+            try
+            {
+                cuda.Potrf<T>(n, a.Pointer, n, work.NativePtr, lwork, info.NativePtr);
+            }
+            finally
+            {
+                Return(work);
+            }
+        }
+        else
+        {
+            const int nb = Device.Kernels.CholeskyBlock;
+            for (int k0 = 0; k0 < n; k0 += nb)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int size = Math.Min(nb, n - k0), below = n - k0 - size;
+                kernels.CholeskyDiagonal(a.View, info.View, n, k0, size);
+                kernels.CholeskyPanel(a.View, n, n, k0, size);
+                if (below > 0)
+                {
+                    long panel = ((long)(k0 + size) * n) + k0, trailing = ((long)(k0 + size) * n) + k0 + size;
+                    GemmCore(false, true, below, below, size, -T.One, a, panel, n, a, panel, n, T.One, a, trailing, n, lowerOnly: true);
+                }
+            }
+        }
+
+        // NaN pivots pass some factorizations silently: check the diagonal of L as well.
+        kernels.CheckDiagonal(n, a.View, info.View, n);
+        var status = HostCopy.ToHostArray(info.View);
+        if (cuda is not null)
+        {
+            // cuSOLVER's info is 1-based (0 = success).
+            return status[0] > 0 ? status[0] - 1 : status[1] != int.MaxValue ? status[1] : -1;
+        }
+
+        return status[0] >= 0 ? status[0] : status[1] != int.MaxValue ? status[1] : -1;
+    }
+
+    /// <inheritdoc />
+    public void CholeskySolve<T>(DeviceBuffer<T> factor, DeviceBuffer<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (gl, gb) = (Own(factor, nameof(factor)), Own(b, nameof(b)));
+        Shapes.CheckCholeskySolve(factor, b);
+        if (b.LongLength == 0)
+        {
+            return;
+        }
+
+        using var exclusive = Enter();
+        int n = factor.Rows, c = b.Cols;
+        if (cuda is not null)
+        {
+            cuda.CholeskySolve<T>(n, c, gl.Pointer, n, gb.Pointer, c);
+            return;
+        }
+
+        var kernels = Kernels<T>();
+        const int nb = Device.Kernels.CholeskyBlock;
+
+        // Forward: L·Y = B, block row by block row, then the rows below are updated with one GEMM.
+        for (int k0 = 0; k0 < n; k0 += nb)
+        {
+            int size = Math.Min(nb, n - k0), below = n - k0 - size;
+            kernels.ForwardBlock(c, gl.View, gb.View, n, c, k0, size);
+            if (below > 0)
+            {
+                GemmCore(false, false, below, c, size, -T.One, gl, ((long)(k0 + size) * n) + k0, n, gb, (long)k0 * c, c, T.One, gb, (long)(k0 + size) * c, c, lowerOnly: false);
+            }
+        }
+
+        // Backward: Lᵀ·X = Y from the last block up; each block first subtracts L21ᵀ·X2 of the blocks below.
+        int last = ((n - 1) / nb) * nb;
+        for (int k0 = last; k0 >= 0; k0 -= nb)
+        {
+            int size = Math.Min(nb, n - k0), below = n - k0 - size;
+            if (below > 0)
+            {
+                GemmCore(true, false, size, c, below, -T.One, gl, ((long)(k0 + size) * n) + k0, n, gb, (long)(k0 + size) * c, c, T.One, gb, (long)k0 * c, c, lowerOnly: false);
+            }
+
+            kernels.BackwardBlock(c, gl.View, gb.View, n, c, k0, size);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Runs on the host (MathNet.Numerics): it is meant for d × d metric matrices.</remarks>
+    public void SymmetricEigen<T>(DeviceBuffer<T> a, DeviceBuffer<T> eigenvalues, DeviceBuffer<T> eigenvectors)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ga, gv, gw) = (Own(a, nameof(a)), Own(eigenvalues, nameof(eigenvalues)), Own(eigenvectors, nameof(eigenvectors)));
+        Shapes.CheckEigen(a, eigenvalues, eigenvectors);
+        int n = a.Rows;
+
+        var host = new T[n * n];
+        Download(ga, host);
+        var (values, vectors) = HostEigen.Decompose<T>(host, n);
+        Upload<T>(values.Select(T.CreateTruncating).ToArray(), gv);
+        Upload<T>(vectors.Select(T.CreateTruncating).ToArray(), gw);
+    }
+}
