@@ -119,9 +119,9 @@ internal static class QuickBenchmark
         var rng = new System.Random(3);
         var images = new ConvRfm.ImageBatch(n, 1, size, size, Enumerable.Range(0, n * size * size).Select(_ => rng.NextDouble()).ToArray());
         var layout = new ConvRfm.PatchLayout(q, 2, q / 2, false, 1, size, size);
-        var set = layout.Set(images);
+        var set = layout.Set<double>(images);
         int rows = n * set.Positions, d = set.Dimension;
-        var conv = new ConvRfm.ConvKernel(backend, new Kernels.LaplaceKernel(5), ConvRfm.PatchPairing.AllPairs, 1L << 24);
+        var conv = new ConvRfm.ConvKernel<double>(backend, new Kernels.LaplaceKernel(5), ConvRfm.PatchPairing.AllPairs, 1L << 24);
         using var patches = conv.Upload(set);
         using var alpha = backend.Upload<double>(Enumerable.Range(0, n * c).Select(_ => rng.NextDouble() - 0.5).ToArray(), n, c);
         using var k = backend.Allocate<double>(n, n);
