@@ -2,6 +2,7 @@ using FeatureLearning.Compute;
 using FeatureLearning.ConvRfm;
 using FeatureLearning.Kernels;
 using FeatureLearning.Rfm;
+using FeatureLearning.Tests.Conformance;
 using MathNet.Numerics.LinearAlgebra;
 using Xunit.Abstractions;
 using static FeatureLearning.Tests.TestMatrices;
@@ -84,43 +85,48 @@ public sealed class ConvRfmPrecisionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void SingleModelsRoundTripAndAreRefusedAsDouble()
+    public void ModelsRoundTripInTheirPrecisionAndAreRefusedInTheOther()
     {
-        var x = Images(10, 5, 46);
-        var y = Targets(x);
-        var yf = y.Map(v => (float)v);
-        var conv = new ConvolutionalRfm(new ConvRfmOptions { Rounds = 2, Backend = Backend }).Fit(x, yf);
-        var bytes = Saved(conv.Save);
-        bytes[10].Should().Be(32, "the header's precision byte records single precision");
-        var loaded = ConvRfmModel<float>.Load(new MemoryStream(bytes), Backend);
+        var x = Images(14, 6, 46);
+        var y = Matrix<double>.Build.Dense(14, 2, (i, k) => x[i, 0, 2 + k, 2] - x[i, 0, 3, 3]);
+        var single = RoundTrip(x, y.Map(v => (float)v));
+        var @double = RoundTrip(x, y);
+        (single.Conv[10], single.Deep[10], @double.Conv[10], @double.Deep[10]).Should().Be(((byte)32, (byte)32, (byte)64, (byte)64), "the header's precision byte");
+
+        ((Action)(() => ConvRfmModel<double>.Load(new MemoryStream(single.Conv), Backend))).Should().Throw<InvalidDataException>()
+            .WithMessage("The model was saved in single precision; load it with that element type.");
+        ((Action)(() => ConvRfmModel<float>.Load(new MemoryStream(@double.Conv), Backend))).Should().Throw<InvalidDataException>()
+            .WithMessage("The model was saved in double precision; load it with that element type.");
+        ((Action)(() => DeepConvRfmModel<double>.Load(new MemoryStream(single.Deep), Backend))).Should().Throw<InvalidDataException>();
+        ((Action)(() => DeepConvRfmModel<float>.Load(new MemoryStream(@double.Deep), Backend))).Should().Throw<InvalidDataException>();
+    }
+
+    /// <summary>Fits a ConvRFM and a deep ConvRFM in T, checks that Load gives back the same model, and returns the files.</summary>
+    private static (byte[] Conv, byte[] Deep) RoundTrip<T>(ImageBatch x, Matrix<T> y)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var conv = new ConvolutionalRfm(new ConvRfmOptions { Rounds = 2, Backend = Backend }).Fit(x, y);
+        var bytes = Problems.Bytes(conv.Save);
+        var loaded = ConvRfmModel<T>.Load(new MemoryStream(bytes), Backend);
         loaded.Predict(x).Should().Be(conv.Predict(x));
         loaded.Coefficients.Should().Be(conv.Coefficients);
         loaded.FeatureMatrix.Should().Be(conv.FeatureMatrix);
-        Saved(loaded.Save).Should().Equal(bytes);
-        ((Action)(() => ConvRfmModel<double>.Load(new MemoryStream(bytes), Backend))).Should().Throw<InvalidDataException>()
-            .WithMessage("The model was saved in single precision; load it with that element type.");
-        var doubleBytes = Saved(new ConvolutionalRfm(new ConvRfmOptions { Rounds = 1, Backend = Backend }).Fit(x, y).Save);
-        ((Action)(() => ConvRfmModel<float>.Load(new MemoryStream(doubleBytes), Backend))).Should().Throw<InvalidDataException>();
+        loaded.History.Should().Equal(conv.History);
+        Problems.Bytes(loaded.Save).Should().Equal(bytes);
 
         var deep = new DeepConvRfm(new DeepConvRfmOptions
         {
-            Layers = [new ConvRfmOptions { Rounds = 2, Backend = Backend }, new ConvRfmOptions { Rounds = 1, PatchSize = 2, Padding = 0, Backend = Backend }],
-            Filters = 3,
-            Seed = 7,
-        }).Fit(x, yf);
-        var deepBytes = Saved(deep.Save);
-        var deepLoaded = DeepConvRfmModel<float>.Load(new MemoryStream(deepBytes), Backend);
+            Layers = [new ConvRfmOptions { Rounds = 2, Backend = Backend }, new ConvRfmOptions { Rounds = 1, Backend = Backend }],
+            Filters = 4,
+            Seed = 3,
+        }).Fit(x, y);
+        var deepBytes = Problems.Bytes(deep.Save);
+        var deepLoaded = DeepConvRfmModel<T>.Load(new MemoryStream(deepBytes), Backend);
         deepLoaded.Predict(x).Should().Be(deep.Predict(x));
         deepLoaded.Filters(0).Should().Be(deep.Filters(0));
-        Saved(deepLoaded.Save).Should().Equal(deepBytes);
-        ((Action)(() => DeepConvRfmModel<double>.Load(new MemoryStream(deepBytes), Backend))).Should().Throw<InvalidDataException>();
-        ((Action)(() => ConvRfmModel<float>.Load(new MemoryStream(deepBytes), Backend))).Should().Throw<InvalidDataException>();
-    }
-
-    private static byte[] Saved(Action<Stream> save)
-    {
-        using var stream = new MemoryStream();
-        save(stream);
-        return stream.ToArray();
+        deepLoaded.History.Should().Equal(deep.History);
+        Problems.Bytes(deepLoaded.Save).Should().Equal(deepBytes);
+        ((Action)(() => ConvRfmModel<T>.Load(new MemoryStream(deepBytes), Backend))).Should().Throw<InvalidDataException>();
+        return (bytes, deepBytes);
     }
 }

@@ -336,30 +336,6 @@ public sealed class ConvRfmTests
     }
 
     [Fact]
-    public void SavedModelsPredictTheSameAfterLoading()
-    {
-        var x = RandomImages(14, 1, 6, 8);
-        var y = Matrix<double>.Build.Dense(14, 2, (i, k) => x[i, 0, 2 + k, 2] - x[i, 0, 3, 3]);
-        var model = new ConvolutionalRfm(new ConvRfmOptions { Rounds = 2, Backend = Backend }).Fit(x, y);
-        var loaded = ConvRfmModel<double>.Load(new MemoryStream(Saved(model.Save)), Backend);
-        loaded.Predict(x).Should().Be(model.Predict(x));
-        loaded.FeatureMatrix.Should().Be(model.FeatureMatrix);
-        loaded.History.Should().Equal(model.History);
-
-        var deep = new DeepConvRfm(new DeepConvRfmOptions
-        {
-            Layers = [new ConvRfmOptions { Rounds = 2, Backend = Backend }, new ConvRfmOptions { Rounds = 1, Backend = Backend }],
-            Filters = 4,
-            Seed = 3,
-        }).Fit(x, y);
-        var deepBytes = Saved(deep.Save);
-        var deepLoaded = DeepConvRfmModel<double>.Load(new MemoryStream(deepBytes), Backend);
-        deepLoaded.Predict(x).Should().Be(deep.Predict(x));
-        deepLoaded.History.Should().Equal(deep.History);
-        ((Action)(() => ConvRfmModel<double>.Load(new MemoryStream(deepBytes), Backend))).Should().Throw<InvalidDataException>();
-    }
-
-    [Fact]
     public void DeepLayersConvolveWithSampledFiltersAndFitTheNextLayerOnTheFeatureMaps()
     {
         var x = RandomImages(10, 1, 5, 9);
@@ -399,13 +375,6 @@ public sealed class ConvRfmTests
         var direct = new ConvolutionalRfm(options.Layers[1]).Fit(features, y);
         RelativeError(deep.Predict(x).ToRowMajorArray(), direct.Predict(features).ToRowMajorArray()).Should().BeLessThan(1e-12);
         ((Action)(() => new DeepConvRfm(new DeepConvRfmOptions { Filters = 0 }))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("Filters");
-    }
-
-    private static byte[] Saved(Action<Stream> save)
-    {
-        using var stream = new MemoryStream();
-        save(stream);
-        return stream.ToArray();
     }
 
     private static LabeledDataSet LoadDigits() => LabeledDataSet.LoadCsv(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv.gz"));
