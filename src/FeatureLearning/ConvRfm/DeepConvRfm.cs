@@ -256,7 +256,7 @@ public sealed class DeepConvRfmModel<T>
     /// <summary>The images passed through the sampled filters of every layer but the last: the last layer's input.</summary>
     /// <param name="images">Images of the training shape.</param>
     /// <param name="computeBackend">Backend for the filter responses; null for the one that fitted the last layer (or the default after loading).</param>
-    /// <returns>The feature maps.</returns>
+    /// <returns>The feature maps, computed in <typeparamref name="T"/> and held in a (double) <see cref="ImageBatch"/>, which represents them exactly.</returns>
     public ImageBatch Features(ImageBatch images, IComputeBackend? computeBackend = null)
     {
         ArgumentNullException.ThrowIfNull(images);
