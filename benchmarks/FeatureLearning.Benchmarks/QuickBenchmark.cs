@@ -111,20 +111,27 @@ internal static class QuickBenchmark
     /// The all-pairs patch AGOP of ConvRFM (and, for scale, the all-pairs kernel matrix) on 300 random 16 x 16 images, 5 x 5
     /// patches at stride 2 (P = 64, so 19,200 patch rows against 19,200 centre patches), 10 outputs: best of 2 after a
     /// warm-up. GFLOP/s count the AGOP's derivative-weight GEMM 2(nP)²d and the chosen AGOP form's flops from
-    /// <c>AgopEngine.Cost</c>, and the kernel's GEMM 2(nP)²d.
+    /// <c>AgopEngine.Cost</c>, and the kernel's GEMM 2(nP)²d. In double, then in single precision (one line each).
     /// </summary>
     internal static void PatchAgop(IComputeBackend backend)
+    {
+        PatchAgop<double>(backend);
+        PatchAgop<float>(backend);
+    }
+
+    private static void PatchAgop<T>(IComputeBackend backend)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         const int n = 300, size = 16, q = 5, c = 10;
         var rng = new System.Random(3);
         var images = new ConvRfm.ImageBatch(n, 1, size, size, Enumerable.Range(0, n * size * size).Select(_ => rng.NextDouble()).ToArray());
         var layout = new ConvRfm.PatchLayout(q, 2, q / 2, false, 1, size, size);
-        var set = layout.Set(images);
+        var set = layout.Set<T>(images);
         int rows = n * set.Positions, d = set.Dimension;
-        var conv = new ConvRfm.ConvKernel(backend, new Kernels.LaplaceKernel(5), ConvRfm.PatchPairing.AllPairs, 1L << 24);
+        var conv = new ConvRfm.ConvKernel<T>(backend, new Kernels.LaplaceKernel(5), ConvRfm.PatchPairing.AllPairs, 1L << 24);
         using var patches = conv.Upload(set);
-        using var alpha = backend.Upload<double>(Enumerable.Range(0, n * c).Select(_ => rng.NextDouble() - 0.5).ToArray(), n, c);
-        using var k = backend.Allocate<double>(n, n);
+        using var alpha = backend.Upload<T>(Enumerable.Range(0, n * c).Select(_ => T.CreateTruncating(rng.NextDouble() - 0.5)).ToArray(), n, c);
+        using var k = backend.Allocate<T>(n, n);
         double agopSeconds = Time(() => conv.Agop(patches, patches, Kernels.Metric.Identity, null, alpha, CancellationToken.None), 2);
         double kernelSeconds = Time(() => { conv.Matrix(patches, patches, null, k); backend.Synchronize(); }, 2);
         var (direct, gram) = Rfm.AgopEngine.Cost(rows, rows, d, c);
@@ -133,7 +140,7 @@ internal static class QuickBenchmark
         double agopFlops = pairFlops + (form == Rfm.AgopForm.Gram ? gram : direct);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"{{\"op\":\"patch_agop_all_pairs\",\"backend\":\"{backend.Name}\",\"precision\":\"double\",\"images\":{n},\"positions\":{set.Positions},\"patch_dim\":{d},\"c\":{c},\"agop_form\":\"{form.ToString().ToLowerInvariant()}\"," +
+            $"{{\"op\":\"patch_agop_all_pairs\",\"backend\":\"{backend.Name}\",\"precision\":\"{PrecisionExtensions.Of<T>().ToName()}\",\"images\":{n},\"positions\":{set.Positions},\"patch_dim\":{d},\"c\":{c},\"agop_form\":\"{form.ToString().ToLowerInvariant()}\"," +
             $"\"agop_seconds\":{agopSeconds:F3},\"agop_gflops\":{agopFlops / agopSeconds / 1e9:F1},\"kernel_seconds\":{kernelSeconds:F3},\"kernel_gflops\":{pairFlops / kernelSeconds / 1e9:F1}}}"));
     }
 

@@ -6,7 +6,7 @@
 //       [--iterations 3] [--seed 0] [--backend managed] [--out convrfm-output] [--json]
 //       [--pairing all-pairs|aligned] [--patch Q] [--stride S] [--kernel polynomial|laplace|gaussian] [--degree 6]
 //       [--offset 1] [--bandwidth 5] [--ridge R] [--agop-power 0.5] [--normalization trace|max|frobenius|none]
-//       [--agop-sample N] [--frame 16] [--noise 0.8]
+//       [--agop-sample N] [--frame 16] [--noise 0.8] [--precision double|float]
 //
 // Defaults by data set (each can be overridden):
 //   local-signal: polynomial kernel (x'Mz + 1)^6 on 5 x 5 patches, stride 2, ridge 1e-6, 16 x 16 frame, noise 0.8;
@@ -16,9 +16,11 @@
 // bandwidth sweep, chosen on the test set, so the comparison favours the baseline) and the fixed convolutional
 // kernel (the same base kernel with M = I, round 0). With --json: one JSON object per round and nothing else on
 // stdout. Writes accuracy.png, eigenvalues.png and filter_K.png (the top eigenvectors of M reshaped as q x q
-// filters) to --out.
+// filters) to --out. --precision float fits and predicts in single precision (the images stay double on the host and
+// are converted once when their patches are cut).
 using System.Diagnostics;
 using System.Globalization;
+using FeatureLearning.Compute;
 using FeatureLearning.ConvRfm;
 using FeatureLearning.Data;
 using FeatureLearning.KernelMachines;
@@ -114,11 +116,15 @@ var convOptions = new ConvRfmOptions
     Seed = seed,
     Backend = backend,
 };
-log.WriteLine($"ConvRFM: {convOptions.Kernel.Name} on {convOptions.PatchSize} x {convOptions.PatchSize} patches, stride {convOptions.Stride}, {pairing}, ridge {convOptions.Ridge}, {iterations} rounds.");
+bool single = options.Precision() == Precision.Single;
+log.WriteLine($"ConvRFM: {convOptions.Kernel.Name} on {convOptions.PatchSize} x {convOptions.PatchSize} patches, stride {convOptions.Stride}, {pairing}, ridge {convOptions.Ridge}, {iterations} rounds, {(single ? "single" : "double")} precision.");
 log.WriteLine();
 
 clock.Restart();
-var conv = new ConvolutionalRfm(convOptions).Fit(trainImages, yTrain, (testImages, yTest), new ConsoleProgress());
+var estimator = new ConvolutionalRfm(convOptions);
+var conv = single
+    ? Fitted(estimator.Fit(trainImages, yTrain.Map(v => (float)v), (testImages, yTest.Map(v => (float)v)), new ConsoleProgress()))
+    : Fitted(estimator.Fit(trainImages, yTrain, (testImages, yTest), new ConsoleProgress()));
 double fixedConv = conv.History[0].ValidationAccuracy;
 double elapsed = 0;
 if (!json)
@@ -157,7 +163,7 @@ accuracyPlot.YLabel("test accuracy");
 accuracyPlot.ShowLegend();
 accuracyPlot.SavePng(Path.Combine(outDir, "accuracy.png"), 800, 500);
 
-var filters = conv.TopFilters(Math.Min(8, conv.FeatureMatrix.RowCount));
+var filters = conv.Filters;
 var spectrum = new ScottPlot.Plot();
 var eigenvalues = conv.FeatureMatrix.Evd(Symmetricity.Symmetric).EigenValues.Select(e => e.Real).OrderDescending().ToArray();
 spectrum.Add.Bars(eigenvalues);
@@ -191,5 +197,10 @@ for (int f = 0; f < filters.Count; f++)
 
 log.WriteLine($"Plots written to {Path.GetFullPath(outDir)} (accuracy.png, eigenvalues.png, filter_0..{filters.Count - 1}.png).");
 return 0;
+
+// What the report and the plots need from a model of either precision.
+static (IReadOnlyList<RfmIteration> History, Matrix<double> FeatureMatrix, IReadOnlyList<(double Eigenvalue, double[] Filter)> Filters, int PatchSize, int Channels) Fitted<T>(ConvRfmModel<T> model)
+    where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+    (model.History, model.FeatureMatrix, model.TopFilters(Math.Min(8, model.FeatureMatrix.RowCount)), model.PatchSize, model.Channels);
 
 static string Json(double v) => double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "null";

@@ -1,3 +1,4 @@
+using System.Numerics;
 using FeatureLearning.Compute;
 using FeatureLearning.Kernels;
 using FeatureLearning.Rfm;
@@ -14,28 +15,30 @@ namespace FeatureLearning.ConvRfm;
 /// all n·P centre patches is one backend kernel matrix, reduced over its P × P blocks by
 /// <see cref="IComputeBackend.BlockSum{T}"/>; the block height keeps that matrix under
 /// <see cref="ConvRfmOptions.MaxBlockElements"/>.</para>
-/// <para>The patches are device-resident (<see cref="DevicePatchSet"/>, uploaded once per fit or prediction). What still
+/// <para>The patches are device-resident (<see cref="DevicePatchSet{T}"/>, uploaded once per fit or prediction). What still
 /// crosses between host and device: with several all-pairs blocks, each block of query rows is uploaded from the host
 /// copy and each kernel block is downloaded and the assembled K re-uploaded (writing a block of K's rows in place needs a
 /// buffer view the backend interface does not have); with one block (the common case) the reduction lands in K
 /// directly. The all-pairs AGOP spreads α over the patches on the host (n × c down, n·P × c up).</para>
 /// </remarks>
-internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, PatchPairing pairing, long maxBlockElements)
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the element type of every buffer.</typeparam>
+internal sealed class ConvKernel<T>(IComputeBackend be, IKernelFunction kernel, PatchPairing pairing, long maxBlockElements)
+    where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Uploads <paramref name="set"/> in this kernel's layout; the caller disposes it.</summary>
-    public DevicePatchSet Upload(PatchSet set) => new(be, set, pairing);
+    public DevicePatchSet<T> Upload(PatchSet<T> set) => new(be, set, pairing);
 
     /// <summary>K ← K(A, B), m × n.</summary>
-    public void Matrix(DevicePatchSet a, DevicePatchSet b, DeviceBuffer<double>? metric, DeviceBuffer<double> k)
+    public void Matrix(DevicePatchSet<T> a, DevicePatchSet<T> b, DeviceBuffer<T>? metric, DeviceBuffer<T> k)
     {
         if (pairing == PatchPairing.Aligned)
         {
-            using var scratch = be.Allocate<double>(a.Count, b.Count);
-            be.Scale(0.0, k);
+            using var scratch = be.Allocate<T>(a.Count, b.Count);
+            be.Scale(T.Zero, k);
             for (int p = 0; p < a.Positions; p++)
             {
                 be.KernelMatrix(kernel, a.Position(p), b.Position(p), metric, scratch);
-                be.Axpy(1.0 / a.Positions, scratch, k);
+                be.Axpy(T.CreateTruncating(1.0 / a.Positions), scratch, k);
             }
 
             return;
@@ -47,30 +50,30 @@ internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, Pat
             return;
         }
 
-        var host = new double[(long)a.Count * b.Count];
+        var host = new T[(long)a.Count * b.Count];
         ForEachAllPairsBlock(a, b, metric, (i0, block) => be.Download(block, host.AsSpan(i0 * b.Count, block.Length)));
-        be.Upload<double>(host, k);
+        be.Upload<T>(host, k);
     }
 
     /// <summary>Predictions K(A, B)·α for the images of <paramref name="a"/> (m × c, row-major).</summary>
-    public double[] Predict(DevicePatchSet a, DevicePatchSet b, DeviceBuffer<double>? metric, DeviceBuffer<double> alpha)
+    public T[] Predict(DevicePatchSet<T> a, DevicePatchSet<T> b, DeviceBuffer<T>? metric, DeviceBuffer<T> alpha)
     {
         int m = a.Count, c = alpha.Cols;
-        var output = new double[m * c];
+        var output = new T[m * c];
         if (pairing == PatchPairing.Aligned)
         {
-            using var k = be.Allocate<double>(m, b.Count);
-            using var f = be.Allocate<double>(m, c);
+            using var k = be.Allocate<T>(m, b.Count);
+            using var f = be.Allocate<T>(m, c);
             Matrix(a, b, metric, k);
-            be.Gemm(Transpose.None, Transpose.None, 1.0, k, alpha, 0.0, f);
+            be.Gemm(Transpose.None, Transpose.None, T.One, k, alpha, T.Zero, f);
             be.Download(f, output);
             return output;
         }
 
         ForEachAllPairsBlock(a, b, metric, (i0, block) =>
         {
-            using var f = be.Allocate<double>(block.Rows, c);
-            be.Gemm(Transpose.None, Transpose.None, 1.0, block, alpha, 0.0, f);
+            using var f = be.Allocate<T>(block.Rows, c);
+            be.Gemm(Transpose.None, Transpose.None, T.One, block, alpha, T.Zero, f);
             be.Download(f, output.AsSpan(i0 * c, block.Rows * c));
         });
         return output;
@@ -88,17 +91,17 @@ internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, Pat
     /// n·P training patches with coefficients α_j/P², evaluated at the m·P sample patches: its AGOP (an average over the
     /// m·P patch rows) times P. Its m·P × n·P derivative weights are formed in row blocks.
     /// </remarks>
-    public double[] Agop(DevicePatchSet sample, DevicePatchSet centres, Metric metric, DeviceBuffer<double>? metricBuffer, DeviceBuffer<double> alpha, CancellationToken cancellationToken)
+    public double[] Agop(DevicePatchSet<T> sample, DevicePatchSet<T> centres, Metric metric, DeviceBuffer<T>? metricBuffer, DeviceBuffer<T> alpha, CancellationToken cancellationToken)
     {
         int n = centres.Count, d = centres.Dimension, positions = centres.Positions, c = alpha.Cols;
         var g = new double[d * d];
         if (pairing == PatchPairing.Aligned)
         {
-            using var scaled = be.Allocate<double>(n, c);
-            using var k = be.Allocate<double>(sample.Count, n);
-            using var w = be.Allocate<double>(sample.Count, n);
+            using var scaled = be.Allocate<T>(n, c);
+            using var k = be.Allocate<T>(sample.Count, n);
+            using var w = be.Allocate<T>(sample.Count, n);
             be.Copy(alpha, scaled);
-            be.Scale(1.0 / positions, scaled);
+            be.Scale(T.CreateTruncating(1.0 / positions), scaled);
             for (int p = 0; p < positions; p++)
             {
                 be.KernelMatrix(kernel, sample.Position(p), centres.Position(p), metricBuffer, k, w);
@@ -118,8 +121,8 @@ internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, Pat
         double[] all;
         if (blockRows >= rows)
         {
-            using var k = be.Allocate<double>(rows, centreRows);
-            using var w = be.Allocate<double>(rows, centreRows);
+            using var k = be.Allocate<T>(rows, centreRows);
+            using var w = be.Allocate<T>(rows, centreRows);
             be.KernelMatrix(kernel, sample.ImageMajor, centres.ImageMajor, metricBuffer, k, w);
             all = AgopEngine.Compute(be, kernel, metric, metricBuffer, sample.ImageMajor, centres.ImageMajor, spreadAlpha, w, false, AgopForm.Auto, cancellationToken);
         }
@@ -138,13 +141,13 @@ internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, Pat
     }
 
     /// <summary>The (n·P) × c coefficients of the all-pairs patch machine: row j·P + p is α_j/P².</summary>
-    private DeviceBuffer<double> SpreadCoefficients(DeviceBuffer<double> alpha, int positions)
+    private DeviceBuffer<T> SpreadCoefficients(DeviceBuffer<T> alpha, int positions)
     {
         int n = alpha.Rows, c = alpha.Cols;
-        var alphaHost = new double[n * c];
+        var alphaHost = new T[n * c];
         be.Download(alpha, alphaHost);
-        var spread = new double[(long)n * positions * c];
-        double share = 1.0 / ((double)positions * positions);
+        var spread = new T[(long)n * positions * c];
+        T share = T.CreateTruncating(1.0 / ((double)positions * positions));
         for (int j = 0; j < n; j++)
         {
             for (int p = 0; p < positions; p++)
@@ -156,11 +159,11 @@ internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, Pat
             }
         }
 
-        return be.Upload<double>(spread, n * positions, c);
+        return be.Upload<T>(spread, n * positions, c);
     }
 
     /// <summary>How many query images one all-pairs block holds against the centres <paramref name="b"/>.</summary>
-    private int ImagesPerBlock(DevicePatchSet b)
+    private int ImagesPerBlock(DevicePatchSet<T> b)
     {
         long centreRows = (long)b.Count * b.Positions;
         return (int)Math.Clamp(maxBlockElements / (centreRows * b.Positions), 1, int.MaxValue);
@@ -170,13 +173,13 @@ internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, Pat
     /// Calls <paramref name="action"/>(first image, K block) for consecutive blocks of the images of <paramref name="a"/>,
     /// with K block (rows × n) the all-pairs kernel of those images against all of <paramref name="b"/>.
     /// </summary>
-    private void ForEachAllPairsBlock(DevicePatchSet a, DevicePatchSet b, DeviceBuffer<double>? metric, Action<int, DeviceBuffer<double>> action)
+    private void ForEachAllPairsBlock(DevicePatchSet<T> a, DevicePatchSet<T> b, DeviceBuffer<T>? metric, Action<int, DeviceBuffer<T>> action)
     {
         int imagesPerBlock = Math.Min(ImagesPerBlock(b), a.Count);
         for (int i0 = 0; i0 < a.Count; i0 += imagesPerBlock)
         {
             int rows = Math.Min(imagesPerBlock, a.Count - i0);
-            using var block = be.Allocate<double>(rows, b.Count);
+            using var block = be.Allocate<T>(rows, b.Count);
             AllPairsBlock(a, i0, rows, b, metric, block);
             action(i0, block);
         }
@@ -187,12 +190,12 @@ internal sealed class ConvKernel(IComputeBackend be, IKernelFunction kernel, Pat
     /// against all of <paramref name="b"/>: one patch kernel matrix reduced over its P × P blocks. The resident patches
     /// serve when the block is all of <paramref name="a"/>; a smaller block's rows are uploaded from the host.
     /// </summary>
-    private void AllPairsBlock(DevicePatchSet a, int i0, int rows, DevicePatchSet b, DeviceBuffer<double>? metric, DeviceBuffer<double> result)
+    private void AllPairsBlock(DevicePatchSet<T> a, int i0, int rows, DevicePatchSet<T> b, DeviceBuffer<T>? metric, DeviceBuffer<T> result)
     {
         int positions = a.Positions, d = a.Dimension;
-        using var uploaded = rows == a.Count ? null : be.Upload<double>(a.Host.ImageMajor.AsSpan(i0 * positions * d, rows * positions * d), rows * positions, d);
-        using var pairs = be.Allocate<double>(rows * positions, b.Count * positions);
+        using var uploaded = rows == a.Count ? null : be.Upload<T>(a.Host.ImageMajor.AsSpan(i0 * positions * d, rows * positions * d), rows * positions, d);
+        using var pairs = be.Allocate<T>(rows * positions, b.Count * positions);
         be.KernelMatrix(kernel, uploaded ?? a.ImageMajor, b.ImageMajor, metric, pairs);
-        be.BlockSum(pairs, positions, positions, 1.0 / ((double)positions * positions), result);
+        be.BlockSum(pairs, positions, positions, T.CreateTruncating(1.0 / ((double)positions * positions)), result);
     }
 }

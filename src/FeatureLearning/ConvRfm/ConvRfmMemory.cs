@@ -11,6 +11,8 @@ namespace FeatureLearning.ConvRfm;
 /// rows against all n·P centre patches (P·n·P elements however small <see cref="ConvRfmOptions.MaxBlockElements"/> is) and
 /// the AGOP's three row blocks of the n·P derivative weights; for the aligned form the m × n and n × n scratch matrices.
 /// Small terms (coefficients, d × d metrics) are left out, so the estimate is a lower bound of the peak.
+/// Elements are counted as 8 bytes in both precisions: a float fit (whose patches are cut in double and converted) needs
+/// less, so the same budget is conservative for it.
 /// </remarks>
 internal static class ConvRfmMemory
 {

@@ -1,3 +1,4 @@
+using System.Numerics;
 using FeatureLearning.Compute;
 using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
@@ -8,22 +9,24 @@ using MathNet.Numerics.LinearAlgebra;
 namespace FeatureLearning.ConvRfm;
 
 /// <summary>A fitted convolutional RFM: the convolutional kernel machine with the learned patch metric M. Immutable.</summary>
-public sealed class ConvRfmModel
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the precision it was fitted in, predicts in and is saved in.</typeparam>
+public sealed class ConvRfmModel<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly PatchLayout layout;
     private readonly ImageBatch trainingImages;
-    private readonly Lazy<PatchSet> trainingPatches;
-    private readonly double[] coefficients;
+    private readonly Lazy<PatchSet<T>> trainingPatches;
+    private readonly T[] coefficients;
     private readonly long maxBlockElements;
     private readonly IComputeBackend? backend;
 
     internal ConvRfmModel(
-        PatchLayout layout, PatchPairing pairing, IKernelFunction kernel, long maxBlockElements, ImageBatch trainingImages, PatchSet? trainingPatches,
-        double[] coefficients, int c, Metric metric, IReadOnlyList<RfmIteration> history, int? selectedIteration, IComputeBackend? backend)
+        PatchLayout layout, PatchPairing pairing, IKernelFunction kernel, long maxBlockElements, ImageBatch trainingImages, PatchSet<T>? trainingPatches,
+        T[] coefficients, int c, Metric metric, IReadOnlyList<RfmIteration> history, int? selectedIteration, IComputeBackend? backend)
     {
         this.layout = layout;
         this.trainingImages = trainingImages;
-        this.trainingPatches = trainingPatches is null ? new(() => layout.Set(trainingImages)) : new(trainingPatches);
+        this.trainingPatches = trainingPatches is null ? new(() => layout.Set<T>(trainingImages)) : new(trainingPatches);
         this.coefficients = coefficients;
         this.maxBlockElements = maxBlockElements;
         this.backend = backend;
@@ -76,24 +79,24 @@ public sealed class ConvRfmModel
     internal IComputeBackend? Backend => backend;
 
     /// <summary>The coefficients α (n × c, a copy).</summary>
-    public Matrix<double> Coefficients => Matrix<double>.Build.DenseOfRowMajor(TrainingCount, OutputDimension, coefficients);
+    public Matrix<T> Coefficients => Matrix<T>.Build.DenseOfRowMajor(TrainingCount, OutputDimension, coefficients);
 
-    /// <summary>Predicts f(x) for each image.</summary>
+    /// <summary>Predicts f(x) for each image, in <typeparamref name="T"/> (the images' patches converted once).</summary>
     /// <param name="images">Images of the training shape.</param>
     /// <param name="computeBackend">Backend to compute on; null for the one that fitted the model (or the default after loading).</param>
     /// <returns>Predictions, m × c.</returns>
     /// <exception cref="ArgumentException">The images have another shape than the training images.</exception>
-    public Matrix<double> Predict(ImageBatch images, IComputeBackend? computeBackend = null)
+    public Matrix<T> Predict(ImageBatch images, IComputeBackend? computeBackend = null)
     {
         ArgumentNullException.ThrowIfNull(images);
         var be = computeBackend ?? backend ?? ComputeBackends.Default;
-        var convKernel = new ConvKernel(be, Kernel, Pairing, maxBlockElements);
-        using var queries = convKernel.Upload(layout.Set(images));
+        var convKernel = new ConvKernel<T>(be, Kernel, Pairing, maxBlockElements);
+        using var queries = convKernel.Upload(layout.Set<T>(images));
         using var centres = convKernel.Upload(trainingPatches.Value);
-        using var alpha = be.Upload<double>(coefficients, TrainingCount, OutputDimension);
-        using var metric = Metric.Upload<double>(be);
+        using var alpha = be.Upload<T>(coefficients, TrainingCount, OutputDimension);
+        using var metric = Metric.Upload<T>(be);
         var f = convKernel.Predict(queries, centres, metric, alpha);
-        return Matrix<double>.Build.DenseOfRowMajor(images.Count, OutputDimension, f);
+        return Matrix<T>.Build.DenseOfRowMajor(images.Count, OutputDimension, f);
     }
 
     /// <summary>Predicts the class (arg max of the outputs) of each image.</summary>
@@ -131,30 +134,30 @@ public sealed class ConvRfmModel
     /// <summary>Writes the model to a stream.</summary>
     /// <param name="stream">A writable stream (left open).</param>
     /// <exception cref="NotSupportedException">The kernel is a user-defined type the format does not know.</exception>
-    public void Save(Stream stream) => ModelFile.Save(stream, ModelFile.ConvRfmTag, Precision.Double, WritePayload);
+    public void Save(Stream stream) => ModelFile.Save(stream, ModelFile.ConvRfmTag, PrecisionExtensions.Of<T>(), WritePayload);
 
     /// <summary>Loads a model saved by <see cref="Save(string)"/>.</summary>
     /// <param name="path">File path.</param>
     /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
     /// <returns>The model.</returns>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
-    /// <exception cref="InvalidDataException">Not a ConvRFM model file, or a malformed one (the message says what is wrong).</exception>
-    public static ConvRfmModel Load(string path, IComputeBackend? computeBackend = null)
+    /// <exception cref="InvalidDataException">Not a ConvRFM model file of this precision, or a malformed one (the message says what is wrong).</exception>
+    public static ConvRfmModel<T> Load(string path, IComputeBackend? computeBackend = null)
         => ModelFile.LoadFromFile(path, stream => Load(stream, computeBackend));
 
     /// <summary>Reads a model from a stream written by <see cref="Save(Stream)"/>.</summary>
     /// <param name="stream">A readable stream (left open).</param>
     /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
     /// <returns>The model.</returns>
-    /// <exception cref="InvalidDataException">Not a ConvRFM model, or malformed: bad magic, unsupported version, checksum mismatch, truncated, sizes beyond the data, invalid values.</exception>
-    public static ConvRfmModel Load(Stream stream, IComputeBackend? computeBackend = null)
-        => ModelFile.Load(stream, ModelFile.ConvRfmTag, Precision.Double, r => ReadPayload(r, computeBackend));
+    /// <exception cref="InvalidDataException">Not a ConvRFM model of this precision, or malformed: bad magic, unsupported version, checksum mismatch, truncated, sizes beyond the data, invalid values.</exception>
+    public static ConvRfmModel<T> Load(Stream stream, IComputeBackend? computeBackend = null)
+        => ModelFile.Load(stream, ModelFile.ConvRfmTag, PrecisionExtensions.Of<T>(), r => ReadPayload(r, computeBackend));
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"ConvRfmModel: {Kernel.Name} on {layout.PatchSize}x{layout.PatchSize} patches ({Pairing}, stride {layout.Stride}), {Metric}, n={TrainingCount}, outputs={OutputDimension}, {History.Count} rounds{(SelectedIteration is { } t ? $", selected round {t}" : "")}";
+        $"ConvRfmModel<{typeof(T).Name}>: {Kernel.Name} on {layout.PatchSize}x{layout.PatchSize} patches ({Pairing}, stride {layout.Stride}), {Metric}, n={TrainingCount}, outputs={OutputDimension}, {History.Count} rounds{(SelectedIteration is { } t ? $", selected round {t}" : "")}";
 
-    /// <summary>The fields after the header (shared with <see cref="DeepConvRfmModel"/>).</summary>
+    /// <summary>The fields after the header (shared with <see cref="DeepConvRfmModel{T}"/>); the training images and coefficients in <typeparamref name="T"/>.</summary>
     internal void WritePayload(BinaryWriter w)
     {
         ModelFile.WriteKernel(w, Kernel);
@@ -165,12 +168,12 @@ public sealed class ConvRfmModel
         w.Write(OutputDimension);
 
         w.Write(maxBlockElements);
-        ModelFile.WriteArray(w, trainingImages.Pixels.ToArray());
+        ModelFile.WriteArray(w, PatchSet<T>.Convert(trainingImages.Pixels.ToArray()));
         ModelFile.WriteArray(w, coefficients);
         ModelFile.WriteHistory(w, History);
     }
 
-    internal static ConvRfmModel ReadPayload(ModelReader r, IComputeBackend? computeBackend)
+    internal static ConvRfmModel<T> ReadPayload(ModelReader r, IComputeBackend? computeBackend)
     {
         var kernel = ModelFile.ReadKernel(r);
         long metricAt = r.Position;
@@ -191,10 +194,11 @@ public sealed class ConvRfmModel
             throw ModelReader.Corrupt($"the block budget is {blockElements}; it must be at least 1.");
         }
 
-        var pixels = r.ReadArray<double>("training images", n, layout.Channels, layout.Height, layout.Width);
-        var images = new ImageBatch(n, layout.Channels, layout.Height, layout.Width, pixels);
-        var alpha = r.ReadArray<double>("coefficients", n, c);
+        var pixels = r.ReadArray<T>("training images", n, layout.Channels, layout.Height, layout.Width);
+
+        var images = new ImageBatch(n, layout.Channels, layout.Height, layout.Width, Array.ConvertAll(pixels, double.CreateTruncating));
+        var alpha = r.ReadArray<T>("coefficients", n, c);
         var history = ModelFile.ReadHistory(r);
-        return new ConvRfmModel(layout, pairing, kernel, blockElements, images, null, alpha, c, metric, history, null, computeBackend);
+        return new ConvRfmModel<T>(layout, pairing, kernel, blockElements, images, null, alpha, c, metric, history, null, computeBackend);
     }
 }

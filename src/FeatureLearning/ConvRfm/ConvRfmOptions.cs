@@ -73,7 +73,7 @@ public sealed record ConvRfmOptions
     /// <summary>
     /// Which validation metric picks the returned round when <see cref="ConvolutionalRfm.Fit"/> is given a validation set
     /// (as <see cref="RfmOptions.SelectBy"/>): the model of that round is returned and
-    /// <see cref="ConvRfmModel.SelectedIteration"/> names it; <see cref="SelectionMetric.Last"/> only monitors.
+    /// <see cref="ConvRfmModel{T}.SelectedIteration"/> names it; <see cref="SelectionMetric.Last"/> only monitors.
     /// </summary>
     public SelectionMetric SelectBy { get; init; } = SelectionMetric.Auto;
 

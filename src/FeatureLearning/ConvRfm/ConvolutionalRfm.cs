@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics;
 using FeatureLearning.Compute;
 using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
@@ -18,7 +19,7 @@ namespace FeatureLearning.ConvRfm;
 /// <remarks>
 /// Per round: the n × n kernel matrix (P kernel matrices of the n × C·q² im2col patch matrices for the aligned form;
 /// (n·P)² patch pairs reduced block by block for the all-pairs form), one n × n Cholesky solve, and the patch AGOP from
-/// the GEMM-only AGOP engine (see <see cref="ConvKernel"/>). The base kernel may be radial (Laplace, Gaussian,
+/// the GEMM-only AGOP engine (see <see cref="ConvKernel{T}"/>). The base kernel may be radial (Laplace, Gaussian,
 /// generalized Laplace) or a dot product (<see cref="PolynomialKernel"/>). <see cref="DeepConvRfm"/> stacks layers.
 /// </remarks>
 /// <example>
@@ -45,17 +46,23 @@ public sealed class ConvolutionalRfm
     public ConvRfmOptions Options { get; }
 
     /// <summary>Runs the rounds.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the precision of the whole computation. The images
+    /// stay <see cref="ImageBatch"/> (double) on the host; their patches are converted to <typeparamref name="T"/> once,
+    /// when they are cut, and everything on the backend (kernel matrices, solve, patch AGOP) runs in
+    /// <typeparamref name="T"/>. The AGOP is accumulated and the metric <see cref="Metric"/> kept in double.</typeparam>
     /// <param name="x">Training images.</param>
     /// <param name="y">Targets, n × c (one-hot for classification).</param>
     /// <param name="validation">Optional validation images and targets: their errors are recorded per round, and the round with
     /// the best validation metric (<see cref="ConvRfmOptions.SelectBy"/>) is returned; without one, the last round.</param>
     /// <param name="progress">One report per round.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
-    /// <returns>The fitted model of the selected round (<see cref="ConvRfmModel.SelectedIteration"/>).</returns>
+    /// <returns>The fitted model of the selected round (<see cref="ConvRfmModel{T}.SelectedIteration"/>).</returns>
     /// <exception cref="ArgumentException">Mismatched shapes, non-finite targets, or patches that do not fit the images.</exception>
     /// <exception cref="InsufficientMemoryException">The estimated memory of the fit exceeds <see cref="ConvRfmOptions.MemoryBudgetBytes"/> (thrown before anything large is allocated).</exception>
-    public ConvRfmModel Fit(ImageBatch x, Matrix<double> y, (ImageBatch X, Matrix<double> Y)? validation = null, IProgress<RfmIteration>? progress = null, CancellationToken cancellationToken = default)
+    public ConvRfmModel<T> Fit<T>(ImageBatch x, Matrix<T> y, (ImageBatch X, Matrix<T> Y)? validation = null, IProgress<RfmIteration>? progress = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
+        PrecisionExtensions.Of<T>();
         ArgumentNullException.ThrowIfNull(x);
         Validation.NonEmptyFinite(y, nameof(y));
         if (y.RowCount != x.Count)
@@ -72,49 +79,49 @@ public sealed class ConvolutionalRfm
         var logger = Options.Logger ?? NullLogger.Instance;
         var layout = PatchLayout.For(Options, x);
         ConvRfmMemory.Check(ConvRfmMemory.FitBytes(layout, Options, x.Count, y.ColumnCount, validation?.X.Count ?? 0), Options, $"ConvRFM on {x.Count} images of {layout.OutputHeight} x {layout.OutputWidth} = {layout.OutputHeight * layout.OutputWidth} patch positions");
-        var train = layout.Set(x);
+        var train = layout.Set<T>(x);
         int n = x.Count, c = y.ColumnCount, d = layout.Dimension, iterations = Options.Rounds;
         var validationTargets = validation?.Y.ToRowMajorArray();
-        var convKernel = new ConvKernel(be, Options.Kernel, Options.Pairing, Options.MaxBlockElements);
+        var convKernel = new ConvKernel<T>(be, Options.Kernel, Options.Pairing, Options.MaxBlockElements);
         var yHost = y.ToRowMajorArray();
         var metric = Metric.Identity;
         var history = new List<RfmIteration>();
-        var alphaHost = new double[n * c];
-        var selection = new RoundSelection<(Metric Metric, double[] Alpha)>(Options.SelectBy, c, validation is not null);
+        var alphaHost = new T[n * c];
+        var selection = new RoundSelection<(Metric Metric, T[] Alpha)>(Options.SelectBy, c, validation is not null);
 
         // The patches are uploaded once and stay on the device for every round.
         using var trainPatches = convKernel.Upload(train);
-        using var validationPatches = validation is { } v ? convKernel.Upload(layout.Set(v.X)) : null;
+        using var validationPatches = validation is { } v ? convKernel.Upload(layout.Set<T>(v.X)) : null;
         using var samplePatches = Options.AgopSampleSize is { } size && size < n ? convKernel.Upload(train.Subset(SeededSample.Indices(n, size, Options.Seed))) : null;
-        using var k = be.Allocate<double>(n, n);
-        using var alpha = be.Allocate<double>(n, c);
+        using var k = be.Allocate<T>(n, n);
+        using var alpha = be.Allocate<T>(n, c);
         for (int t = 0; t < iterations; t++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             bool update = t < iterations - 1;
-            using var mb = metric.Upload<double>(be);
+            using var mb = metric.Upload<T>(be);
             var clock = Stopwatch.StartNew();
             convKernel.Matrix(trainPatches, trainPatches, mb, k);
             double kernelSeconds = clock.Elapsed.TotalSeconds;
             cancellationToken.ThrowIfCancellationRequested();
 
-            var (report, solveSeconds) = RidgeSolve.Solve<double>(
+            var (report, solveSeconds) = RidgeSolve.Solve(
                 be, k, Options.Ridge, Options.Cholesky, yHost, alpha, alphaHost, r => Log.ConvRfmJitter(logger, t, r.Jitter, r.Attempts),
                 $"ConvRFM round {t}: the kernel solve produced non-finite coefficients. Increase the ridge.", cancellationToken);
 
             // On the training set Kα = Y − (λ + jitter)α exactly.
             double shift = Options.Ridge + report.Jitter;
-            var train0 = FitErrors.Compute<double>(yHost.Select((value, i) => value - (shift * alphaHost[i])).ToArray(), yHost, n, c);
+            var train0 = FitErrors.Compute<T>(yHost.Select((value, i) => double.CreateTruncating(value) - (shift * double.CreateTruncating(alphaHost[i]))).ToArray(), yHost, n, c);
             (double Mse, double Accuracy) val = (double.NaN, double.NaN);
             if (validationPatches is not null)
             {
                 clock.Restart();
-                val = FitErrors.Compute<double>(convKernel.Predict(validationPatches, trainPatches, mb, alpha), validationTargets, validationPatches.Count, c);
+                val = FitErrors.Compute<T>(convKernel.Predict(validationPatches, trainPatches, mb, alpha).Select(double.CreateTruncating).ToArray(), validationTargets, validationPatches.Count, c);
                 kernelSeconds += clock.Elapsed.TotalSeconds;
             }
 
             var roundMetric = metric;
-            selection.Offer(t, !update, val.Mse, val.Accuracy, () => (roundMetric, (double[])alphaHost.Clone()));
+            selection.Offer(t, !update, val.Mse, val.Accuracy, () => (roundMetric, (T[])alphaHost.Clone()));
 
             double agopSeconds = 0;
             var next = metric;
@@ -140,6 +147,6 @@ public sealed class ConvolutionalRfm
         }
 
         var chosen = selection.State;
-        return new ConvRfmModel(layout, Options.Pairing, Options.Kernel, Options.MaxBlockElements, x, train, chosen.Alpha, c, chosen.Metric, history, selection.Iteration, be);
+        return new ConvRfmModel<T>(layout, Options.Pairing, Options.Kernel, Options.MaxBlockElements, x, train, chosen.Alpha, c, chosen.Metric, history, selection.Iteration, be);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using FeatureLearning.Compute;
 using FeatureLearning.KernelMachines;
 using FeatureLearning.Rfm;
@@ -64,6 +65,9 @@ public sealed class DeepConvRfm
     public DeepConvRfmOptions Options { get; }
 
     /// <summary>Fits the layers one after the other.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the precision of every layer's fit and of the
+    /// filter responses. The feature maps passed between layers are <see cref="ImageBatch"/> (double) holding
+    /// <typeparamref name="T"/> values, so the next layer's conversion is exact.</typeparam>
     /// <param name="x">Training images.</param>
     /// <param name="y">Targets, n × c.</param>
     /// <param name="validation">Optional validation images and targets, passed through the same filters; their errors are recorded per round,
@@ -76,18 +80,20 @@ public sealed class DeepConvRfm
     /// The estimated memory of a layer (its ConvRFM fit and the feature maps it passes on) exceeds that layer's
     /// <see cref="ConvRfmOptions.MemoryBudgetBytes"/>; checked for every layer before the first is fitted.
     /// </exception>
-    public DeepConvRfmModel Fit(ImageBatch x, Matrix<double> y, (ImageBatch X, Matrix<double> Y)? validation = null, IProgress<DeepConvRfmIteration>? progress = null, CancellationToken cancellationToken = default)
+    public DeepConvRfmModel<T> Fit<T>(ImageBatch x, Matrix<T> y, (ImageBatch X, Matrix<T> Y)? validation = null, IProgress<DeepConvRfmIteration>? progress = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
+        PrecisionExtensions.Of<T>();
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
         CheckLayers(x, y.ColumnCount, validation?.X?.Count ?? 0);
         var rng = new Random(Options.Seed);
-        var banks = new List<FilterBank>();
+        var banks = new List<FilterBank<T>>();
         var metrics = new List<Matrix<double>>();
         var history = new List<DeepConvRfmIteration>();
         ImageBatch input = x;
         var valInput = validation?.X;
-        ConvRfmModel? model = null;
+        ConvRfmModel<T>? model = null;
         for (int l = 0; l < Options.Layers.Count; l++)
         {
             int layer = l;
@@ -104,13 +110,13 @@ public sealed class DeepConvRfm
             }
 
             var be = Options.Layers[l].Backend ?? ComputeBackends.Default;
-            var bank = FilterBank.Sample(be, PatchLayout.For(Options.Layers[l], input), model.FeatureMatrix, Options.Filters, rng);
+            var bank = FilterBank<T>.Sample(be, PatchLayout.For(Options.Layers[l], input), model.FeatureMatrix, Options.Filters, rng);
             banks.Add(bank);
             input = bank.Apply(be, input);
             valInput = valInput is null ? null : bank.Apply(be, valInput);
         }
 
-        return new DeepConvRfmModel(banks, model!, metrics, history);
+        return new DeepConvRfmModel<T>(banks, model!, metrics, history);
     }
 
     /// <summary>Every layer's patch layout on the shape its input will have, and its memory estimate against its budget.</summary>
@@ -136,18 +142,20 @@ public sealed class DeepConvRfm
     }
 }
 
-/// <summary>The sampled filters of one layer and the patch layout they apply to.</summary>
-internal sealed class FilterBank(PatchLayout layout, double[] weights, int filters)
+/// <summary>The sampled filters of one layer (in <typeparamref name="T"/>) and the patch layout they apply to.</summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+internal sealed class FilterBank<T>(PatchLayout layout, T[] weights, int filters)
+    where T : unmanaged, IFloatingPointIeee754<T>
 {
     public PatchLayout Layout => layout;
 
     /// <summary>k × d filters, row-major.</summary>
-    public double[] Weights => weights;
+    public T[] Weights => weights;
 
     public int Filters => filters;
 
     /// <summary>W = Z·M^{1/2} with Z's entries i.i.d. N(0, 1); M^{1/2} from the eigendecomposition, negative eigenvalues (rounding) taken as 0.</summary>
-    public static FilterBank Sample(IComputeBackend be, PatchLayout layout, Matrix<double> m, int filters, Random rng)
+    public static FilterBank<T> Sample(IComputeBackend be, PatchLayout layout, Matrix<double> m, int filters, Random rng)
     {
         int d = layout.Dimension;
         var normal = new MathNet.Numerics.Distributions.Normal(0, 1, rng);
@@ -160,14 +168,14 @@ internal sealed class FilterBank(PatchLayout layout, double[] weights, int filte
                 z[(i * d) + j] = normal.Sample();
             }
         }
-        using var root = be.Upload<double>(m.ToRowMajorArray(), d, d);
+        using var root = be.Upload<T>(PatchSet<T>.Convert(m.ToRowMajorArray()), d, d);
         MetricUpdate.PowerInPlace(be, root, 0.5);
-        using var zb = be.Upload<double>(z, filters, d);
-        using var w = be.Allocate<double>(filters, d);
-        be.Gemm(Transpose.None, Transpose.None, 1.0, zb, root, 0.0, w);
-        var weights = new double[filters * d];
+        using var zb = be.Upload<T>(PatchSet<T>.Convert(z), filters, d);
+        using var w = be.Allocate<T>(filters, d);
+        be.Gemm(Transpose.None, Transpose.None, T.One, zb, root, T.Zero, w);
+        var weights = new T[filters * d];
         be.Download(w, weights);
-        return new FilterBank(layout, weights, filters);
+        return new FilterBank<T>(layout, weights, filters);
     }
 
     /// <summary>
@@ -179,20 +187,20 @@ internal sealed class FilterBank(PatchLayout layout, double[] weights, int filte
         var patches = layout.Extract(images);
         int n = images.Count, d = layout.Dimension, k = filters, outH = layout.OutputHeight, outW = layout.OutputWidth, positions = outH * outW;
         int rows = checked(positions * n);
-        var stacked = new double[(long)rows * d];
+        var stacked = new T[(long)rows * d];
         for (int p = 0; p < positions; p++)
         {
-            patches[p].CopyTo(stacked, (long)p * n * d);
+            PatchSet<T>.Convert(patches[p]).CopyTo(stacked, (long)p * n * d);
         }
 
-        using var x = be.Upload<double>(stacked, rows, d);
-        using var w = be.Upload<double>(weights, k, d);
-        using var r = be.Allocate<double>(rows, k);
-        be.Gemm(Transpose.None, Transpose.Transpose, 1.0, x, w, 0.0, r);
-        var responses = new double[(long)rows * k];
+        using var x = be.Upload<T>(stacked, rows, d);
+        using var w = be.Upload<T>(weights, k, d);
+        using var r = be.Allocate<T>(rows, k);
+        be.Gemm(Transpose.None, Transpose.Transpose, T.One, x, w, T.Zero, r);
+        var responses = new T[(long)rows * k];
         be.Download(r, responses);
 
-        double scale = Math.Sqrt(2.0 / k);
+        T scale = T.CreateTruncating(Math.Sqrt(2.0 / k));
         var pixels = new double[(long)n * k * positions];
         for (int p = 0; p < positions; p++)
         {
@@ -201,7 +209,7 @@ internal sealed class FilterBank(PatchLayout layout, double[] weights, int filte
                 long row = ((long)p * n) + i;
                 for (int f = 0; f < k; f++)
                 {
-                    pixels[(((long)i * k) + f) * positions + p] = scale * Math.Max(0, responses[(row * k) + f]);
+                    pixels[(((long)i * k) + f) * positions + p] = double.CreateTruncating(scale * T.Max(T.Zero, responses[(row * k) + f]));
                 }
             }
         }
@@ -211,12 +219,14 @@ internal sealed class FilterBank(PatchLayout layout, double[] weights, int filte
 }
 
 /// <summary>A fitted deep ConvRFM: the filters of every layer but the last, and the last layer's ConvRFM. Immutable.</summary>
-public sealed class DeepConvRfmModel
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the precision it was fitted in, predicts in and is saved in.</typeparam>
+public sealed class DeepConvRfmModel<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly FilterBank[] banks;
+    private readonly FilterBank<T>[] banks;
     private readonly Matrix<double>[] featureMatrices;
 
-    internal DeepConvRfmModel(IEnumerable<FilterBank> banks, ConvRfmModel final, IReadOnlyList<Matrix<double>> featureMatrices, IReadOnlyList<DeepConvRfmIteration> history)
+    internal DeepConvRfmModel(IEnumerable<FilterBank<T>> banks, ConvRfmModel<T> final, IReadOnlyList<Matrix<double>> featureMatrices, IReadOnlyList<DeepConvRfmIteration> history)
     {
         this.banks = banks.ToArray();
         Final = final;
@@ -225,7 +235,7 @@ public sealed class DeepConvRfmModel
     }
 
     /// <summary>The last layer's ConvRFM (on the feature maps of the layers before it).</summary>
-    public ConvRfmModel Final { get; }
+    public ConvRfmModel<T> Final { get; }
 
     /// <summary>The learned patch metric of every layer, first to last. Copies: every read returns new matrices, so changing them changes neither the model nor a later read.</summary>
     public IReadOnlyList<Matrix<double>> FeatureMatrices => featureMatrices.Select(m => m.Clone()).ToArray();
@@ -236,17 +246,17 @@ public sealed class DeepConvRfmModel
     /// <summary>The sampled filters after layer <paramref name="layer"/> (k × C·q², row-major rows).</summary>
     /// <param name="layer">A layer before the last.</param>
     /// <returns>The filters as a matrix (a copy).</returns>
-    public Matrix<double> Filters(int layer)
+    public Matrix<T> Filters(int layer)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(layer);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, banks.Length);
-        return Matrix<double>.Build.DenseOfRowMajor(banks[layer].Filters, banks[layer].Layout.Dimension, banks[layer].Weights);
+        return Matrix<T>.Build.DenseOfRowMajor(banks[layer].Filters, banks[layer].Layout.Dimension, banks[layer].Weights);
     }
 
     /// <summary>The images passed through the sampled filters of every layer but the last: the last layer's input.</summary>
     /// <param name="images">Images of the training shape.</param>
     /// <param name="computeBackend">Backend for the filter responses; null for the one that fitted the last layer (or the default after loading).</param>
-    /// <returns>The feature maps.</returns>
+    /// <returns>The feature maps, computed in <typeparamref name="T"/> and held in a (double) <see cref="ImageBatch"/>, which represents them exactly.</returns>
     public ImageBatch Features(ImageBatch images, IComputeBackend? computeBackend = null)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -258,7 +268,7 @@ public sealed class DeepConvRfmModel
     /// <param name="images">Images of the training shape.</param>
     /// <param name="computeBackend">Optional backend.</param>
     /// <returns>Predictions, m × c.</returns>
-    public Matrix<double> Predict(ImageBatch images, IComputeBackend? computeBackend = null) => Final.Predict(Features(images, computeBackend), computeBackend);
+    public Matrix<T> Predict(ImageBatch images, IComputeBackend? computeBackend = null) => Final.Predict(Features(images, computeBackend), computeBackend);
 
     /// <summary>Predicts the class of each image.</summary>
     /// <param name="images">Images.</param>
@@ -277,7 +287,7 @@ public sealed class DeepConvRfmModel
     /// <summary>Writes the model to a stream.</summary>
     /// <param name="stream">A writable stream (left open).</param>
     /// <exception cref="NotSupportedException">A kernel is a user-defined type the format does not know.</exception>
-    public void Save(Stream stream) => ModelFile.Save(stream, ModelFile.DeepConvRfmTag, Precision.Double, w =>
+    public void Save(Stream stream) => ModelFile.Save(stream, ModelFile.DeepConvRfmTag, PrecisionExtensions.Of<T>(), w =>
     {
         w.Write(banks.Length);
         foreach (var bank in banks)
@@ -303,30 +313,30 @@ public sealed class DeepConvRfmModel
     /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
     /// <returns>The model.</returns>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
-    /// <exception cref="InvalidDataException">Not a deep ConvRFM model file, or a malformed one (the message says what is wrong).</exception>
-    public static DeepConvRfmModel Load(string path, IComputeBackend? computeBackend = null)
+    /// <exception cref="InvalidDataException">Not a deep ConvRFM model file of this precision, or a malformed one (the message says what is wrong).</exception>
+    public static DeepConvRfmModel<T> Load(string path, IComputeBackend? computeBackend = null)
         => ModelFile.LoadFromFile(path, stream => Load(stream, computeBackend));
 
     /// <summary>Reads a model from a stream written by <see cref="Save(Stream)"/>.</summary>
     /// <param name="stream">A readable stream (left open).</param>
     /// <param name="computeBackend">Backend for predictions; null for the process default.</param>
     /// <returns>The model.</returns>
-    /// <exception cref="InvalidDataException">Not a deep ConvRFM model, or malformed: bad magic, unsupported version, checksum mismatch, truncated, sizes beyond the data, invalid values.</exception>
-    public static DeepConvRfmModel Load(Stream stream, IComputeBackend? computeBackend = null)
-        => ModelFile.Load(stream, ModelFile.DeepConvRfmTag, Precision.Double, r => ReadPayload(r, computeBackend));
+    /// <exception cref="InvalidDataException">Not a deep ConvRFM model of this precision, or malformed: bad magic, unsupported version, checksum mismatch, truncated, sizes beyond the data, invalid values.</exception>
+    public static DeepConvRfmModel<T> Load(Stream stream, IComputeBackend? computeBackend = null)
+        => ModelFile.Load(stream, ModelFile.DeepConvRfmTag, PrecisionExtensions.Of<T>(), r => ReadPayload(r, computeBackend));
 
-    private static DeepConvRfmModel ReadPayload(ModelReader r, IComputeBackend? computeBackend)
+    private static DeepConvRfmModel<T> ReadPayload(ModelReader r, IComputeBackend? computeBackend)
     {
-        // A bank takes at least 32 bytes of fields and one filter of C·q² ≥ 1 doubles.
-        int count = r.ReadCount("filter banks", (8 * sizeof(int)) + sizeof(double));
-        var banks = new List<FilterBank>(count);
+        // A bank takes at least 32 bytes of fields and one filter of C·q² ≥ 1 values.
+        int count = r.ReadCount("filter banks", (8 * sizeof(int)) + System.Runtime.InteropServices.Marshal.SizeOf<T>());
+        var banks = new List<FilterBank<T>>(count);
         for (int b = 0; b < count; b++)
         {
             long at = r.Position;
             var layout = ModelFile.ReadLayout(r, $"filter bank {b} layout");
             int k = r.ReadInt32($"filter bank {b} filter count", 1);
             RequireInput(layout, banks, at);
-            banks.Add(new FilterBank(layout, r.ReadArray<double>($"filter bank {b} weights", k, layout.Dimension), k));
+            banks.Add(new FilterBank<T>(layout, r.ReadArray<T>($"filter bank {b} weights", k, layout.Dimension), k));
         }
 
         var metrics = ModelFile.ReadSquareMatrices(r, "feature matrices");
@@ -345,13 +355,13 @@ public sealed class DeepConvRfmModel
         }
 
         long finalAt = r.Position;
-        var final = ConvRfmModel.ReadPayload(r, computeBackend);
+        var final = ConvRfmModel<T>.ReadPayload(r, computeBackend);
         RequireInput(final.Layout, banks, finalAt);
-        return new DeepConvRfmModel(banks, final, metrics, layers.Zip(history, (l, h) => new DeepConvRfmIteration(l, h)).ToArray());
+        return new DeepConvRfmModel<T>(banks, final, metrics, layers.Zip(history, (l, h) => new DeepConvRfmIteration(l, h)).ToArray());
     }
 
     /// <summary>Throws unless the layer stored at byte <paramref name="at"/> takes the feature maps of the last bank as its input.</summary>
-    private static void RequireInput(PatchLayout layout, List<FilterBank> banks, long at)
+    private static void RequireInput(PatchLayout layout, List<FilterBank<T>> banks, long at)
     {
         if (banks.Count == 0)
         {

@@ -40,7 +40,8 @@ internal sealed record PatchLayout(int PatchSize, int Stride, int Padding, bool 
     }
 
     /// <summary>The patches of <paramref name="images"/> in both layouts.</summary>
-    public PatchSet Set(ImageBatch images) => new(Extract(images), images.Count, Dimension);
+    public PatchSet<T> Set<T>(ImageBatch images)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => PatchSet<T>.From(Extract(images), images.Count, Dimension);
 
     public double[][] Extract(ImageBatch images)
     {

@@ -1,15 +1,19 @@
+using System.Numerics;
+
 namespace FeatureLearning.ConvRfm;
 
 /// <summary>
-/// The q × q patches of a batch of n images on the host, in the two layouts the kernels use: one n × d matrix per patch
-/// position (im2col, for the aligned form) and one (n·P) × d image-major matrix, row i·P + p the patch p of image i (for
-/// the all-pairs form). Immutable.
+/// The q × q patches of a batch of n images on the host, in the element type <typeparamref name="T"/> of the computation
+/// and in the two layouts the kernels use: one n × d matrix per patch position (im2col, for the aligned form) and one
+/// (n·P) × d image-major matrix, row i·P + p the patch p of image i (for the all-pairs form). Immutable.
 /// </summary>
-internal sealed class PatchSet
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+internal sealed class PatchSet<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private double[]? imageMajor;
+    private T[]? imageMajor;
 
-    public PatchSet(double[][] perPosition, int count, int dimension)
+    public PatchSet(T[][] perPosition, int count, int dimension)
     {
         PerPosition = perPosition;
         Count = count;
@@ -17,7 +21,7 @@ internal sealed class PatchSet
     }
 
     /// <summary>P matrices n × d, one per patch position.</summary>
-    public double[][] PerPosition { get; }
+    public T[][] PerPosition { get; }
 
     /// <summary>Number of images n.</summary>
     public int Count { get; }
@@ -29,15 +33,36 @@ internal sealed class PatchSet
     public int Positions => PerPosition.Length;
 
     /// <summary>The (n·P) × d image-major matrix (built on first use).</summary>
-    public double[] ImageMajor => imageMajor ??= BuildImageMajor();
+    public T[] ImageMajor => imageMajor ??= BuildImageMajor();
+
+    /// <summary>The patches cut from the (double) images, converted once to <typeparamref name="T"/> (no copy for double).</summary>
+    public static PatchSet<T> From(double[][] perPosition, int count, int dimension) =>
+        new(perPosition.Select(Convert).ToArray(), count, dimension);
+
+    /// <summary>The values in <typeparamref name="T"/> (the same array for double, rounded to nearest for float).</summary>
+    public static T[] Convert(double[] values)
+    {
+        if (values is T[] same)
+        {
+            return same;
+        }
+
+        var result = new T[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            result[i] = T.CreateTruncating(values[i]);
+        }
+
+        return result;
+    }
 
     /// <summary>The patches of the images <paramref name="indices"/>, in that order.</summary>
-    public PatchSet Subset(IReadOnlyList<int> indices)
+    public PatchSet<T> Subset(IReadOnlyList<int> indices)
     {
         int d = Dimension;
         var positions = PerPosition.Select(p =>
         {
-            var sub = new double[indices.Count * d];
+            var sub = new T[indices.Count * d];
             for (int k = 0; k < indices.Count; k++)
             {
                 Array.Copy(p, indices[k] * d, sub, k * d, d);
@@ -45,13 +70,13 @@ internal sealed class PatchSet
 
             return sub;
         }).ToArray();
-        return new PatchSet(positions, indices.Count, d);
+        return new PatchSet<T>(positions, indices.Count, d);
     }
 
-    private double[] BuildImageMajor()
+    private T[] BuildImageMajor()
     {
         int n = Count, d = Dimension, positions = Positions;
-        var all = new double[(long)n * positions * d];
+        var all = new T[(long)n * positions * d];
         for (int p = 0; p < positions; p++)
         {
             var source = PerPosition[p];

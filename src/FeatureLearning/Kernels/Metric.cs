@@ -8,6 +8,14 @@ namespace FeatureLearning.Kernels;
 /// A Mahalanobis metric M for kernels k_M(x, z): the identity, a diagonal metric diag(m) with m ≥ 0, or a full
 /// symmetric positive semi-definite d × d matrix. Immutable: the values are copied in.
 /// </summary>
+/// <remarks>
+/// <para>Not an estimator, and deliberately not generic: <see cref="Metric"/> is the host-side description of M, kept in
+/// double for every precision. Every estimator, whether it computes in float or double, uploads it in its own element
+/// type with <see cref="Upload{T}"/> at the start of each round or prediction (d × d values, small next to the data).
+/// The metric an RFM or ConvRFM learns is the AGOP, which the AGOP engine accumulates in double in both precisions, then
+/// normalized and raised to its power in double, so a double description loses nothing a float one would keep; and the
+/// model files store the metric as doubles whatever the model's precision, so one metric encoding serves all of them.</para>
+/// </remarks>
 public sealed class Metric
 {
     private readonly double[] values;

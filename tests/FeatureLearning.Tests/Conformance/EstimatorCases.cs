@@ -55,6 +55,8 @@ internal static class Problems
 
     public static IEnumerable<double> Flat(Matrix<double> m) => m.ToRowMajorArray();
 
+    public static double[] Doubles(Matrix<float> m) => m.ToRowMajorArray().Select(v => (double)v).ToArray();
+
     public static byte[] Bytes(Action<Stream> save)
     {
         using var stream = new MemoryStream();
@@ -305,17 +307,20 @@ public sealed class ConvRfmCase : EstimatorCase<ImageProblem>
     public override object Fit(ImageProblem data, IComputeBackend backend, Action? onProgress, CancellationToken cancellationToken, double bandwidthFactor = 1) =>
         new ConvolutionalRfm(Options(backend, bandwidthFactor)).Fit(data.X, data.Y, null, new SyncProgress<RfmIteration>(onProgress), cancellationToken);
 
-    public override double[] Predict(object model, ImageProblem data) => ((ConvRfmModel)model).Predict(data.XTest).ToRowMajorArray();
+    public override double[] Predict(object model, ImageProblem data) => ((ConvRfmModel<double>)model).Predict(data.XTest).ToRowMajorArray();
+
+    public override double[]? PredictInSingle(ImageProblem data, IComputeBackend backend) =>
+        Problems.Doubles(new ConvolutionalRfm(Options(backend)).Fit(data.X, data.Y.Map(v => (float)v)).Predict(data.XTest));
 
     public override double[] LearnedState(object model)
     {
-        var m = (ConvRfmModel)model;
+        var m = (ConvRfmModel<double>)model;
         return [.. Problems.Flat(m.Coefficients), .. Problems.Flat(m.FeatureMatrix), .. Problems.Learned(m.History)];
     }
 
-    public override byte[]? Save(object model) => Problems.Bytes(((ConvRfmModel)model).Save);
+    public override byte[]? Save(object model) => Problems.Bytes(((ConvRfmModel<double>)model).Save);
 
-    public override object Load(byte[] bytes) => ConvRfmModel.Load(new MemoryStream(bytes));
+    public override object Load(byte[] bytes) => ConvRfmModel<double>.Load(new MemoryStream(bytes));
 
     public override ImageProblem? Transform(ImageProblem data, double shift, double scale) => data.Transform(shift, scale);
 
@@ -337,17 +342,20 @@ public sealed class DeepConvRfmCase : EstimatorCase<ImageProblem>
     public override object Fit(ImageProblem data, IComputeBackend backend, Action? onProgress, CancellationToken cancellationToken, double bandwidthFactor = 1) =>
         Estimator(backend).Fit(data.X, data.Y, null, new SyncProgress<DeepConvRfmIteration>(onProgress), cancellationToken);
 
-    public override double[] Predict(object model, ImageProblem data) => ((DeepConvRfmModel)model).Predict(data.XTest).ToRowMajorArray();
+    public override double[] Predict(object model, ImageProblem data) => ((DeepConvRfmModel<double>)model).Predict(data.XTest).ToRowMajorArray();
+
+    public override double[]? PredictInSingle(ImageProblem data, IComputeBackend backend) =>
+        Problems.Doubles(Estimator(backend).Fit(data.X, data.Y.Map(v => (float)v)).Predict(data.XTest));
 
     public override double[] LearnedState(object model)
     {
-        var m = (DeepConvRfmModel)model;
+        var m = (DeepConvRfmModel<double>)model;
         return [.. Problems.Flat(m.Final.Coefficients), .. m.FeatureMatrices.SelectMany(Problems.Flat), .. Enumerable.Range(0, m.FeatureMatrices.Count - 1).SelectMany(l => Problems.Flat(m.Filters(l)))];
     }
 
-    public override byte[]? Save(object model) => Problems.Bytes(((DeepConvRfmModel)model).Save);
+    public override byte[]? Save(object model) => Problems.Bytes(((DeepConvRfmModel<double>)model).Save);
 
-    public override object Load(byte[] bytes) => DeepConvRfmModel.Load(new MemoryStream(bytes));
+    public override object Load(byte[] bytes) => DeepConvRfmModel<double>.Load(new MemoryStream(bytes));
 
     public override IEnumerable<BadInput> BadInputs(ImageProblem valid, IComputeBackend backend) =>
         valid.BadTargets((x, y) => Estimator(backend).Fit(x, y));

@@ -328,12 +328,14 @@ public sealed class ModelFileTests : IDisposable
             case KernelRidgeModel<float> m: m.Save(path); break;
             case RfmModel<double> m: m.Save(path); break;
             case RfmModel<float> m: m.Save(path); break;
-            case FeatureLearning.ConvRfm.ConvRfmModel m: m.Save(path); break;
+            case FeatureLearning.ConvRfm.ConvRfmModel<double> m: m.Save(path); break;
+            case FeatureLearning.ConvRfm.ConvRfmModel<float> m: m.Save(path); break;
+            case FeatureLearning.ConvRfm.DeepConvRfmModel<float> m: m.Save(path); break;
             case FeatureLearning.LinearRfm.SparseRegressionModel<double> m: m.Save(path); break;
             case FeatureLearning.LinearRfm.SparseRegressionModel<float> m: m.Save(path); break;
             case FeatureLearning.LinearRfm.MatrixCompletionModel<double> m: m.Save(path); break;
             case FeatureLearning.LinearRfm.MatrixCompletionModel<float> m: m.Save(path); break;
-            default: ((FeatureLearning.ConvRfm.DeepConvRfmModel)model).Save(path); break;
+            default: ((FeatureLearning.ConvRfm.DeepConvRfmModel<double>)model).Save(path); break;
         }
     }
 
@@ -343,12 +345,14 @@ public sealed class ModelFileTests : IDisposable
         "KernelRidgeModel<float>" => KernelRidgeModel<float>.Load(path),
         "RfmModel<double>" => RfmModel<double>.Load(path),
         "RfmModel<float>" => RfmModel<float>.Load(path),
-        "ConvRfmModel" => FeatureLearning.ConvRfm.ConvRfmModel.Load(path),
+        "ConvRfmModel<double>" => FeatureLearning.ConvRfm.ConvRfmModel<double>.Load(path),
+        "ConvRfmModel<float>" => FeatureLearning.ConvRfm.ConvRfmModel<float>.Load(path),
+        "DeepConvRfmModel<float>" => FeatureLearning.ConvRfm.DeepConvRfmModel<float>.Load(path),
         "SparseRegressionModel<double>" => FeatureLearning.LinearRfm.SparseRegressionModel<double>.Load(path),
         "SparseRegressionModel<float>" => FeatureLearning.LinearRfm.SparseRegressionModel<float>.Load(path),
         "MatrixCompletionModel<double>" => FeatureLearning.LinearRfm.MatrixCompletionModel<double>.Load(path),
         "MatrixCompletionModel<float>" => FeatureLearning.LinearRfm.MatrixCompletionModel<float>.Load(path),
-        _ => FeatureLearning.ConvRfm.DeepConvRfmModel.Load(path),
+        _ => FeatureLearning.ConvRfm.DeepConvRfmModel<double>.Load(path),
     };
 
     /// <summary>A user-defined kernel: the file format does not know it (never evaluated here).</summary>

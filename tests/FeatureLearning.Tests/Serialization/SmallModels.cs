@@ -39,7 +39,7 @@ public static class SmallModels
     private static readonly ManagedBackend Backend = new();
     private static readonly Lazy<IReadOnlyList<ModelCase>> Cases = new(Build);
 
-    /// <summary>Every model type: kernel ridge, RFM and the lin-RFM models in double and single precision, ConvRFM, deep ConvRFM.</summary>
+    /// <summary>Every model type: kernel ridge, RFM and the lin-RFM models, ConvRFM and deep ConvRFM, each in double and single precision.</summary>
     public static IReadOnlyList<ModelCase> All => Cases.Value;
 
     /// <summary>The case names, for theories.</summary>
@@ -70,6 +70,14 @@ public static class SmallModels
             Filters = 2,
             Seed = 4,
         }).Fit(images, yi);
+        var yif = yi.Map(v => (float)v);
+        var convF = new ConvolutionalRfm(new ConvRfmOptions { Rounds = 2, Pairing = PatchPairing.Aligned, Kernel = new GaussianKernel(3), Backend = Backend }).Fit(images, yif);
+        var deepF = new DeepConvRfm(new DeepConvRfmOptions
+        {
+            Layers = [new ConvRfmOptions { Rounds = 2, Backend = Backend }, new ConvRfmOptions { Rounds = 1, PatchSize = 2, Padding = 0, Backend = Backend }],
+            Filters = 3,
+            Seed = 5,
+        }).Fit(images, yif);
 
         var (xs, ys, _) = PlantedProblems.SparseRegression(6, 9, 2, seed: 33);
         var sparse = new SparseRegression(new SparseRegressionOptions { MaxIterations = 3, Backend = Backend }).Fit(xs, ys);
@@ -84,8 +92,10 @@ public static class SmallModels
             Case("KernelRidgeModel<float>", krrF, s => KernelRidgeModel<float>.Load(s, Backend), (m, s) => m.Save(s), m => Doubles(m.Predict(xf))),
             Case("RfmModel<double>", rfm, s => RfmModel<double>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(x).ToRowMajorArray()),
             Case("RfmModel<float>", rfmF, s => RfmModel<float>.Load(s, Backend), (m, s) => m.Save(s), m => Doubles(m.Predict(xf))),
-            Case("ConvRfmModel", conv, s => ConvRfmModel.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(images).ToRowMajorArray()),
-            Case("DeepConvRfmModel", deep, s => DeepConvRfmModel.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(images).ToRowMajorArray()),
+            Case("ConvRfmModel<double>", conv, s => ConvRfmModel<double>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(images).ToRowMajorArray()),
+            Case("ConvRfmModel<float>", convF, s => ConvRfmModel<float>.Load(s, Backend), (m, s) => m.Save(s), m => Doubles(m.Predict(images))),
+            Case("DeepConvRfmModel<double>", deep, s => DeepConvRfmModel<double>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(images).ToRowMajorArray()),
+            Case("DeepConvRfmModel<float>", deepF, s => DeepConvRfmModel<float>.Load(s, Backend), (m, s) => m.Save(s), m => Doubles(m.Predict(images))),
             Case("SparseRegressionModel<double>", sparse, s => SparseRegressionModel<double>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(xs).ToArray()),
             Case("SparseRegressionModel<float>", sparseF, s => SparseRegressionModel<float>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(xs.Map(v => (float)v)).Select(v => (double)v).ToArray()),
             Case("MatrixCompletionModel<double>", completion, MatrixCompletionModel<double>.Load, (m, s) => m.Save(s), m => m.Completed.ToRowMajorArray()),
