@@ -340,14 +340,12 @@ internal static class AgopEngine
         {
             int rows = xs.Rows, cd = c * d;
             using var r = be.Allocate<T>(rows, cd);
-            be.Gemm(Transpose.None, Transpose.None, s is null ? T.One : -T.One, w, kron!, T.Zero, r);
             if (s is not null)
             {
-                using var self = be.Allocate<T>(rows, cd);
-                be.RowKronecker(s, xs, self);
-                be.Axpy(T.One, self, r);
+                be.RowKronecker(s, xs, r);
             }
 
+            be.Gemm(Transpose.None, Transpose.None, s is null ? T.One : -T.One, w, kron!, s is null ? T.Zero : T.One, r);
             be.Syrk(Transpose.Transpose, T.One, r, T.One, rr!);
         }
 
