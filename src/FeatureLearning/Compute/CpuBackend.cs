@@ -26,7 +26,8 @@ namespace FeatureLearning.Compute;
 /// applies unchanged. Buffers of one backend are rejected by another.</para>
 /// <para><b>Storage.</b> The cores work on raw row-major storage: pointers into pinned buffers of this backend, valid for the
 /// duration of the call only (never keep them), with leading dimensions given as row strides in elements. The GEMM and SYRK
-/// cores may be called with sizes of 0.</para>
+/// cores may be called with sizes of 0, and with a leading dimension larger than the column count: a strided view
+/// (<see cref="DeviceBuffer{T}.Slice"/>) arrives as a pointer to its element (0, 0) and its parent's row stride.</para>
 /// <para><b>Threading contract.</b> The public operations may run concurrently on several threads (the rule of
 /// <see cref="IComputeBackend"/>: no buffer written by one running operation is touched by another), so the cores must be
 /// reentrant: no mutable state shared between calls unless it is locked. <see cref="GemmCore{T}"/> honours its
