@@ -3,7 +3,7 @@ using FeatureLearning.Compute;
 
 namespace FeatureLearning.Backends.Ilgpu;
 
-/// <content>Buffers: allocation from the device memory pool (<see cref="DeviceMemoryPool"/>), uploads and downloads.</content>
+/// <content>Buffers: allocation from the device memory pool (<see cref="DeviceMemoryPool"/>), uploads and downloads (row by row into and out of a strided view).</content>
 public sealed partial class IlgpuBackend
 {
     /// <inheritdoc />
@@ -25,13 +25,22 @@ public sealed partial class IlgpuBackend
     public void Upload<T>(ReadOnlySpan<T> data, DeviceBuffer<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var d = Own(destination, nameof(destination));
+        var d = Own(destination, nameof(destination), strided: true);
         Shapes.CheckHostLength(data.Length, d, upload: true, nameof(data));
 
         if (data.Length > 0)
         {
             using var exclusive = Enter();
-            HostCopy.ToDevice(data, d.View);
+            if (d.IsContiguous)
+            {
+                HostCopy.ToDevice(data, d.View);
+                return;
+            }
+
+            for (int i = 0; i < d.Rows; i++)
+            {
+                HostCopy.ToDevice(data.Slice(i * d.Cols, d.Cols), d.Row(i));
+            }
         }
     }
 
@@ -39,13 +48,22 @@ public sealed partial class IlgpuBackend
     public void Download<T>(DeviceBuffer<T> source, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var s = Own(source, nameof(source));
+        var s = Own(source, nameof(source), strided: true);
         Shapes.CheckHostLength(destination.Length, s, upload: false, nameof(destination));
 
         if (destination.Length > 0)
         {
             using var exclusive = Enter();
-            HostCopy.ToHost(s.View, destination);
+            if (s.IsContiguous)
+            {
+                HostCopy.ToHost(s.View, destination);
+                return;
+            }
+
+            for (int i = 0; i < s.Rows; i++)
+            {
+                HostCopy.ToHost(s.Row(i), destination.Slice(i * s.Cols, s.Cols));
+            }
         }
     }
 }

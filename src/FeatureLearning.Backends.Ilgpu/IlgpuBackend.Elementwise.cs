@@ -11,12 +11,28 @@ public sealed partial class IlgpuBackend
     public void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (s, d) = (Own(source, nameof(source)), Own(destination, nameof(destination)));
-        Shapes.CheckSameLength(source, destination, nameof(destination));
+        var (s, d) = (Own(source, nameof(source), strided: true), Own(destination, nameof(destination), strided: true));
+        bool contiguous = s.IsContiguous && d.IsContiguous;
+        if (contiguous)
+        {
+            Shapes.CheckSameLength(source, destination, nameof(destination));
+        }
+        else
+        {
+            Shapes.CheckSameShape(source, destination, nameof(destination));
+        }
+
         if (s.LongLength > 0)
         {
             using var exclusive = Enter();
-            d.View.CopyFrom(s.View);
+            if (contiguous)
+            {
+                d.View.CopyFrom(s.View);
+            }
+            else
+            {
+                Kernels<T>().Strided(s.Rows, s.Cols, s.View, s.LeadingDimension, d.View, d.LeadingDimension, T.Zero, 0);
+            }
         }
     }
 
@@ -24,11 +40,18 @@ public sealed partial class IlgpuBackend
     public void Scale<T>(T alpha, DeviceBuffer<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var g = Own(x, nameof(x));
+        var g = Own(x, nameof(x), strided: true);
         if (g.LongLength > 0)
         {
             using var exclusive = Enter();
-            Kernels<T>().Scale(g.View, alpha, alpha == T.Zero, g.LongLength);
+            if (g.IsContiguous)
+            {
+                Kernels<T>().Scale(g.View, alpha, alpha == T.Zero, g.LongLength);
+            }
+            else
+            {
+                Kernels<T>().Strided(g.Rows, g.Cols, g.View, g.LeadingDimension, g.View, g.LeadingDimension, alpha, alpha == T.Zero ? 3 : 2);
+            }
         }
     }
 
@@ -36,12 +59,19 @@ public sealed partial class IlgpuBackend
     public void Axpy<T>(T alpha, DeviceBuffer<T> x, DeviceBuffer<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (gx, gy) = (Own(x, nameof(x)), Own(y, nameof(y)));
+        var (gx, gy) = (Own(x, nameof(x), strided: true), Own(y, nameof(y), strided: true));
         Shapes.CheckSameShape(x, y, nameof(y));
         if (gx.LongLength > 0)
         {
             using var exclusive = Enter();
-            Kernels<T>().Axpy(gx.View, gy.View, alpha, gx.LongLength);
+            if (gx.IsContiguous && gy.IsContiguous)
+            {
+                Kernels<T>().Axpy(gx.View, gy.View, alpha, gx.LongLength);
+            }
+            else
+            {
+                Kernels<T>().Strided(gx.Rows, gx.Cols, gx.View, gx.LeadingDimension, gy.View, gy.LeadingDimension, alpha, 1);
+            }
         }
     }
 

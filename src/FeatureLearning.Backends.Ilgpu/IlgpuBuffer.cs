@@ -4,12 +4,13 @@ using ILGPU.Runtime;
 
 namespace FeatureLearning.Backends.Ilgpu;
 
-/// <summary>A row-major matrix in device memory of an <see cref="IlgpuBackend"/>.</summary>
+/// <summary>A row-major matrix in device memory of an <see cref="IlgpuBackend"/>, or a view of one.</summary>
 /// <typeparam name="T">float or double.</typeparam>
 internal sealed unsafe class IlgpuBuffer<T> : FeatureLearning.Compute.DeviceBuffer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IlgpuBackend owner;
+    private readonly IlgpuBuffer<T>? root;
     private MemoryBuffer1D<T, Stride1D.Dense>? memory;
 
     public IlgpuBuffer(IlgpuBackend owner, int rows, int cols, MemoryBuffer1D<T, Stride1D.Dense> memory)
@@ -19,16 +20,39 @@ internal sealed unsafe class IlgpuBuffer<T> : FeatureLearning.Compute.DeviceBuff
         this.memory = memory;
     }
 
-    private MemoryBuffer1D<T, Stride1D.Dense> Memory => memory ?? throw new ObjectDisposedException(nameof(IlgpuBuffer<T>), "The buffer has been disposed.");
+    private IlgpuBuffer(IlgpuBuffer<T> parent, int rowStart, int rows, int colStart, int cols)
+        : base(parent, rowStart, rows, colStart, cols)
+    {
+        owner = parent.owner;
+        root = parent.root ?? parent;
+    }
 
-    /// <summary>The view of exactly <see cref="FeatureLearning.Compute.DeviceBuffer{T}.LongLength"/> elements (the allocation holds at least one).</summary>
-    public ArrayView<T> View => Memory.View.SubView(0, Math.Max(1, LongLength)).BaseView;
+    private MemoryBuffer1D<T, Stride1D.Dense> Memory => (root is null ? memory : root.memory) ?? throw new ObjectDisposedException(nameof(IlgpuBuffer<T>), "The buffer has been disposed.");
 
-    /// <summary>The device address of element 0 (CUDA device pointer on CUDA).</summary>
-    public nint Pointer => Memory.NativePtr;
+    /// <summary>
+    /// The elements from (0, 0) to the last one: exactly <see cref="FeatureLearning.Compute.DeviceBuffer{T}.LongLength"/> of them for a
+    /// contiguous buffer, (rows − 1)·ld + cols for a strided view; one element for an empty buffer (the allocation holds at least one).
+    /// </summary>
+    public ArrayView<T> View
+    {
+        get
+        {
+            long extent = Rows == 0 || Cols == 0 ? 0 : ((long)(Rows - 1) * LeadingDimension) + Cols;
+            return extent == 0 ? Memory.View.SubView(0, 1).BaseView : Memory.View.SubView(Offset, extent).BaseView;
+        }
+    }
 
-    /// <summary>The device address of element <paramref name="offset"/>.</summary>
-    public nint At(long offset) => Memory.NativePtr + (nint)(offset * sizeof(T));
+    /// <summary>The view of row <paramref name="i"/>.</summary>
+    public ArrayView1D<T, Stride1D.Dense> Row(int i) => Memory.View.SubView(Offset + ((long)i * LeadingDimension), Cols);
+
+    /// <summary>The device address of element (0, 0) (CUDA device pointer on CUDA).</summary>
+    public nint Pointer => Memory.NativePtr + (nint)(Offset * sizeof(T));
+
+    /// <summary>The device address of element <paramref name="offset"/> counted from (0, 0).</summary>
+    public nint At(long offset) => Pointer + (nint)(offset * sizeof(T));
+
+    protected override FeatureLearning.Compute.DeviceBuffer<T> CreateView(int rowStart, int rowCount, int colStart, int colCount) =>
+        new IlgpuBuffer<T>(this, rowStart, rowCount, colStart, colCount);
 
     protected override void Dispose(bool disposing)
     {

@@ -34,6 +34,9 @@ internal abstract class KernelSet<T>
 
     public abstract void Axpy(ArrayView<T> x, ArrayView<T> y, T alpha, long length);
 
+    /// <summary>A block operation on rows × cols elements with row strides (see <see cref="Kernels.Strided{T, TOps}"/> for the modes).</summary>
+    public abstract void Strided(int rows, int cols, ArrayView<T> x, int ldx, ArrayView<T> y, int ldy, T alpha, int mode);
+
     public abstract void Hadamard(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, long length);
 
     public abstract void ScaleByVector(ArrayView<T> a, ArrayView<T> v, int cols, bool byRow, long length);
@@ -81,6 +84,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
     private readonly Lazy<Action<Index1D, ArrayView<T>, T, int, long, int>> scale;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, T, long, int>> axpy;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, int>> hadamard;
+    private readonly Lazy<Action<Index2D, ArrayView<T>, ArrayView<T>, int, int, T, int>> strided;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int>> scaleByVector;
     private readonly Lazy<Action<Index1D, ArrayView<T>, int, T>> addDiagonal;
     private readonly Lazy<Action<Index2D, ArrayView<T>, ArrayView<T>, int, int, int, int, T>> blockSum;
@@ -104,6 +108,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
         readDiagonal = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int>(Kernels.ReadDiagonal));
         scale = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, T, int, long, int>(Kernels.Scale<T, TOps>));
         axpy = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, T, long, int>(Kernels.Axpy<T, TOps>));
+        strided = new(() => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, int, int, T, int>(Kernels.Strided<T, TOps>));
         hadamard = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, int>(Kernels.Hadamard<T, TOps>));
         scaleByVector = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int>(Kernels.ScaleByVector<T, TOps>));
         addDiagonal = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, int, T>(Kernels.AddDiagonal<T, TOps>));
@@ -148,6 +153,9 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
     public override void Scale(ArrayView<T> x, T alpha, bool zero, long length) => scale.Value(Threads(length), x, alpha, zero ? 1 : 0, length, Threads(length));
 
     public override void Axpy(ArrayView<T> x, ArrayView<T> y, T alpha, long length) => axpy.Value(Threads(length), x, y, alpha, length, Threads(length));
+
+    public override void Strided(int rows, int cols, ArrayView<T> x, int ldx, ArrayView<T> y, int ldy, T alpha, int mode) =>
+        strided.Value(new Index2D(cols, rows), x, y, ldx, ldy, alpha, mode);
 
     public override void Hadamard(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, long length) => hadamard.Value(Threads(length), a, b, c, length, Threads(length));
 

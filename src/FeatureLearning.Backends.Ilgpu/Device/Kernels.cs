@@ -399,6 +399,34 @@ internal static class Kernels
         }
     }
 
+    /// <summary>
+    /// One element (row index.Y, column index.X) of a strided block operation: mode 0 copies y ← x, 1 adds y ← αx + y, 2
+    /// scales y ← αy, 3 clears y ← 0; x and y start at their element (0, 0) and have row strides ldx and ldy.
+    /// </summary>
+    public static void Strided<T, TOps>(Index2D index, ArrayView<T> x, ArrayView<T> y, int ldx, int ldy, T alpha, int mode)
+        where T : unmanaged
+        where TOps : struct, IScalarOps<T>
+    {
+        var ops = default(TOps);
+        long yi = ((long)index.Y * ldy) + index.X;
+        if (mode == 0)
+        {
+            y[yi] = x[((long)index.Y * ldx) + index.X];
+        }
+        else if (mode == 1)
+        {
+            y[yi] = ops.Add(ops.Mul(alpha, x[((long)index.Y * ldx) + index.X]), y[yi]);
+        }
+        else if (mode == 2)
+        {
+            y[yi] = ops.Mul(alpha, y[yi]);
+        }
+        else
+        {
+            y[yi] = ops.Zero;
+        }
+    }
+
     /// <summary>y ← αx + y.</summary>
     public static void Axpy<T, TOps>(Index1D start, ArrayView<T> x, ArrayView<T> y, T alpha, long length, int stride)
         where T : unmanaged

@@ -26,7 +26,8 @@ namespace FeatureLearning.Compute;
 /// applies unchanged. Buffers of one backend are rejected by another.</para>
 /// <para><b>Storage.</b> The cores work on raw row-major storage: pointers into pinned buffers of this backend, valid for the
 /// duration of the call only (never keep them), with leading dimensions given as row strides in elements. The GEMM and SYRK
-/// cores may be called with sizes of 0.</para>
+/// cores may be called with sizes of 0, and with a leading dimension larger than the column count: a strided view
+/// (<see cref="DeviceBuffer{T}.Slice"/>) arrives as a pointer to its element (0, 0) and its parent's row stride.</para>
 /// <para><b>Threading contract.</b> The public operations may run concurrently on several threads (the rule of
 /// <see cref="IComputeBackend"/>: no buffer written by one running operation is touched by another), so the cores must be
 /// reentrant: no mutable state shared between calls unless it is locked. <see cref="GemmCore{T}"/> honours its
@@ -184,40 +185,56 @@ public abstract unsafe class CpuBackend : IComputeBackend
     public void Upload<T>(ReadOnlySpan<T> data, DeviceBuffer<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var d = Own(destination, nameof(destination));
+        var d = Own(destination, nameof(destination), strided: true);
         Shapes.CheckHostLength(data.Length, d, upload: true, nameof(data));
+        if (d.IsContiguous)
+        {
+            data.CopyTo(d.Span);
+            return;
+        }
 
-        data.CopyTo(d.Span);
+        for (int i = 0; i < d.Rows; i++)
+        {
+            data.Slice(i * d.Cols, d.Cols).CopyTo(d.Row(i));
+        }
     }
 
     /// <inheritdoc />
     public void Download<T>(DeviceBuffer<T> source, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var s = Own(source, nameof(source));
+        var s = Own(source, nameof(source), strided: true);
         Shapes.CheckHostLength(destination.Length, s, upload: false, nameof(destination));
+        if (s.IsContiguous)
+        {
+            s.Span.CopyTo(destination);
+            return;
+        }
 
-        s.Span.CopyTo(destination);
+        for (int i = 0; i < s.Rows; i++)
+        {
+            s.Row(i).CopyTo(destination.Slice(i * s.Cols, s.Cols));
+        }
     }
 
     /// <inheritdoc />
     public void Gemm<T>(Transpose transA, Transpose transB, T alpha, DeviceBuffer<T> a, DeviceBuffer<T> b, T beta, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ma, mb, mc) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(c, nameof(c)));
+        var (ma, mb, mc) = (Own(a, nameof(a), strided: true), Own(b, nameof(b), strided: true), Own(c, nameof(c), strided: true));
         Shapes.CheckGemm(transA, transB, a, b, c, out int m, out int n, out int k);
-        GemmCore(transA == Transpose.Transpose, transB == Transpose.Transpose, m, n, k, alpha, ma.Pointer, a.Cols, mb.Pointer, b.Cols, beta, mc.Pointer, c.Cols, Threads);
+        GemmCore(transA == Transpose.Transpose, transB == Transpose.Transpose, m, n, k, alpha, ma.Pointer, a.LeadingDimension, mb.Pointer, b.LeadingDimension, beta, mc.Pointer, c.LeadingDimension, Threads);
     }
 
     /// <inheritdoc />
     public void Syrk<T>(Transpose trans, T alpha, DeviceBuffer<T> a, T beta, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ma, mc) = (Own(a, nameof(a)), Own(c, nameof(c)));
+        var (ma, mc) = (Own(a, nameof(a), strided: true), Own(c, nameof(c)));
         Shapes.CheckSyrk(trans, a, c, out int n, out int k);
         bool t = trans == Transpose.Transpose;
 
-        SyrkLowerCore(t, n, k, alpha, ma.Pointer, a.Cols, beta, mc.Pointer, n);
+        SyrkLowerCore(t, n, k, alpha, ma.Pointer, a.LeadingDimension, beta, mc.Pointer, n);
         Mirror(mc.Pointer, n, n, lowerToUpper: true);
     }
 
@@ -349,22 +366,23 @@ public abstract unsafe class CpuBackend : IComputeBackend
     {
         int n = mx.Rows, m = mz.Rows, d = mx.Cols;
 
-        // XM = X·M (n × d) and ZT = Zᵀ (d × m); norms x_iᵀMx_i, z_jᵀMz_j for radial kernels.
-        T[]? xmStore = metric is null ? null : ApplyMetric(mx, Own(metric, nameof(metric)));
-        T[] zt = new T[(long)d * m > 0 ? d * m : 0];
-        TransposeInto(mz.Span, m, d, zt);
+        // XM = X·M (n × d) and ZT = Zᵀ (d × m); norms x_iᵀMx_i, z_jᵀMz_j for radial kernels. The temporaries come from
+        // the buffer pool, so an RFM round reuses them.
+        using var xmStore = metric is null ? null : ApplyMetric(mx, Own(metric, nameof(metric)));
+        using var zt = (ManagedBuffer<T>)Allocate<T>(d, m);
+        TransposeInto(mz.Span, m, d, zt.Span);
         T[]? xNorms = null, zNorms = null;
         if (radial)
         {
-            xNorms = RowDots(xmStore ?? mx.Data, mx.Data, n, d);
+            xNorms = RowDots((xmStore ?? mx).Span, mx.Span, n, d);
             if (same)
             {
                 zNorms = xNorms;
             }
             else
             {
-                T[]? zm = metric is null ? null : ApplyMetric(mz, Own(metric, nameof(metric)));
-                zNorms = RowDots(zm ?? mz.Data, mz.Data, m, d);
+                using var zm = metric is null ? null : ApplyMetric(mz, Own(metric, nameof(metric)));
+                zNorms = RowDots((zm ?? mz).Span, mz.Span, m, d);
             }
 
             KernelCentring.CheckNorms<T>(xNorms, "x");
@@ -373,14 +391,11 @@ public abstract unsafe class CpuBackend : IComputeBackend
 
         TKernel k = kernel;
         int blocks = (n + KernelRowBlock - 1) / KernelRowBlock;
-        T[] xm = xmStore ?? mx.Data;
+        var xm = xmStore ?? mx;
         bool perBlock = KernelGemmPerRowBlock;
         if (!perBlock)
         {
-            fixed (T* pxm = xm, pzt = zt)
-            {
-                GemmCore(false, false, n, m, d, T.One, pxm, d, pzt, m, T.Zero, mr.Pointer, m, Threads);
-            }
+            GemmCore(false, false, n, m, d, T.One, xm.Pointer, d, zt.Pointer, m, T.Zero, mr.Pointer, m, Threads);
         }
 
         Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Threads }, block =>
@@ -389,10 +404,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
             int rows = Math.Min(KernelRowBlock, n - i0);
             if (perBlock)
             {
-                fixed (T* pxm = xm, pzt = zt)
-                {
-                    GemmCore(false, false, rows, m, d, T.One, pxm + ((long)i0 * d), d, pzt, m, T.Zero, mr.Pointer + ((long)i0 * m), m, 1);
-                }
+                GemmCore(false, false, rows, m, d, T.One, xm.Pointer + ((long)i0 * d), d, zt.Pointer, m, T.Zero, mr.Pointer + ((long)i0 * m), m, 1);
             }
 
             for (int r = 0; r < rows; r++)
@@ -448,24 +460,22 @@ public abstract unsafe class CpuBackend : IComputeBackend
         }
     }
 
-    private T[] ApplyMetric<T>(ManagedBuffer<T> x, ManagedBuffer<T> metric)
+    /// <summary>X·M (n × d) in a pooled buffer the caller disposes.</summary>
+    private ManagedBuffer<T> ApplyMetric<T>(ManagedBuffer<T> x, ManagedBuffer<T> metric)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Rows, d = x.Cols;
-        var xm = GC.AllocateUninitializedArray<T>(n * d, pinned: true);
+        var xm = (ManagedBuffer<T>)Allocate<T>(n, d);
         if (metric.Rows == d && metric.Cols == d && d > 1)
         {
-            fixed (T* pxm = xm)
-            {
-                GemmCore(false, false, n, d, d, T.One, x.Pointer, d, metric.Pointer, d, T.Zero, pxm, d, Threads);
-            }
+            GemmCore(false, false, n, d, d, T.One, x.Pointer, d, metric.Pointer, d, T.Zero, xm.Pointer, d, Threads);
         }
         else
         {
             var diag = metric.Span;
             for (int i = 0; i < n; i++)
             {
-                TensorPrimitives.Multiply(x.Span.Slice(i * d, d), diag, xm.AsSpan(i * d, d));
+                TensorPrimitives.Multiply(x.Span.Slice(i * d, d), diag, xm.Span.Slice(i * d, d));
             }
         }
 
@@ -473,13 +483,13 @@ public abstract unsafe class CpuBackend : IComputeBackend
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static T[] RowDots<T>(T[] a, T[] b, int n, int d)
+    private static T[] RowDots<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, int n, int d)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var r = new T[n];
         for (int i = 0; i < n; i++)
         {
-            r[i] = TensorPrimitives.Dot(new ReadOnlySpan<T>(a, i * d, d), new ReadOnlySpan<T>(b, i * d, d));
+            r[i] = TensorPrimitives.Dot(a.Slice(i * d, d), b.Slice(i * d, d));
         }
 
         return r;
@@ -509,32 +519,56 @@ public abstract unsafe class CpuBackend : IComputeBackend
     public void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (s, d) = (Own(source, nameof(source)), Own(destination, nameof(destination)));
-        Shapes.CheckSameLength(source, destination, nameof(destination));
-        s.Span.CopyTo(d.Span);
+        var (s, d) = (Own(source, nameof(source), strided: true), Own(destination, nameof(destination), strided: true));
+        if (s.IsContiguous && d.IsContiguous)
+        {
+            Shapes.CheckSameLength(source, destination, nameof(destination));
+            s.Span.CopyTo(d.Span);
+            return;
+        }
+
+        Shapes.CheckSameShape(source, destination, nameof(destination));
+        for (int i = 0; i < s.Rows; i++)
+        {
+            s.Row(i).CopyTo(d.Row(i));
+        }
     }
 
     /// <inheritdoc />
     public void Scale<T>(T alpha, DeviceBuffer<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var s = Own(x, nameof(x)).Span;
-        if (alpha == T.Zero)
+        var mx = Own(x, nameof(x), strided: true);
+        for (int i = 0; i < (mx.IsContiguous ? 1 : mx.Rows); i++)
         {
-            s.Clear();
-            return;
+            var s = mx.IsContiguous ? mx.Span : mx.Row(i);
+            if (alpha == T.Zero)
+            {
+                s.Clear();
+            }
+            else
+            {
+                TensorPrimitives.Multiply(s, alpha, s);
+            }
         }
-
-        TensorPrimitives.Multiply(s, alpha, s);
     }
 
     /// <inheritdoc />
     public void Axpy<T>(T alpha, DeviceBuffer<T> x, DeviceBuffer<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (mx, my) = (Own(x, nameof(x)), Own(y, nameof(y)));
+        var (mx, my) = (Own(x, nameof(x), strided: true), Own(y, nameof(y), strided: true));
         Shapes.CheckSameShape(x, y, nameof(y));
-        TensorPrimitives.MultiplyAdd(mx.Span, alpha, my.Span, my.Span);
+        if (mx.IsContiguous && my.IsContiguous)
+        {
+            TensorPrimitives.MultiplyAdd(mx.Span, alpha, my.Span, my.Span);
+            return;
+        }
+
+        for (int i = 0; i < mx.Rows; i++)
+        {
+            TensorPrimitives.MultiplyAdd(mx.Row(i), alpha, my.Row(i), my.Row(i));
+        }
     }
 
     /// <inheritdoc />
@@ -620,7 +654,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
     {
         var (ma, mb, mr) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(result, nameof(result)));
         Shapes.CheckRowDot(a, b, result);
-        RowDots(ma.Data, mb.Data, a.Rows, a.Cols).CopyTo(mr.Span);
+        RowDots(ma.Span, mb.Span, a.Rows, a.Cols).CopyTo(mr.Span);
     }
 
     /// <inheritdoc />
@@ -663,10 +697,10 @@ public abstract unsafe class CpuBackend : IComputeBackend
     }
 
     /// <summary>The managed buffer behind a buffer of this backend; every operation starts here, so it also rejects a disposed backend.</summary>
-    private protected ManagedBuffer<T> Own<T>(DeviceBuffer<T> buffer, string name)
+    private protected ManagedBuffer<T> Own<T>(DeviceBuffer<T> buffer, string name, bool strided = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        return Operands.Own<T, ManagedBuffer<T>>(this, buffer, name);
+        return Operands.Own<T, ManagedBuffer<T>>(this, buffer, name, strided);
     }
 }

@@ -13,12 +13,21 @@ namespace FeatureLearning.Compute;
 /// Storage convention: element (i, j) of an <c>Rows × Cols</c> buffer is at linear index
 /// <c>i · Cols + j</c> (row-major, leading dimension = <see cref="Cols"/>); a data set of n points in d
 /// dimensions is an n × d buffer, one point per row. A vector is an n × 1 or 1 × n buffer.
+/// <para>Views: <see cref="RowRange"/>, <see cref="ColumnRange"/> and <see cref="Slice"/> return a block of this buffer that
+/// shares its storage (no copy). Element (i, j) of a view is at linear index <c><see cref="Offset"/> + i · <see cref="LeadingDimension"/> + j</c>
+/// of the storage of its <see cref="Parent"/>. A row range is contiguous (<see cref="IsContiguous"/>) and every operation
+/// accepts it; a block narrower than its parent is strided, and only the operations that document it accept one (GEMM,
+/// SYRK's A, Copy, Scale, Axpy, and the upload into and download from an existing buffer); the others throw an
+/// <see cref="ArgumentException"/> naming the argument. Disposing a view releases nothing; disposing the parent makes
+/// every view of it disposed (<see cref="IsDisposed"/>), so a later use throws <see cref="ObjectDisposedException"/>.</para>
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 [DebuggerDisplay("{GetType().Name,nq} {Rows} x {Cols}")]
 public abstract class DeviceBuffer<T> : IDisposable
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private bool disposed;
+
     /// <summary>Initializes the shape of the buffer.</summary>
     /// <param name="backend">The backend that owns the memory.</param>
     /// <param name="rows">Number of rows (≥ 0).</param>
@@ -31,16 +40,56 @@ public abstract class DeviceBuffer<T> : IDisposable
         Backend = backend;
         Rows = rows;
         Cols = cols;
+        LeadingDimension = cols;
     }
 
+    /// <summary>Initializes a view of a block of <paramref name="parent"/> (ranges already checked by <see cref="Slice"/>).</summary>
+    /// <param name="parent">The buffer (or view) the block is taken from.</param>
+    /// <param name="rowStart">First row of the block in <paramref name="parent"/>.</param>
+    /// <param name="rows">Rows of the block.</param>
+    /// <param name="colStart">First column of the block in <paramref name="parent"/>.</param>
+    /// <param name="cols">Columns of the block.</param>
+    protected DeviceBuffer(DeviceBuffer<T> parent, int rowStart, int rows, int colStart, int cols)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        CheckRange(parent, rowStart, rows, colStart, cols);
+        Backend = parent.Backend;
+        Rows = rows;
+        Cols = cols;
+        Parent = parent.Parent ?? parent;
+        LeadingDimension = parent.LeadingDimension;
+        Offset = parent.Offset + ((long)rowStart * parent.LeadingDimension) + colStart;
+    }
     /// <summary>The backend that owns this buffer; only that backend's operations accept it.</summary>
     public IComputeBackend Backend { get; }
 
     /// <summary>Number of rows.</summary>
     public int Rows { get; }
 
-    /// <summary>Number of columns (the leading dimension of the row-major storage).</summary>
+    /// <summary>Number of columns.</summary>
     public int Cols { get; }
+
+    /// <summary>
+    /// The row stride of the storage in elements: element (i, j) is <see cref="LeadingDimension"/> elements after element
+    /// (i − 1, j). It is <see cref="Cols"/> for a buffer that owns its storage and the parent's for a view.
+    /// </summary>
+    public int LeadingDimension { get; }
+
+    /// <summary>The linear index of element (0, 0) in the storage of <see cref="Parent"/>; 0 for a buffer that owns its storage.</summary>
+    public long Offset { get; }
+
+    /// <summary>The buffer whose storage this view shares (never itself a view); <see langword="null"/> when this buffer owns its storage.</summary>
+    public DeviceBuffer<T>? Parent { get; }
+
+    /// <summary>Whether this buffer is a view of another (<see cref="Parent"/> is set).</summary>
+    public bool IsView => Parent is not null;
+
+    /// <summary>
+    /// Whether the elements are one contiguous run in row-major order (leading dimension = <see cref="Cols"/>, or at most
+    /// one row): true for every buffer that owns its storage and for row ranges; operations that do not take strided
+    /// views require it.
+    /// </summary>
+    public bool IsContiguous => Rows <= 1 || Cols == 0 || LeadingDimension == Cols;
 
     /// <summary>Number of elements, <c>Rows · Cols</c>.</summary>
     /// <exception cref="OverflowException">The buffer has more than <see cref="int.MaxValue"/> elements (possible on a GPU backend); use <see cref="LongLength"/>.</exception>
@@ -49,25 +98,88 @@ public abstract class DeviceBuffer<T> : IDisposable
     /// <summary>Number of elements as a 64-bit count: GPU buffers may exceed 2³¹ elements (a 50,000 × 50,000 kernel matrix).</summary>
     public long LongLength => (long)Rows * Cols;
 
-    /// <summary>Whether <see cref="Dispose()"/> has been called.</summary>
-    public bool IsDisposed { get; private set; }
+    /// <summary>Whether <see cref="Dispose()"/> has been called on this buffer or, for a view, on its <see cref="Parent"/>.</summary>
+    public bool IsDisposed => disposed || (Parent?.IsDisposed ?? false);
 
-    /// <summary>Releases the memory of the buffer. Further use throws <see cref="ObjectDisposedException"/>.</summary>
+    /// <summary>
+    /// Releases the memory of the buffer; further use throws <see cref="ObjectDisposedException"/>. For a view it only
+    /// marks the view disposed: the parent and its other views stay valid.
+    /// </summary>
     public void Dispose()
     {
-        if (!IsDisposed)
+        if (!disposed)
         {
-            IsDisposed = true;
-            Dispose(true);
+            disposed = true;
+            if (!IsView)
+            {
+                Dispose(true);
+            }
         }
 
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>The rows <paramref name="start"/> … <paramref name="start"/> + <paramref name="count"/> − 1 as a view (contiguous, no copy).</summary>
+    /// <param name="start">First row.</param>
+    /// <param name="count">Number of rows.</param>
+    /// <returns>A <paramref name="count"/> × <see cref="Cols"/> view sharing this buffer's storage.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the buffer.</exception>
+    /// <exception cref="ObjectDisposedException">The buffer has been disposed.</exception>
+    public DeviceBuffer<T> RowRange(int start, int count) => Slice(start, count, 0, Cols);
+
+    /// <summary>The columns <paramref name="start"/> … <paramref name="start"/> + <paramref name="count"/> − 1 as a view (strided unless it spans every column or one row).</summary>
+    /// <param name="start">First column.</param>
+    /// <param name="count">Number of columns.</param>
+    /// <returns>A <see cref="Rows"/> × <paramref name="count"/> view sharing this buffer's storage.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the buffer.</exception>
+    /// <exception cref="ObjectDisposedException">The buffer has been disposed.</exception>
+    public DeviceBuffer<T> ColumnRange(int start, int count) => Slice(0, Rows, start, count);
+
+    /// <summary>The block of rows <paramref name="rowStart"/> + [0, <paramref name="rowCount"/>) and columns <paramref name="colStart"/> + [0, <paramref name="colCount"/>) as a view sharing this buffer's storage.</summary>
+    /// <param name="rowStart">First row.</param>
+    /// <param name="rowCount">Number of rows.</param>
+    /// <param name="colStart">First column.</param>
+    /// <param name="colCount">Number of columns.</param>
+    /// <returns>The view; its <see cref="LeadingDimension"/> is this buffer's. Disposing it is optional and releases nothing.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The block is not inside the buffer.</exception>
+    /// <exception cref="ObjectDisposedException">The buffer has been disposed.</exception>
+    public DeviceBuffer<T> Slice(int rowStart, int rowCount, int colStart, int colCount)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        CheckRange(this, rowStart, rowCount, colStart, colCount);
+        return CreateView(rowStart, rowCount, colStart, colCount);
+    }
+
+    /// <summary>Creates the backend's view of a block (the ranges are checked); implement it with the view constructor.</summary>
+    /// <param name="rowStart">First row.</param>
+    /// <param name="rowCount">Number of rows.</param>
+    /// <param name="colStart">First column.</param>
+    /// <param name="colCount">Number of columns.</param>
+    /// <returns>The view.</returns>
+    protected abstract DeviceBuffer<T> CreateView(int rowStart, int rowCount, int colStart, int colCount);
 
     /// <summary>Releases the backend memory.</summary>
     /// <param name="disposing"><see langword="true"/> when called from <see cref="Dispose()"/>.</param>
     protected abstract void Dispose(bool disposing);
 
     /// <inheritdoc />
-    public override string ToString() => $"{GetType().Name}<{typeof(T).Name}>[{Rows} x {Cols}] on {Backend.Name}";
+    public override string ToString() =>
+        $"{GetType().Name}<{typeof(T).Name}>[{Rows} x {Cols}]{(IsView ? $" view at {Offset}, ld {LeadingDimension}," : string.Empty)} on {Backend.Name}";
+
+    private static void CheckRange(DeviceBuffer<T> parent, int rowStart, int rowCount, int colStart, int colCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rowStart);
+        ArgumentOutOfRangeException.ThrowIfNegative(rowCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(colStart);
+        ArgumentOutOfRangeException.ThrowIfNegative(colCount);
+        if ((long)rowStart + rowCount > parent.Rows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rowCount), $"Rows {rowStart} + {rowCount} run past the {parent.Rows} rows of the buffer.");
+        }
+
+        if ((long)colStart + colCount > parent.Cols)
+        {
+            throw new ArgumentOutOfRangeException(nameof(colCount), $"Columns {colStart} + {colCount} run past the {parent.Cols} columns of the buffer.");
+        }
+    }
 }

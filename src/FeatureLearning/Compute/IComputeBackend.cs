@@ -13,6 +13,10 @@ namespace FeatureLearning.Compute;
 /// the storage convention). Element types are <see cref="float"/> and <see cref="double"/>; other types
 /// throw <see cref="NotSupportedException"/>. Operations validate shapes and throw
 /// <see cref="ArgumentException"/> naming the offending argument.</para>
+/// <para>Views (<see cref="DeviceBuffer{T}.Slice"/>): every operation accepts a contiguous view (a row range). A strided
+/// view is accepted only where the parameter says so — <see cref="Gemm{T}"/> (A, B, C), <see cref="Syrk{T}"/> (A),
+/// <see cref="Copy{T}"/>, <see cref="Scale{T}"/>, <see cref="Axpy{T}"/>, <see cref="Upload{T}(ReadOnlySpan{T}, DeviceBuffer{T})"/>
+/// and <see cref="Download{T}"/>; anywhere else it throws <see cref="ArgumentException"/> naming the argument.</para>
 /// <para>Operations are synchronous from the caller's view: when a method returns, its result can be
 /// downloaded.</para>
 /// <para>Threads: a backend may be shared by several threads, as <see cref="ComputeBackends.Default"/> is by fits running
@@ -62,13 +66,13 @@ public interface IComputeBackend : IDisposable
     /// <summary>Copies host data into an existing buffer of the same length.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="data">Row-major host data.</param>
-    /// <param name="destination">The buffer to overwrite.</param>
+    /// <param name="destination">The buffer to overwrite; may be a strided view (the data is its block, row-major).</param>
     void Upload<T>(ReadOnlySpan<T> data, DeviceBuffer<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>Copies a buffer back to host memory (row-major).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="source">The buffer.</param>
+    /// <param name="source">The buffer; may be a strided view (its block is downloaded, row-major).</param>
     /// <param name="destination">Host memory of length <c>source.Length</c>.</param>
     void Download<T>(DeviceBuffer<T> source, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>;
@@ -79,10 +83,10 @@ public interface IComputeBackend : IDisposable
     /// <param name="transA">Whether op(A) = Aᵀ.</param>
     /// <param name="transB">Whether op(B) = Bᵀ.</param>
     /// <param name="alpha">Scale α of the product.</param>
-    /// <param name="a">A; op(A) is m × k.</param>
-    /// <param name="b">B; op(B) is k × n.</param>
+    /// <param name="a">A; op(A) is m × k. May be a strided view.</param>
+    /// <param name="b">B; op(B) is k × n. May be a strided view.</param>
     /// <param name="beta">Scale β of C.</param>
-    /// <param name="c">C, m × n; may not alias A or B.</param>
+    /// <param name="c">C, m × n; may not alias or overlap A or B. May be a strided view (only its block is written).</param>
     void Gemm<T>(Transpose transA, Transpose transB, T alpha, DeviceBuffer<T> a, DeviceBuffer<T> b, T beta, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -95,9 +99,9 @@ public interface IComputeBackend : IDisposable
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="trans"><see cref="Transpose.None"/> for AAᵀ, <see cref="Transpose.Transpose"/> for AᵀA.</param>
     /// <param name="alpha">Scale α.</param>
-    /// <param name="a">A.</param>
+    /// <param name="a">A; may be a strided view.</param>
     /// <param name="beta">Scale β.</param>
-    /// <param name="c">C, square.</param>
+    /// <param name="c">C, square (contiguous).</param>
     void Syrk<T>(Transpose trans, T alpha, DeviceBuffer<T> a, T beta, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -150,10 +154,13 @@ public interface IComputeBackend : IDisposable
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction;
 
-    /// <summary>Copies <paramref name="source"/> into <paramref name="destination"/> (same length).</summary>
+    /// <summary>
+    /// Copies <paramref name="source"/> into <paramref name="destination"/>: same length when both are contiguous (a reshaping
+    /// copy), same shape when either is a strided view.
+    /// </summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="source">Source buffer.</param>
-    /// <param name="destination">Destination buffer.</param>
+    /// <param name="source">Source buffer; may be a strided view.</param>
+    /// <param name="destination">Destination buffer; may be a strided view (only its block is written); must not overlap the source.</param>
     void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -161,7 +168,7 @@ public interface IComputeBackend : IDisposable
     /// <remarks>This is the SCAL BLAS routine. Use α = 0 to clear a buffer: <see cref="Allocate{T}"/> does not initialize memory.</remarks>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="alpha">Scale.</param>
-    /// <param name="x">Buffer to scale.</param>
+    /// <param name="x">Buffer to scale; may be a strided view.</param>
     void Scale<T>(T alpha, DeviceBuffer<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -169,8 +176,8 @@ public interface IComputeBackend : IDisposable
     /// <remarks>This is the AXPY BLAS routine.</remarks>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="alpha">Scale of X.</param>
-    /// <param name="x">X.</param>
-    /// <param name="y">Y, updated.</param>
+    /// <param name="x">X; may be a strided view.</param>
+    /// <param name="y">Y, updated; may be a strided view.</param>
     void Axpy<T>(T alpha, DeviceBuffer<T> x, DeviceBuffer<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>;
 

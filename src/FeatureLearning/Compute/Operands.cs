@@ -15,12 +15,13 @@ internal static class Operands
     /// <param name="backend">The backend running the operation.</param>
     /// <param name="buffer">The argument.</param>
     /// <param name="name">The argument's name, for the exception.</param>
+    /// <param name="strided">Whether the operation accepts a strided view (<see cref="DeviceBuffer{T}.IsContiguous"/> false) for this argument.</param>
     /// <returns>The buffer as <typeparamref name="TBuffer"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="buffer"/> is null.</exception>
-    /// <exception cref="ArgumentException">The buffer belongs to another backend.</exception>
-    /// <exception cref="ObjectDisposedException">The buffer has been disposed.</exception>
+    /// <exception cref="ArgumentException">The buffer belongs to another backend, or is a strided view the operation does not take.</exception>
+    /// <exception cref="ObjectDisposedException">The buffer (or the parent of a view) has been disposed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBuffer Own<T, TBuffer>(IComputeBackend backend, DeviceBuffer<T> buffer, string name)
+    public static TBuffer Own<T, TBuffer>(IComputeBackend backend, DeviceBuffer<T> buffer, string name, bool strided = false)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TBuffer : DeviceBuffer<T>
     {
@@ -31,6 +32,11 @@ internal static class Operands
         }
 
         ObjectDisposedException.ThrowIf(buffer.IsDisposed, buffer);
+        if (!strided && !buffer.IsContiguous)
+        {
+            throw Strided(buffer, name);
+        }
+
         return mine;
     }
 
@@ -60,6 +66,10 @@ internal static class Operands
 
         return buffer;
     }
+
+    private static ArgumentException Strided<T>(DeviceBuffer<T> buffer, string name)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        new($"The argument is a strided view ({buffer.Rows} x {buffer.Cols} with leading dimension {buffer.LeadingDimension}); this operation needs contiguous storage. Copy the block into a buffer first (Copy, Gemm, Syrk, Scale, Axpy, Upload and Download take strided views).", name);
 
     private static ArgumentException Foreign<T>(IComputeBackend backend, DeviceBuffer<T> buffer, string name)
         where T : unmanaged, IFloatingPointIeee754<T> =>

@@ -118,7 +118,6 @@ internal static class AgopEngine
         // Gram form: Σ_b W'_bᵀW'_b (n × n). Batched direct form: α⊗X_c (n × c·d) and Σ_b R_bᵀR_b (c·d × c·d).
         // Centring: Σ_b X_bᵀS_b (d × c) and Σ_b W'_bᵀ1 (n × 1).
         private readonly DeviceBuffer<T>? p, kron, rr, sumXs, sumW;
-        private readonly T[]? alphaHost;
         private bool any;
 
         public Accumulator(IComputeBackend backend, IKernelFunction kernel, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, int sampleRows, bool centre, AgopForm form)
@@ -139,11 +138,6 @@ internal static class AgopEngine
                 kron = be.Allocate<T>(n, c * d);
                 be.RowKronecker(alpha, xc, kron);
                 rr = Zeroed(c * d, c * d);
-            }
-            else
-            {
-                alphaHost = new T[n * c];
-                be.Download(alpha, alphaHost);
             }
 
             if (centre)
@@ -293,49 +287,44 @@ internal static class AgopEngine
             be.Syrk(Transpose.Transpose, T.One, w, T.One, p!);
         }
 
-        /// <summary>Per output k: g_k = diag(S_k)X_s − W'(α_k ∘ X_c) (or W'(α_k ∘ X_c) for dot-product kernels), H += g_kᵀg_k.</summary>
+        /// <summary>
+        /// Per output k: g_k = diag(S_k)X_s − W'(α_k ∘ X_c) (or W'(α_k ∘ X_c) for dot-product kernels), H += g_kᵀg_k. The
+        /// columns α_k and S_k are read through column views (device copies, no host round trip), and the device holds the
+        /// same buffers whatever the number of outputs: two columns, α_k ∘ X_c (n × d) and g_k (rows × d).
+        /// </summary>
         private void DirectTerms(DeviceBuffer<T> xs, DeviceBuffer<T> w, DeviceBuffer<T>? s, CancellationToken cancellationToken)
         {
             int rows = xs.Rows;
-            var sHost = s is null ? null : new T[rows * c];
-            if (s is not null)
-            {
-                be.Download(s, sHost);
-            }
-
             using var column = be.Allocate<T>(n, 1);
-            using var sColumn = be.Allocate<T>(rows, 1);
+            using var sColumn = s is null ? null : be.Allocate<T>(rows, 1);
             using var scaled = be.Allocate<T>(n, d);
             using var gradients = be.Allocate<T>(rows, d);
-            using var selfTerm = be.Allocate<T>(rows, d);
-            var host = new T[Math.Max(n, rows)];
             for (int k = 0; k < c; k++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                for (int i = 0; i < n; i++)
+                using (var alphaK = alpha.ColumnRange(k, 1))
                 {
-                    host[i] = alphaHost![(i * c) + k];
+                    be.Copy(alphaK, column);
                 }
 
-                be.Upload<T>(host.AsSpan(0, n), column);
                 be.Copy(xc, scaled);
                 be.ScaleRows(scaled, column);
 
                 // t_k = W'(α_k ∘ X_c); gradient (up to M) = diag(S_k) X_s − t_k, or t_k alone for dot-product kernels.
-                be.Gemm(Transpose.None, Transpose.None, sHost is null ? T.One : -T.One, w, scaled, T.Zero, gradients);
-                if (sHost is not null)
+                T beta = T.Zero;
+                if (s is not null)
                 {
-                    for (int j = 0; j < rows; j++)
+                    using (var sK = s.ColumnRange(k, 1))
                     {
-                        host[j] = sHost[(j * c) + k];
+                        be.Copy(sK, sColumn!);
                     }
 
-                    be.Upload<T>(host.AsSpan(0, rows), sColumn);
-                    be.Copy(xs, selfTerm);
-                    be.ScaleRows(selfTerm, sColumn);
-                    be.Axpy(T.One, selfTerm, gradients);
+                    be.Copy(xs, gradients);
+                    be.ScaleRows(gradients, sColumn!);
+                    beta = T.One;
                 }
 
+                be.Gemm(Transpose.None, Transpose.None, s is null ? T.One : -T.One, w, scaled, beta, gradients);
                 be.Syrk(Transpose.Transpose, T.One, gradients, T.One, h);
             }
         }
@@ -351,37 +340,23 @@ internal static class AgopEngine
         {
             int rows = xs.Rows, cd = c * d;
             using var r = be.Allocate<T>(rows, cd);
-            be.Gemm(Transpose.None, Transpose.None, s is null ? T.One : -T.One, w, kron!, T.Zero, r);
             if (s is not null)
             {
-                using var self = be.Allocate<T>(rows, cd);
-                be.RowKronecker(s, xs, self);
-                be.Axpy(T.One, self, r);
+                be.RowKronecker(s, xs, r);
             }
 
+            be.Gemm(Transpose.None, Transpose.None, s is null ? T.One : -T.One, w, kron!, s is null ? T.Zero : T.One, r);
             be.Syrk(Transpose.Transpose, T.One, r, T.One, rr!);
         }
 
-        /// <summary>H += Σ_k (RᵀR)_kk, the diagonal d × d blocks of the accumulated RᵀR.</summary>
+        /// <summary>H += Σ_k (RᵀR)_kk, the diagonal d × d blocks of the accumulated RᵀR, added through views where RᵀR lives.</summary>
         private void AddDiagonalBlocks()
         {
-            int cd = c * d;
-            var all = new T[cd * cd];
-            be.Download(rr!, all);
-            var sum = new T[d * d];
             for (int k = 0; k < c; k++)
             {
-                for (int i = 0; i < d; i++)
-                {
-                    for (int j = 0; j < d; j++)
-                    {
-                        sum[(i * d) + j] += all[((((k * d) + i) * cd) + (k * d)) + j];
-                    }
-                }
+                using var block = rr!.Slice(k * d, d, k * d, d);
+                be.Axpy(T.One, block, h);
             }
-
-            using var blocks = be.Upload<T>(sum, d, d);
-            be.Axpy(T.One, blocks, h);
         }
 
         /// <summary>H −= ḠḠᵀ with Ḡ = (1/m)(X_sᵀS − X_cᵀ diag(W'ᵀ1) α).</summary>

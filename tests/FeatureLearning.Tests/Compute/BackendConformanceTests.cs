@@ -10,7 +10,7 @@ namespace FeatureLearning.Tests.Compute;
 /// (1e-10 relative in double, 1e-4 in single) over odd shapes, both precisions, and the error contract.
 /// A backend's test project subclasses it and supplies <see cref="CreateBackend"/>.
 /// </summary>
-public abstract class BackendConformanceTests : IDisposable
+public abstract partial class BackendConformanceTests : IDisposable
 {
     private readonly Lazy<IComputeBackend> backend;
 

@@ -6,13 +6,18 @@ namespace FeatureLearning.Tests.Compute;
 
 /// <summary>
 /// Forwards every call to another backend and records the largest number of elements held at once by the buffers it
-/// handed out (live = allocated and not yet disposed; the peak is reached right after an allocation, where it is read).
+/// handed out (live = allocated and not yet disposed; the peak is reached right after an allocation, where it is read),
+/// and the number of elements moved between host and backend. Views (<see cref="DeviceBuffer{T}.Slice"/>) come from the
+/// inner backend's buffers and allocate nothing, so they are not counted.
 /// </summary>
 internal sealed class PeakTrackingBackend(IComputeBackend inner) : IComputeBackend
 {
     private readonly List<(WeakReference Buffer, long Elements)> live = [];
 
     public long PeakElements { get; private set; }
+
+    /// <summary>Elements uploaded plus elements downloaded.</summary>
+    public long TransferredElements { get; private set; }
 
     public string Name => inner.Name;
 
@@ -26,13 +31,25 @@ internal sealed class PeakTrackingBackend(IComputeBackend inner) : IComputeBacke
         where T : unmanaged, IFloatingPointIeee754<T> => Track(inner.Allocate<T>(rows, cols));
 
     public DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> data, int rows, int cols)
-        where T : unmanaged, IFloatingPointIeee754<T> => Track(inner.Upload(data, rows, cols));
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TransferredElements += data.Length;
+        return Track(inner.Upload(data, rows, cols));
+    }
 
     public void Upload<T>(ReadOnlySpan<T> data, DeviceBuffer<T> destination)
-        where T : unmanaged, IFloatingPointIeee754<T> => inner.Upload(data, destination);
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TransferredElements += data.Length;
+        inner.Upload(data, destination);
+    }
 
     public void Download<T>(DeviceBuffer<T> source, Span<T> destination)
-        where T : unmanaged, IFloatingPointIeee754<T> => inner.Download(source, destination);
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TransferredElements += destination.Length;
+        inner.Download(source, destination);
+    }
 
     public void Gemm<T>(Transpose transA, Transpose transB, T alpha, DeviceBuffer<T> a, DeviceBuffer<T> b, T beta, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T> => inner.Gemm(transA, transB, alpha, a, b, beta, c);

@@ -31,6 +31,38 @@ public sealed class AgopTests
         return data;
     }
 
+    [Theory]
+    [InlineData(60, 4)] // c·d·5 > n for c = 8: the per-output direct form
+    [InlineData(200, 2)] // c·d·5 ≤ n for c = 8: the batched direct form
+    public void DirectFormMovesNothingPerOutputAndHoldsNoPerOutputCopies(int n, int d)
+    {
+        var (peak1, moved1) = DirectAgopFootprint(n, d, 1);
+        var (peak8, moved8) = DirectAgopFootprint(n, d, 8);
+
+        // Host transfers: only the final d × d download (no column uploads per output, no download of RᵀR).
+        moved1.Should().Be(d * d);
+        moved8.Should().Be(d * d);
+        if (n == 60)
+        {
+            // Per-output form: only S = W'α (n × c) grows with c.
+            (peak8 - peak1).Should().Be(7L * n);
+        }
+    }
+
+    private static (long Peak, long Moved) DirectAgopFootprint(int n, int d, int c)
+    {
+        using var x = Backend.Upload<double>(Random(n, d, 51), n, d);
+        using var alpha = Backend.Upload<double>(Random(n, c, 52), n, c);
+        using var k = Backend.Allocate<double>(n, n);
+        using var w = Backend.Allocate<double>(n, n);
+        var kernel = new LaplaceKernel(2.0);
+        Backend.KernelMatrix(kernel, x, x, null, k, w);
+        var tracker = new PeakTrackingBackend(Backend);
+        var agop = AgopEngine.Compute(tracker, kernel, Metric.Identity, null, x, x, alpha, w, centre: false, AgopForm.Direct, CancellationToken.None);
+        agop.Should().OnlyContain(v => double.IsFinite(v));
+        return (tracker.PeakElements, tracker.TransferredElements);
+    }
+
     private static KernelRidgeModel<double> Fit(IKernelFunction kernel, Metric metric, int n, int d, int c)
     {
         var x = Matrix<double>.Build.DenseOfRowMajor(n, d, Random(n, d, 1));
