@@ -7,6 +7,7 @@ namespace FeatureLearning.Backends.Ilgpu.Tests;
 /// move exactly the bytes of the array it was given, wherever the GC moves that array. Before the host copies were
 /// pinned, this loop gave all-zero downloads, wrong uploads and segmentation faults.
 /// </summary>
+[Collection(nameof(TransferStressGroup))]
 public sealed class TransferStressTests
 {
     [Fact]
@@ -77,4 +78,13 @@ public sealed class TransferStressTests
         collections.Should().BeGreaterThan(10, "the collector thread must actually have moved memory during the copies");
         (wrongUploads, wrongDownloads).Should().Be((0, 0), $"{done} round trips under {collections} forced compacting collections");
     }
+}
+
+/// <summary>
+/// The stress test's forced collections stop every thread of the process, which slows the ILGPU CPU accelerator's
+/// hundreds of threads in the tests beside it; this collection runs on its own, after the parallel ones.
+/// </summary>
+[CollectionDefinition(nameof(TransferStressGroup), DisableParallelization = true)]
+public sealed class TransferStressGroup
+{
 }
