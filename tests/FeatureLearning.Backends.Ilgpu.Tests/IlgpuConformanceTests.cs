@@ -12,6 +12,12 @@ public sealed class IlgpuConformanceTests : BackendConformanceTests
     protected override IComputeBackend CreateBackend() => new IlgpuBackend();
 }
 
+/// <summary>Every estimator on the ILGPU backend's default device against the managed backend (double and single precision).</summary>
+public sealed class IlgpuCrossBackendEstimatorTests : FeatureLearning.Tests.Conformance.CrossBackendEstimatorTests
+{
+    protected override IComputeBackend CreateBackend() => new IlgpuBackend();
+}
+
 /// <summary>
 /// The conformance suite on CUDA with cuBLAS and cuSOLVER turned off, so the portable ILGPU GEMM, Cholesky and solves
 /// run on the GPU. Off CUDA the default suite already runs those kernels, so this one is skipped there.

@@ -29,6 +29,14 @@ internal static class NativeProbe
     public static string? Requested => Environment.GetEnvironmentVariable("FEATURELEARNING_BLAS") is { Length: > 0 } v ? v.Trim() : null;
 }
 
+/// <summary>Every estimator on the native backend against the managed backend (double and single precision).</summary>
+public sealed class NativeCrossBackendEstimatorTests : FeatureLearning.Tests.Conformance.CrossBackendEstimatorTests
+{
+    protected override string? SkipReason => NativeProbe.SkipReason;
+
+    protected override IComputeBackend CreateBackend() => new NativeBackend();
+}
+
 /// <summary>The shared conformance suite on the native backend (skipped with the reason where no library is installed).</summary>
 public sealed class NativeBackendConformanceTests : BackendConformanceTests
 {

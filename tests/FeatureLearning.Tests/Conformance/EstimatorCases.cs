@@ -360,33 +360,3 @@ public sealed class DeepConvRfmCase : EstimatorCase<ImageProblem>
     public override IEnumerable<BadInput> BadInputs(ImageProblem valid, IComputeBackend backend) =>
         valid.BadTargets((x, y) => Estimator(backend).Fit(x, y));
 }
-
-public sealed class KernelRidgeConformance : EstimatorConformanceTests<MatrixProblem>
-{
-    protected override EstimatorCase<MatrixProblem> Case { get; } = new KernelRidgeCase();
-}
-
-public sealed class RfmConformance : EstimatorConformanceTests<MatrixProblem>
-{
-    protected override EstimatorCase<MatrixProblem> Case { get; } = new RfmCase();
-}
-
-public sealed class SparseRegressionConformance : EstimatorConformanceTests<SparseProblem>
-{
-    protected override EstimatorCase<SparseProblem> Case { get; } = new SparseRegressionCase();
-}
-
-public sealed class MatrixCompletionConformance : EstimatorConformanceTests<ObservedEntries>
-{
-    protected override EstimatorCase<ObservedEntries> Case { get; } = new MatrixCompletionCase();
-}
-
-public sealed class ConvRfmConformance : EstimatorConformanceTests<ImageProblem>
-{
-    protected override EstimatorCase<ImageProblem> Case { get; } = new ConvRfmCase();
-}
-
-public sealed class DeepConvRfmConformance : EstimatorConformanceTests<ImageProblem>
-{
-    protected override EstimatorCase<ImageProblem> Case { get; } = new DeepConvRfmCase();
-}
