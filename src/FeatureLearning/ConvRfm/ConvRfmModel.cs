@@ -70,8 +70,8 @@ public sealed class ConvRfmModel<T>
 
     /// <summary>
     /// The round whose metric and coefficients the model holds: the best on the validation set by
-    /// <see cref="ConvRfmOptions.SelectBy"/> when one was given, otherwise the last. Null for a model loaded from a file:
-    /// the <c>CRF1</c> format does not record it.
+    /// <see cref="ConvRfmOptions.SelectBy"/> when one was given, otherwise the last. Null only for a model loaded from a file
+    /// of the older <c>CRF1</c>/<c>DCR1</c> payload, which did not record it.
     /// </summary>
     public int? SelectedIteration { get; }
 
@@ -124,7 +124,7 @@ public sealed class ConvRfmModel<T>
     }
 
     /// <summary>
-    /// Saves the model (format in <c>docs/file-format.md</c>, tag <c>CRF1</c>) atomically: a temporary file in the same
+    /// Saves the model (format in <c>docs/file-format.md</c>, tag <c>CRF2</c>) atomically: a temporary file in the same
     /// directory, flushed to disk and renamed over <paramref name="path"/>; a failed save leaves an existing file untouched.
     /// </summary>
     /// <param name="path">File path (replaced).</param>
@@ -151,7 +151,7 @@ public sealed class ConvRfmModel<T>
     /// <returns>The model.</returns>
     /// <exception cref="InvalidDataException">Not a ConvRFM model of this precision, or malformed: bad magic, unsupported version, checksum mismatch, truncated, sizes beyond the data, invalid values.</exception>
     public static ConvRfmModel<T> Load(Stream stream, IComputeBackend? computeBackend = null)
-        => ModelFile.Load(stream, ModelFile.ConvRfmTag, PrecisionExtensions.Of<T>(), r => ReadPayload(r, computeBackend));
+        => ModelFile.Load(stream, ModelFile.ConvRfmTag, PrecisionExtensions.Of<T>(), r => ReadPayload(r, computeBackend), ModelFile.ConvRfmTagV1);
 
     /// <inheritdoc />
     public override string ToString() =>
@@ -171,6 +171,7 @@ public sealed class ConvRfmModel<T>
         ModelFile.WriteArray(w, PatchSet<T>.Convert(trainingImages.Pixels.ToArray()));
         ModelFile.WriteArray(w, coefficients);
         ModelFile.WriteHistory(w, History);
+        w.Write(SelectedIteration ?? -1);
     }
 
     internal static ConvRfmModel<T> ReadPayload(ModelReader r, IComputeBackend? computeBackend)
@@ -199,6 +200,19 @@ public sealed class ConvRfmModel<T>
         var images = new ImageBatch(n, layout.Channels, layout.Height, layout.Width, Array.ConvertAll(pixels, double.CreateTruncating));
         var alpha = r.ReadArray<T>("coefficients", n, c);
         var history = ModelFile.ReadHistory(r);
-        return new ConvRfmModel<T>(layout, pairing, kernel, blockElements, images, null, alpha, c, metric, history, null, computeBackend);
+        int? selected = null;
+        if (r.Tag is not (ModelFile.ConvRfmTagV1 or ModelFile.DeepConvRfmTagV1))
+        {
+            long at = r.Position;
+            int stored = r.ReadInt32("selected round", -1);
+            if (stored >= history.Count)
+            {
+                throw ModelReader.Corrupt($"the selected round at byte {at} is {stored}, but the history has {history.Count} rounds.");
+            }
+
+            selected = stored < 0 ? null : stored;
+        }
+
+        return new ConvRfmModel<T>(layout, pairing, kernel, blockElements, images, null, alpha, c, metric, history, selected, computeBackend);
     }
 }

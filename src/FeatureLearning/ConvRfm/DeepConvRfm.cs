@@ -277,7 +277,7 @@ public sealed class DeepConvRfmModel<T>
     public int[] PredictClass(ImageBatch images, IComputeBackend? computeBackend = null) => Data.OneHot.ArgMax(Predict(images, computeBackend));
 
     /// <summary>
-    /// Saves the model (format in <c>docs/file-format.md</c>, tag <c>DCR1</c>) atomically: a temporary file in the same
+    /// Saves the model (format in <c>docs/file-format.md</c>, tag <c>DCR2</c>) atomically: a temporary file in the same
     /// directory, flushed to disk and renamed over <paramref name="path"/>; a failed save leaves an existing file untouched.
     /// </summary>
     /// <param name="path">File path (replaced).</param>
@@ -323,7 +323,7 @@ public sealed class DeepConvRfmModel<T>
     /// <returns>The model.</returns>
     /// <exception cref="InvalidDataException">Not a deep ConvRFM model of this precision, or malformed: bad magic, unsupported version, checksum mismatch, truncated, sizes beyond the data, invalid values.</exception>
     public static DeepConvRfmModel<T> Load(Stream stream, IComputeBackend? computeBackend = null)
-        => ModelFile.Load(stream, ModelFile.DeepConvRfmTag, PrecisionExtensions.Of<T>(), r => ReadPayload(r, computeBackend));
+        => ModelFile.Load(stream, ModelFile.DeepConvRfmTag, PrecisionExtensions.Of<T>(), r => ReadPayload(r, computeBackend), ModelFile.DeepConvRfmTagV1);
 
     private static DeepConvRfmModel<T> ReadPayload(ModelReader r, IComputeBackend? computeBackend)
     {

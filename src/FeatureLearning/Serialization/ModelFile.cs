@@ -20,8 +20,14 @@ internal static class ModelFile
     public const ushort UncheckedVersion = 1;
     public const string KernelRidgeTag = "KRR1";
     public const string RfmTag = "RFM1";
-    public const string ConvRfmTag = "CRF1";
-    public const string DeepConvRfmTag = "DCR1";
+    public const string ConvRfmTag = "CRF2";
+    public const string DeepConvRfmTag = "DCR2";
+
+    /// <summary>The ConvRFM payload before it recorded the selected round (still read).</summary>
+    public const string ConvRfmTagV1 = "CRF1";
+
+    /// <summary>The deep ConvRFM payload before it recorded the selected round (still read).</summary>
+    public const string DeepConvRfmTagV1 = "DCR1";
     public const string SparseRegressionTag = "LSR1";
     public const string MatrixCompletionTag = "LMC1";
 
@@ -121,7 +127,12 @@ internal static class ModelFile
     /// Reads a model: the header, then (version 2) the checksum over header and payload, verified before any field
     /// of the payload is interpreted, then the payload. Every malformed file ends in an <see cref="InvalidDataException"/>.
     /// </summary>
-    public static TModel Load<TModel>(Stream stream, string tag, Precision precision, Func<ModelReader, TModel> readPayload)
+    /// <param name="stream">The stream, positioned at the header.</param>
+    /// <param name="tag">The model's tag.</param>
+    /// <param name="precision">The element type the caller loads into.</param>
+    /// <param name="readPayload">Reads the model's fields.</param>
+    /// <param name="legacyTag">An older tag of the same model whose payload <paramref name="readPayload"/> also reads (it sees the tag as <see cref="ModelReader.Tag"/>).</param>
+    public static TModel Load<TModel>(Stream stream, string tag, Precision precision, Func<ModelReader, TModel> readPayload, string? legacyTag = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanRead)
@@ -140,7 +151,7 @@ internal static class ModelFile
         if (version == UncheckedVersion)
         {
             ReadHeaderBytes(stream, header, 6, 5);
-            return LoadUnchecked(stream, header, tag, precision, readPayload);
+            return LoadUnchecked(stream, header, tag, legacyTag, precision, readPayload);
         }
 
         if (version != Version)
@@ -161,8 +172,8 @@ internal static class ModelFile
         long start = source.Position;
         VerifyChecksum(source, header, length);
         source.Position = start;
-        CheckTagAndPrecision(header, tag, precision);
-        var model = ReadPayload(new ModelReader(source, HeaderLength, length), readPayload);
+        string found = CheckTagAndPrecision(header, tag, legacyTag, precision);
+        var model = ReadPayload(new ModelReader(source, HeaderLength, length) { Tag = found }, readPayload);
         if (ReferenceEquals(source, stream))
         {
             stream.Position = start + length + ChecksumLength;
@@ -343,11 +354,11 @@ internal static class ModelFile
         where T : unmanaged, IFloatingPointIeee754<T>
         => w.Write(MemoryMarshal.AsBytes(values.AsSpan()));
 
-    private static TModel LoadUnchecked<TModel>(Stream stream, byte[] header, string tag, Precision precision, Func<ModelReader, TModel> readPayload)
+    private static TModel LoadUnchecked<TModel>(Stream stream, byte[] header, string tag, string? legacyTag, Precision precision, Func<ModelReader, TModel> readPayload)
     {
-        CheckTagAndPrecision(header, tag, precision);
+        string found = CheckTagAndPrecision(header, tag, legacyTag, precision);
         var source = Seekable(stream, -1);
-        var reader = new ModelReader(source, 11, source.Length - source.Position);
+        var reader = new ModelReader(source, 11, source.Length - source.Position) { Tag = found };
         return ReadPayload(reader, readPayload);
     }
 
@@ -382,10 +393,10 @@ internal static class ModelFile
         }
     }
 
-    private static void CheckTagAndPrecision(byte[] header, string tag, Precision precision)
+    private static string CheckTagAndPrecision(byte[] header, string tag, string? legacyTag, Precision precision)
     {
         string found = System.Text.Encoding.ASCII.GetString(header, 6, 4);
-        if (found != tag)
+        if (found != tag && found != legacyTag)
         {
             throw new InvalidDataException($"The file holds a '{found}' model, not a '{tag}' model.");
         }
@@ -397,6 +408,8 @@ internal static class ModelFile
                 ? $"The model was saved in {stored.ToName()} precision; load it with that element type."
                 : $"Corrupt model file: unknown precision {header[10]} at byte 10.");
         }
+
+        return found;
     }
 
     /// <summary>Reads header bytes <paramref name="offset"/> to <paramref name="offset"/> + <paramref name="count"/> − 1.</summary>

@@ -25,6 +25,9 @@ internal sealed class ModelReader
         end = stream.Position + length;
     }
 
+    /// <summary>The model tag found in the file's header (an older tag where the model reads one).</summary>
+    public string Tag { get; init; } = string.Empty;
+
     /// <summary>The current offset in the model file.</summary>
     public long Position => stream.Position - origin;
 

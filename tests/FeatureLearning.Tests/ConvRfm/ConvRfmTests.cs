@@ -220,6 +220,22 @@ public sealed class ConvRfmTests
         last.History.Select(h => h.ValidationMse).Should().Equal(mse, "the rounds do not depend on the selection");
         ((last.Predict(xv) - yv).Enumerate().Average(e => e * e)).Should().BeApproximately(mse[4], 1e-9 * mse[4]);
         new ConvolutionalRfm(options).Fit(x, y).SelectedIteration.Should().Be(4, "without a validation set the last round is returned");
+
+        // The file records the selected round (tag CRF2); a CRF1 file (the same payload without it) loads with null.
+        using var file = new MemoryStream();
+        model.Save(file);
+        var loaded = ConvRfmModel<double>.Load(new MemoryStream(file.ToArray()));
+        loaded.SelectedIteration.Should().Be(best);
+        loaded.Predict(xv).ToRowMajorArray().Should().Equal(model.Predict(xv).ToRowMajorArray());
+        byte[] v2 = file.ToArray();
+        byte[] payload = v2[19..^36];
+        var old = ConvRfmModel<double>.Load(new MemoryStream(Serialization.ModelFileTests.VersionTwo("CRF1", 64, payload)));
+        old.SelectedIteration.Should().BeNull();
+        old.Predict(xv).ToRowMajorArray().Should().Equal(model.Predict(xv).ToRowMajorArray());
+        var beyond = (byte[])v2[19..^32].Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(beyond.AsSpan(beyond.Length - 4), 5);
+        ((Action)(() => ConvRfmModel<double>.Load(new MemoryStream(Serialization.ModelFileTests.VersionTwo("CRF2", 64, beyond)))))
+            .Should().Throw<InvalidDataException>().WithMessage("*selected round*5*5 rounds*");
     }
 
     [Fact]
