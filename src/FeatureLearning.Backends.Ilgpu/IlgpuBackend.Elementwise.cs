@@ -200,12 +200,14 @@ public sealed partial class IlgpuBackend
     private void ScaleByVector<T>(DeviceBuffer<T> a, DeviceBuffer<T> v, bool byRow)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ga, gv) = (Own(a, nameof(a)), Own(v, nameof(v)));
+        var (ga, gv) = (Own(a, nameof(a)), Own(v, nameof(v), strided: true));
         Shapes.CheckVector(v, byRow ? a.Rows : a.Cols, nameof(v));
         if (ga.LongLength > 0)
         {
+            // v is 1 × k (contiguous) or k × 1, whose element i lies i leading dimensions on (1 when contiguous).
+            int vStride = gv.Cols == 1 ? gv.LeadingDimension : 1;
             using var exclusive = Enter();
-            Kernels<T>().ScaleByVector(ga.View, gv.View, a.Cols, byRow, ga.LongLength);
+            Kernels<T>().ScaleByVector(ga.View, gv.View, a.Cols, byRow, ga.LongLength, vStride);
         }
     }
 }

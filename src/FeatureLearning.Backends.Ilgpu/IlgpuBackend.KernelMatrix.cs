@@ -125,7 +125,7 @@ public sealed partial class IlgpuBackend
         else
         {
             xm.View.CopyFrom(x.View);
-            Kernels<T>().ScaleByVector(xm.View, metric.View, d, byRow: false, xm.LongLength);
+            Kernels<T>().ScaleByVector(xm.View, metric.View, d, byRow: false, xm.LongLength, vStride: 1);
         }
 
         return xm;

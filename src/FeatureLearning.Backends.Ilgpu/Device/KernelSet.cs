@@ -39,7 +39,7 @@ internal abstract class KernelSet<T>
 
     public abstract void Hadamard(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, long length);
 
-    public abstract void ScaleByVector(ArrayView<T> a, ArrayView<T> v, int cols, bool byRow, long length);
+    public abstract void ScaleByVector(ArrayView<T> a, ArrayView<T> v, int cols, bool byRow, long length, int vStride);
 
     public abstract void AddDiagonal(int n, ArrayView<T> a, T value);
 
@@ -85,7 +85,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, T, long, int>> axpy;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, int>> hadamard;
     private readonly Lazy<Action<Index2D, ArrayView<T>, ArrayView<T>, int, int, T, int>> strided;
-    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int>> scaleByVector;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int, int>> scaleByVector;
     private readonly Lazy<Action<Index1D, ArrayView<T>, int, T>> addDiagonal;
     private readonly Lazy<Action<Index2D, ArrayView<T>, ArrayView<T>, int, int, int, int, T>> blockSum;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, long, int>> rowKronecker;
@@ -110,7 +110,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
         axpy = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, T, long, int>(Kernels.Axpy<T, TOps>));
         strided = new(() => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, int, int, T, int>(Kernels.Strided<T, TOps>));
         hadamard = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, int>(Kernels.Hadamard<T, TOps>));
-        scaleByVector = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int>(Kernels.ScaleByVector<T, TOps>));
+        scaleByVector = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int, int>(Kernels.ScaleByVector<T, TOps>));
         addDiagonal = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, int, T>(Kernels.AddDiagonal<T, TOps>));
         blockSum = new(() => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, int, int, int, int, T>(Kernels.BlockSum<T, TOps>));
         rowKronecker = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, long, int>(Kernels.RowKronecker<T, TOps>));
@@ -159,8 +159,8 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
 
     public override void Hadamard(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, long length) => hadamard.Value(Threads(length), a, b, c, length, Threads(length));
 
-    public override void ScaleByVector(ArrayView<T> a, ArrayView<T> v, int cols, bool byRow, long length) =>
-        scaleByVector.Value(Threads(length), a, v, cols, byRow ? 1 : 0, length, Threads(length));
+    public override void ScaleByVector(ArrayView<T> a, ArrayView<T> v, int cols, bool byRow, long length, int vStride) =>
+        scaleByVector.Value(Threads(length), a, v, cols, byRow ? 1 : 0, length, vStride, Threads(length));
 
     public override void AddDiagonal(int n, ArrayView<T> a, T value) => addDiagonal.Value(n, a, n, value);
 

@@ -451,8 +451,8 @@ internal static class Kernels
         }
     }
 
-    /// <summary>A_ij ← A_ij·v_j (columns) or A_ij ← v_i·A_ij (rows).</summary>
-    public static void ScaleByVector<T, TOps>(Index1D start, ArrayView<T> a, ArrayView<T> v, int cols, int byRow, long length, int stride)
+    /// <summary>A_ij ← A_ij·v_j (columns) or A_ij ← v_i·A_ij (rows); element k of v is v[k·vStride] (a column view of a wider matrix has vStride &gt; 1).</summary>
+    public static void ScaleByVector<T, TOps>(Index1D start, ArrayView<T> a, ArrayView<T> v, int cols, int byRow, long length, int vStride, int stride)
         where T : unmanaged
         where TOps : struct, IScalarOps<T>
     {
@@ -460,7 +460,7 @@ internal static class Kernels
         for (long i = start.X; i < length; i += stride)
         {
             long k = byRow != 0 ? i / cols : i % cols;
-            a[i] = ops.Mul(a[i], v[k]);
+            a[i] = ops.Mul(a[i], v[k * vStride]);
         }
     }
 

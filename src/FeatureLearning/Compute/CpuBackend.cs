@@ -597,12 +597,13 @@ public abstract unsafe class CpuBackend : IComputeBackend
     public void ScaleColumns<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ma, mv) = (Own(a, nameof(a)), Own(v, nameof(v)));
+        var (ma, mv) = (Own(a, nameof(a)), Own(v, nameof(v), strided: true));
         Shapes.CheckVector(v, a.Cols, nameof(v));
+        var factors = mv.IsContiguous ? mv.Span : Gather(mv);
         for (int i = 0; i < a.Rows; i++)
         {
             var row = ma.Span.Slice(i * a.Cols, a.Cols);
-            TensorPrimitives.Multiply(row, mv.Span, row);
+            TensorPrimitives.Multiply(row, factors, row);
         }
     }
 
@@ -610,13 +611,31 @@ public abstract unsafe class CpuBackend : IComputeBackend
     public void ScaleRows<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ma, mv) = (Own(a, nameof(a)), Own(v, nameof(v)));
+        var (ma, mv) = (Own(a, nameof(a)), Own(v, nameof(v), strided: true));
         Shapes.CheckVector(v, a.Rows, nameof(v));
+        var factors = mv.IsContiguous ? mv.Span : Gather(mv);
         for (int i = 0; i < a.Rows; i++)
         {
             var row = ma.Span.Slice(i * a.Cols, a.Cols);
-            TensorPrimitives.Multiply(row, mv.Span[i], row);
+            TensorPrimitives.Multiply(row, factors[i], row);
         }
+    }
+
+    /// <summary>The elements of a strided vector view (n × 1 with leading dimension &gt; 1), in order.</summary>
+    private static Span<T> Gather<T>(ManagedBuffer<T> v)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var result = new T[v.Length];
+        int k = 0;
+        for (int i = 0; i < v.Rows; i++)
+        {
+            foreach (var x in v.Row(i))
+            {
+                result[k++] = x;
+            }
+        }
+
+        return result;
     }
 
     /// <inheritdoc />

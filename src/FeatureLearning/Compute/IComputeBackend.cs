@@ -199,14 +199,14 @@ public interface IComputeBackend : IDisposable
     /// <summary>A_ij ← A_ij · v_j: scales the columns of A (a diagonal metric applied to row-vectors).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="a">A, n × d.</param>
-    /// <param name="v">v, 1 × d or d × 1.</param>
+    /// <param name="v">v, 1 × d or d × 1; may be a strided view (a column of a wider matrix).</param>
     void ScaleColumns<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>A_ij ← v_i · A_ij: scales the rows of A (diag(v)·A).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="a">A, n × d.</param>
-    /// <param name="v">v, n × 1 or 1 × n.</param>
+    /// <param name="v">v, n × 1 or 1 × n; may be a strided view (a column of a wider matrix).</param>
     void ScaleRows<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
         where T : unmanaged, IFloatingPointIeee754<T>;
 

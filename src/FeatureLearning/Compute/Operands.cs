@@ -69,7 +69,7 @@ internal static class Operands
 
     private static ArgumentException Strided<T>(DeviceBuffer<T> buffer, string name)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        new($"The argument is a strided view ({buffer.Rows} x {buffer.Cols} with leading dimension {buffer.LeadingDimension}); this operation needs contiguous storage. Copy the block into a buffer first (Copy, Gemm, Syrk, Scale, Axpy, Upload and Download take strided views).", name);
+        new($"The argument is a strided view ({buffer.Rows} x {buffer.Cols} with leading dimension {buffer.LeadingDimension}); this operation needs contiguous storage. Copy the block into a buffer first (Copy, Gemm, Syrk, Scale, Axpy, Upload and Download take strided views, ScaleRows and ScaleColumns a strided vector).", name);
 
     private static ArgumentException Foreign<T>(IComputeBackend backend, DeviceBuffer<T> buffer, string name)
         where T : unmanaged, IFloatingPointIeee754<T> =>

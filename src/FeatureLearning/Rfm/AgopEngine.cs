@@ -289,38 +289,33 @@ internal static class AgopEngine
 
         /// <summary>
         /// Per output k: g_k = diag(S_k)X_s − W'(α_k ∘ X_c) (or W'(α_k ∘ X_c) for dot-product kernels), H += g_kᵀg_k. The
-        /// columns α_k and S_k are read through column views (device copies, no host round trip), and the device holds the
-        /// same buffers whatever the number of outputs: two columns, α_k ∘ X_c (n × d) and g_k (rows × d).
+        /// columns α_k and S_k are column views passed straight to ScaleRows (no copy, no host round trip), and the device
+        /// holds the same buffers whatever the number of outputs: α_k ∘ X_c (n × d) and g_k (rows × d).
         /// </summary>
         private void DirectTerms(DeviceBuffer<T> xs, DeviceBuffer<T> w, DeviceBuffer<T>? s, CancellationToken cancellationToken)
         {
             int rows = xs.Rows;
-            using var column = be.Allocate<T>(n, 1);
-            using var sColumn = s is null ? null : be.Allocate<T>(rows, 1);
             using var scaled = be.Allocate<T>(n, d);
             using var gradients = be.Allocate<T>(rows, d);
             for (int k = 0; k < c; k++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                be.Copy(xc, scaled);
                 using (var alphaK = alpha.ColumnRange(k, 1))
                 {
-                    be.Copy(alphaK, column);
+                    be.ScaleRows(scaled, alphaK);
                 }
-
-                be.Copy(xc, scaled);
-                be.ScaleRows(scaled, column);
 
                 // t_k = W'(α_k ∘ X_c); gradient (up to M) = diag(S_k) X_s − t_k, or t_k alone for dot-product kernels.
                 T beta = T.Zero;
                 if (s is not null)
                 {
+                    be.Copy(xs, gradients);
                     using (var sK = s.ColumnRange(k, 1))
                     {
-                        be.Copy(sK, sColumn!);
+                        be.ScaleRows(gradients, sK);
                     }
 
-                    be.Copy(xs, gradients);
-                    be.ScaleRows(gradients, sColumn!);
                     beta = T.One;
                 }
 

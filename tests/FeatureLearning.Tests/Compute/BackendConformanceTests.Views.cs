@@ -127,6 +127,52 @@ public abstract partial class BackendConformanceTests
     }
 
     [SkippableFact]
+    public void ScaleRowsAndScaleColumnsTakeAStridedColumnViewAsTheVector()
+    {
+        CheckScaleByStridedVector<double>();
+        CheckScaleByStridedVector<float>();
+    }
+
+    private void CheckScaleByStridedVector<T>()
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // v: rows 2..6 of column 5 of a 9 × 8 parent (5 × 1, leading dimension 8); A scaled by its rows (5 × 3) and by its
+        // columns (4 × 5); the result equals the same operation with a contiguous copy of v, and the parent is untouched.
+        var parent = Random(ParentRows, ParentCols, 44);
+        using var p = Backend.Upload<T>(Cast<T>(parent), ParentRows, ParentCols);
+        using var v = p.Slice(BlockRow, BlockRows, 5, 1);
+        v.IsContiguous.Should().BeFalse();
+        v.LeadingDimension.Should().Be(ParentCols);
+        using var vc = Backend.Allocate<T>(BlockRows, 1);
+        Backend.Copy(v, vc);
+
+        foreach (bool byRow in new[] { true, false })
+        {
+            var (rows, cols) = byRow ? (BlockRows, 3) : (4, BlockRows);
+            var a = Cast<T>(Random(rows, cols, byRow ? 45 : 46));
+            using var a1 = Backend.Upload<T>(a, rows, cols);
+            using var a2 = Backend.Upload<T>(a, rows, cols);
+            if (byRow)
+            {
+                Backend.ScaleRows(a1, v);
+                Backend.ScaleRows(a2, vc);
+            }
+            else
+            {
+                Backend.ScaleColumns(a1, v);
+                Backend.ScaleColumns(a2, vc);
+            }
+
+            var (got, expected) = (Download(Backend, a1), Download(Backend, a2));
+            got.Should().Equal(expected);
+            var direct = ToDouble(a).Select((x, e) => x * ToDouble(Cast<T>(parent))[((BlockRow + (byRow ? e / cols : e % cols)) * ParentCols) + 5]).ToArray();
+            RelativeError(got, direct).Should().BeLessThan(Tolerance<T>());
+        }
+
+        Download(Backend, p).Should().Equal(ToDouble(Cast<T>(parent)));
+    }
+
+    [SkippableFact]
     public void ContiguousOnlyOperationsTakeRowViews()
     {
         const int d = 5;
