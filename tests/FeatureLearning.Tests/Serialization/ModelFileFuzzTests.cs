@@ -84,12 +84,26 @@ public sealed class ModelFileFuzzTests(ITestOutputHelper output)
         (rejected + unchangedLoads).Should().Be(Cases);
         (resealedRejected + resealedLoads).Should().Be(Cases);
         kinds.Sum().Should().Be(Cases);
-        output.WriteLine(
-            $"FUZZ {name}: file {c.Bytes.Length} bytes; {Cases} cases = {kinds[0]} truncations + {kinds[1]} bit-flip cases + {kinds[2]} overwrite cases " +
-            $"({nonSeekable} from a non-seekable stream); {rejected} InvalidDataException, {unchangedLoads} unchanged overwrites loaded, 0 other outcomes; " +
-            $"largest allocation of a rejected read {worstBytes} bytes = {worstBytes / (double)c.Bytes.Length:F1} x the intact file's size " +
-            $"(relative to the damaged file's own size at most {worstRatio:F1} x, the largest ratios being 0-100-byte truncations); bound {AllocationPerByte} x size + {AllocationConstant} bytes. " +
-            $"Resealed payload damage: {resealedRejected} InvalidDataException, {resealedLoads} loaded (a damaged value still valid), 0 other outcomes; largest allocation {resealedWorst} bytes = {resealedWorst / (double)c.Bytes.Length:F1} x the intact file's size");
+        // One JSON line per model type: the raw record behind docs/reliability.md's fuzz table.
+        output.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+        {
+            op = "model_file_fuzz",
+            model = name,
+            file_bytes = c.Bytes.Length,
+            cases = Cases,
+            truncations = kinds[0],
+            bit_flip_cases = kinds[1],
+            overwrite_cases = kinds[2],
+            non_seekable = nonSeekable,
+            invalid_data_exception = rejected,
+            unchanged_loaded = unchangedLoads,
+            other_outcomes = 0,
+            largest_rejected_allocation_bytes = worstBytes,
+            largest_ratio_to_damaged_file = Math.Round(worstRatio, 1),
+            resealed_rejected = resealedRejected,
+            resealed_loaded = resealedLoads,
+            resealed_largest_allocation_bytes = resealedWorst,
+        }));
     }
 
     /// <summary>A damaged copy: truncated (kind 0), 1–8 distinct bits flipped (1), or 1–8 bytes overwritten with random values (2).</summary>
