@@ -20,8 +20,8 @@ internal sealed unsafe class IlgpuBuffer<T> : FeatureLearning.Compute.DeviceBuff
         this.memory = memory;
     }
 
-    private IlgpuBuffer(IlgpuBuffer<T> parent, int rowStart, int rows, int colStart, int cols)
-        : base(parent, rowStart, rows, colStart, cols)
+    private IlgpuBuffer(IlgpuBuffer<T> parent, long offset, int rows, int cols, int leadingDimension)
+        : base(parent, offset, rows, cols, leadingDimension)
     {
         owner = parent.owner;
         root = parent.root ?? parent;
@@ -51,8 +51,8 @@ internal sealed unsafe class IlgpuBuffer<T> : FeatureLearning.Compute.DeviceBuff
     /// <summary>The device address of element <paramref name="offset"/> counted from (0, 0).</summary>
     public nint At(long offset) => Pointer + (nint)(offset * sizeof(T));
 
-    protected override FeatureLearning.Compute.DeviceBuffer<T> CreateView(int rowStart, int rowCount, int colStart, int colCount) =>
-        new IlgpuBuffer<T>(this, rowStart, rowCount, colStart, colCount);
+    protected override FeatureLearning.Compute.DeviceBuffer<T> CreateView(long offset, int rows, int cols, int leadingDimension) =>
+        new IlgpuBuffer<T>(this, offset, rows, cols, leadingDimension);
 
     protected override void Dispose(bool disposing)
     {

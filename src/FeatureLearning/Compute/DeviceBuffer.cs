@@ -14,7 +14,7 @@ namespace FeatureLearning.Compute;
 /// <c>i · Cols + j</c> (row-major, leading dimension = <see cref="Cols"/>); a data set of n points in d
 /// dimensions is an n × d buffer, one point per row. A vector is an n × 1 or 1 × n buffer.
 /// <para>Views: <see cref="RowRange"/>, <see cref="ColumnRange"/> and <see cref="Slice"/> return a block of this buffer that
-/// shares its storage (no copy). Element (i, j) of a view is at linear index <c><see cref="Offset"/> + i · <see cref="LeadingDimension"/> + j</c>
+/// shares its storage (no copy), and <see cref="Reshape"/> the same contiguous elements with another shape. Element (i, j) of a view is at linear index <c><see cref="Offset"/> + i · <see cref="LeadingDimension"/> + j</c>
 /// of the storage of its <see cref="Parent"/>. A row range is contiguous (<see cref="IsContiguous"/>) and every operation
 /// accepts it; a block narrower than its parent is strided, and only the operations that document it accept one (GEMM,
 /// SYRK's A, Copy, Scale, Axpy, and the upload into and download from an existing buffer); the others throw an
@@ -43,23 +43,39 @@ public abstract class DeviceBuffer<T> : IDisposable
         LeadingDimension = cols;
     }
 
-    /// <summary>Initializes a view of a block of <paramref name="parent"/> (ranges already checked by <see cref="Slice"/>).</summary>
-    /// <param name="parent">The buffer (or view) the block is taken from.</param>
-    /// <param name="rowStart">First row of the block in <paramref name="parent"/>.</param>
-    /// <param name="rows">Rows of the block.</param>
-    /// <param name="colStart">First column of the block in <paramref name="parent"/>.</param>
-    /// <param name="cols">Columns of the block.</param>
-    protected DeviceBuffer(DeviceBuffer<T> parent, int rowStart, int rows, int colStart, int cols)
+    /// <summary>
+    /// Initializes a view of the storage of <paramref name="parent"/>: <paramref name="rows"/> × <paramref name="cols"/>
+    /// elements, element (i, j) at linear index <paramref name="offset"/> + i · <paramref name="leadingDimension"/> + j of
+    /// that storage (<see cref="Slice"/> and <see cref="Reshape"/> compute these and check their own arguments first).
+    /// </summary>
+    /// <param name="parent">The buffer (or a view of it) whose storage the view shares.</param>
+    /// <param name="offset">Linear index of element (0, 0) in the storage of the owning buffer (≥ 0).</param>
+    /// <param name="rows">Rows of the view (≥ 0).</param>
+    /// <param name="cols">Columns of the view (≥ 0).</param>
+    /// <param name="leadingDimension">Row stride of the view in elements (≥ <paramref name="cols"/>).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A negative size or offset, a stride below the width, or elements outside the storage.</exception>
+    protected DeviceBuffer(DeviceBuffer<T> parent, long offset, int rows, int cols, int leadingDimension)
     {
         ArgumentNullException.ThrowIfNull(parent);
-        CheckRange(parent, rowStart, rows, colStart, cols);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        ArgumentOutOfRangeException.ThrowIfLessThan(leadingDimension, cols);
+        var root = parent.Parent ?? parent;
+        long extent = rows == 0 || cols == 0 ? 0 : ((long)(rows - 1) * leadingDimension) + cols;
+        if (offset + extent > root.LongLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"A {rows} x {cols} view at {offset} with leading dimension {leadingDimension} runs past the {root.LongLength} elements of the buffer.");
+        }
+
         Backend = parent.Backend;
         Rows = rows;
         Cols = cols;
-        Parent = parent.Parent ?? parent;
-        LeadingDimension = parent.LeadingDimension;
-        Offset = parent.Offset + ((long)rowStart * parent.LeadingDimension) + colStart;
+        Parent = root;
+        LeadingDimension = leadingDimension;
+        Offset = offset;
     }
+
     /// <summary>The backend that owns this buffer; only that backend's operations accept it.</summary>
     public IComputeBackend Backend { get; }
 
@@ -147,16 +163,47 @@ public abstract class DeviceBuffer<T> : IDisposable
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         CheckRange(this, rowStart, rowCount, colStart, colCount);
-        return CreateView(rowStart, rowCount, colStart, colCount);
+        return CreateView(Offset + ((long)rowStart * LeadingDimension) + colStart, rowCount, colCount, LeadingDimension);
     }
 
-    /// <summary>Creates the backend's view of a block (the ranges are checked); implement it with the view constructor.</summary>
-    /// <param name="rowStart">First row.</param>
-    /// <param name="rowCount">Number of rows.</param>
-    /// <param name="colStart">First column.</param>
-    /// <param name="colCount">Number of columns.</param>
+    /// <summary>
+    /// The elements of this buffer, in row-major order, as a <paramref name="rows"/> × <paramref name="cols"/> view
+    /// sharing its storage (no copy): element (i, j) of the view is element number i · <paramref name="cols"/> + j of this
+    /// buffer. For instance an (n·P) × c matrix whose row j·P + p holds image j's patch p is, reshaped to n × (P·c), a
+    /// matrix whose column block p·c … p·c + c − 1 holds the rows of patch p.
+    /// </summary>
+    /// <param name="rows">Rows of the view.</param>
+    /// <param name="cols">Columns of the view; <paramref name="rows"/> · <paramref name="cols"/> must equal <see cref="LongLength"/>.</param>
+    /// <returns>The contiguous view (its <see cref="LeadingDimension"/> is <paramref name="cols"/>). Disposing it is optional and releases nothing.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="cols"/> is negative.</exception>
+    /// <exception cref="ArgumentException"><paramref name="rows"/> · <paramref name="cols"/> differs from the number of elements.</exception>
+    /// <exception cref="InvalidOperationException">This buffer is a strided view (<see cref="IsContiguous"/> is false): its elements are not one run.</exception>
+    /// <exception cref="ObjectDisposedException">The buffer has been disposed.</exception>
+    public DeviceBuffer<T> Reshape(int rows, int cols)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        if ((long)rows * cols != LongLength)
+        {
+            throw new ArgumentException($"A {Rows} x {Cols} buffer ({LongLength} elements) cannot be viewed as {rows} x {cols} ({(long)rows * cols} elements).", nameof(rows));
+        }
+
+        if (!IsContiguous)
+        {
+            throw new InvalidOperationException($"A strided {Rows} x {Cols} view (leading dimension {LeadingDimension}) is not one run of elements and cannot be reshaped; copy it into a buffer first.");
+        }
+
+        return CreateView(Offset, rows, cols, cols);
+    }
+
+    /// <summary>Creates the backend's view (the arguments are checked); implement it with the view constructor.</summary>
+    /// <param name="offset">Linear index of element (0, 0) in the storage of the owning buffer.</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="cols">Number of columns.</param>
+    /// <param name="leadingDimension">Row stride in elements.</param>
     /// <returns>The view.</returns>
-    protected abstract DeviceBuffer<T> CreateView(int rowStart, int rowCount, int colStart, int colCount);
+    protected abstract DeviceBuffer<T> CreateView(long offset, int rows, int cols, int leadingDimension);
 
     /// <summary>Releases the backend memory.</summary>
     /// <param name="disposing"><see langword="true"/> when called from <see cref="Dispose()"/>.</param>

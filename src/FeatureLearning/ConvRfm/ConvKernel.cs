@@ -15,11 +15,12 @@ namespace FeatureLearning.ConvRfm;
 /// all n·P centre patches is one backend kernel matrix, reduced over its P × P blocks by
 /// <see cref="IComputeBackend.BlockSum{T}"/>; the block height keeps that matrix under
 /// <see cref="ConvRfmOptions.MaxBlockElements"/>.</para>
-/// <para>The patches are device-resident (<see cref="DevicePatchSet{T}"/>, uploaded once per fit or prediction). What still
-/// crosses between host and device: with several all-pairs blocks, each block of query rows is uploaded from the host
-/// copy and each kernel block is downloaded and the assembled K re-uploaded (writing a block of K's rows in place needs a
-/// buffer view the backend interface does not have); with one block (the common case) the reduction lands in K
-/// directly. The all-pairs AGOP spreads α over the patches on the host (n × c down, n·P × c up).</para>
+/// <para>The patches are device-resident (<see cref="DevicePatchSet{T}"/>, uploaded once per fit or prediction) and nothing
+/// of size n·P or n × m crosses between host and device: an all-pairs block's query rows are a row view of the resident
+/// image-major patches, its reduction is written straight into its rows of K (a row view), the blocked AGOP takes its
+/// sample rows as row views too, and the spread coefficients α/P² of the all-pairs AGOP are formed on the device (a
+/// reshape view of the (n·P) × c spread matrix whose column blocks α is copied into). Predictions download only the
+/// m × c outputs.</para>
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the element type of every buffer.</typeparam>
 internal sealed class ConvKernel<T>(IComputeBackend be, IKernelFunction kernel, PatchPairing pairing, long maxBlockElements)
@@ -44,15 +45,10 @@ internal sealed class ConvKernel<T>(IComputeBackend be, IKernelFunction kernel, 
             return;
         }
 
-        if (ImagesPerBlock(b) >= a.Count)
+        foreach (var (i0, rows) in AllPairsBlocks(a, b))
         {
-            AllPairsBlock(a, 0, a.Count, b, metric, k);
-            return;
+            AllPairsBlock(a, i0, rows, b, metric, k.RowRange(i0, rows));
         }
-
-        var host = new T[(long)a.Count * b.Count];
-        ForEachAllPairsBlock(a, b, metric, (i0, block) => be.Download(block, host.AsSpan(i0 * b.Count, block.Length)));
-        be.Upload<T>(host, k);
     }
 
     /// <summary>Predictions K(A, B)·α for the images of <paramref name="a"/> (m × c, row-major).</summary>
@@ -60,22 +56,26 @@ internal sealed class ConvKernel<T>(IComputeBackend be, IKernelFunction kernel, 
     {
         int m = a.Count, c = alpha.Cols;
         var output = new T[m * c];
+        using var f = be.Allocate<T>(m, c);
         if (pairing == PatchPairing.Aligned)
         {
             using var k = be.Allocate<T>(m, b.Count);
-            using var f = be.Allocate<T>(m, c);
             Matrix(a, b, metric, k);
             be.Gemm(Transpose.None, Transpose.None, T.One, k, alpha, T.Zero, f);
-            be.Download(f, output);
-            return output;
+        }
+        else
+        {
+            // One rows × n kernel block at a time; its predictions land in their rows of F.
+            using var block = be.Allocate<T>(Math.Min(ImagesPerBlock(b), m), b.Count);
+            foreach (var (i0, rows) in AllPairsBlocks(a, b))
+            {
+                var kb = block.RowRange(0, rows);
+                AllPairsBlock(a, i0, rows, b, metric, kb);
+                be.Gemm(Transpose.None, Transpose.None, T.One, kb, alpha, T.Zero, f.RowRange(i0, rows));
+            }
         }
 
-        ForEachAllPairsBlock(a, b, metric, (i0, block) =>
-        {
-            using var f = be.Allocate<T>(block.Rows, c);
-            be.Gemm(Transpose.None, Transpose.None, T.One, block, alpha, T.Zero, f);
-            be.Download(f, output.AsSpan(i0 * c, block.Rows * c));
-        });
+        be.Download(f, output);
         return output;
     }
 
@@ -129,7 +129,7 @@ internal sealed class ConvKernel<T>(IComputeBackend be, IKernelFunction kernel, 
         else
         {
             all = AgopEngine.ComputeBlocked(
-                be, kernel, metric, metricBuffer, sample.Host.ImageMajor, rows, centres.ImageMajor, spreadAlpha, false, AgopForm.Auto, blockRows, cancellationToken);
+                be, kernel, metric, metricBuffer, sample.ImageMajor, centres.ImageMajor, spreadAlpha, false, AgopForm.Auto, blockRows, cancellationToken);
         }
 
         for (int i = 0; i < g.Length; i++)
@@ -140,26 +140,30 @@ internal sealed class ConvKernel<T>(IComputeBackend be, IKernelFunction kernel, 
         return g;
     }
 
-    /// <summary>The (n·P) × c coefficients of the all-pairs patch machine: row j·P + p is α_j/P².</summary>
+    /// <summary>
+    /// The (n·P) × c coefficients of the all-pairs patch machine, row j·P + p = α_j/P², formed on the device: reshaped to
+    /// n × (P·c), the spread matrix's column block p·c … p·c + c − 1 is rows p of every image, a strided view α is copied into.
+    /// </summary>
     private DeviceBuffer<T> SpreadCoefficients(DeviceBuffer<T> alpha, int positions)
     {
         int n = alpha.Rows, c = alpha.Cols;
-        var alphaHost = new T[n * c];
-        be.Download(alpha, alphaHost);
-        var spread = new T[(long)n * positions * c];
-        T share = T.CreateTruncating(1.0 / ((double)positions * positions));
-        for (int j = 0; j < n; j++)
+        var spread = be.Allocate<T>(n * positions, c);
+        try
         {
+            var byImage = spread.Reshape(n, positions * c);
             for (int p = 0; p < positions; p++)
             {
-                for (int k = 0; k < c; k++)
-                {
-                    spread[(((long)j * positions) + p) * c + k] = alphaHost[(j * c) + k] * share;
-                }
+                be.Copy(alpha, byImage.ColumnRange(p * c, c));
             }
-        }
 
-        return be.Upload<T>(spread, n * positions, c);
+            be.Scale(T.CreateTruncating(1.0 / ((double)positions * positions)), spread);
+            return spread;
+        }
+        catch
+        {
+            spread.Dispose();
+            throw;
+        }
     }
 
     /// <summary>How many query images one all-pairs block holds against the centres <paramref name="b"/>.</summary>
@@ -169,33 +173,26 @@ internal sealed class ConvKernel<T>(IComputeBackend be, IKernelFunction kernel, 
         return (int)Math.Clamp(maxBlockElements / (centreRows * b.Positions), 1, int.MaxValue);
     }
 
-    /// <summary>
-    /// Calls <paramref name="action"/>(first image, K block) for consecutive blocks of the images of <paramref name="a"/>,
-    /// with K block (rows × n) the all-pairs kernel of those images against all of <paramref name="b"/>.
-    /// </summary>
-    private void ForEachAllPairsBlock(DevicePatchSet<T> a, DevicePatchSet<T> b, DeviceBuffer<T>? metric, Action<int, DeviceBuffer<T>> action)
+    /// <summary>The consecutive blocks (first image, images) of <paramref name="a"/> whose all-pairs kernel against <paramref name="b"/> is formed at once.</summary>
+    private IEnumerable<(int Start, int Rows)> AllPairsBlocks(DevicePatchSet<T> a, DevicePatchSet<T> b)
     {
         int imagesPerBlock = Math.Min(ImagesPerBlock(b), a.Count);
         for (int i0 = 0; i0 < a.Count; i0 += imagesPerBlock)
         {
-            int rows = Math.Min(imagesPerBlock, a.Count - i0);
-            using var block = be.Allocate<T>(rows, b.Count);
-            AllPairsBlock(a, i0, rows, b, metric, block);
-            action(i0, block);
+            yield return (i0, Math.Min(imagesPerBlock, a.Count - i0));
         }
     }
 
     /// <summary>
-    /// <paramref name="result"/> (rows × n) ← the all-pairs kernel of the images i0 … i0 + rows − 1 of <paramref name="a"/>
-    /// against all of <paramref name="b"/>: one patch kernel matrix reduced over its P × P blocks. The resident patches
-    /// serve when the block is all of <paramref name="a"/>; a smaller block's rows are uploaded from the host.
+    /// <paramref name="result"/> (rows × n, a buffer or a row view) ← the all-pairs kernel of the images i0 … i0 + rows − 1
+    /// of <paramref name="a"/> against all of <paramref name="b"/>: one patch kernel matrix of those images' rows of the
+    /// resident image-major patches (a row view, no upload) reduced over its P × P blocks.
     /// </summary>
     private void AllPairsBlock(DevicePatchSet<T> a, int i0, int rows, DevicePatchSet<T> b, DeviceBuffer<T>? metric, DeviceBuffer<T> result)
     {
-        int positions = a.Positions, d = a.Dimension;
-        using var uploaded = rows == a.Count ? null : be.Upload<T>(a.Host.ImageMajor.AsSpan(i0 * positions * d, rows * positions * d), rows * positions, d);
+        int positions = a.Positions;
         using var pairs = be.Allocate<T>(rows * positions, b.Count * positions);
-        be.KernelMatrix(kernel, uploaded ?? a.ImageMajor, b.ImageMajor, metric, pairs);
+        be.KernelMatrix(kernel, a.ImageMajor.RowRange(i0 * positions, rows * positions), b.ImageMajor, metric, pairs);
         be.BlockSum(pairs, positions, positions, T.CreateTruncating(1.0 / ((double)positions * positions)), result);
     }
 }

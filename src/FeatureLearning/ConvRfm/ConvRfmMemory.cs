@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace FeatureLearning.ConvRfm;
 
 /// <summary>
@@ -5,26 +7,26 @@ namespace FeatureLearning.ConvRfm;
 /// estimate against <see cref="ConvRfmOptions.MemoryBudgetBytes"/>.
 /// </summary>
 /// <remarks>
-/// Counted (8-byte elements): the im2col patches of the training, validation and AGOP-sample images (n·P·d each) on the
-/// host and again on the device, where they stay for the whole fit (the all-pairs form also keeps a host image-major copy),
+/// Counted (elements of <c>sizeof(T)</c> bytes, T the precision of the fit): the im2col patches of the training, validation
+/// and AGOP-sample images (n·P·d each) on the host and again on the device, where they stay for the whole fit (the all-pairs form also keeps a host image-major copy),
 /// the n × n kernel matrix (and its host copy for all pairs), and the largest transient block: for all pairs the kernel block of at least one image's P patch
 /// rows against all n·P centre patches (P·n·P elements however small <see cref="ConvRfmOptions.MaxBlockElements"/> is) and
 /// the AGOP's three row blocks of the n·P derivative weights; for the aligned form the m × n and n × n scratch matrices.
-/// Small terms (coefficients, d × d metrics) are left out, so the estimate is a lower bound of the peak.
-/// Elements are counted as 8 bytes in both precisions: a float fit (whose patches are cut in double and converted) needs
-/// less, so the same budget is conservative for it.
+/// Small terms (coefficients, d × d metrics) are left out, so the estimate is a lower bound of the peak. A float fit counts
+/// 4 bytes an element, since every buffer it keeps is float; the double patches it cuts before converting them (one image
+/// set at a time, dropped once converted) are transient and not counted.
 /// </remarks>
 internal static class ConvRfmMemory
 {
-    private const double ElementBytes = sizeof(double);
-
     /// <summary>Bytes one ConvRFM fit allocates (see the remarks), as a double so that no shape overflows it.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the precision of the fit, whose size each element has.</typeparam>
     /// <param name="layout">The patch layout.</param>
     /// <param name="options">The options (pairing, block bound, AGOP sample).</param>
     /// <param name="n">Training images.</param>
     /// <param name="c">Outputs.</param>
     /// <param name="m">Validation images (0 for none).</param>
-    public static double FitBytes(PatchLayout layout, ConvRfmOptions options, int n, int c, int m)
+    public static double FitBytes<T>(PatchLayout layout, ConvRfmOptions options, int n, int c, int m)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         double p = (double)layout.OutputHeight * layout.OutputWidth, d = layout.Dimension, block = options.MaxBlockElements;
         double s = options.AgopSampleSize is { } size && size < n ? size : 0;
@@ -44,7 +46,7 @@ internal static class ConvRfmMemory
             elements = (2 * (n + m + s) * p * d) + (2.0 * n * n) + (2.0 * m * n) + (2 * (s > 0 ? s : n) * n);
         }
 
-        return elements * ElementBytes;
+        return elements * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
     }
 
     /// <summary>The budget of <paramref name="options"/>: <see cref="ConvRfmOptions.MemoryBudgetBytes"/>, or half the memory available to the garbage collector.</summary>

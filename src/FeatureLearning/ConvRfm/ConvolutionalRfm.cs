@@ -78,7 +78,7 @@ public sealed class ConvolutionalRfm
         var be = Options.Backend ?? ComputeBackends.Default;
         var logger = Options.Logger ?? NullLogger.Instance;
         var layout = PatchLayout.For(Options, x);
-        ConvRfmMemory.Check(ConvRfmMemory.FitBytes(layout, Options, x.Count, y.ColumnCount, validation?.X.Count ?? 0), Options, $"ConvRFM on {x.Count} images of {layout.OutputHeight} x {layout.OutputWidth} = {layout.OutputHeight * layout.OutputWidth} patch positions");
+        ConvRfmMemory.Check(ConvRfmMemory.FitBytes<T>(layout, Options, x.Count, y.ColumnCount, validation?.X.Count ?? 0), Options, $"ConvRFM on {x.Count} images of {layout.OutputHeight} x {layout.OutputWidth} = {layout.OutputHeight * layout.OutputWidth} patch positions");
         var train = layout.Set<T>(x);
         int n = x.Count, c = y.ColumnCount, d = layout.Dimension, iterations = Options.Rounds;
         var validationTargets = validation?.Y.ToRowMajorArray();

@@ -86,7 +86,7 @@ public sealed class DeepConvRfm
         PrecisionExtensions.Of<T>();
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
-        CheckLayers(x, y.ColumnCount, validation?.X?.Count ?? 0);
+        CheckLayers<T>(x, y.ColumnCount, validation?.X?.Count ?? 0);
         var rng = new Random(Options.Seed);
         var banks = new List<FilterBank<T>>();
         var metrics = new List<Matrix<double>>();
@@ -120,7 +120,8 @@ public sealed class DeepConvRfm
     }
 
     /// <summary>Every layer's patch layout on the shape its input will have, and its memory estimate against its budget.</summary>
-    private void CheckLayers(ImageBatch x, int outputs, int validationCount)
+    private void CheckLayers<T>(ImageBatch x, int outputs, int validationCount)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int channels = x.Channels, height = x.Height, width = x.Width;
         for (int l = 0; l < Options.Layers.Count; l++)
@@ -129,7 +130,7 @@ public sealed class DeepConvRfm
             var layout = PatchLayout.For(layer, channels, height, width);
             double maps = l == Options.Layers.Count - 1 ? 0 : 8.0 * (x.Count + validationCount) * Options.Filters * layout.OutputHeight * layout.OutputWidth;
             ConvRfmMemory.Check(
-                ConvRfmMemory.FitBytes(layout, layer, x.Count, outputs, validationCount) + maps,
+                ConvRfmMemory.FitBytes<T>(layout, layer, x.Count, outputs, validationCount) + maps,
                 layer,
                 $"Deep ConvRFM layer {l} on {x.Count} images of {channels} x {height} x {width} ({layout.OutputHeight} x {layout.OutputWidth} patch positions)");
             (channels, height, width) = (Options.Filters, layout.OutputHeight, layout.OutputWidth);

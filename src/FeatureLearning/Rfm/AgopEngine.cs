@@ -57,43 +57,51 @@ internal static class AgopEngine
 
     /// <summary>
     /// The same AGOP with the sample taken <paramref name="blockRows"/> rows at a time from the host array
-    /// <paramref name="points"/> (m × d, row-major): the derivative weights of one block (blockRows × n) are computed,
-    /// added and dropped, so the device holds two blockRows × n buffers instead of the m × n weights.
+    /// <paramref name="points"/> (m × d, row-major), each block uploaded into one blockRows × d buffer: the derivative
+    /// weights of one block (blockRows × n) are computed, added and dropped, so the device holds two blockRows × n buffers
+    /// instead of the m × n weights.
     /// </summary>
     public static double[] ComputeBlocked<T>(
         IComputeBackend backend, IKernelFunction kernel, Metric metric, DeviceBuffer<T>? metricBuffer,
-        ReadOnlySpan<T> points, int m, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, bool centre, AgopForm form, int blockRows, CancellationToken cancellationToken)
+        ReadOnlyMemory<T> points, int m, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, bool centre, AgopForm form, int blockRows, CancellationToken cancellationToken)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = xc.Rows, d = xc.Cols;
-        using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, m, centre, form);
-        int full = Math.Min(blockRows, m);
-        DeviceBuffer<T> xb = backend.Allocate<T>(full, d), k = backend.Allocate<T>(full, n), w = backend.Allocate<T>(full, n);
-        try
+        using var xb = backend.Allocate<T>(Math.Min(blockRows, m), xc.Cols);
+        return Blocked(backend, kernel, metric, metricBuffer, m, xc, alpha, centre, form, blockRows, (i0, rows) =>
         {
-            for (int i0 = 0; i0 < m; i0 += blockRows)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int rows = Math.Min(blockRows, m - i0);
-                if (xb.Rows != rows)
-                {
-                    // The last, shorter block.
-                    xb.Dispose();
-                    k.Dispose();
-                    w.Dispose();
-                    (xb, k, w) = (backend.Allocate<T>(rows, d), backend.Allocate<T>(rows, n), backend.Allocate<T>(rows, n));
-                }
+            var rowsOfBlock = xb.RowRange(0, rows);
+            backend.Upload(points.Span.Slice(i0 * xc.Cols, rows * xc.Cols), rowsOfBlock);
+            return rowsOfBlock;
+        }, cancellationToken);
+    }
 
-                backend.Upload(points.Slice(i0 * d, rows * d), xb);
-                backend.KernelMatrix(kernel, xb, xc, metricBuffer, k, w);
-                accumulator.Add(xb, w, cancellationToken);
-            }
-        }
-        finally
+    /// <summary>
+    /// The same AGOP with the sample <paramref name="points"/> (m × d) already on the device, taken
+    /// <paramref name="blockRows"/> rows at a time as row views: nothing is uploaded.
+    /// </summary>
+    public static double[] ComputeBlocked<T>(
+        IComputeBackend backend, IKernelFunction kernel, Metric metric, DeviceBuffer<T>? metricBuffer,
+        DeviceBuffer<T> points, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, bool centre, AgopForm form, int blockRows, CancellationToken cancellationToken)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Blocked(backend, kernel, metric, metricBuffer, points.Rows, xc, alpha, centre, form, blockRows, points.RowRange, cancellationToken);
+
+    /// <summary>The blocked AGOP over the sample blocks <paramref name="block"/>(first row, rows), each a rows × d device buffer.</summary>
+    private static double[] Blocked<T>(
+        IComputeBackend backend, IKernelFunction kernel, Metric metric, DeviceBuffer<T>? metricBuffer,
+        int m, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, bool centre, AgopForm form, int blockRows, Func<int, int, DeviceBuffer<T>> block, CancellationToken cancellationToken)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = xc.Rows;
+        using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, m, centre, form);
+        using var k = backend.Allocate<T>(Math.Min(blockRows, m), n);
+        using var w = backend.Allocate<T>(Math.Min(blockRows, m), n);
+        for (int i0 = 0; i0 < m; i0 += blockRows)
         {
-            xb.Dispose();
-            k.Dispose();
-            w.Dispose();
+            cancellationToken.ThrowIfCancellationRequested();
+            int rows = Math.Min(blockRows, m - i0);
+            var (xb, kb, wb) = (block(i0, rows), k.RowRange(0, rows), w.RowRange(0, rows));
+            backend.KernelMatrix(kernel, xb, xc, metricBuffer, kb, wb);
+            accumulator.Add(xb, wb, cancellationToken);
         }
 
         return accumulator.Finish(metric, metricBuffer, cancellationToken);

@@ -8,7 +8,9 @@ namespace FeatureLearning.Tests.Compute;
 /// Forwards every call to another backend and records the largest number of elements held at once by the buffers it
 /// handed out (live = allocated and not yet disposed; the peak is reached right after an allocation, where it is read),
 /// and the number of elements moved between host and backend. Views (<see cref="DeviceBuffer{T}.Slice"/>) come from the
-/// inner backend's buffers and allocate nothing, so they are not counted.
+/// inner backend's buffers and allocate nothing, so they are not counted. Every operation is forwarded, the ones with a
+/// default implementation (<see cref="IComputeBackend.BlockSum{T}"/>) included, so the inner backend's own transfers are
+/// not counted either.
 /// </summary>
 internal sealed class PeakTrackingBackend(IComputeBackend inner) : IComputeBackend
 {
@@ -90,6 +92,9 @@ internal sealed class PeakTrackingBackend(IComputeBackend inner) : IComputeBacke
 
     public void ScaleRows<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
         where T : unmanaged, IFloatingPointIeee754<T> => inner.ScaleRows(a, v);
+
+    public void BlockSum<T>(DeviceBuffer<T> a, int rowGroup, int colGroup, T scale, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T> => inner.BlockSum(a, rowGroup, colGroup, scale, result);
 
     public void RowKronecker<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T> => inner.RowKronecker(a, b, result);

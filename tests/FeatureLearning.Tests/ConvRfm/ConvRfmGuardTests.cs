@@ -78,6 +78,20 @@ public sealed class ConvRfmGuardTests
     }
 
     [Fact]
+    public void ASinglePrecisionFitCountsFourBytesAnElement()
+    {
+        // The fit of TheMessageStatesTheEstimateAndAnExplicitBudget in float: the same 1,173,103,560 elements, 4 bytes each.
+        var options = new ConvRfmOptions { Padding = 50, Rounds = 1, MemoryBudgetBytes = 1L << 30, Backend = Backend };
+        var fit = () => new ConvolutionalRfm(options).Fit(Images(10), Targets(10).Map(v => (float)v));
+        fit.Should().Throw<InsufficientMemoryException>().WithMessage($"*an estimated 4.4 GiB ({1_173_103_560L * sizeof(float)} bytes), above the memory budget of 1 GiB*");
+
+        // A budget between the two estimates passes the float fit's check and stops the double one's.
+        var between = options with { MemoryBudgetBytes = 6L << 30 };
+        ((Action)(() => new ConvolutionalRfm(between).Fit(Images(10), Targets(10)))).Should().Throw<InsufficientMemoryException>();
+        ConvRfmMemory.Check(ConvRfmMemory.FitBytes<float>(PatchLayout.For(between, Images(10)), between, 10, 2, 0), between, "The float fit");
+    }
+
+    [Fact]
     public void ASmallFitPassesItsBudgetAndATinyBudgetStopsIt()
     {
         var options = new ConvRfmOptions { Rounds = 1, Backend = Backend };

@@ -22,8 +22,8 @@ internal sealed unsafe class ManagedBuffer<T> : DeviceBuffer<T>
         data = pool is null ? GC.AllocateUninitializedArray<T>(rows * cols, pinned: true) : pool.Rent<T>(rows * cols);
     }
 
-    private ManagedBuffer(ManagedBuffer<T> parent, int rowStart, int rows, int colStart, int cols)
-        : base(parent, rowStart, rows, colStart, cols) => owner = parent.owner ?? parent;
+    private ManagedBuffer(ManagedBuffer<T> parent, long offset, int rows, int cols, int leadingDimension)
+        : base(parent, offset, rows, cols, leadingDimension) => owner = parent.owner ?? parent;
 
     /// <summary>The whole storage array of the owning buffer (a view starts at <see cref="DeviceBuffer{T}.Offset"/> in it).</summary>
     public T[] Data => (owner is null ? data : owner.data) ?? throw new ObjectDisposedException(nameof(ManagedBuffer<T>), "The buffer has been disposed.");
@@ -39,7 +39,7 @@ internal sealed unsafe class ManagedBuffer<T> : DeviceBuffer<T>
     /// <summary>The address of element (0, 0).</summary>
     public T* Pointer => (T*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(Data)) + Offset;
 
-    protected override DeviceBuffer<T> CreateView(int rowStart, int rowCount, int colStart, int colCount) => new ManagedBuffer<T>(this, rowStart, rowCount, colStart, colCount);
+    protected override DeviceBuffer<T> CreateView(long offset, int rows, int cols, int leadingDimension) => new ManagedBuffer<T>(this, offset, rows, cols, leadingDimension);
 
     protected override void Dispose(bool disposing)
     {
