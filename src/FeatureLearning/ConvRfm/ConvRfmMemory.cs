@@ -9,7 +9,8 @@ namespace FeatureLearning.ConvRfm;
 /// <remarks>
 /// Counted (elements of <c>sizeof(T)</c> bytes, T the precision of the fit): the im2col patches of the training, validation
 /// and AGOP-sample images (n·P·d each) on the host and again on the device, where they stay for the whole fit (the all-pairs form also keeps a host image-major copy),
-/// the n × n kernel matrix (and its host copy for all pairs), and the largest transient block: for all pairs the kernel block of at least one image's P patch
+/// the n × n kernel matrix (on the device only; the aligned form also holds an n × n scratch matrix), the (n·P) × c spread
+/// coefficients of the all-pairs AGOP, and the largest transient block: for all pairs the kernel block of at least one image's P patch
 /// rows against all n·P centre patches (P·n·P elements however small <see cref="ConvRfmOptions.MaxBlockElements"/> is) and
 /// the AGOP's three row blocks of the n·P derivative weights; for the aligned form the m × n and n × n scratch matrices.
 /// Small terms (coefficients, d × d metrics) are left out, so the estimate is a lower bound of the peak. A float fit counts
@@ -34,8 +35,9 @@ internal static class ConvRfmMemory
         double elements;
         if (options.Pairing == PatchPairing.AllPairs)
         {
-            // Per-position and image-major patches (train, validation, sample) on the host, image-major on the device; K on device and host.
-            elements = (3 * (n + m + s) * p * d) + (2.0 * n * n) + (centres * c);
+            // Per-position and image-major patches (train, validation, sample) on the host, image-major on the device; K (device
+            // only: kernel blocks are reduced into its rows in place); the spread coefficients.
+            elements = (3 * (n + m + s) * p * d) + ((double)n * n) + (centres * c);
             double KernelBlock(double images) => Math.Clamp(Math.Floor(block / (centres * p)), 1, Math.Max(1, images)) * p * (centres + n);
             double agopRows = Math.Clamp(Math.Floor(block / centres), 1, (s > 0 ? s : n) * p);
             elements += Math.Max(Math.Max(KernelBlock(n), KernelBlock(m)), 3 * agopRows * centres);
