@@ -22,7 +22,8 @@ public sealed partial class IlgpuBackend
         var (gx, gz, gr) = (Own(x, nameof(x)), Own(z, nameof(z)), Own(result, nameof(result)));
         var gw = derivativeWeights is null ? null : Own(derivativeWeights, nameof(derivativeWeights));
         var gm = metric is null ? null : Own(metric, nameof(metric));
-        Shapes.CheckKernelMatrix(x, z, metric, result, derivativeWeights);
+        var normKernel = kernel.Geometry == KernelGeometry.InnerProductAndNorms ? KernelFunctionExtensions.NormDependent(kernel, nameof(kernel)) : null;
+        Shapes.CheckKernelMatrix(x, z, metric, result, derivativeWeights, normKernel is not null);
         int n = x.Rows, m = z.Rows, d = x.Cols;
         if (n == 0 || m == 0)
         {
@@ -46,7 +47,7 @@ public sealed partial class IlgpuBackend
             // XM = X·M (or X with its columns scaled); G = XM·Zᵀ; norms x_iᵀMx_i and z_jᵀMz_j for radial kernels.
             xm = gm is null ? null : ApplyMetric(gx, gm);
             GemmCore(false, true, n, m, d, T.One, xm ?? gx, 0, d, gz, 0, d, T.Zero, gr, 0, m, lowerOnly: false);
-            if (radial)
+            if (radial || normKernel is not null)
             {
                 xNorms = (IlgpuBuffer<T>)Allocate<T>(n, 1);
                 kernels.RowDot(n, (xm ?? gx).View, gx.View, xNorms.View, d);
@@ -62,6 +63,14 @@ public sealed partial class IlgpuBackend
                 {
                     KernelCentring.CheckNorms<T>(HostCopy.ToHostArray<T>(zNorms.View), nameof(z));
                 }
+            }
+
+            if (normKernel is not null)
+            {
+                // κ(u, a, b) has no device form yet: u and the norms go to the host, the values and weights come back.
+                Interlocked.Increment(ref hostEpilogues);
+                EvaluateNormKernelOnHost(normKernel, gr, xNorms!, same ? xNorms! : zNorms!, gw);
+                return;
             }
 
             var xn = xNorms ?? gr;
@@ -150,6 +159,41 @@ public sealed partial class IlgpuBackend
             {
                 kernel.EvaluateDerivative<T>(us, vs, us);
                 HostCopy.ToDevice<T>(us, weights.View.SubView(start, count));
+            }
+        }
+    }
+
+    private static void EvaluateNormKernelOnHost<T>(INormDependentKernel kernel, IlgpuBuffer<T> statistics, IlgpuBuffer<T> xNorms, IlgpuBuffer<T> zNorms, IlgpuBuffer<T>? weights)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = statistics.Rows, m = statistics.Cols;
+        var a = HostCopy.ToHostArray<T>(xNorms.View);
+        var b = HostCopy.ToHostArray<T>(zNorms.View);
+        int rowsPerBlock = Math.Max(1, EpilogueHostBlock / Math.Max(1, m));
+        var u = new T[(long)Math.Min(rowsPerBlock, n) * m];
+        var w = weights is null ? null : new T[2 * u.Length];
+        for (int i0 = 0; i0 < n; i0 += rowsPerBlock)
+        {
+            int rows = Math.Min(rowsPerBlock, n - i0);
+            long start = (long)i0 * m;
+            var us = u.AsSpan(0, rows * m);
+            HostCopy.ToHost(statistics.View.SubView(start, us.Length), us);
+            for (int r = 0; r < rows; r++)
+            {
+                var row = us.Slice(r * m, m);
+                if (w is not null)
+                {
+                    var wr = w.AsSpan(r * 2 * m, 2 * m);
+                    kernel.EvaluateRowDerivatives<T>(row, a[i0 + r], b, wr[..m], wr[m..]);
+                }
+
+                kernel.EvaluateRow<T>(row, a[i0 + r], b, row);
+            }
+
+            HostCopy.ToDevice<T>(us, statistics.View.SubView(start, us.Length));
+            if (w is not null)
+            {
+                HostCopy.ToDevice<T>(w.AsSpan(0, 2 * us.Length), weights!.View.SubView(2 * start, 2 * us.Length));
             }
         }
     }

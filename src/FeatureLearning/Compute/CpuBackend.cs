@@ -320,7 +320,8 @@ public abstract unsafe class CpuBackend : IComputeBackend
         ArgumentNullException.ThrowIfNull(kernel);
         var (mx, mz, mr) = (Own(x, nameof(x)), Own(z, nameof(z)), Own(result, nameof(result)));
         var mwt = derivativeWeights is null ? null : Own(derivativeWeights, nameof(derivativeWeights));
-        Shapes.CheckKernelMatrix(x, z, metric, result, derivativeWeights);
+        var normKernel = kernel.Geometry == KernelGeometry.InnerProductAndNorms ? KernelFunctionExtensions.NormDependent(kernel, nameof(kernel)) : null;
+        Shapes.CheckKernelMatrix(x, z, metric, result, derivativeWeights, normKernel is not null);
         int n = x.Rows, m = z.Rows, d = x.Cols;
         if (n == 0 || m == 0)
         {
@@ -348,7 +349,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
                 (mx, mz) = (xCentred, zCentred);
             }
 
-            KernelMatrixCore(kernel, mx, mz, metric, mr, mwt, radial, same);
+            KernelMatrixCore(kernel, normKernel, mx, mz, metric, mr, mwt, radial, same);
         }
         finally
         {
@@ -360,7 +361,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         }
     }
 
-    private void KernelMatrixCore<T, TKernel>(TKernel kernel, ManagedBuffer<T> mx, ManagedBuffer<T> mz, DeviceBuffer<T>? metric, ManagedBuffer<T> mr, ManagedBuffer<T>? mwt, bool radial, bool same)
+    private void KernelMatrixCore<T, TKernel>(TKernel kernel, INormDependentKernel? normKernel, ManagedBuffer<T> mx, ManagedBuffer<T> mz, DeviceBuffer<T>? metric, ManagedBuffer<T> mr, ManagedBuffer<T>? mwt, bool radial, bool same)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction
     {
@@ -372,7 +373,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         using var zt = (ManagedBuffer<T>)Allocate<T>(d, m);
         TransposeInto(mz.Span, m, d, zt.Span);
         T[]? xNorms = null, zNorms = null;
-        if (radial)
+        if (radial || normKernel is not null)
         {
             xNorms = RowDots((xmStore ?? mx).Span, mx.Span, n, d);
             if (same)
@@ -410,6 +411,19 @@ public abstract unsafe class CpuBackend : IComputeBackend
             for (int r = 0; r < rows; r++)
             {
                 var row = mr.Span.Slice((i0 + r) * m, m);
+                if (normKernel is not null)
+                {
+                    // κ(u, a, b): the derivatives first (they read u), then the values in place.
+                    if (mwt is not null)
+                    {
+                        var weights = mwt.Span.Slice((i0 + r) * 2 * m, 2 * m);
+                        normKernel.EvaluateRowDerivatives<T>(row, xNorms![i0 + r], zNorms, weights[..m], weights[m..]);
+                    }
+
+                    normKernel.EvaluateRow<T>(row, xNorms![i0 + r], zNorms, row);
+                    continue;
+                }
+
                 Span<T> stat = mwt is null ? row : mwt.Span.Slice((i0 + r) * m, m);
                 if (radial)
                 {

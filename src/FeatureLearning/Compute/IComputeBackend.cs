@@ -140,7 +140,8 @@ public interface IComputeBackend : IDisposable
     /// <summary>
     /// The fused kernel matrix K_ij = k(u_ij) for the rows x_i of X and z_j of Z, with u the squared
     /// Mahalanobis distance (radial kernels, from one GEMM plus row norms) or the Mahalanobis inner product
-    /// (dot-product kernels), and optionally the derivative weights W_ij = ∂k/∂u(u_ij) for the AGOP.
+    /// (dot-product kernels, and with the norms x_iᵀMx_i and z_jᵀMz_j for <see cref="KernelGeometry.InnerProductAndNorms"/>
+    /// kernels), and optionally the derivative weights W_ij = ∂k/∂u(u_ij) for the AGOP.
     /// </summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <typeparam name="TKernel">The kernel type.</typeparam>
@@ -149,7 +150,10 @@ public interface IComputeBackend : IDisposable
     /// <param name="z">Z, m × d (may be the same buffer as X).</param>
     /// <param name="metric">M: <see langword="null"/> for the identity, 1 × d (or d × 1) for a diagonal metric, d × d for a full one.</param>
     /// <param name="result">K, n × m.</param>
-    /// <param name="derivativeWeights">Optional n × m destination for ∂k/∂u; for radial kernels not differentiable at 0, 0 on zero-distance pairs.</param>
+    /// <param name="derivativeWeights">Optional n × m destination for ∂k/∂u; for radial kernels not differentiable at 0, 0 on zero-distance pairs.
+    /// For a kernel of the <see cref="KernelGeometry.InnerProductAndNorms"/> geometry (an <see cref="INormDependentKernel"/>, whose
+    /// u is xᵀMz and which also depends on a = xᵀMx and b = zᵀMz) it is n × 2m: ∂κ/∂u in columns 0 … m − 1 and ∂κ/∂a in
+    /// columns m … 2m − 1 (<see cref="KernelFunctionExtensions.DerivativeWeightColumns"/> gives the width).</param>
     void KernelMatrix<T, TKernel>(in TKernel kernel, DeviceBuffer<T> x, DeviceBuffer<T> z, DeviceBuffer<T>? metric, DeviceBuffer<T> result, DeviceBuffer<T>? derivativeWeights = null)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction;

@@ -98,7 +98,7 @@ internal static class Shapes
         }
     }
 
-    public static void CheckKernelMatrix<T>(DeviceBuffer<T> x, DeviceBuffer<T> z, DeviceBuffer<T>? metric, DeviceBuffer<T> result, DeviceBuffer<T>? derivativeWeights)
+    public static void CheckKernelMatrix<T>(DeviceBuffer<T> x, DeviceBuffer<T> z, DeviceBuffer<T>? metric, DeviceBuffer<T> result, DeviceBuffer<T>? derivativeWeights, bool normDependent = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int d = x.Cols;
@@ -122,9 +122,11 @@ internal static class Shapes
             throw new ArgumentException($"The kernel matrix must be {x.Rows} x {z.Rows} but is {result.Rows} x {result.Cols}.", nameof(result));
         }
 
-        if (derivativeWeights is not null && (derivativeWeights.Rows != x.Rows || derivativeWeights.Cols != z.Rows))
+        int weightCols = normDependent ? 2 * z.Rows : z.Rows;
+        if (derivativeWeights is not null && (derivativeWeights.Rows != x.Rows || derivativeWeights.Cols != weightCols))
         {
-            throw new ArgumentException($"The derivative weights must be {x.Rows} x {z.Rows} but are {derivativeWeights.Rows} x {derivativeWeights.Cols}.", nameof(derivativeWeights));
+            string what = normDependent ? $" ([∂κ/∂u | ∂κ/∂a] for a kernel of the {nameof(Kernels.KernelGeometry.InnerProductAndNorms)} geometry)" : string.Empty;
+            throw new ArgumentException($"The derivative weights must be {x.Rows} x {weightCols}{what} but are {derivativeWeights.Rows} x {derivativeWeights.Cols}.", nameof(derivativeWeights));
         }
 
         if (ReferenceEquals(result, x) || ReferenceEquals(result, z) || (derivativeWeights is not null && (ReferenceEquals(derivativeWeights, result) || ReferenceEquals(derivativeWeights, x))))

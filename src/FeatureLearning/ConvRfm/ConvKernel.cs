@@ -99,7 +99,7 @@ internal sealed class ConvKernel<T>(IComputeBackend be, IKernelFunction kernel, 
         {
             using var scaled = be.Allocate<T>(n, c);
             using var k = be.Allocate<T>(sample.Count, n);
-            using var w = be.Allocate<T>(sample.Count, n);
+            using var w = be.Allocate<T>(sample.Count, kernel.DerivativeWeightColumns(n));
             be.Copy(alpha, scaled);
             be.Scale(T.CreateTruncating(1.0 / positions), scaled);
             for (int p = 0; p < positions; p++)
@@ -122,7 +122,7 @@ internal sealed class ConvKernel<T>(IComputeBackend be, IKernelFunction kernel, 
         if (blockRows >= rows)
         {
             using var k = be.Allocate<T>(rows, centreRows);
-            using var w = be.Allocate<T>(rows, centreRows);
+            using var w = be.Allocate<T>(rows, kernel.DerivativeWeightColumns(centreRows));
             be.KernelMatrix(kernel, sample.ImageMajor, centres.ImageMajor, metricBuffer, k, w);
             all = AgopEngine.Compute(be, kernel, metric, metricBuffer, sample.ImageMajor, centres.ImageMajor, spreadAlpha, w, false, AgopForm.Auto, cancellationToken);
         }

@@ -32,6 +32,9 @@ internal static class ConvRfmMemory
         double p = (double)layout.OutputHeight * layout.OutputWidth, d = layout.Dimension, block = options.MaxBlockElements;
         double s = options.AgopSampleSize is { } size && size < n ? size : 0;
         double centres = n * p;
+
+        // The AGOP's derivative weights are twice as wide for a kernel of the inner product and the norms ([∂κ/∂u | ∂κ/∂a]).
+        double weights = options.Kernel.Geometry == Kernels.KernelGeometry.InnerProductAndNorms ? 2 : 1;
         double elements;
         if (options.Pairing == PatchPairing.AllPairs)
         {
@@ -40,12 +43,12 @@ internal static class ConvRfmMemory
             elements = (3 * (n + m + s) * p * d) + ((double)n * n) + (centres * c);
             double KernelBlock(double images) => Math.Clamp(Math.Floor(block / (centres * p)), 1, Math.Max(1, images)) * p * (centres + n);
             double agopRows = Math.Clamp(Math.Floor(block / centres), 1, (s > 0 ? s : n) * p);
-            elements += Math.Max(Math.Max(KernelBlock(n), KernelBlock(m)), 3 * agopRows * centres);
+            elements += Math.Max(Math.Max(KernelBlock(n), KernelBlock(m)), (2 + weights) * agopRows * centres);
         }
         else
         {
             // Per-position patches (train, validation, sample) on the host and on the device.
-            elements = (2 * (n + m + s) * p * d) + (2.0 * n * n) + (2.0 * m * n) + (2 * (s > 0 ? s : n) * n);
+            elements = (2 * (n + m + s) * p * d) + (2.0 * n * n) + (2.0 * m * n) + ((1 + weights) * (s > 0 ? s : n) * n);
         }
 
         return elements * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();

@@ -14,4 +14,11 @@ public enum KernelGeometry
     /// ∇ₓk = ψ'(u) · Mz.
     /// </summary>
     DotProduct = 1,
+
+    /// <summary>
+    /// A kernel k = κ(u, a, b) of the Mahalanobis inner product u = xᵀMz and the squared norms a = xᵀMx, b = zᵀMz (the
+    /// NNGP and NTK of a network with biases, or any dot-product kernel of normalised inputs); its gradient is
+    /// ∇ₓk = ∂κ/∂u · Mz + 2 ∂κ/∂a · Mx. Such a kernel implements <see cref="INormDependentKernel"/>.
+    /// </summary>
+    InnerProductAndNorms = 2,
 }

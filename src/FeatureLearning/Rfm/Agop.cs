@@ -1,6 +1,7 @@
 using System.Numerics;
 using FeatureLearning.Compute;
 using FeatureLearning.KernelMachines;
+using FeatureLearning.Kernels;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace FeatureLearning.Rfm;
@@ -60,7 +61,7 @@ public static class Agop
 
         using var xs = points is null ? null : be.Upload<T>(sample, m, d);
         using var k = be.Allocate<T>(m, n);
-        using var w = be.Allocate<T>(m, n);
+        using var w = be.Allocate<T>(m, model.Kernel.DerivativeWeightColumns(n));
         be.KernelMatrix(model.Kernel, xs ?? xc, xc, metricBuffer, k, w);
         var g = AgopEngine.Compute(be, model.Kernel, model.Metric, metricBuffer, xs ?? xc, xc, alphaBuffer, w, centre, form, CancellationToken.None);
         return Matrix<double>.Build.DenseOfRowMajor(d, d, g);

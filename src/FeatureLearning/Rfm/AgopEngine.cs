@@ -11,7 +11,8 @@ namespace FeatureLearning.Rfm;
 /// <remarks>
 /// <para>With W the matrix of ∂k/∂u over (sample, centre) pairs and W' = 2W for radial kernels (∇ₓk = 2φ'(s)M(x − z)),
 /// W' = W for dot-product kernels (∇ₓk = ψ'(u)Mz): ∇f_k(x_j) = M(s_jk x_j − t_jk), S = W'α, t_jk = Σ_i W'_ji α_ik x_i
-/// (s = 0 for dot-product kernels). So G = M H M with H = (1/m) Σ_jk (s_jk x_j − t_jk)(s_jk x_j − t_jk)ᵀ, which the
+/// (s = 0 for dot-product kernels). A norm-dependent kernel κ(u, a, b) (∇ₓk = ∂κ/∂u·Mz + 2∂κ/∂a·Mx) has the same form
+/// with W' = −∂κ/∂u and S = 2(∂κ/∂a)α: everything below holds for it unchanged. So G = M H M with H = (1/m) Σ_jk (s_jk x_j − t_jk)(s_jk x_j − t_jk)ᵀ, which the
 /// Gram form evaluates as X_sᵀdiag(q)X_s − X_sᵀCX_c − X_cᵀCᵀX_s + X_cᵀ[(W'ᵀW') ∘ (ααᵀ)]X_c with q_j = Σ_k s_jk²
 /// and C = W' ∘ (Sαᵀ), and the direct form from the gradients one output at a time.</para>
 /// <para>Centring subtracts the mean gradient per output: with w = W'ᵀ1, Σ_j (s_jk x_j − t_jk) = X_sᵀS_k − X_cᵀ(w ∘ α_k),
@@ -94,7 +95,7 @@ internal static class AgopEngine
         int n = xc.Rows;
         using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, m, centre, form);
         using var k = backend.Allocate<T>(Math.Min(blockRows, m), n);
-        using var w = backend.Allocate<T>(Math.Min(blockRows, m), n);
+        using var w = backend.Allocate<T>(Math.Min(blockRows, m), kernel.DerivativeWeightColumns(n));
         for (int i0 = 0; i0 < m; i0 += blockRows)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -119,7 +120,7 @@ internal static class AgopEngine
         private readonly IComputeBackend be;
         private readonly DeviceBuffer<T> xc, alpha, h;
         private readonly int m, n, d, c;
-        private readonly bool radial;
+        private readonly KernelGeometry geometry;
         private readonly AgopForm form;
         private readonly bool batched;
 
@@ -132,7 +133,7 @@ internal static class AgopEngine
         {
             (be, this.xc, this.alpha) = (backend, xc, alpha);
             (m, n, d, c) = (sampleRows, xc.Rows, xc.Cols, alpha.Cols);
-            radial = kernel.Geometry == KernelGeometry.Radial;
+            geometry = kernel.Geometry;
             this.form = Resolve(form, m, n, d, c);
             batched = this.form == AgopForm.Direct && c > 1 && (long)c * d * 5 <= Math.Min(n, m);
             h = be.Allocate<T>(d, d);
@@ -155,20 +156,30 @@ internal static class AgopEngine
             }
         }
 
-        /// <summary>Adds the sample rows <paramref name="xs"/> with their derivative weights (rows × n, ∂k/∂u; overwritten).</summary>
-        public void Add(DeviceBuffer<T> xs, DeviceBuffer<T> w, CancellationToken cancellationToken)
+        /// <summary>
+        /// Adds the sample rows <paramref name="xs"/> with their derivative weights (rows × n, ∂k/∂u, or rows × 2n,
+        /// [∂κ/∂u | ∂κ/∂a], for a norm-dependent kernel; overwritten).
+        /// </summary>
+        public void Add(DeviceBuffer<T> xs, DeviceBuffer<T> weights, CancellationToken cancellationToken)
         {
             any = true;
             int rows = xs.Rows;
-            if (radial)
+
+            // W' and S = (the weights of x_j)·α: radial W' = 2W, S = W'α (∇ₓk = 2φ'M(x − z)); norm-dependent W' = −∂κ/∂u,
+            // S = 2(∂κ/∂a)α (∇ₓk = ∂κ/∂u·Mz + 2∂κ/∂a·Mx); dot-product W' = W and no S (the sign is taken below).
+            using var du = geometry == KernelGeometry.InnerProductAndNorms ? weights.ColumnRange(0, n) : null;
+            var w = du ?? weights;
+            using var s = geometry == KernelGeometry.DotProduct ? null : be.Allocate<T>(rows, c);
+            if (geometry == KernelGeometry.Radial)
             {
                 be.Scale(T.CreateTruncating(2), w);
+                be.Gemm(Transpose.None, Transpose.None, T.One, w, alpha, T.Zero, s!);
             }
-
-            using var s = radial ? be.Allocate<T>(rows, c) : null;
-            if (s is not null)
+            else if (s is not null)
             {
-                be.Gemm(Transpose.None, Transpose.None, T.One, w, alpha, T.Zero, s);
+                be.Scale(-T.One, w);
+                using var wa = weights.ColumnRange(n, n);
+                be.Gemm(Transpose.None, Transpose.None, T.CreateTruncating(2), wa, alpha, T.Zero, s);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -371,7 +382,7 @@ internal static class AgopEngine
             be.Copy(alpha, weighted);
             be.ScaleRows(weighted, sumW!);
             be.Gemm(Transpose.Transpose, Transpose.None, -invM, xc, weighted, T.Zero, mean);
-            if (radial)
+            if (geometry != KernelGeometry.DotProduct)
             {
                 be.Axpy(invM, sumXs!, mean);
             }

@@ -121,7 +121,7 @@ public sealed class RecursiveFeatureMachine
             bool blocked = blockRows < m;
             using var xs = sampleHost is null || blocked ? null : be.Upload<T>(sampleHost, m, d);
             using var k = be.Allocate<T>(n, n);
-            using var w = iterations > 1 && !blocked ? be.Allocate<T>(m, n) : null;
+            using var w = iterations > 1 && !blocked ? be.Allocate<T>(m, o.Kernel.DerivativeWeightColumns(n)) : null;
             using var alpha = be.Allocate<T>(n, c);
             var alphaHost = new T[n * c];
 

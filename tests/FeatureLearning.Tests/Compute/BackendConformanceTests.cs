@@ -287,6 +287,8 @@ public abstract partial class BackendConformanceTests : IDisposable
         "laplace" => new LaplaceKernel(2.0),
         "gaussian" => new GaussianKernel(1.5),
         "genlaplace" => new GeneralizedLaplaceKernel(1.7, 1.3),
+        "normgaussian" => new NormGaussianKernel(1.5),
+        "normpolynomial" => new NormPolynomialKernel(0.3),
         _ => new PolynomialKernel(3, 0.5),
     };
 

@@ -15,7 +15,7 @@ public sealed class AgopTests
     public static TheoryData<string, string, AgopForm, bool> Cases()
     {
         var data = new TheoryData<string, string, AgopForm, bool>();
-        foreach (string kernel in new[] { "laplace", "gaussian", "genlaplace", "polynomial" })
+        foreach (string kernel in new[] { "laplace", "gaussian", "genlaplace", "polynomial", "normpolynomial" })
         {
             foreach (string metric in new[] { "identity", "diagonal", "full" })
             {
@@ -158,6 +158,7 @@ public sealed class AgopTests
     [InlineData("gaussian", "diagonal", true)]
     [InlineData("laplace", "identity", true)]
     [InlineData("polynomial", "full", false)]
+    [InlineData("normpolynomial", "full", true)]
     public void BatchedDirectFormMatchesFiniteDifferences(string kernelName, string metricName, bool centre)
     {
         const int d = 2, c = 2;
@@ -178,6 +179,8 @@ public sealed class AgopTests
     [InlineData("gaussian", AgopForm.Direct)]
     [InlineData("gaussian", AgopForm.Gram)]
     [InlineData("polynomial", AgopForm.Gram)]
+    [InlineData("normpolynomial", AgopForm.Direct)]
+    [InlineData("normpolynomial", AgopForm.Gram)]
     public void AgopAtTheTrainingPointsMatchesFiniteDifferences(string kernelName, AgopForm form)
     {
         const int d = 5;

@@ -185,6 +185,25 @@ public sealed class RfmConsistencyTests
         rfm.FeatureMatrix.Should().Be(Matrix<double>.Build.DenseIdentity(4));
     }
 
+    /// <summary>
+    /// A kernel of the inner-product-and-norms geometry that equals the Gaussian kernel must learn the same metrics as the
+    /// Gaussian kernel: the AGOP of κ(xᵀMz, xᵀMx, zᵀMz) goes through the norm-derivative block, the Gaussian's through the
+    /// radial one, so this ties the two gradient formulas together through RFM's rounds.
+    /// </summary>
+    [Theory]
+    [InlineData(AgopForm.Direct, false)]
+    [InlineData(AgopForm.Gram, true)]
+    public void NormDependentGaussianLearnsTheGaussianMetrics(AgopForm form, bool centre)
+    {
+        var x = Matrix<double>.Build.Random(50, 3, 21);
+        var y = Matrix<double>.Build.Dense(50, 2, (i, k) => Math.Sin(x[i, 0] + k) * x[i, 1]);
+        var options = new RfmOptions { Kernel = new GaussianKernel(1.5), Rounds = 3, Ridge = 0.01, AgopForm = form, CenterGradients = centre, Backend = Backend };
+        var radial = new RecursiveFeatureMachine(options).Fit(x, y);
+        var norm = new RecursiveFeatureMachine(options with { Kernel = BackendConformanceTests.MakeKernel("normgaussian") }).Fit(x, y);
+        (norm.FeatureMatrix - radial.FeatureMatrix).FrobeniusNorm().Should().BeLessThan(1e-8 * radial.FeatureMatrix.FrobeniusNorm());
+        radial.FeatureMatrix.Should().NotBe(Matrix<double>.Build.DenseIdentity(3), "the rounds must have learned a metric");
+    }
+
     [Theory]
     [InlineData(AgopForm.Direct, 1, false, null)]
     [InlineData(AgopForm.Direct, 3, true, null)]
