@@ -24,7 +24,8 @@ namespace FeatureLearning.Ntk;
 /// ∂/∂Σ_xx = ½E[f″g]).</para>
 /// <para>Large depth: the correlation is clamped into [−1, 1] and θ = arccos ρ is computed as 2·arcsin(√((1−ρ)/2))
 /// near ρ = 1, so L = 10,000 layers stay finite. A value that leaves the double range (σ_w too large for the depth)
-/// throws <see cref="OverflowException"/> naming the layer; values that underflow become 0.</para>
+/// throws <see cref="OverflowException"/> naming the layer; when a variance collapses below 10⁻²⁵⁰ (σ_b = 0 and a
+/// contracting σ_w) the cross terms, bounded by it, are flushed to 0.</para>
 /// <para>The ReLU-family NTK has a cusp at |ρ| = 1 (x and z parallel): there ∂E[φ′φ′]/∂ρ is infinite, and, as the
 /// library does for the Laplace kernel at x = z, it is taken as 0.</para>
 /// </remarks>
@@ -35,10 +36,11 @@ namespace FeatureLearning.Ntk;
 public readonly record struct InfiniteWidthKernel(Activation Activation, int Depth, double WeightStd = 1.0, double BiasStd = 0.0)
 {
     /// <summary>The quadrature order per dimension used when <see cref="QuadratureOrder"/> is 0.</summary>
-    public const int DefaultQuadratureOrder = 48;
+    public const int DefaultQuadratureOrder = 100;
 
     private const double TwoOverPi = 2 / Math.PI;
     private const double FourOverPi = 4 / Math.PI;
+    private const double Tiny = 1e-250;
 
     /// <summary>Gauss–Hermite points per dimension for the activations without a closed form (0: <see cref="DefaultQuadratureOrder"/>; at most 400).</summary>
     public int QuadratureOrder { get; init; }
@@ -149,7 +151,7 @@ public readonly record struct InfiniteWidthKernel(Activation Activation, int Dep
             throw new ArgumentOutOfRangeException(nameof(zz), zz, "zᵀz/d must be finite and non-negative.");
         }
 
-        double bound = Math.Sqrt(xx) * Math.Sqrt(zz);
+        double bound = GeometricMean(xx, zz);
         if (!double.IsFinite(xz) || Math.Abs(xz) > (bound * (1 + 1e-6)) + double.Epsilon)
         {
             throw new ArgumentOutOfRangeException(nameof(xz), xz, FormattableString.Invariant($"xᵀz/d must be finite with |xᵀz/d| ≤ √(xᵀx/d · zᵀz/d) = {bound:G6}."));
@@ -184,6 +186,16 @@ public readonly record struct InfiniteWidthKernel(Activation Activation, int Dep
             }
 
             (sxx, szz, sxz, t) = (nxx, nzz, nxz, nt);
+            if (sxx < Tiny || szz < Tiny)
+            {
+                // A variance has collapsed (σ_b = 0 and a contracting σ_w): |Σ_xz| ≤ √(Σ_xxΣ_zz) and Θ_xz with it are
+                // below the double range's resolution; flush them to 0 rather than divide by a subnormal variance.
+                sxz = 0;
+                t = 0;
+                dsxz = default;
+                dt = default;
+            }
+
             if (!double.IsFinite(sxx) || !double.IsFinite(szz) || !double.IsFinite(t) || (derivatives && !(dsxx.IsFinite && dszz.IsFinite && dsxz.IsFinite && dt.IsFinite)))
             {
                 throw new OverflowException(FormattableString.Invariant(
@@ -197,7 +209,7 @@ public readonly record struct InfiniteWidthKernel(Activation Activation, int Dep
     /// <summary>The expectations one layer needs, over (u, v) ~ N(0, [[a, c], [c, b]]), with their partials.</summary>
     private LayerMoments Moments(double a, double b, double c, bool derivatives)
     {
-        double bound = Math.Sqrt(a) * Math.Sqrt(b);
+        double bound = GeometricMean(a, b);
         c = Math.Clamp(c, -bound, bound);
         if (!ForceQuadrature && Activation.IsPiecewiseLinear)
         {
@@ -335,6 +347,13 @@ public readonly record struct InfiniteWidthKernel(Activation Activation, int Dep
         m.Gz = 0.5 * gz;
         m.Gxz = gxz;
         return m;
+    }
+
+    /// <summary>√(ab) with one rounding where a·b is a normal double (so that √(a·a) = a exactly and ρ = 1 for equal inputs), else √a·√b.</summary>
+    private static double GeometricMean(double a, double b)
+    {
+        double p = a * b;
+        return p >= 1e-300 && double.IsFinite(p) ? Math.Sqrt(p) : Math.Sqrt(a) * Math.Sqrt(b);
     }
 
     /// <summary>arccos ρ, as 2·arcsin(√((1 ∓ ρ)/2)) near ±1 where arccos loses its relative accuracy.</summary>

@@ -172,11 +172,11 @@ public sealed class KernelGradientFlow
 
     /// <summary>The train outputs at convergence (t = ∞, any stable learning rate): y on the range of K, f₀ off it.</summary>
     /// <returns>f(∞), n × c.</returns>
-    public Matrix<double> TrainPredictionsAtConvergence() => Train(new double[TrainCount]);
+    public Matrix<double> TrainPredictionsAtConvergence() => Train(ConvergedDecay());
 
     /// <summary>The test outputs at convergence: f_test,0 + K_test,train·K⁺·(y − f₀).</summary>
     /// <returns>f_test(∞), m × c.</returns>
-    public Matrix<double> TestPredictionsAtConvergence() => Test(new double[TrainCount]);
+    public Matrix<double> TestPredictionsAtConvergence() => Test(ConvergedDecay());
 
     /// <summary>Per eigen-direction, the factor by which the residual has shrunk: e^{−ηλt/n} or (1 − ηλ/n)^t; 1 on the null space.</summary>
     private double[] Decay(double time, double learningRate, bool discrete)
@@ -203,6 +203,9 @@ public sealed class KernelGradientFlow
 
         return decay;
     }
+
+    /// <summary>The factors at t = ∞: 0 on the range of K, 1 on its null space.</summary>
+    private double[] ConvergedDecay() => eigenvalues.Select(v => v == 0 ? 1.0 : 0.0).ToArray();
 
     private Matrix<double> Train(double[] decay)
     {
