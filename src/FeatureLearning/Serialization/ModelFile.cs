@@ -204,9 +204,39 @@ internal static class ModelFile
                 w.Write(k.Degree);
                 w.Write(k.Offset);
                 break;
+            case Ntk.NeuralKernel k:
+                w.Write((byte)5);
+                w.Write((int)k.Kind);
+                w.Write(k.InputDimension);
+                w.Write((int)k.Network.Activation.Kind);
+                w.Write(k.Network.Activation.Slope);
+                w.Write(k.Network.Depth);
+                w.Write(k.Network.WeightStd);
+                w.Write(k.Network.BiasStd);
+                w.Write(k.Network.QuadratureOrder);
+                w.Write(k.Network.ForceQuadrature);
+                break;
             default:
                 throw new NotSupportedException($"Kernel type {kernel.GetType().Name} cannot be saved: the file format knows the library's kernels only.");
         }
+    }
+
+    private static Ntk.NeuralKernel ReadNeuralKernel(ModelReader r)
+    {
+        var kind = (Ntk.NeuralKernelKind)r.ReadInt32("neural kernel kind");
+        int d = r.ReadInt32("neural kernel input dimension");
+        var activation = new Networks.Activation((Networks.ActivationKind)r.ReadInt32("activation"), r.ReadDouble("activation slope"));
+        var network = new Ntk.InfiniteWidthKernel(activation, r.ReadInt32("depth"), r.ReadDouble("weight scale σ_w"), r.ReadDouble("bias scale σ_b"))
+        {
+            QuadratureOrder = r.ReadInt32("quadrature order"),
+            ForceQuadrature = r.ReadByte("quadrature flag") switch
+            {
+                0 => false,
+                1 => true,
+                var flag => throw ModelReader.Corrupt($"the quadrature flag is {flag}, not 0 or 1."),
+            },
+        };
+        return new Ntk.NeuralKernel(network, d, kind);
     }
 
     public static IKernelFunction ReadKernel(ModelReader r)
@@ -219,6 +249,7 @@ internal static class ModelFile
             2 => new GaussianKernel(r.ReadDouble("Gaussian bandwidth")),
             3 => new GeneralizedLaplaceKernel(r.ReadDouble("generalized Laplace bandwidth"), r.ReadDouble("generalized Laplace exponent")),
             4 => new PolynomialKernel(r.ReadInt32("polynomial degree"), r.ReadDouble("polynomial offset")),
+            5 => ReadNeuralKernel(r),
             _ => throw ModelReader.Corrupt($"unknown kernel id {id} at byte {at}."),
         };
         try
