@@ -273,6 +273,13 @@ public sealed class InfiniteWidthKernelTests
             ntk[i].Should().Be(v.Ntk);
         }
 
+        var derivatives = new NngpNtkDerivatives[3];
+        kernel.EvaluateWithDerivatives(xx, zz, xz, derivatives);
+        for (int i = 0; i < 3; i++)
+        {
+            derivatives[i].Should().Be(kernel.EvaluateWithDerivatives(xx[i], zz[i], xz[i]));
+        }
+
         var x = Vector<double>.Build.Dense([1, 2, -1]);
         var z = Vector<double>.Build.Dense([0.5, 0, 2]);
         kernel.Evaluate(x, z).Should().Be(kernel.Evaluate(6.0 / 3, 4.25 / 3, -1.5 / 3));
