@@ -11,7 +11,7 @@ public sealed partial class IlgpuBackend
     public void Gemm<T>(Transpose transA, Transpose transB, T alpha, DeviceBuffer<T> a, DeviceBuffer<T> b, T beta, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ga, gb, gc) = (Own(a, nameof(a), strided: true), Own(b, nameof(b), strided: true), Own(c, nameof(c), strided: true));
+        var (ga, gb, gc) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(c, nameof(c)));
         Shapes.CheckGemm(transA, transB, a, b, c, out int m, out int n, out int k);
         using var exclusive = Enter();
         GemmCore(transA == Transpose.Transpose, transB == Transpose.Transpose, m, n, k, alpha, ga, 0, a.LeadingDimension, gb, 0, b.LeadingDimension, beta, gc, 0, c.LeadingDimension, lowerOnly: false);
@@ -21,7 +21,7 @@ public sealed partial class IlgpuBackend
     public void Syrk<T>(Transpose trans, T alpha, DeviceBuffer<T> a, T beta, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ga, gc) = (Own(a, nameof(a), strided: true), Own(c, nameof(c)));
+        var (ga, gc) = (Own(a, nameof(a)), Own(c, nameof(c)));
         Shapes.CheckSyrk(trans, a, c, out int n, out int k);
         bool t = trans == Transpose.Transpose;
 
@@ -33,14 +33,14 @@ public sealed partial class IlgpuBackend
         using var exclusive = Enter();
         if (cuda is not null)
         {
-            cuda.SyrkLower(t, n, k, alpha, ga.Pointer, a.LeadingDimension, beta, gc.Pointer, n);
+            cuda.SyrkLower(t, n, k, alpha, ga.Pointer, a.LeadingDimension, beta, gc.Pointer, c.LeadingDimension);
         }
         else
         {
-            GemmCore(t, !t, n, n, k, alpha, ga, 0, a.LeadingDimension, ga, 0, a.LeadingDimension, beta, gc, 0, n, lowerOnly: true);
+            GemmCore(t, !t, n, n, k, alpha, ga, 0, a.LeadingDimension, ga, 0, a.LeadingDimension, beta, gc, 0, c.LeadingDimension, lowerOnly: true);
         }
 
-        Kernels<T>().MirrorLower(n, gc.View);
+        Kernels<T>().MirrorLower(n, gc.View, c.LeadingDimension);
     }
 
     private void GemmCore<T>(

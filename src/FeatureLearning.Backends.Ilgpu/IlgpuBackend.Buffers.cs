@@ -1,5 +1,7 @@
 using System.Numerics;
 using FeatureLearning.Compute;
+using ILGPU;
+using ILGPU.Runtime;
 
 namespace FeatureLearning.Backends.Ilgpu;
 
@@ -23,47 +25,28 @@ public sealed partial class IlgpuBackend
 
     /// <inheritdoc />
     public void Upload<T>(ReadOnlySpan<T> data, DeviceBuffer<T> destination)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var d = Own(destination, nameof(destination), strided: true);
-        Shapes.CheckHostLength(data.Length, d, upload: true, nameof(data));
-
-        if (data.Length > 0)
-        {
-            using var exclusive = Enter();
-            if (d.IsContiguous)
-            {
-                HostCopy.ToDevice(data, d.View);
-                return;
-            }
-
-            for (int i = 0; i < d.Rows; i++)
-            {
-                HostCopy.ToDevice(data.Slice(i * d.Cols, d.Cols), d.Row(i));
-            }
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => Transfer(Own(destination, nameof(destination)), Operands.Unlocked(data), upload: true);
 
     /// <inheritdoc />
     public void Download<T>(DeviceBuffer<T> source, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> => Transfer(Own(source, nameof(source)), destination, upload: false);
+
+    /// <summary>An upload or download under the backend's lock: the whole buffer in one copy, a strided view row by row.</summary>
+    private void Transfer<T>(IlgpuBuffer<T> buffer, Span<T> host, bool upload)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var s = Own(source, nameof(source), strided: true);
-        Shapes.CheckHostLength(destination.Length, s, upload: false, nameof(destination));
-
-        if (destination.Length > 0)
+        using var exclusive = Enter();
+        Operands.Transfer(buffer, host, upload, static (b, row, h, up) =>
         {
-            using var exclusive = Enter();
-            if (s.IsContiguous)
+            ArrayView1D<T, Stride1D.Dense> run = row < 0 ? b.View : b.Row(row);
+            if (up)
             {
-                HostCopy.ToHost(s.View, destination);
-                return;
+                HostCopy.ToDevice<T>(h, run);
             }
-
-            for (int i = 0; i < s.Rows; i++)
+            else
             {
-                HostCopy.ToHost(s.Row(i), destination.Slice(i * s.Cols, s.Cols));
+                HostCopy.ToHost(run, h);
             }
-        }
+        });
     }
 }

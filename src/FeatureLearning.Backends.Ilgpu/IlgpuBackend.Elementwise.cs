@@ -4,14 +4,17 @@ using ILGPU.Runtime;
 
 namespace FeatureLearning.Backends.Ilgpu;
 
-/// <content>The element-wise and reduction primitives, each one ILGPU kernel (two for a block sum over row groups).</content>
+/// <content>
+/// The element-wise and reduction primitives, each one ILGPU kernel (two for a block sum over row groups). Every kernel takes
+/// the leading dimension of each matrix operand (and the stride of a vector), so strided views are read and written in place.
+/// </content>
 public sealed partial class IlgpuBackend
 {
     /// <inheritdoc />
     public void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (s, d) = (Own(source, nameof(source), strided: true), Own(destination, nameof(destination), strided: true));
+        var (s, d) = (Own(source, nameof(source)), Own(destination, nameof(destination)));
         bool contiguous = s.IsContiguous && d.IsContiguous;
         if (contiguous)
         {
@@ -40,7 +43,7 @@ public sealed partial class IlgpuBackend
     public void Scale<T>(T alpha, DeviceBuffer<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var g = Own(x, nameof(x), strided: true);
+        var g = Own(x, nameof(x));
         if (g.LongLength > 0)
         {
             using var exclusive = Enter();
@@ -59,7 +62,7 @@ public sealed partial class IlgpuBackend
     public void Axpy<T>(T alpha, DeviceBuffer<T> x, DeviceBuffer<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (gx, gy) = (Own(x, nameof(x), strided: true), Own(y, nameof(y), strided: true));
+        var (gx, gy) = (Own(x, nameof(x)), Own(y, nameof(y)));
         Shapes.CheckSameShape(x, y, nameof(y));
         if (gx.LongLength > 0)
         {
@@ -84,7 +87,7 @@ public sealed partial class IlgpuBackend
         if (a.Rows > 0)
         {
             using var exclusive = Enter();
-            Kernels<T>().AddDiagonal(a.Rows, g.View, value);
+            Kernels<T>().AddDiagonal(a.Rows, g.View, a.LeadingDimension, value);
         }
     }
 
@@ -97,7 +100,7 @@ public sealed partial class IlgpuBackend
         if (ga.LongLength > 0)
         {
             using var exclusive = Enter();
-            Kernels<T>().Hadamard(ga.View, gb.View, gc.View, ga.LongLength);
+            Kernels<T>().Hadamard(a.Rows, a.Cols, ga.View, a.LeadingDimension, gb.View, b.LeadingDimension, gc.View, c.LeadingDimension);
         }
     }
 
@@ -113,7 +116,7 @@ public sealed partial class IlgpuBackend
     /// <remarks>
     /// On the device, in two passes so that every thread has little serial work even when R is small: each row of A is
     /// summed over its column groups into a (A.Rows × R.Cols) scratch matrix, then each result element sums its
-    /// rowGroup scratch rows.
+    /// rowGroup scratch rows. A and R may be strided views (the kernels take their leading dimensions).
     /// </remarks>
     public void BlockSum<T>(DeviceBuffer<T> a, int rowGroup, int colGroup, T scale, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -128,14 +131,14 @@ public sealed partial class IlgpuBackend
         using var exclusive = Enter();
         if (rowGroup == 1)
         {
-            Kernels<T>().BlockSum(ga.View, gr.View, result.Rows, result.Cols, a.Cols, 1, colGroup, scale);
+            Kernels<T>().BlockSum(ga.View, a.LeadingDimension, gr.View, result.LeadingDimension, result.Rows, result.Cols, 1, colGroup, scale);
             return;
         }
 
         using var rowSums = Allocate<T>(a.Rows, result.Cols);
         var gs = Own(rowSums, nameof(rowSums));
-        Kernels<T>().BlockSum(ga.View, gs.View, a.Rows, result.Cols, a.Cols, 1, colGroup, T.One);
-        Kernels<T>().BlockSum(gs.View, gr.View, result.Rows, result.Cols, result.Cols, rowGroup, 1, scale);
+        Kernels<T>().BlockSum(ga.View, a.LeadingDimension, gs.View, result.Cols, a.Rows, result.Cols, 1, colGroup, T.One);
+        Kernels<T>().BlockSum(gs.View, result.Cols, gr.View, result.LeadingDimension, result.Rows, result.Cols, rowGroup, 1, scale);
     }
 
     /// <inheritdoc />
@@ -147,7 +150,7 @@ public sealed partial class IlgpuBackend
         if (gr.LongLength > 0)
         {
             using var exclusive = Enter();
-            Kernels<T>().RowKronecker(ga.View, gb.View, gr.View, a.Cols, b.Cols, gr.LongLength);
+            Kernels<T>().RowKronecker(a.Rows, ga.View, a.Cols, a.LeadingDimension, gb.View, b.Cols, b.LeadingDimension, gr.View, result.LeadingDimension);
         }
     }
 
@@ -162,11 +165,11 @@ public sealed partial class IlgpuBackend
             using var exclusive = Enter();
             if (a.Cols == 0)
             {
-                Kernels<T>().Scale(gr.View, T.Zero, true, a.Rows);
+                Scale(T.Zero, result);
                 return;
             }
 
-            Kernels<T>().RowDot(a.Rows, ga.View, gb.View, gr.View, a.Cols);
+            Kernels<T>().RowDot(a.Rows, a.Cols, ga.View, a.LeadingDimension, gb.View, b.LeadingDimension, gr.View, Operands.VectorStride(result));
         }
     }
 
@@ -185,7 +188,7 @@ public sealed partial class IlgpuBackend
         var kernels = Kernels<T>();
         int parts = (int)Math.Min(ga.LongLength, Math.Min(kernels.StrideThreads, 1 << 16));
         using var partials = accelerator.Allocate1D<double>(parts);
-        kernels.DotPartials(ga.View, gb.View, partials.View, ga.LongLength);
+        kernels.DotPartials(a.Rows, a.Cols, ga.View, a.LeadingDimension, gb.View, b.LeadingDimension, partials.View);
         var host = HostCopy.ToHostArray(partials.View);
         double sum = 0;
         foreach (double p in host)
@@ -196,18 +199,16 @@ public sealed partial class IlgpuBackend
         return sum;
     }
 
-    /// <summary>Scales the columns of A by v (or its rows, <paramref name="byRow"/>).</summary>
+    /// <summary>Scales the columns of A by v (or its rows, <paramref name="byRow"/>); A and v may be strided views.</summary>
     private void ScaleByVector<T>(DeviceBuffer<T> a, DeviceBuffer<T> v, bool byRow)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ga, gv) = (Own(a, nameof(a)), Own(v, nameof(v), strided: true));
+        var (ga, gv) = (Own(a, nameof(a)), Own(v, nameof(v)));
         Shapes.CheckVector(v, byRow ? a.Rows : a.Cols, nameof(v));
         if (ga.LongLength > 0)
         {
-            // v is 1 × k (contiguous) or k × 1, whose element i lies i leading dimensions on (1 when contiguous).
-            int vStride = gv.Cols == 1 ? gv.LeadingDimension : 1;
             using var exclusive = Enter();
-            Kernels<T>().ScaleByVector(ga.View, gv.View, a.Cols, byRow, ga.LongLength, vStride);
+            Kernels<T>().ScaleByVector(ga.View, a.Rows, a.Cols, a.LeadingDimension, gv.View, Operands.VectorStride(v), byRow);
         }
     }
 }

@@ -16,23 +16,20 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc />
     public void KernelMatrix<T, TKernel>(in TKernel kernel, DeviceBuffer<T> x, DeviceBuffer<T> z, DeviceBuffer<T>? metric, DeviceBuffer<T> result, DeviceBuffer<T>? derivativeWeights = null)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : IKernelFunction =>
+        KernelMatrixOperands<T, IlgpuBuffer<T>>.Run(this, Own<T>, kernel, x, z, metric, result, derivativeWeights, KernelMatrixStaged<T, TKernel>);
+
+    /// <summary>The kernel matrix on contiguous operands (strided views staged by <see cref="KernelMatrixOperands{T, TBuffer}"/>), under the backend's lock.</summary>
+    private void KernelMatrixStaged<T, TKernel>(TKernel kernel, KernelMatrixOperands<T, IlgpuBuffer<T>> operands)
+        where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction
     {
-        ArgumentNullException.ThrowIfNull(kernel);
-        var (gx, gz, gr) = (Own(x, nameof(x)), Own(z, nameof(z)), Own(result, nameof(result)));
-        var gw = derivativeWeights is null ? null : Own(derivativeWeights, nameof(derivativeWeights));
-        var gm = metric is null ? null : Own(metric, nameof(metric));
-        var normKernel = kernel.Geometry == KernelGeometry.InnerProductAndNorms ? KernelFunctionExtensions.NormDependent(kernel, nameof(kernel)) : null;
-        Shapes.CheckKernelMatrix(x, z, metric, result, derivativeWeights, normKernel is not null);
-        int n = x.Rows, m = z.Rows, d = x.Cols;
-        if (n == 0 || m == 0)
-        {
-            return;
-        }
-
         using var exclusive = Enter();
+        var (gx, gz, gm, gr, gw) = (operands.X, operands.Z, operands.Metric, operands.Result, operands.Weights);
+        int n = gx.Rows, m = gz.Rows, d = gx.Cols;
         bool radial = kernel.Geometry == KernelGeometry.Radial;
-        bool same = ReferenceEquals(x, z);
+        bool same = operands.Same;
+        var normKernel = operands.NormKernel;
         var kernels = Kernels<T>();
         IlgpuBuffer<T>? xm = null, zm = null, xNorms = null, zNorms = null, xCentred = null, zCentred = null;
         try
@@ -50,18 +47,18 @@ public sealed partial class IlgpuBackend
             if (radial || normKernel is not null)
             {
                 xNorms = (IlgpuBuffer<T>)Allocate<T>(n, 1);
-                kernels.RowDot(n, (xm ?? gx).View, gx.View, xNorms.View, d);
+                kernels.RowDot(n, d, (xm ?? gx).View, d, gx.View, d, xNorms.View, 1);
                 if (!same)
                 {
                     zm = gm is null ? null : ApplyMetric(gz, gm);
                     zNorms = (IlgpuBuffer<T>)Allocate<T>(m, 1);
-                    kernels.RowDot(m, (zm ?? gz).View, gz.View, zNorms.View, d);
+                    kernels.RowDot(m, d, (zm ?? gz).View, d, gz.View, d, zNorms.View, 1);
                 }
 
-                KernelCentring.CheckNorms<T>(HostCopy.ToHostArray<T>(xNorms.View), nameof(x));
+                KernelCentring.CheckNorms<T>(HostCopy.ToHostArray<T>(xNorms.View), "x");
                 if (zNorms is not null)
                 {
-                    KernelCentring.CheckNorms<T>(HostCopy.ToHostArray<T>(zNorms.View), nameof(z));
+                    KernelCentring.CheckNorms<T>(HostCopy.ToHostArray<T>(zNorms.View), "z");
                 }
             }
 
@@ -134,7 +131,7 @@ public sealed partial class IlgpuBackend
         else
         {
             xm.View.CopyFrom(x.View);
-            Kernels<T>().ScaleByVector(xm.View, metric.View, d, byRow: false, xm.LongLength, vStride: 1);
+            Kernels<T>().ScaleByVector(xm.View, n, d, d, metric.View, 1, byRow: false);
         }
 
         return xm;

@@ -5,7 +5,7 @@ using ILGPU.Runtime;
 
 namespace FeatureLearning.Backends.Ilgpu;
 
-/// <content>LAPACK: the Cholesky factorization with its jitter retry (cuSOLVER, or the blocked right-looking ILGPU kernels), the Cholesky solve (cuSOLVER, or blocked triangular solves), and the symmetric eigendecomposition on the host.</content>
+/// <content>LAPACK: the Cholesky factorization with its jitter retry (cuSOLVER, or the blocked right-looking ILGPU kernels), the Cholesky solve (cuSOLVER, or blocked triangular solves), and the symmetric eigendecomposition on the host. The factorization and the solve work in place on strided views: every kernel, cuSOLVER call and GEMM takes the leading dimension.</content>
 public sealed partial class IlgpuBackend
 {
     /// <inheritdoc />
@@ -22,40 +22,33 @@ public sealed partial class IlgpuBackend
 
         using var exclusive = Enter();
         var kernels = Kernels<T>();
+        int lda = a.LeadingDimension;
         using var diagonal = (IlgpuBuffer<T>)Allocate<T>(n, 1);
-        kernels.ReadDiagonal(n, ga.View, diagonal.View);
+        kernels.ReadDiagonal(n, ga.View, lda, diagonal.View);
         var host = new T[n];
         Download(diagonal, host);
-        double mean = 0;
-        foreach (var v in host)
-        {
-            mean += double.CreateTruncating(v);
-        }
-
-        mean /= n;
         using var info = accelerator.Allocate1D<int>(2);
-        return CholeskyRetry.Run(
-            n,
-            mean,
-            options.InitialJitterFor<T>(),
+        return CholeskyRetry.Run<T>(
+            host,
             options,
-            () => FactorOnce(ga, n, info, cancellationToken),
-            jitter => kernels.RestoreLower(n, ga.View, diagonal.View, T.CreateTruncating(jitter)),
+            () => FactorOnce(ga, n, lda, info, cancellationToken),
+            jitter => kernels.RestoreLower(n, ga.View, lda, diagonal.View, T.CreateTruncating(jitter)),
             cancellationToken);
     }
 
-    private int FactorOnce<T>(IlgpuBuffer<T> a, int n, MemoryBuffer1D<int, Stride1D.Dense> info, CancellationToken cancellationToken)
+    /// <summary>One factorization attempt of the n × n matrix at <paramref name="a"/> with row stride <paramref name="lda"/> (a strided view is factored in place).</summary>
+    private int FactorOnce<T>(IlgpuBuffer<T> a, int n, int lda, MemoryBuffer1D<int, Stride1D.Dense> info, CancellationToken cancellationToken)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var kernels = Kernels<T>();
         HostCopy.ToDevice<int>([-1, int.MaxValue], info.View);
         if (cuda is not null)
         {
-            int lwork = cuda.PotrfWorkspace<T>(n, a.Pointer, n);
+            int lwork = cuda.PotrfWorkspace<T>(n, a.Pointer, lda);
             var work = Rent<T>(Math.Max(1, lwork));
             try
             {
-                cuda.Potrf<T>(n, a.Pointer, n, work.NativePtr, lwork, info.NativePtr);
+                cuda.Potrf<T>(n, a.Pointer, lda, work.NativePtr, lwork, info.NativePtr);
             }
             finally
             {
@@ -69,18 +62,18 @@ public sealed partial class IlgpuBackend
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int size = Math.Min(nb, n - k0), below = n - k0 - size;
-                kernels.CholeskyDiagonal(a.View, info.View, n, k0, size);
-                kernels.CholeskyPanel(a.View, n, n, k0, size);
+                kernels.CholeskyDiagonal(a.View, info.View, lda, k0, size);
+                kernels.CholeskyPanel(a.View, n, lda, k0, size);
                 if (below > 0)
                 {
-                    long panel = ((long)(k0 + size) * n) + k0, trailing = ((long)(k0 + size) * n) + k0 + size;
-                    GemmCore(false, true, below, below, size, -T.One, a, panel, n, a, panel, n, T.One, a, trailing, n, lowerOnly: true);
+                    long panel = ((long)(k0 + size) * lda) + k0, trailing = ((long)(k0 + size) * lda) + k0 + size;
+                    GemmCore(false, true, below, below, size, -T.One, a, panel, lda, a, panel, lda, T.One, a, trailing, lda, lowerOnly: true);
                 }
             }
         }
 
         // NaN pivots pass some factorizations silently: check the diagonal of L as well.
-        kernels.CheckDiagonal(n, a.View, info.View, n);
+        kernels.CheckDiagonal(n, a.View, info.View, lda);
         var status = HostCopy.ToHostArray(info.View);
         if (cuda is not null)
         {
@@ -103,10 +96,10 @@ public sealed partial class IlgpuBackend
         }
 
         using var exclusive = Enter();
-        int n = factor.Rows, c = b.Cols;
+        int n = factor.Rows, c = b.Cols, ldl = factor.LeadingDimension, ldb = b.LeadingDimension;
         if (cuda is not null)
         {
-            cuda.CholeskySolve<T>(n, c, gl.Pointer, n, gb.Pointer, c);
+            cuda.CholeskySolve<T>(n, c, gl.Pointer, ldl, gb.Pointer, ldb);
             return;
         }
 
@@ -117,10 +110,10 @@ public sealed partial class IlgpuBackend
         for (int k0 = 0; k0 < n; k0 += nb)
         {
             int size = Math.Min(nb, n - k0), below = n - k0 - size;
-            kernels.ForwardBlock(c, gl.View, gb.View, n, c, k0, size);
+            kernels.ForwardBlock(c, gl.View, gb.View, ldl, ldb, k0, size);
             if (below > 0)
             {
-                GemmCore(false, false, below, c, size, -T.One, gl, ((long)(k0 + size) * n) + k0, n, gb, (long)k0 * c, c, T.One, gb, (long)(k0 + size) * c, c, lowerOnly: false);
+                GemmCore(false, false, below, c, size, -T.One, gl, ((long)(k0 + size) * ldl) + k0, ldl, gb, (long)k0 * ldb, ldb, T.One, gb, (long)(k0 + size) * ldb, ldb, lowerOnly: false);
             }
         }
 
@@ -131,10 +124,10 @@ public sealed partial class IlgpuBackend
             int size = Math.Min(nb, n - k0), below = n - k0 - size;
             if (below > 0)
             {
-                GemmCore(true, false, size, c, below, -T.One, gl, ((long)(k0 + size) * n) + k0, n, gb, (long)(k0 + size) * c, c, T.One, gb, (long)k0 * c, c, lowerOnly: false);
+                GemmCore(true, false, size, c, below, -T.One, gl, ((long)(k0 + size) * ldl) + k0, ldl, gb, (long)(k0 + size) * ldb, ldb, T.One, gb, (long)k0 * ldb, ldb, lowerOnly: false);
             }
 
-            kernels.BackwardBlock(c, gl.View, gb.View, n, c, k0, size);
+            kernels.BackwardBlock(c, gl.View, gb.View, ldl, ldb, k0, size);
         }
     }
 
@@ -143,14 +136,8 @@ public sealed partial class IlgpuBackend
     public void SymmetricEigen<T>(DeviceBuffer<T> a, DeviceBuffer<T> eigenvalues, DeviceBuffer<T> eigenvectors)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ga, gv, gw) = (Own(a, nameof(a)), Own(eigenvalues, nameof(eigenvalues)), Own(eigenvectors, nameof(eigenvectors)));
+        (_, _, _) = (Own(a, nameof(a)), Own(eigenvalues, nameof(eigenvalues)), Own(eigenvectors, nameof(eigenvectors)));
         Shapes.CheckEigen(a, eigenvalues, eigenvectors);
-        int n = a.Rows;
-
-        var host = new T[n * n];
-        Download(ga, host);
-        var (values, vectors) = HostEigen.Decompose<T>(host, n);
-        Upload<T>(values.Select(T.CreateTruncating).ToArray(), gv);
-        Upload<T>(vectors.Select(T.CreateTruncating).ToArray(), gw);
+        HostEigen.Run(this, a, eigenvalues, eigenvectors);
     }
 }

@@ -221,6 +221,6 @@ public sealed partial class IlgpuBackend : IComputeBackend
     private KernelSet<T> Kernels<T>()
         where T : unmanaged => typeof(T) == typeof(double) ? (KernelSet<T>)(object)@double : (KernelSet<T>)(object)single;
 
-    private IlgpuBuffer<T> Own<T>(DeviceBuffer<T> buffer, string name, bool strided = false)
-        where T : unmanaged, IFloatingPointIeee754<T> => Operands.Own<T, IlgpuBuffer<T>>(this, buffer, name, strided);
+    private IlgpuBuffer<T> Own<T>(DeviceBuffer<T> buffer, string name)
+        where T : unmanaged, IFloatingPointIeee754<T> => Operands.Own<T, IlgpuBuffer<T>>(this, buffer, name);
 }

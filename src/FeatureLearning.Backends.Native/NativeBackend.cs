@@ -192,27 +192,26 @@ public sealed unsafe class NativeBackend : CpuBackend
     /// <remarks>LAPACK ?syevd (divide and conquer), eigenvalues ascending.</remarks>
     public override void SymmetricEigen<T>(DeviceBuffer<T> a, DeviceBuffer<T> eigenvalues, DeviceBuffer<T> eigenvectors)
     {
-        var ma = Own(a, nameof(a));
-        var (mv, mw) = (Own(eigenvalues, nameof(eigenvalues)), Own(eigenvectors, nameof(eigenvectors)));
+        (_, _, _) = (Own(a, nameof(a)), Own(eigenvalues, nameof(eigenvalues)), Own(eigenvectors, nameof(eigenvectors)));
+        Shapes.CheckEigen(a, eigenvalues, eigenvectors);
         int n = a.Rows;
-        if (a.Cols != n || eigenvalues.Length != n || eigenvectors.Rows != n || eigenvectors.Cols != n)
-        {
-            throw new ArgumentException($"Expected a square matrix, {n} eigenvalues and {n} x {n} eigenvectors.", nameof(a));
-        }
-
         if (n == 0)
         {
             return;
         }
 
-        // Work on a copy (syevd overwrites its input with the eigenvectors, column-major).
-        var work = ma.Span.ToArray();
+        // Work on a host copy (syevd overwrites its input with the eigenvectors, column-major); any argument may be a
+        // strided view: the download and the uploads walk it row by row.
+        var work = new T[n * n];
+        Download(a, work);
+        var values = new T[n];
         byte jobz = (byte)'V', uplo = (byte)'U';
         int info = 0, lwork = -1, liwork = -1, iworkQuery = 0;
         T workQuery = T.Zero;
         fixed (T* pa = work)
+        fixed (T* pv = values)
         {
-            Syevd(&jobz, &uplo, &n, pa, (T*)mv.Pointer, &workQuery, &lwork, &iworkQuery, &liwork, &info);
+            Syevd(&jobz, &uplo, &n, pa, pv, &workQuery, &lwork, &iworkQuery, &liwork, &info);
             lwork = Math.Max(1, int.CreateTruncating(workQuery));
             liwork = Math.Max(1, iworkQuery);
             var scratch = new T[lwork];
@@ -220,7 +219,7 @@ public sealed unsafe class NativeBackend : CpuBackend
             fixed (T* pw = scratch)
             fixed (int* piw = iscratch)
             {
-                Syevd(&jobz, &uplo, &n, pa, (T*)mv.Pointer, pw, &lwork, piw, &liwork, &info);
+                Syevd(&jobz, &uplo, &n, pa, pv, pw, &lwork, piw, &liwork, &info);
             }
         }
 
@@ -230,14 +229,17 @@ public sealed unsafe class NativeBackend : CpuBackend
         }
 
         // Column-major V (column j = eigenvector j) is row-major Vᵀ: transpose into the row-major convention.
-        var dst = mw.Span;
+        var vectors = new T[n * n];
         for (int i = 0; i < n; i++)
         {
             for (int j = 0; j < n; j++)
             {
-                dst[(i * n) + j] = work[(j * n) + i];
+                vectors[(i * n) + j] = work[(j * n) + i];
             }
         }
+
+        Upload<T>(values, eigenvalues);
+        Upload<T>(vectors, eigenvectors);
     }
 
     private void Syevd<T>(byte* jobz, byte* uplo, int* n, T* a, T* w, T* work, int* lwork, int* iwork, int* liwork, int* info)

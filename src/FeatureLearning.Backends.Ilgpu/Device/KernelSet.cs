@@ -24,11 +24,11 @@ internal abstract class KernelSet<T>
 
     public abstract void CheckDiagonal(int n, ArrayView<T> a, ArrayView<int> info, int lda);
 
-    public abstract void RestoreLower(int n, ArrayView<T> a, ArrayView<T> diagonal, T jitter);
+    public abstract void RestoreLower(int n, ArrayView<T> a, int lda, ArrayView<T> diagonal, T jitter);
 
-    public abstract void MirrorLower(int n, ArrayView<T> a);
+    public abstract void MirrorLower(int n, ArrayView<T> a, int lda);
 
-    public abstract void ReadDiagonal(int n, ArrayView<T> a, ArrayView<T> diagonal);
+    public abstract void ReadDiagonal(int n, ArrayView<T> a, int lda, ArrayView<T> diagonal);
 
     public abstract void Scale(ArrayView<T> x, T alpha, bool zero, long length);
 
@@ -37,19 +37,19 @@ internal abstract class KernelSet<T>
     /// <summary>A block operation on rows × cols elements with row strides (see <see cref="Kernels.Strided{T, TOps}"/> for the modes).</summary>
     public abstract void Strided(int rows, int cols, ArrayView<T> x, int ldx, ArrayView<T> y, int ldy, T alpha, int mode);
 
-    public abstract void Hadamard(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, long length);
+    public abstract void Hadamard(int rows, int cols, ArrayView<T> a, int lda, ArrayView<T> b, int ldb, ArrayView<T> c, int ldc);
 
-    public abstract void ScaleByVector(ArrayView<T> a, ArrayView<T> v, int cols, bool byRow, long length, int vStride);
+    public abstract void ScaleByVector(ArrayView<T> a, int rows, int cols, int lda, ArrayView<T> v, int vStride, bool byRow);
 
-    public abstract void AddDiagonal(int n, ArrayView<T> a, T value);
+    public abstract void AddDiagonal(int n, ArrayView<T> a, int lda, T value);
 
-    public abstract void BlockSum(ArrayView<T> a, ArrayView<T> result, int rows, int cols, int aCols, int rowGroup, int colGroup, T scale);
+    public abstract void BlockSum(ArrayView<T> a, int lda, ArrayView<T> result, int ldr, int rows, int cols, int rowGroup, int colGroup, T scale);
 
-    public abstract void RowKronecker(ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int c, int d, long length);
+    public abstract void RowKronecker(int rows, ArrayView<T> a, int c, int lda, ArrayView<T> b, int d, int ldb, ArrayView<T> r, int ldr);
 
-    public abstract void RowDot(int rows, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int cols);
+    public abstract void RowDot(int rows, int cols, ArrayView<T> a, int lda, ArrayView<T> b, int ldb, ArrayView<T> r, int rStride);
 
-    public abstract void DotPartials(ArrayView<T> a, ArrayView<T> b, ArrayView<double> partials, long length);
+    public abstract void DotPartials(int rows, int cols, ArrayView<T> a, int lda, ArrayView<T> b, int ldb, ArrayView<double> partials);
 
     /// <summary>
     /// Compiles the kernel-matrix epilogue for <typeparamref name="TProfile"/> once; later calls return at once. A profile
@@ -83,14 +83,14 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, int>> readDiagonal;
     private readonly Lazy<Action<Index1D, ArrayView<T>, T, int, long, int>> scale;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, T, long, int>> axpy;
-    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, int>> hadamard;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int, long, int>> hadamard;
     private readonly Lazy<Action<Index2D, ArrayView<T>, ArrayView<T>, int, int, T, int>> strided;
-    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int, int>> scaleByVector;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, int, int, int, long, int, int>> scaleByVector;
     private readonly Lazy<Action<Index1D, ArrayView<T>, int, T>> addDiagonal;
     private readonly Lazy<Action<Index2D, ArrayView<T>, ArrayView<T>, int, int, int, int, T>> blockSum;
-    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, long, int>> rowKronecker;
-    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>> rowDot;
-    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, long, int>> dotPartials;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int, int, long, int>> rowKronecker;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int>> rowDot;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, int, int, int, long, int>> dotPartials;
     private readonly ConcurrentDictionary<Type, Delegate?> epilogues = new();
 
     public KernelSet(Accelerator accelerator, int strideThreads)
@@ -109,13 +109,13 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
         scale = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, T, int, long, int>(Kernels.Scale<T, TOps>));
         axpy = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, T, long, int>(Kernels.Axpy<T, TOps>));
         strided = new(() => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, int, int, T, int>(Kernels.Strided<T, TOps>));
-        hadamard = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, int>(Kernels.Hadamard<T, TOps>));
-        scaleByVector = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int, int, long, int, int>(Kernels.ScaleByVector<T, TOps>));
+        hadamard = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int, long, int>(Kernels.Hadamard<T, TOps>));
+        scaleByVector = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, int, int, int, long, int, int>(Kernels.ScaleByVector<T, TOps>));
         addDiagonal = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, int, T>(Kernels.AddDiagonal<T, TOps>));
         blockSum = new(() => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, int, int, int, int, T>(Kernels.BlockSum<T, TOps>));
-        rowKronecker = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, long, int>(Kernels.RowKronecker<T, TOps>));
-        rowDot = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>(Kernels.RowDot<T, TOps>));
-        dotPartials = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, long, int>(Kernels.DotPartials<T, TOps>));
+        rowKronecker = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int, int, long, int>(Kernels.RowKronecker<T, TOps>));
+        rowDot = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int>(Kernels.RowDot<T, TOps>));
+        dotPartials = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, int, int, int, long, int>(Kernels.DotPartials<T, TOps>));
     }
 
     public override int StrideThreads { get; }
@@ -144,11 +144,11 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
 
     public override void CheckDiagonal(int n, ArrayView<T> a, ArrayView<int> info, int lda) => checkDiagonal.Value(n, a, info, lda);
 
-    public override void RestoreLower(int n, ArrayView<T> a, ArrayView<T> diagonal, T jitter) => restoreLower.Value(new Index2D(n, n), a, diagonal, n, jitter);
+    public override void RestoreLower(int n, ArrayView<T> a, int lda, ArrayView<T> diagonal, T jitter) => restoreLower.Value(new Index2D(n, n), a, diagonal, lda, jitter);
 
-    public override void MirrorLower(int n, ArrayView<T> a) => mirrorLower.Value(new Index2D(n, n), a, n);
+    public override void MirrorLower(int n, ArrayView<T> a, int lda) => mirrorLower.Value(new Index2D(n, n), a, lda);
 
-    public override void ReadDiagonal(int n, ArrayView<T> a, ArrayView<T> diagonal) => readDiagonal.Value(n, a, diagonal, n);
+    public override void ReadDiagonal(int n, ArrayView<T> a, int lda, ArrayView<T> diagonal) => readDiagonal.Value(n, a, diagonal, lda);
 
     public override void Scale(ArrayView<T> x, T alpha, bool zero, long length) => scale.Value(Threads(length), x, alpha, zero ? 1 : 0, length, Threads(length));
 
@@ -157,23 +157,33 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
     public override void Strided(int rows, int cols, ArrayView<T> x, int ldx, ArrayView<T> y, int ldy, T alpha, int mode) =>
         strided.Value(new Index2D(cols, rows), x, y, ldx, ldy, alpha, mode);
 
-    public override void Hadamard(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, long length) => hadamard.Value(Threads(length), a, b, c, length, Threads(length));
+    public override void Hadamard(int rows, int cols, ArrayView<T> a, int lda, ArrayView<T> b, int ldb, ArrayView<T> c, int ldc)
+    {
+        long length = (long)rows * cols;
+        hadamard.Value(Threads(length), a, b, c, cols, lda, ldb, ldc, length, Threads(length));
+    }
 
-    public override void ScaleByVector(ArrayView<T> a, ArrayView<T> v, int cols, bool byRow, long length, int vStride) =>
-        scaleByVector.Value(Threads(length), a, v, cols, byRow ? 1 : 0, length, vStride, Threads(length));
+    public override void ScaleByVector(ArrayView<T> a, int rows, int cols, int lda, ArrayView<T> v, int vStride, bool byRow)
+    {
+        long length = (long)rows * cols;
+        scaleByVector.Value(Threads(length), a, v, cols, lda, byRow ? 1 : 0, length, vStride, Threads(length));
+    }
 
-    public override void AddDiagonal(int n, ArrayView<T> a, T value) => addDiagonal.Value(n, a, n, value);
+    public override void AddDiagonal(int n, ArrayView<T> a, int lda, T value) => addDiagonal.Value(n, a, lda, value);
 
-    public override void BlockSum(ArrayView<T> a, ArrayView<T> result, int rows, int cols, int aCols, int rowGroup, int colGroup, T scale) =>
-        blockSum.Value(new Index2D(cols, rows), a, result, aCols, cols, rowGroup, colGroup, scale);
+    public override void BlockSum(ArrayView<T> a, int lda, ArrayView<T> result, int ldr, int rows, int cols, int rowGroup, int colGroup, T scale) =>
+        blockSum.Value(new Index2D(cols, rows), a, result, lda, ldr, rowGroup, colGroup, scale);
 
-    public override void RowKronecker(ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int c, int d, long length) =>
-        rowKronecker.Value(Threads(length), a, b, r, c, d, length, Threads(length));
+    public override void RowKronecker(int rows, ArrayView<T> a, int c, int lda, ArrayView<T> b, int d, int ldb, ArrayView<T> r, int ldr)
+    {
+        long length = (long)rows * c * d;
+        rowKronecker.Value(Threads(length), a, b, r, c, d, lda, ldb, ldr, length, Threads(length));
+    }
 
-    public override void RowDot(int rows, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int cols) => rowDot.Value(rows, a, b, r, cols);
+    public override void RowDot(int rows, int cols, ArrayView<T> a, int lda, ArrayView<T> b, int ldb, ArrayView<T> r, int rStride) => rowDot.Value(rows, a, b, r, cols, lda, ldb, rStride);
 
-    public override void DotPartials(ArrayView<T> a, ArrayView<T> b, ArrayView<double> partials, long length) =>
-        dotPartials.Value((int)partials.Length, a, b, partials, length, (int)partials.Length);
+    public override void DotPartials(int rows, int cols, ArrayView<T> a, int lda, ArrayView<T> b, int ldb, ArrayView<double> partials) =>
+        dotPartials.Value((int)partials.Length, a, b, partials, cols, lda, ldb, (long)rows * cols, (int)partials.Length);
 
     public override bool TryLoadEpilogue<TProfile>()
     {

@@ -439,33 +439,35 @@ internal static class Kernels
         }
     }
 
-    /// <summary>c ← a ∘ b.</summary>
-    public static void Hadamard<T, TOps>(Index1D start, ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, long length, int stride)
+    /// <summary>c ← a ∘ b over rows of <paramref name="cols"/> elements with row strides lda, ldb, ldc (each view starts at its element (0, 0)).</summary>
+    public static void Hadamard<T, TOps>(Index1D start, ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, int cols, int lda, int ldb, int ldc, long length, int stride)
         where T : unmanaged
         where TOps : struct, IScalarOps<T>
     {
         var ops = default(TOps);
-        for (long i = start.X; i < length; i += stride)
+        for (long e = start.X; e < length; e += stride)
         {
-            c[i] = ops.Mul(a[i], b[i]);
+            long i = e / cols, j = e % cols;
+            c[(i * ldc) + j] = ops.Mul(a[(i * lda) + j], b[(i * ldb) + j]);
         }
     }
 
-    /// <summary>A_ij ← A_ij·v_j (columns) or A_ij ← v_i·A_ij (rows); element k of v is v[k·vStride] (a column view of a wider matrix has vStride &gt; 1).</summary>
-    public static void ScaleByVector<T, TOps>(Index1D start, ArrayView<T> a, ArrayView<T> v, int cols, int byRow, long length, int vStride, int stride)
+    /// <summary>A_ij ← A_ij·v_j (columns) or A_ij ← v_i·A_ij (rows), A with row stride lda; element k of v is v[k·vStride] (a column view of a wider matrix has vStride &gt; 1).</summary>
+    public static void ScaleByVector<T, TOps>(Index1D start, ArrayView<T> a, ArrayView<T> v, int cols, int lda, int byRow, long length, int vStride, int stride)
         where T : unmanaged
         where TOps : struct, IScalarOps<T>
     {
         var ops = default(TOps);
-        for (long i = start.X; i < length; i += stride)
+        for (long e = start.X; e < length; e += stride)
         {
-            long k = byRow != 0 ? i / cols : i % cols;
-            a[i] = ops.Mul(a[i], v[k * vStride]);
+            long i = e / cols, j = e % cols;
+            long at = (i * lda) + j;
+            a[at] = ops.Mul(a[at], v[(byRow != 0 ? i : j) * vStride]);
         }
     }
 
-    /// <summary>R[i, k·d + j] ← A[i, k]·B[i, j] (R is n × c·d).</summary>
-    public static void RowKronecker<T, TOps>(Index1D start, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int c, int d, long length, int stride)
+    /// <summary>R[i, k·d + j] ← A[i, k]·B[i, j] (R is n × c·d), with row strides lda, ldb, ldr.</summary>
+    public static void RowKronecker<T, TOps>(Index1D start, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int c, int d, int lda, int ldb, int ldr, long length, int stride)
         where T : unmanaged
         where TOps : struct, IScalarOps<T>
     {
@@ -475,12 +477,12 @@ internal static class Kernels
         {
             long i = e / width, rest = e % width;
             long k = rest / d, j = rest % d;
-            r[e] = ops.Mul(a[(i * c) + k], b[(i * d) + j]);
+            r[(i * ldr) + rest] = ops.Mul(a[(i * lda) + k], b[(i * ldb) + j]);
         }
     }
 
     /// <summary>R[I, J] ← scale · Σ_{r &lt; rowGroup} Σ_{s &lt; colGroup} A[I·rowGroup + r, J·colGroup + s], one result element per thread (X = J).</summary>
-    public static void BlockSum<T, TOps>(Index2D index, ArrayView<T> a, ArrayView<T> result, int aCols, int resultCols, int rowGroup, int colGroup, T scale)
+    public static void BlockSum<T, TOps>(Index2D index, ArrayView<T> a, ArrayView<T> result, int lda, int ldr, int rowGroup, int colGroup, T scale)
         where T : unmanaged
         where TOps : struct, IScalarOps<T>
     {
@@ -489,47 +491,51 @@ internal static class Kernels
         T sum = ops.Zero;
         for (int r = 0; r < rowGroup; r++)
         {
-            long row = ((((long)i * rowGroup) + r) * aCols) + ((long)j * colGroup);
+            long row = ((((long)i * rowGroup) + r) * lda) + ((long)j * colGroup);
             for (int s = 0; s < colGroup; s++)
             {
                 sum = ops.Add(sum, a[row + s]);
             }
         }
 
-        result[((long)i * resultCols) + j] = ops.Mul(sum, scale);
+        result[((long)i * ldr) + j] = ops.Mul(sum, scale);
     }
 
-    /// <summary>A_ii ← A_ii + value.</summary>
+    /// <summary>A_ii ← A_ii + value (row stride n).</summary>
     public static void AddDiagonal<T, TOps>(Index1D i, ArrayView<T> a, int n, T value)
         where T : unmanaged
         where TOps : struct, IScalarOps<T> => a[((long)i.X * n) + i.X] = default(TOps).Add(a[((long)i.X * n) + i.X], value);
 
-    /// <summary>r_i ← Σ_j A_ij B_ij, one row per thread.</summary>
-    public static void RowDot<T, TOps>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int cols)
+    /// <summary>r_i ← Σ_j A_ij B_ij, one row per thread; A and B with row strides lda and ldb, element i of r at r[i·rStride].</summary>
+    public static void RowDot<T, TOps>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int cols, int lda, int ldb, int rStride)
         where T : unmanaged
         where TOps : struct, IScalarOps<T>
     {
         var ops = default(TOps);
         T sum = ops.Zero;
-        long row = (long)i.X * cols;
+        long rowA = (long)i.X * lda, rowB = (long)i.X * ldb;
         for (int j = 0; j < cols; j++)
         {
-            sum = ops.Add(sum, ops.Mul(a[row + j], b[row + j]));
+            sum = ops.Add(sum, ops.Mul(a[rowA + j], b[rowB + j]));
         }
 
-        r[i] = sum;
+        r[(long)i.X * rStride] = sum;
     }
 
-    /// <summary>partial_t ← Σ a_i b_i over the elements i ≡ t (mod stride), accumulated in double; the host sums the partials.</summary>
-    public static void DotPartials<T, TOps>(Index1D start, ArrayView<T> a, ArrayView<T> b, ArrayView<double> partials, long length, int stride)
+    /// <summary>
+    /// partial_t ← Σ a_e b_e over the elements e ≡ t (mod stride), accumulated in double; the host sums the partials. Element
+    /// e is (e / cols, e mod cols), A and B with row strides lda and ldb.
+    /// </summary>
+    public static void DotPartials<T, TOps>(Index1D start, ArrayView<T> a, ArrayView<T> b, ArrayView<double> partials, int cols, int lda, int ldb, long length, int stride)
         where T : unmanaged
         where TOps : struct, IScalarOps<T>
     {
         var ops = default(TOps);
         double sum = 0;
-        for (long i = start.X; i < length; i += stride)
+        for (long e = start.X; e < length; e += stride)
         {
-            sum += ops.ToDouble(a[i]) * ops.ToDouble(b[i]);
+            long i = e / cols, j = e % cols;
+            sum += ops.ToDouble(a[(i * lda) + j]) * ops.ToDouble(b[(i * ldb) + j]);
         }
 
         partials[start] = sum;

@@ -6,6 +6,26 @@ internal static class CholeskyRetry
     /// <summary>The report for a 0 × 0 matrix: nothing to factor.</summary>
     public static CholeskyReport Empty => new(1, 0, -1);
 
+    /// <summary>Runs the retry policy around a backend's own factorization, the jitter scaled by the mean of the original diagonal.</summary>
+    /// <typeparam name="T">float or double (sets the default initial jitter).</typeparam>
+    /// <param name="diagonal">The original diagonal of A (n values, n ≥ 1).</param>
+    /// <param name="options">The policy.</param>
+    /// <param name="attempt">Factors in place; returns -1 on success or the failed pivot.</param>
+    /// <param name="restore">Restores the original lower triangle and diagonal, then adds the given jitter to the diagonal.</param>
+    /// <param name="cancellationToken">Checked between attempts.</param>
+    /// <returns>The report.</returns>
+    public static CholeskyReport Run<T>(ReadOnlySpan<T> diagonal, CholeskyOptions options, Func<int> attempt, Action<double> restore, CancellationToken cancellationToken)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        double sum = 0;
+        foreach (var v in diagonal)
+        {
+            sum += double.CreateTruncating(v);
+        }
+
+        return Run(diagonal.Length, sum / diagonal.Length, options.InitialJitterFor<T>(), options, attempt, restore, cancellationToken);
+    }
+
     /// <summary>Runs the retry policy around a backend's own factorization.</summary>
     /// <param name="order">n.</param>
     /// <param name="meanDiagonal">Mean of the original diagonal (sets the jitter scale).</param>

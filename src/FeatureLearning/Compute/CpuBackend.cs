@@ -26,8 +26,10 @@ namespace FeatureLearning.Compute;
 /// applies unchanged. Buffers of one backend are rejected by another.</para>
 /// <para><b>Storage.</b> The cores work on raw row-major storage: pointers into pinned buffers of this backend, valid for the
 /// duration of the call only (never keep them), with leading dimensions given as row strides in elements. The GEMM and SYRK
-/// cores may be called with sizes of 0, and with a leading dimension larger than the column count: a strided view
-/// (<see cref="DeviceBuffer{T}.Slice"/>) arrives as a pointer to its element (0, 0) and its parent's row stride.</para>
+/// cores may be called with sizes of 0; every core may be called with a leading dimension larger than the column count: a
+/// strided view (<see cref="DeviceBuffer{T}.Slice"/>) arrives as a pointer to its element (0, 0) and its parent's row
+/// stride, and only its block may be written. The element-wise operations walk a strided view row by row; the kernel matrix
+/// stages one through a pooled contiguous buffer (<see cref="KernelMatrixOperands{T, TBuffer}"/>).</para>
 /// <para><b>Threading contract.</b> The public operations may run concurrently on several threads (the rule of
 /// <see cref="IComputeBackend"/>: no buffer written by one running operation is touched by another), so the cores must be
 /// reentrant: no mutable state shared between calls unless it is locked. <see cref="GemmCore{T}"/> honours its
@@ -183,45 +185,17 @@ public abstract unsafe class CpuBackend : IComputeBackend
 
     /// <inheritdoc />
     public void Upload<T>(ReadOnlySpan<T> data, DeviceBuffer<T> destination)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var d = Own(destination, nameof(destination), strided: true);
-        Shapes.CheckHostLength(data.Length, d, upload: true, nameof(data));
-        if (d.IsContiguous)
-        {
-            data.CopyTo(d.Span);
-            return;
-        }
-
-        for (int i = 0; i < d.Rows; i++)
-        {
-            data.Slice(i * d.Cols, d.Cols).CopyTo(d.Row(i));
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => Operands.Transfer(Own(destination, nameof(destination)), Operands.Unlocked(data), upload: true, CopyRun);
 
     /// <inheritdoc />
     public void Download<T>(DeviceBuffer<T> source, Span<T> destination)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var s = Own(source, nameof(source), strided: true);
-        Shapes.CheckHostLength(destination.Length, s, upload: false, nameof(destination));
-        if (s.IsContiguous)
-        {
-            s.Span.CopyTo(destination);
-            return;
-        }
-
-        for (int i = 0; i < s.Rows; i++)
-        {
-            s.Row(i).CopyTo(destination.Slice(i * s.Cols, s.Cols));
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => Operands.Transfer(Own(source, nameof(source)), destination, upload: false, CopyRun);
 
     /// <inheritdoc />
     public void Gemm<T>(Transpose transA, Transpose transB, T alpha, DeviceBuffer<T> a, DeviceBuffer<T> b, T beta, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ma, mb, mc) = (Own(a, nameof(a), strided: true), Own(b, nameof(b), strided: true), Own(c, nameof(c), strided: true));
+        var (ma, mb, mc) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(c, nameof(c)));
         Shapes.CheckGemm(transA, transB, a, b, c, out int m, out int n, out int k);
         GemmCore(transA == Transpose.Transpose, transB == Transpose.Transpose, m, n, k, alpha, ma.Pointer, a.LeadingDimension, mb.Pointer, b.LeadingDimension, beta, mc.Pointer, c.LeadingDimension, Threads);
     }
@@ -230,12 +204,12 @@ public abstract unsafe class CpuBackend : IComputeBackend
     public void Syrk<T>(Transpose trans, T alpha, DeviceBuffer<T> a, T beta, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ma, mc) = (Own(a, nameof(a), strided: true), Own(c, nameof(c)));
+        var (ma, mc) = (Own(a, nameof(a)), Own(c, nameof(c)));
         Shapes.CheckSyrk(trans, a, c, out int n, out int k);
         bool t = trans == Transpose.Transpose;
 
-        SyrkLowerCore(t, n, k, alpha, ma.Pointer, a.LeadingDimension, beta, mc.Pointer, n);
-        Mirror(mc.Pointer, n, n, lowerToUpper: true);
+        SyrkLowerCore(t, n, k, alpha, ma.Pointer, a.LeadingDimension, beta, mc.Pointer, c.LeadingDimension);
+        Mirror(mc.Pointer, n, c.LeadingDimension, lowerToUpper: true);
     }
 
     /// <inheritdoc />
@@ -251,27 +225,24 @@ public abstract unsafe class CpuBackend : IComputeBackend
         }
 
         T* p = ma.Pointer;
+        int lda = a.LeadingDimension;
         var diagonal = new T[n];
-        double sum = 0;
         for (int i = 0; i < n; i++)
         {
-            diagonal[i] = p[((long)i * n) + i];
-            sum += double.CreateTruncating(diagonal[i]);
+            diagonal[i] = p[((long)i * lda) + i];
         }
 
-        return CholeskyRetry.Run(
-            n,
-            sum / n,
-            options.InitialJitterFor<T>(),
+        return CholeskyRetry.Run<T>(
+            diagonal,
             options,
-            () => CholeskyFactorCore(p, n, n, cancellationToken),
+            () => CholeskyFactorCore(p, n, lda, cancellationToken),
             jitter =>
             {
-                Mirror(p, n, n, lowerToUpper: false);
+                Mirror(p, n, lda, lowerToUpper: false);
                 T add = T.CreateTruncating(jitter);
                 for (int i = 0; i < n; i++)
                 {
-                    p[((long)i * n) + i] = diagonal[i] + add;
+                    p[((long)i * lda) + i] = diagonal[i] + add;
                 }
             },
             cancellationToken);
@@ -288,7 +259,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
             return;
         }
 
-        CholeskySolveCore(ml.Pointer, factor.Rows, factor.Cols, mb.Pointer, b.Cols, b.Cols);
+        CholeskySolveCore(ml.Pointer, factor.Rows, factor.LeadingDimension, mb.Pointer, b.Cols, b.LeadingDimension);
     }
 
     /// <inheritdoc />
@@ -296,40 +267,27 @@ public abstract unsafe class CpuBackend : IComputeBackend
     public virtual void SymmetricEigen<T>(DeviceBuffer<T> a, DeviceBuffer<T> eigenvalues, DeviceBuffer<T> eigenvectors)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ma, mv, mw) = (Own(a, nameof(a)), Own(eigenvalues, nameof(eigenvalues)), Own(eigenvectors, nameof(eigenvectors)));
+        (_, _, _) = (Own(a, nameof(a)), Own(eigenvalues, nameof(eigenvalues)), Own(eigenvectors, nameof(eigenvectors)));
         Shapes.CheckEigen(a, eigenvalues, eigenvectors);
-        int n = a.Rows;
-
-        var (values, vectors) = HostEigen.Decompose(ma.Span, n);
-        for (int j = 0; j < n; j++)
-        {
-            mv.Span[j] = T.CreateTruncating(values[j]);
-        }
-
-        for (int i = 0; i < n * n; i++)
-        {
-            mw.Span[i] = T.CreateTruncating(vectors[i]);
-        }
+        HostEigen.Run(this, a, eigenvalues, eigenvectors);
     }
 
     /// <inheritdoc />
     public void KernelMatrix<T, TKernel>(in TKernel kernel, DeviceBuffer<T> x, DeviceBuffer<T> z, DeviceBuffer<T>? metric, DeviceBuffer<T> result, DeviceBuffer<T>? derivativeWeights = null)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : IKernelFunction =>
+        KernelMatrixOperands<T, ManagedBuffer<T>>.Run(this, Own<T>, kernel, x, z, metric, result, derivativeWeights, KernelMatrixStaged<T, TKernel>);
+
+    /// <summary>The kernel matrix on contiguous operands (strided views staged by <see cref="KernelMatrixOperands{T, TBuffer}"/>).</summary>
+    private void KernelMatrixStaged<T, TKernel>(TKernel kernel, KernelMatrixOperands<T, ManagedBuffer<T>> operands)
+        where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction
     {
-        ArgumentNullException.ThrowIfNull(kernel);
-        var (mx, mz, mr) = (Own(x, nameof(x)), Own(z, nameof(z)), Own(result, nameof(result)));
-        var mwt = derivativeWeights is null ? null : Own(derivativeWeights, nameof(derivativeWeights));
-        var normKernel = kernel.Geometry == KernelGeometry.InnerProductAndNorms ? KernelFunctionExtensions.NormDependent(kernel, nameof(kernel)) : null;
-        Shapes.CheckKernelMatrix(x, z, metric, result, derivativeWeights, normKernel is not null);
-        int n = x.Rows, m = z.Rows, d = x.Cols;
-        if (n == 0 || m == 0)
-        {
-            return;
-        }
-
+        var (mx, mz, mr, mwt, metric) = (operands.X, operands.Z, operands.Result, operands.Weights, operands.Metric);
+        int n = mx.Rows, m = mz.Rows, d = mx.Cols;
+        var normKernel = operands.NormKernel;
         bool radial = kernel.Geometry == KernelGeometry.Radial;
-        bool same = ReferenceEquals(x, z);
+        bool same = operands.Same;
         ManagedBuffer<T>? xCentred = null, zCentred = null;
         try
         {
@@ -361,7 +319,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         }
     }
 
-    private void KernelMatrixCore<T, TKernel>(TKernel kernel, INormDependentKernel? normKernel, ManagedBuffer<T> mx, ManagedBuffer<T> mz, DeviceBuffer<T>? metric, ManagedBuffer<T> mr, ManagedBuffer<T>? mwt, bool radial, bool same)
+    private void KernelMatrixCore<T, TKernel>(TKernel kernel, INormDependentKernel? normKernel, ManagedBuffer<T> mx, ManagedBuffer<T> mz, ManagedBuffer<T>? metric, ManagedBuffer<T> mr, ManagedBuffer<T>? mwt, bool radial, bool same)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction
     {
@@ -369,7 +327,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
 
         // XM = X·M (n × d) and ZT = Zᵀ (d × m); norms x_iᵀMx_i, z_jᵀMz_j for radial kernels. The temporaries come from
         // the buffer pool, so an RFM round reuses them.
-        using var xmStore = metric is null ? null : ApplyMetric(mx, Own(metric, nameof(metric)));
+        using var xmStore = metric is null ? null : ApplyMetric(mx, metric);
         using var zt = (ManagedBuffer<T>)Allocate<T>(d, m);
         TransposeInto(mz.Span, m, d, zt.Span);
         T[]? xNorms = null, zNorms = null;
@@ -382,7 +340,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
             }
             else
             {
-                using var zm = metric is null ? null : ApplyMetric(mz, Own(metric, nameof(metric)));
+                using var zm = metric is null ? null : ApplyMetric(mz, metric);
                 zNorms = RowDots((zm ?? mz).Span, mz.Span, m, d);
             }
 
@@ -533,7 +491,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
     public void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (s, d) = (Own(source, nameof(source), strided: true), Own(destination, nameof(destination), strided: true));
+        var (s, d) = (Own(source, nameof(source)), Own(destination, nameof(destination)));
         if (s.IsContiguous && d.IsContiguous)
         {
             Shapes.CheckSameLength(source, destination, nameof(destination));
@@ -552,10 +510,10 @@ public abstract unsafe class CpuBackend : IComputeBackend
     public void Scale<T>(T alpha, DeviceBuffer<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var mx = Own(x, nameof(x), strided: true);
-        for (int i = 0; i < (mx.IsContiguous ? 1 : mx.Rows); i++)
+        var mx = Own(x, nameof(x));
+        for (int i = 0; i < mx.RunCount(mx.IsContiguous); i++)
         {
-            var s = mx.IsContiguous ? mx.Span : mx.Row(i);
+            var s = mx.Run(i, mx.IsContiguous);
             if (alpha == T.Zero)
             {
                 s.Clear();
@@ -571,17 +529,12 @@ public abstract unsafe class CpuBackend : IComputeBackend
     public void Axpy<T>(T alpha, DeviceBuffer<T> x, DeviceBuffer<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (mx, my) = (Own(x, nameof(x), strided: true), Own(y, nameof(y), strided: true));
+        var (mx, my) = (Own(x, nameof(x)), Own(y, nameof(y)));
         Shapes.CheckSameShape(x, y, nameof(y));
-        if (mx.IsContiguous && my.IsContiguous)
+        bool whole = mx.IsContiguous && my.IsContiguous;
+        for (int i = 0; i < mx.RunCount(whole); i++)
         {
-            TensorPrimitives.MultiplyAdd(mx.Span, alpha, my.Span, my.Span);
-            return;
-        }
-
-        for (int i = 0; i < mx.Rows; i++)
-        {
-            TensorPrimitives.MultiplyAdd(mx.Row(i), alpha, my.Row(i), my.Row(i));
+            TensorPrimitives.MultiplyAdd(mx.Run(i, whole), alpha, my.Run(i, whole), my.Run(i, whole));
         }
     }
 
@@ -591,10 +544,9 @@ public abstract unsafe class CpuBackend : IComputeBackend
     {
         var ma = Own(a, nameof(a));
         Shapes.CheckSquare(a, nameof(a));
-        var s = ma.Span;
         for (int i = 0; i < a.Rows; i++)
         {
-            s[(i * a.Cols) + i] += value;
+            ma.Row(i)[i] += value;
         }
     }
 
@@ -604,34 +556,39 @@ public abstract unsafe class CpuBackend : IComputeBackend
     {
         var (ma, mb, mc) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(c, nameof(c)));
         Shapes.CheckHadamard(a, b, c);
-        TensorPrimitives.Multiply(ma.Span, mb.Span, mc.Span);
-    }
-
-    /// <inheritdoc />
-    public void ScaleColumns<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var (ma, mv) = (Own(a, nameof(a)), Own(v, nameof(v), strided: true));
-        Shapes.CheckVector(v, a.Cols, nameof(v));
-        var factors = mv.IsContiguous ? mv.Span : Gather(mv);
-        for (int i = 0; i < a.Rows; i++)
+        bool whole = ma.IsContiguous && mb.IsContiguous && mc.IsContiguous;
+        for (int i = 0; i < ma.RunCount(whole); i++)
         {
-            var row = ma.Span.Slice(i * a.Cols, a.Cols);
-            TensorPrimitives.Multiply(row, factors, row);
+            TensorPrimitives.Multiply(ma.Run(i, whole), mb.Run(i, whole), mc.Run(i, whole));
         }
     }
 
     /// <inheritdoc />
+    public void ScaleColumns<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
+        where T : unmanaged, IFloatingPointIeee754<T> => ScaleByVector(a, v, byRow: false);
+
+    /// <inheritdoc />
     public void ScaleRows<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
+        where T : unmanaged, IFloatingPointIeee754<T> => ScaleByVector(a, v, byRow: true);
+
+    /// <summary>Scales the columns of A by v (or its rows, <paramref name="byRow"/>), A row by row so it may be a strided view.</summary>
+    private void ScaleByVector<T>(DeviceBuffer<T> a, DeviceBuffer<T> v, bool byRow)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (ma, mv) = (Own(a, nameof(a)), Own(v, nameof(v), strided: true));
-        Shapes.CheckVector(v, a.Rows, nameof(v));
+        var (ma, mv) = (Own(a, nameof(a)), Own(v, nameof(v)));
+        Shapes.CheckVector(v, byRow ? a.Rows : a.Cols, nameof(v));
         var factors = mv.IsContiguous ? mv.Span : Gather(mv);
         for (int i = 0; i < a.Rows; i++)
         {
-            var row = ma.Span.Slice(i * a.Cols, a.Cols);
-            TensorPrimitives.Multiply(row, factors[i], row);
+            var row = ma.Row(i);
+            if (byRow)
+            {
+                TensorPrimitives.Multiply(row, factors[i], row);
+            }
+            else
+            {
+                TensorPrimitives.Multiply(row, factors, row);
+            }
         }
     }
 
@@ -640,13 +597,9 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = new T[v.Length];
-        int k = 0;
-        for (int i = 0; i < v.Rows; i++)
+        for (int k = 0; k < result.Length; k++)
         {
-            foreach (var x in v.Row(i))
-            {
-                result[k++] = x;
-            }
+            result[k] = v.Vector(k);
         }
 
         return result;
@@ -661,11 +614,10 @@ public abstract unsafe class CpuBackend : IComputeBackend
         int c = a.Cols, d = b.Cols;
         Parallel.For(0, a.Rows, new ParallelOptions { MaxDegreeOfParallelism = Threads }, i =>
         {
-            var bi = mb.Span.Slice(i * d, d);
-            var ri = mr.Span.Slice(i * c * d, c * d);
+            Span<T> ai = ma.Row(i), bi = mb.Row(i), ri = mr.Row(i);
             for (int k = 0; k < c; k++)
             {
-                TensorPrimitives.Multiply(bi, ma.Span[(i * c) + k], ri.Slice(k * d, d));
+                TensorPrimitives.Multiply(bi, ai[k], ri.Slice(k * d, d));
             }
         });
     }
@@ -676,9 +628,9 @@ public abstract unsafe class CpuBackend : IComputeBackend
     {
         var (ma, mr) = (Own(a, nameof(a)), Own(result, nameof(result)));
         Shapes.CheckBlockSum(a, rowGroup, colGroup, result);
-        int cols = a.Cols, rc = result.Cols;
+        int lda = a.LeadingDimension;
         Parallel.For(0, result.Rows, new ParallelOptions { MaxDegreeOfParallelism = Threads }, i =>
-            Shapes.BlockSumRow<T>(ma.Span, cols, i, rowGroup, colGroup, scale, mr.Span.Slice(i * rc, rc)));
+            Shapes.BlockSumRow<T>(ma.Extent, lda, i, rowGroup, colGroup, scale, mr.Row(i)));
     }
 
     /// <inheritdoc />
@@ -687,7 +639,10 @@ public abstract unsafe class CpuBackend : IComputeBackend
     {
         var (ma, mb, mr) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(result, nameof(result)));
         Shapes.CheckRowDot(a, b, result);
-        RowDots(ma.Span, mb.Span, a.Rows, a.Cols).CopyTo(mr.Span);
+        for (int i = 0; i < a.Rows; i++)
+        {
+            mr.Vector(i) = TensorPrimitives.Dot<T>(ma.Row(i), mb.Row(i));
+        }
     }
 
     /// <inheritdoc />
@@ -698,13 +653,33 @@ public abstract unsafe class CpuBackend : IComputeBackend
         Shapes.CheckSameShape(a, b, nameof(b));
         double sum = 0;
         const int chunk = 4096;
-        for (int i = 0; i < a.Length; i += chunk)
+        bool whole = ma.IsContiguous && mb.IsContiguous;
+        for (int r = 0; r < ma.RunCount(whole); r++)
         {
-            int len = Math.Min(chunk, a.Length - i);
-            sum += double.CreateTruncating(TensorPrimitives.Dot(ma.Span.Slice(i, len), mb.Span.Slice(i, len)));
+            Span<T> x = ma.Run(r, whole), y = mb.Run(r, whole);
+            for (int i = 0; i < x.Length; i += chunk)
+            {
+                int len = Math.Min(chunk, x.Length - i);
+                sum += double.CreateTruncating(TensorPrimitives.Dot<T>(x.Slice(i, len), y.Slice(i, len)));
+            }
         }
 
         return sum;
+    }
+
+    /// <summary>One run of an upload or download (<see cref="Operands.Transfer{T, TBuffer}"/>): the whole buffer (row −1) or one row.</summary>
+    private static void CopyRun<T>(ManagedBuffer<T> buffer, int row, Span<T> host, bool upload)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var run = row < 0 ? buffer.Span : buffer.Row(row);
+        if (upload)
+        {
+            host.CopyTo(run);
+        }
+        else
+        {
+            run.CopyTo(host);
+        }
     }
 
     /// <summary>Copies one triangle onto the other: the lower onto the upper (<paramref name="lowerToUpper"/>) or back.</summary>
@@ -730,10 +705,10 @@ public abstract unsafe class CpuBackend : IComputeBackend
     }
 
     /// <summary>The managed buffer behind a buffer of this backend; every operation starts here, so it also rejects a disposed backend.</summary>
-    private protected ManagedBuffer<T> Own<T>(DeviceBuffer<T> buffer, string name, bool strided = false)
+    private protected ManagedBuffer<T> Own<T>(DeviceBuffer<T> buffer, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        return Operands.Own<T, ManagedBuffer<T>>(this, buffer, name, strided);
+        return Operands.Own<T, ManagedBuffer<T>>(this, buffer, name);
     }
 }

@@ -15,11 +15,13 @@ namespace FeatureLearning.Compute;
 /// dimensions is an n × d buffer, one point per row. A vector is an n × 1 or 1 × n buffer.
 /// <para>Views: <see cref="RowRange"/>, <see cref="ColumnRange"/> and <see cref="Slice"/> return a block of this buffer that
 /// shares its storage (no copy), and <see cref="Reshape"/> the same contiguous elements with another shape. Element (i, j) of a view is at linear index <c><see cref="Offset"/> + i · <see cref="LeadingDimension"/> + j</c>
-/// of the storage of its <see cref="Parent"/>. A row range is contiguous (<see cref="IsContiguous"/>) and every operation
-/// accepts it; a block narrower than its parent is strided, and only the operations that document it accept one (GEMM,
-/// SYRK's A, Copy, Scale, Axpy, and the upload into and download from an existing buffer); the others throw an
-/// <see cref="ArgumentException"/> naming the argument. Disposing a view releases nothing; disposing the parent makes
-/// every view of it disposed (<see cref="IsDisposed"/>), so a later use throws <see cref="ObjectDisposedException"/>.</para>
+/// of the storage of its <see cref="Parent"/>. A row range is contiguous (<see cref="IsContiguous"/>); a block narrower than
+/// its parent is strided. Every operation of <see cref="IComputeBackend"/> accepts either kind for every buffer argument and
+/// gives the result of the same operation on a contiguous copy of the block, writing only inside an output view's block:
+/// most read and write the view in place through its leading dimension, the kernel matrix stages a strided argument
+/// through a pooled contiguous buffer (see <see cref="IComputeBackend"/>'s remarks). Disposing a view releases nothing;
+/// disposing the parent makes every view of it disposed (<see cref="IsDisposed"/>), so a later use throws
+/// <see cref="ObjectDisposedException"/>.</para>
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 [DebuggerDisplay("{GetType().Name,nq} {Rows} x {Cols}")]
@@ -102,8 +104,8 @@ public abstract class DeviceBuffer<T> : IDisposable
 
     /// <summary>
     /// Whether the elements are one contiguous run in row-major order (leading dimension = <see cref="Cols"/>, or at most
-    /// one row): true for every buffer that owns its storage and for row ranges; operations that do not take strided
-    /// views require it.
+    /// one row): true for every buffer that owns its storage and for row ranges. Every operation takes either kind;
+    /// <see cref="Reshape"/> requires a contiguous buffer.
     /// </summary>
     public bool IsContiguous => Rows <= 1 || Cols == 0 || LeadingDimension == Cols;
 

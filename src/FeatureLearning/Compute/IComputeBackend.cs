@@ -13,10 +13,15 @@ namespace FeatureLearning.Compute;
 /// the storage convention). Element types are <see cref="float"/> and <see cref="double"/>; other types
 /// throw <see cref="NotSupportedException"/>. Operations validate shapes and throw
 /// <see cref="ArgumentException"/> naming the offending argument.</para>
-/// <para>Views (<see cref="DeviceBuffer{T}.Slice"/>): every operation accepts a contiguous view (a row range). A strided
-/// view is accepted only where the parameter says so — <see cref="Gemm{T}"/> (A, B, C), <see cref="Syrk{T}"/> (A),
-/// <see cref="Copy{T}"/>, <see cref="Scale{T}"/>, <see cref="Axpy{T}"/>, <see cref="Upload{T}(ReadOnlySpan{T}, DeviceBuffer{T})"/>
-/// and <see cref="Download{T}"/>; anywhere else it throws <see cref="ArgumentException"/> naming the argument.</para>
+/// <para>Views (<see cref="DeviceBuffer{T}.Slice"/>): every operation accepts a view for every buffer argument, a row range
+/// (contiguous) or a strided block (<see cref="DeviceBuffer{T}.IsContiguous"/> false, element (i, j) at
+/// <see cref="DeviceBuffer{T}.Offset"/> + i·<see cref="DeviceBuffer{T}.LeadingDimension"/> + j of the parent's storage), and
+/// the result is the same as the operation on a contiguous copy of the block; an output view is written only inside its
+/// block. A vector argument may be an n × 1 column view of a wider matrix. The element-wise, row and BLAS operations and the
+/// Cholesky factorization and solve read and write views in place (the leading dimension goes to the loops, the device
+/// kernels, BLAS, LAPACK and cuSOLVER); <see cref="KernelMatrix{T, TKernel}"/> copies each strided argument into a pooled
+/// contiguous buffer first and its outputs back afterwards, and <see cref="SymmetricEigen{T}"/> goes through host memory
+/// anyway. The backend conformance suite checks every operation on views against the same operation on copies.</para>
 /// <para>Operations are synchronous from the caller's view: when a method returns, its result can be
 /// downloaded.</para>
 /// <para>Threads: a backend may be shared by several threads, as <see cref="ComputeBackends.Default"/> is by fits running
@@ -101,7 +106,7 @@ public interface IComputeBackend : IDisposable
     /// <param name="alpha">Scale α.</param>
     /// <param name="a">A; may be a strided view.</param>
     /// <param name="beta">Scale β.</param>
-    /// <param name="c">C, square (contiguous).</param>
+    /// <param name="c">C, square; may be a strided view (only its block is written).</param>
     void Syrk<T>(Transpose trans, T alpha, DeviceBuffer<T> a, T beta, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -112,7 +117,7 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     /// <remarks>This is the POTRF LAPACK routine with a retry: see <see cref="CholeskyOptions"/>.</remarks>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="a">The symmetric matrix (both triangles must hold it); overwritten by L.</param>
+    /// <param name="a">The symmetric matrix (both triangles must hold it); overwritten by L. May be a strided view (factored in place).</param>
     /// <param name="options">Jitter policy; <see langword="null"/> for <see cref="CholeskyOptions.Default"/>.</param>
     /// <param name="cancellationToken">Checked between blocks.</param>
     /// <returns>How many attempts were made and the jitter that succeeded.</returns>
@@ -123,17 +128,17 @@ public interface IComputeBackend : IDisposable
     /// <summary>Solves (LLᵀ)X = B in place, given the factor of <see cref="CholeskyFactor{T}"/>.</summary>
     /// <remarks>This is the POTRS LAPACK routine.</remarks>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="factor">The n × n factor (lower triangle).</param>
-    /// <param name="b">The n × c right-hand sides, overwritten by X.</param>
+    /// <param name="factor">The n × n factor (lower triangle); may be a strided view.</param>
+    /// <param name="b">The n × c right-hand sides, overwritten by X; may be a strided view.</param>
     void CholeskySolve<T>(DeviceBuffer<T> factor, DeviceBuffer<T> b)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>Eigendecomposition A = V diag(λ) Vᵀ of a symmetric matrix, eigenvalues ascending.</summary>
     /// <remarks>This is the SYEVD LAPACK routine; use it for matrix powers such as M^{1/2}.</remarks>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="a">The symmetric n × n matrix (not modified).</param>
-    /// <param name="eigenvalues">Destination n × 1 (or 1 × n) for λ, ascending.</param>
-    /// <param name="eigenvectors">Destination n × n; column j is the eigenvector of λ_j.</param>
+    /// <param name="a">The symmetric n × n matrix (not modified); may be a strided view.</param>
+    /// <param name="eigenvalues">Destination n × 1 (or 1 × n) for λ, ascending; may be a strided view (a column of a wider matrix).</param>
+    /// <param name="eigenvectors">Destination n × n; column j is the eigenvector of λ_j. May be a strided view.</param>
     void SymmetricEigen<T>(DeviceBuffer<T> a, DeviceBuffer<T> eigenvalues, DeviceBuffer<T> eigenvectors)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -146,14 +151,14 @@ public interface IComputeBackend : IDisposable
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <typeparam name="TKernel">The kernel type.</typeparam>
     /// <param name="kernel">The kernel profile.</param>
-    /// <param name="x">X, n × d.</param>
-    /// <param name="z">Z, m × d (may be the same buffer as X).</param>
-    /// <param name="metric">M: <see langword="null"/> for the identity, 1 × d (or d × 1) for a diagonal metric, d × d for a full one.</param>
-    /// <param name="result">K, n × m.</param>
+    /// <param name="x">X, n × d; may be a strided view.</param>
+    /// <param name="z">Z, m × d (may be the same buffer as X); may be a strided view.</param>
+    /// <param name="metric">M: <see langword="null"/> for the identity, 1 × d (or d × 1) for a diagonal metric, d × d for a full one; may be a strided view.</param>
+    /// <param name="result">K, n × m; may be a strided view (only its block is written).</param>
     /// <param name="derivativeWeights">Optional n × m destination for ∂k/∂u; for radial kernels not differentiable at 0, 0 on zero-distance pairs.
     /// For a kernel of the <see cref="KernelGeometry.InnerProductAndNorms"/> geometry (an <see cref="INormDependentKernel"/>, whose
     /// u is xᵀMz and which also depends on a = xᵀMx and b = zᵀMz) it is n × 2m: ∂κ/∂u in columns 0 … m − 1 and ∂κ/∂a in
-    /// columns m … 2m − 1 (<see cref="KernelFunctionExtensions.DerivativeWeightColumns"/> gives the width).</param>
+    /// columns m … 2m − 1 (<see cref="KernelFunctionExtensions.DerivativeWeightColumns"/> gives the width). May be a strided view.</param>
     void KernelMatrix<T, TKernel>(in TKernel kernel, DeviceBuffer<T> x, DeviceBuffer<T> z, DeviceBuffer<T>? metric, DeviceBuffer<T> result, DeviceBuffer<T>? derivativeWeights = null)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction;
@@ -187,29 +192,29 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>A_ii ← A_ii + value for a square A.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="a">Square buffer.</param>
+    /// <param name="a">Square buffer; may be a strided view.</param>
     /// <param name="value">Value added to the diagonal.</param>
     void AddDiagonal<T>(DeviceBuffer<T> a, T value)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>C ← A ∘ B, the elementwise (Hadamard) product; C may alias A or B.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="a">A.</param>
-    /// <param name="b">B, same shape.</param>
-    /// <param name="c">C, same shape.</param>
+    /// <param name="a">A; may be a strided view.</param>
+    /// <param name="b">B, same shape; may be a strided view.</param>
+    /// <param name="c">C, same shape; may be a strided view.</param>
     void Hadamard<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>A_ij ← A_ij · v_j: scales the columns of A (a diagonal metric applied to row-vectors).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="a">A, n × d.</param>
+    /// <param name="a">A, n × d; may be a strided view.</param>
     /// <param name="v">v, 1 × d or d × 1; may be a strided view (a column of a wider matrix).</param>
     void ScaleColumns<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>A_ij ← v_i · A_ij: scales the rows of A (diag(v)·A).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="a">A, n × d.</param>
+    /// <param name="a">A, n × d; may be a strided view.</param>
     /// <param name="v">v, n × 1 or 1 × n; may be a strided view (a column of a wider matrix).</param>
     void ScaleRows<T>(DeviceBuffer<T> a, DeviceBuffer<T> v)
         where T : unmanaged, IFloatingPointIeee754<T>;
@@ -219,9 +224,9 @@ public interface IComputeBackend : IDisposable
     /// and R (n × c·d). It batches per-output work into one GEMM (the AGOP's direct form for all outputs at once).
     /// </summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="a">A, n × c.</param>
-    /// <param name="b">B, n × d.</param>
-    /// <param name="result">R, n × (c·d).</param>
+    /// <param name="a">A, n × c; may be a strided view.</param>
+    /// <param name="b">B, n × d; may be a strided view.</param>
+    /// <param name="result">R, n × (c·d); may be a strided view.</param>
     void RowKronecker<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -232,11 +237,11 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     /// <remarks>The default implementation downloads A, sums on the host and uploads R; the CPU and ILGPU backends sum where A lives.</remarks>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="a">A.</param>
+    /// <param name="a">A; may be a strided view.</param>
     /// <param name="rowGroup">Rows per block (≥ 1).</param>
     /// <param name="colGroup">Columns per block (≥ 1).</param>
     /// <param name="scale">The factor applied to every sum.</param>
-    /// <param name="result">R.</param>
+    /// <param name="result">R; may be a strided view.</param>
     void BlockSum<T>(DeviceBuffer<T> a, int rowGroup, int colGroup, T scale, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -254,16 +259,16 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>r_i ← Σ_j A_ij B_ij, the row-wise dot products (r is n × 1).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="a">A, n × d.</param>
-    /// <param name="b">B, n × d.</param>
-    /// <param name="result">r, n × 1.</param>
+    /// <param name="a">A, n × d; may be a strided view.</param>
+    /// <param name="b">B, n × d; may be a strided view.</param>
+    /// <param name="result">r, n × 1 (or 1 × n); may be a strided view (a column of a wider matrix).</param>
     void RowDot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>Σ_ij A_ij B_ij (the Frobenius inner product), accumulated in double precision.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-    /// <param name="a">A.</param>
-    /// <param name="b">B, same shape.</param>
+    /// <param name="a">A; may be a strided view.</param>
+    /// <param name="b">B, same shape; may be a strided view.</param>
     /// <returns>The inner product.</returns>
     double Dot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b)
         where T : unmanaged, IFloatingPointIeee754<T>;

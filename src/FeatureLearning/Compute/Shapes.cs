@@ -148,14 +148,14 @@ internal static class Shapes
         }
     }
 
-    /// <summary>One row of a block sum: sums[J] = scale · Σ_r Σ_s A[i·rowGroup + r, J·colGroup + s], A row-major with <paramref name="cols"/> columns.</summary>
-    public static void BlockSumRow<T>(ReadOnlySpan<T> a, int cols, int i, int rowGroup, int colGroup, T scale, Span<T> sums)
+    /// <summary>One row of a block sum: sums[J] = scale · Σ_r Σ_s A[i·rowGroup + r, J·colGroup + s], A row-major with row stride <paramref name="lda"/> (its column count, or a view's leading dimension; <paramref name="a"/> starts at element (0, 0)).</summary>
+    public static void BlockSumRow<T>(ReadOnlySpan<T> a, int lda, int i, int rowGroup, int colGroup, T scale, Span<T> sums)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         sums.Clear();
         for (int r = 0; r < rowGroup; r++)
         {
-            var row = a.Slice(((i * rowGroup) + r) * cols, cols);
+            var row = a.Slice(((i * rowGroup) + r) * lda, sums.Length * colGroup);
             for (int j = 0; j < sums.Length; j++)
             {
                 sums[j] += System.Numerics.Tensors.TensorPrimitives.Sum(row.Slice(j * colGroup, colGroup));
