@@ -136,6 +136,47 @@ public sealed class NetworkDerivativeTests
     }
 
     [Fact]
+    public void CrossEntropyDerivativesHoldForTargetsThatAreNotProbabilities()
+    {
+        // sᵢ = Σₖ y_ik ≠ 1: the gradient (sᵢpᵢ − yᵢ)/n and the curvature sᵢ(diag p − ppᵀ)/n against finite differences.
+        using var network = FullyConnectedNetwork<double>.Create(Architecture(Activation.Tanh, Parameterization.Standard, [4, 3], c: 3), seed: 12, backend: Backend);
+        var x = Inputs(N, D, 13);
+        var y = Matrix<double>.Build.DenseOfRowMajor(N, 3, TestMatrices.Random(N, 3, 14).Select(v => v + 1.2).ToArray());
+        var exact = network.LossGradient(x, y, NetworkLoss.SoftmaxCrossEntropy).Gradient;
+        RelativeError(exact, Gradient(network, net => net.Loss(x, y, NetworkLoss.SoftmaxCrossEntropy))).Should().BeLessThan(FiniteDifferenceTolerance);
+        var v = Direction(network.ParameterCount, 15);
+        var fd = Directional(network, v, net => net.LossGradient(x, y, NetworkLoss.SoftmaxCrossEntropy).Gradient);
+        RelativeError(network.LossHessianVectorProduct(x, y, NetworkLoss.SoftmaxCrossEntropy, v), fd).Should().BeLessThan(FiniteDifferenceTolerance);
+    }
+
+    [Theory]
+    [InlineData(8, 3)]
+    [InlineData(32, 5)]
+    public void TheOutputHessianOfAOneHiddenLayerReluNetworkHasNormOneOverSqrtWidth(int m, int d)
+    {
+        // f = (1/√m) Σᵢ vᵢ relu(uᵢᵀx/√d) (NTK parameterisation, σ_w = 1, σ_b = 0). Its Hessian is [[0, B], [Bᵀ, 0]] with
+        // row i of B = (1/√m)·relu′(uᵢᵀx/√d)·xᵀ/√d in the block of uᵢ, so ‖H‖ = max_i |relu′|·‖x‖/√(d·m) = 1/√m for ‖x‖² = d
+        // (some unit is active). H is assembled column by column from exact HVPs.
+        var arch = new NetworkArchitecture { InputDimension = d, HiddenWidths = [m], OutputDimension = 1, Activation = Activation.Relu };
+        using var network = FullyConnectedNetwork<double>.Create(arch, seed: 21, backend: Backend);
+        var x = Inputs(1, d, 22);
+        x = x * (Math.Sqrt(d) / x.Row(0).L2Norm());
+        int p = network.ParameterCount;
+        var u = Matrix<double>.Build.Dense(1, 1, 1.0);
+        var h = Matrix<double>.Build.Dense(p, p);
+        for (int j = 0; j < p; j++)
+        {
+            var e = Vector<double>.Build.Dense(p);
+            e[j] = 1;
+            h.SetColumn(j, network.OutputHessianVectorProduct(x, u, e));
+        }
+
+        (h - h.Transpose()).InfinityNorm().Should().BeLessThan(1e-14, "the Hessian is symmetric");
+        double norm = h.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric).EigenValues.Select(l => l.Magnitude).Max();
+        norm.Should().BeApproximately(1 / Math.Sqrt(m), 1e-12);
+    }
+
+    [Fact]
     public void TheCrossEntropyIsTheMeanNegativeLogSoftmaxAndMseIsHalfTheMeanSquaredNorm()
     {
         using var network = FullyConnectedNetwork<double>.Create(Architecture(Activation.Tanh, Parameterization.Ntk, [4]), seed: 3, backend: Backend);
