@@ -30,8 +30,8 @@ public sealed partial class FullyConnectedNetwork<T>
         using var scope = new BufferScope<T>(Backend);
         var x = UploadInputs(inputs, scope);
         var v = scope.Upload(CheckParameterVector(direction, ParameterCount, nameof(direction)), ParameterCount, 1);
-        var trace = Forward(x, scope);
-        return ToMatrix(Forward(trace, v, scope).ZDot[Last]);
+        var trace = ForwardTrace(x, scope);
+        return ToMatrix(TangentPass(trace, v, scope).ZDot[Last]);
     }
 
     /// <summary>The vector-Jacobian product Jᵀ·u = ∂(Σᵢₖ u_ik f_k(xᵢ))/∂w by one reverse pass, without forming J.</summary>
@@ -44,7 +44,7 @@ public sealed partial class FullyConnectedNetwork<T>
         var x = UploadInputs(inputs, scope);
         var u = UploadCotangent(cotangent, inputs.RowCount, scope);
         var gradient = scope.Allocate(ParameterCount, 1);
-        Backward(Forward(x, scope), u, gradient, 0, false, scope);
+        Backward(ForwardTrace(x, scope), u, gradient, 0, false, scope);
         return ToVector(gradient);
     }
 
@@ -77,7 +77,7 @@ public sealed partial class FullyConnectedNetwork<T>
         using var scope = new BufferScope<T>(Backend);
         var x = UploadInputs(inputs.SubMatrix(firstSample, sampleCount, 0, inputs.ColumnCount), scope);
         int m = sampleCount, c = Architecture.OutputDimension, p = ParameterCount;
-        var trace = Forward(x, scope);
+        var trace = ForwardTrace(x, scope);
         var jacobian = scope.Allocate(m * c, p);
         var rows = jacobian.Reshape(m, c * p); // row i holds the c rows of sample i side by side
         var kronecker = new DeviceBuffer<T>[layers.Length];
@@ -123,8 +123,8 @@ public sealed partial class FullyConnectedNetwork<T>
         var x = UploadInputs(inputs, scope);
         var v = scope.Upload(CheckParameterVector(direction, ParameterCount, nameof(direction)), ParameterCount, 1);
         int n = inputs.RowCount, c = Architecture.OutputDimension;
-        var trace = Forward(x, scope);
-        var tangents = Forward(trace, v, scope);
+        var trace = ForwardTrace(x, scope);
+        var tangents = TangentPass(trace, v, scope);
         var f = DownloadDouble(trace.Output);
         var g = new double[n * c];
         LossFunctions.Evaluate(loss, f, y, n, c, g);
@@ -150,8 +150,8 @@ public sealed partial class FullyConnectedNetwork<T>
         var x = UploadInputs(inputs, scope);
         var u = UploadCotangent(cotangent, inputs.RowCount, scope);
         var v = scope.Upload(CheckParameterVector(direction, ParameterCount, nameof(direction)), ParameterCount, 1);
-        var trace = Forward(x, scope);
-        var tangents = Forward(trace, v, scope);
+        var trace = ForwardTrace(x, scope);
+        var tangents = TangentPass(trace, v, scope);
         var back = Backward(trace, u, null, 0, false, scope);
         var result = scope.Allocate(ParameterCount, 1);
         ReverseTangent(trace, back, tangents, v, null, result, scope);
@@ -176,7 +176,7 @@ public sealed partial class FullyConnectedNetwork<T>
         using var scope = new BufferScope<T>(Backend);
         var x = UploadInputs(inputs, scope);
         int n = inputs.RowCount, c = Architecture.OutputDimension;
-        var trace = Forward(x, scope);
+        var trace = ForwardTrace(x, scope);
         var unit = scope.Allocate(n, c);
         var result = new Matrix<T>[c];
         for (int k = 0; k < c; k++)
@@ -193,7 +193,7 @@ public sealed partial class FullyConnectedNetwork<T>
     private double LossGradientOnDevice(DeviceBuffer<T> x, ReadOnlySpan<double> y, NetworkLoss loss, DeviceBuffer<T> gradient, BufferScope<T> scope)
     {
         int n = x.Rows, c = Architecture.OutputDimension;
-        var trace = Forward(x, scope);
+        var trace = ForwardTrace(x, scope);
         var g = new double[n * c];
         double value = LossFunctions.Evaluate(loss, DownloadDouble(trace.Output), y, n, c, g);
         Backward(trace, scope.Upload(Cast(g), n, c), gradient, 0, false, scope);

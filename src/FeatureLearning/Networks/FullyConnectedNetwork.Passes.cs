@@ -16,7 +16,7 @@ public sealed partial class FullyConnectedNetwork<T>
     private int Last => layers.Length - 1;
 
     /// <summary>Forward pass: h_l and z_l for every layer (h₀ is <paramref name="x"/> itself).</summary>
-    private Trace Forward(DeviceBuffer<T> x, BufferScope<T> scope)
+    private Trace ForwardTrace(DeviceBuffer<T> x, BufferScope<T> scope)
     {
         int n = x.Rows;
         var ones = scope.Ones(n, 1);
@@ -107,7 +107,7 @@ public sealed partial class FullyConnectedNetwork<T>
     }
 
     /// <summary>Forward-mode tangents of the parameter direction <paramref name="direction"/> (P × 1): ż_l and ḣ_l (ḣ₀ = null).</summary>
-    private Tangents Forward(Trace t, DeviceBuffer<T> direction, BufferScope<T> scope)
+    private Tangents TangentPass(Trace t, DeviceBuffer<T> direction, BufferScope<T> scope)
     {
         int n = t.H[0].Rows;
         var zDot = new DeviceBuffer<T>[layers.Length];

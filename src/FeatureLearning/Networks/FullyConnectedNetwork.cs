@@ -161,8 +161,20 @@ public sealed partial class FullyConnectedNetwork<T> : IDisposable
     public Matrix<T> Predict(Matrix<T> inputs)
     {
         using var scope = new BufferScope<T>(Backend);
-        var trace = Forward(UploadInputs(inputs, scope), scope);
+        var trace = ForwardTrace(UploadInputs(inputs, scope), scope);
         return ToMatrix(trace.Output);
+    }
+
+    /// <summary>The forward pass keeping every pre-activation z_l and every hidden activation h_l (downloaded to the host).</summary>
+    /// <param name="inputs">X, n × d, finite.</param>
+    /// <returns>f(X), the z_l and the h_l.</returns>
+    public NetworkForwardPass<T> Forward(Matrix<T> inputs)
+    {
+        using var scope = new BufferScope<T>(Backend);
+        var trace = ForwardTrace(UploadInputs(inputs, scope), scope);
+        var z = trace.Z.Select(ToMatrix).ToArray();
+        var h = trace.H.Skip(1).Select(ToMatrix).ToArray();
+        return new NetworkForwardPass<T>(z[^1], z, h);
     }
 
     /// <summary>The forward pass on device data, into a new buffer.</summary>
@@ -174,7 +186,7 @@ public sealed partial class FullyConnectedNetwork<T> : IDisposable
         CheckInputShape(inputs.Cols, nameof(inputs));
         var result = Backend.Allocate<T>(inputs.Rows, Architecture.OutputDimension);
         using var scope = new BufferScope<T>(Backend);
-        Backend.Copy(Forward(inputs, scope).Output, result);
+        Backend.Copy(ForwardTrace(inputs, scope).Output, result);
         return result;
     }
 

@@ -116,6 +116,10 @@ public sealed class NetworkDerivativeTests
             using var head = Head(network, layer);
             using var tail = Tail(network, layer);
             var h = head.Predict(x).Map(activation.Value);
+            var pass = network.Forward(x);
+            RelativeError(pass.PreActivations[layer - 1], head.Predict(x)).Should().BeLessThan(1e-14, "z_(l−1) is the head's output");
+            RelativeError(pass.Activations[layer - 1], h).Should().BeLessThan(1e-14, "h_l = φ(z_(l−1))");
+            RelativeError(pass.Output, network.Predict(x)).Should().BeLessThan(1e-15);
             RelativeError(tail.Predict(h), network.Predict(x)).Should().BeLessThan(1e-13, "the tail of the head's output is the network");
             var exact = network.LayerInputGradients(x, layer);
             var expected = tail.InputGradients(h);

@@ -81,22 +81,9 @@ internal static class NetworkFixtures
     public static double RelativeError(Matrix<double> actual, Matrix<double> expected) =>
         RelativeError(Vector<double>.Build.DenseOfArray(actual.ToRowMajorArray()), Vector<double>.Build.DenseOfArray(expected.ToRowMajorArray()));
 
-    /// <summary>
-    /// The pre-activations z_l of every hidden layer, from the head networks made of the first l + 1 layers (their parameters
-    /// are a prefix of the flat vector; the head's readout carries no output scale). For the piecewise-linear activations the
-    /// tests require every |z| to exceed a margin, so that no finite difference crosses a kink.
-    /// </summary>
-    public static IEnumerable<double> PreActivations(FullyConnectedNetwork<double> network, Matrix<double> x)
-    {
-        for (int l = 0; l < network.Architecture.HiddenWidths.Count; l++)
-        {
-            using var head = Head(network, l + 1);
-            foreach (double z in head.Predict(x).ToRowMajorArray())
-            {
-                yield return z;
-            }
-        }
-    }
+    /// <summary>The pre-activations of every hidden layer (for the piecewise-linear activations the tests keep them away from the kink).</summary>
+    public static IEnumerable<double> PreActivations(FullyConnectedNetwork<double> network, Matrix<double> x) =>
+        network.Forward(x).PreActivations.SkipLast(1).SelectMany(z => z.ToRowMajorArray());
 
     /// <summary>The network of the first <paramref name="layers"/> layers (readout = layer layers − 1, unscaled), on the same backend.</summary>
     public static FullyConnectedNetwork<double> Head(FullyConnectedNetwork<double> network, int layers)
