@@ -711,4 +711,25 @@ public abstract unsafe class CpuBackend : IComputeBackend
         ObjectDisposedException.ThrowIf(disposed, this);
         return Operands.Own<T, ManagedBuffer<T>>(this, buffer, name);
     }
+
+    /// <inheritdoc />
+    public void ApplyActivation<T>(Networks.Activation activation, int derivativeOrder, DeviceBuffer<T> input, DeviceBuffer<T> output)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (mi, mo) = (Own(input, nameof(input)), Own(output, nameof(output)));
+        ActivationOperands.Check(activation, derivativeOrder, input, output);
+        if (!mi.IsContiguous || !mo.IsContiguous)
+        {
+            Parallel.For(0, mi.Rows, new ParallelOptions { MaxDegreeOfParallelism = Threads }, r => ActivationOperands.Apply<T>(activation, derivativeOrder, mi.Row(r), mo.Row(r)));
+            return;
+        }
+
+        const int chunk = 4096;
+        int length = mi.Length, chunks = (length + chunk - 1) / chunk;
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Threads }, k =>
+        {
+            int start = k * chunk, count = Math.Min(chunk, length - start);
+            ActivationOperands.Apply<T>(activation, derivativeOrder, mi.Span.Slice(start, count), mo.Span.Slice(start, count));
+        });
+    }
 }

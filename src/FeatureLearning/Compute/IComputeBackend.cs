@@ -272,4 +272,28 @@ public interface IComputeBackend : IDisposable
     /// <returns>The inner product.</returns>
     double Dot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b)
         where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>
+    /// Y ← φ(X), φ′(X) or φ″(X) elementwise for a network activation φ (<paramref name="derivativeOrder"/> 0, 1 or 2);
+    /// Y may be X (in place). At the kink of ReLU and leaky ReLU φ′ takes the left value and φ″ is 0 (see
+    /// <see cref="Networks.Activation"/>).
+    /// </summary>
+    /// <remarks>The default implementation downloads X, evaluates the double-precision scalars of
+    /// <see cref="Networks.Activation"/> on the host and uploads Y; the CPU backends do the same in place (double-accurate,
+    /// rounded to T), the ILGPU backend evaluates on the device (in double precision; erf, and so GELU, by a series accurate
+    /// to about 1e-14 absolute).</remarks>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="activation">The activation φ.</param>
+    /// <param name="derivativeOrder">0 for φ, 1 for φ′, 2 for φ″.</param>
+    /// <param name="input">X; may be a strided view.</param>
+    /// <param name="output">Y, the same shape as X; may be X, and may be a strided view.</param>
+    void ApplyActivation<T>(Networks.Activation activation, int derivativeOrder, DeviceBuffer<T> input, DeviceBuffer<T> output)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ActivationOperands.Check(activation, derivativeOrder, input, output);
+        var host = new T[input.Length];
+        Download(input, host);
+        ActivationOperands.Apply<T>(activation, derivativeOrder, host, host);
+        Upload<T>(host, output);
+    }
 }

@@ -213,7 +213,7 @@ public abstract partial class BackendConformanceTests
     public static TheoryData<string> ViewOperations() =>
     [
         "Upload", "Download", "Gemm", "GemmTransposed", "Syrk", "SyrkTransposed", "CholeskyFactor", "CholeskySolve", "SymmetricEigen",
-        "KernelMatrix", "KernelMatrixDiagonalMetric", "KernelMatrixSymmetric", "KernelMatrixHostProfile", "Copy", "Scale", "Axpy", "AddDiagonal",
+        "KernelMatrix", "KernelMatrixDiagonalMetric", "KernelMatrixSymmetric", "KernelMatrixHostProfile", "KernelMatrixNormDependent", "ApplyActivation", "ApplyActivationInPlace", "Copy", "Scale", "Axpy", "AddDiagonal",
         "Hadamard", "ScaleColumns", "ScaleRows", "RowKronecker", "BlockSum", "RowDot", "Dot",
     ];
 
@@ -404,6 +404,25 @@ public abstract partial class BackendConformanceTests
                 return ([R(n, d, 80), R(m, d, 81), R(n, m, 82), R(n, m, 83)], b =>
                 {
                     be.KernelMatrix(MakeKernel("genlaplace"), b[0], b[1], null, b[2], b[3]);
+                    return 0;
+                });
+            case "KernelMatrixNormDependent":
+                // κ(xᵀMz, xᵀMx, zᵀMz) with its two derivative blocks side by side (n × 2m).
+                return ([R(n, d, 180), R(m, d, 181), R(n, m, 182), R(n, 2 * m, 183)], b =>
+                {
+                    be.KernelMatrix(new NormPolynomialKernel(0.3), b[0], b[1], null, b[2], b[3]);
+                    return 0;
+                });
+            case "ApplyActivation":
+                return ([R(n, d, 184), R(n, d, 185)], b =>
+                {
+                    be.ApplyActivation(FeatureLearning.Networks.Activation.Tanh, 1, b[0], b[1]);
+                    return 0;
+                });
+            case "ApplyActivationInPlace":
+                return ([R(n, d, 186)], b =>
+                {
+                    be.ApplyActivation(FeatureLearning.Networks.Activation.Gelu, 0, b[0], b[0]);
                     return 0;
                 });
             case "Copy":
