@@ -19,12 +19,43 @@ public sealed class DeviceEpilogueTests
         new PolynomialKernel(3, 1.0),
     ];
 
+    /// <summary>The kernel structs of the inner product and the norms, whose profile (a per-pair layer recursion) runs on the host.</summary>
+    private static readonly IKernelFunction[] HostEvaluated =
+    [
+        FeatureLearning.Ntk.NeuralKernel.Ntk(new FeatureLearning.Ntk.InfiniteWidthKernel(FeatureLearning.Networks.Activation.Relu, 2, 1.4, 0.2), 3),
+    ];
+
     [Fact]
     public void TheListHoldsEveryKernelStructOfTheLibrary()
     {
         var structs = typeof(IKernelFunction).Assembly.GetExportedTypes()
             .Where(t => t.IsValueType && typeof(IKernelFunction).IsAssignableFrom(t));
-        BuiltIn.Select(k => k.GetType()).Should().BeEquivalentTo(structs);
+        BuiltIn.Concat(HostEvaluated).Select(k => k.GetType()).Should().BeEquivalentTo(structs);
+    }
+
+    [Fact]
+    public void NormDependentKernelsRunOnTheHostWithTheManagedResult()
+    {
+        using var gpu = new IlgpuBackend();
+        using var managed = new ManagedBackend();
+        const int n = 5, m = 4, d = 3;
+        foreach (var kernel in HostEvaluated)
+        {
+            long host = gpu.HostEpilogues;
+            using var x = gpu.Upload(Random(n, d, 1), n, d);
+            using var k = gpu.Allocate<double>(n, m);
+            using var w = gpu.Allocate<double>(n, 2 * m);
+            using var z = gpu.Upload(Random(m, d, 2), m, d);
+            gpu.KernelMatrix(kernel, x, z, null, k, w);
+            gpu.HostEpilogues.Should().Be(host + 1, $"{kernel.Name} is evaluated on the host");
+            using var xr = managed.Upload(Random(n, d, 1), n, d);
+            using var zr = managed.Upload(Random(m, d, 2), m, d);
+            using var kr = managed.Allocate<double>(n, m);
+            using var wr = managed.Allocate<double>(n, 2 * m);
+            managed.KernelMatrix(kernel, xr, zr, null, kr, wr);
+            RelativeError(Download(gpu, k), Download(managed, kr)).Should().BeLessThan(1e-12, kernel.Name);
+            RelativeError(Download(gpu, w), Download(managed, wr)).Should().BeLessThan(1e-12, kernel.Name);
+        }
     }
 
     [Fact]
