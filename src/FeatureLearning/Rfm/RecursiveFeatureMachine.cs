@@ -27,11 +27,12 @@ namespace FeatureLearning.Rfm;
 ///
 /// var data = LabeledDataSet.LoadCsv("data/digits.csv.gz");
 /// var (train, validation) = data.StratifiedSplit(0.8, seed: 0);
-/// var options = new RfmOptions { Kernel = new LaplaceKernel(10), Rounds = 5, OnRound = round =&gt; Console.WriteLine(round) };
-/// RfmModel&lt;double&gt; model = new RecursiveFeatureMachine(options).Fit(
+/// var options = new RfmOptions { Kernel = new LaplaceKernel(10), Ridge = 1e-3, Rounds = 5, OnRound = round =&gt; Console.WriteLine(round) };
+/// RfmModel&lt;double&gt; rfm = new RecursiveFeatureMachine(options).Fit(
 ///     train.Features / 16.0, OneHot.Encode(train.Labels, data.Classes),
 ///     validation: (validation.Features / 16.0, OneHot.Encode(validation.Labels, data.Classes)));
-/// Matrix&lt;double&gt; m = model.FeatureMatrix;
+/// Matrix&lt;double&gt; m = rfm.FeatureMatrix;          // the learned metric M, d × d
+/// Console.WriteLine($"kept {rfm.History[rfm.SelectedIteration]}");   // History[SelectedIteration]: rounds count from 0
 /// </code>
 /// </example>
 public sealed class RecursiveFeatureMachine

@@ -102,6 +102,12 @@ public sealed partial class ReadmeExampleTests
         }
 
         estimators.Should().Contain(blocks["facade"]).And.Contain(blocks["search"]);
+
+        // The XML-doc example of RecursiveFeatureMachine is the README's RFM block.
+        string xmlDoc = string.Join('\n', File.ReadAllLines(Path.Combine(root, "src", "FeatureLearning", "Rfm", "RecursiveFeatureMachine.cs"))
+            .Where(l => l.StartsWith("///", StringComparison.Ordinal))
+            .Select(l => System.Net.WebUtility.HtmlDecode(l.Length > 4 ? l[4..] : string.Empty)));
+        xmlDoc.Should().Contain(blocks["rfm"]);
         Statements(blocks["facade"]).Should().BeLessThanOrEqualTo(5);
         Statements(blocks["search"]).Should().BeLessThanOrEqualTo(7);
     }
