@@ -13,7 +13,7 @@ internal sealed class ConsoleProgress : IProgress<RfmIteration>
         int done = (int)Math.Round(width * (value.Iteration + 1.0) / value.Iterations);
         string bar = new string('#', done) + new string('.', width - done);
         string acc = double.IsNaN(value.ValidationAccuracy) ? string.Empty : $" test acc {value.ValidationAccuracy,7:P2}";
-        string line = $"\r[{bar}] {value.Iteration + 1,3}/{value.Iterations}{acc}  {value.Seconds,5:F2} s";
+        string line = $"\r[{bar}] round {value.Iteration,3} of 0–{value.Iterations - 1}{acc}  {value.Seconds,5:F2} s";
         if (enabled)
         {
             Console.Error.Write(line);

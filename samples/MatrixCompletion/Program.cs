@@ -112,7 +112,7 @@ internal sealed class Reporter(bool json, int iterations) : IProgress<LinearRfmI
         }
         else if (!Console.IsErrorRedirected)
         {
-            Console.Error.Write($"\riteration {value.Iteration + 1}/{iterations}: held-out MSE {value.HeldOutMse:E2}, unobserved MSE {value.UnobservedMse:E2}, {value.Seconds:F3} s   ");
+            Console.Error.Write($"\riteration {value.Iteration} of 0–{iterations - 1}: held-out MSE {value.HeldOutMse:E2}, unobserved MSE {value.UnobservedMse:E2}, {value.Seconds:F3} s   ");
         }
     }
 }

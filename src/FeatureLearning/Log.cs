@@ -15,12 +15,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "RFM round {Iteration}: the kernel system was not numerically positive definite; added jitter {Jitter:G3} after {Attempts} attempts.")]
     public static partial void RfmJitter(ILogger logger, int iteration, double jitter, int attempts);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "RFM round {Iteration}/{Iterations}: train MSE {TrainMse:G4}, validation MSE {ValidationMse:G4}, validation accuracy {ValidationAccuracy:P2}, {Seconds:F3} s.")]
-    public static partial void RfmIteration(ILogger logger, int iteration, int iterations, double trainMse, double validationMse, double validationAccuracy, double seconds);
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "RFM round {Iteration} of 0–{LastIteration}: train MSE {TrainMse:G4}, validation MSE {ValidationMse:G4}, validation accuracy {ValidationAccuracy:P2}, {Seconds:F3} s.")]
+    public static partial void RfmIteration(ILogger logger, int iteration, int lastIteration, double trainMse, double validationMse, double validationAccuracy, double seconds);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "ConvRFM round {Iteration}: the kernel system was not numerically positive definite; added jitter {Jitter:G3} after {Attempts} attempts.")]
     public static partial void ConvRfmJitter(ILogger logger, int iteration, double jitter, int attempts);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "ConvRFM round {Iteration}/{Iterations}: train MSE {TrainMse:G4}, validation MSE {ValidationMse:G4}, validation accuracy {ValidationAccuracy:P2}, {Seconds:F3} s.")]
-    public static partial void ConvRfmIteration(ILogger logger, int iteration, int iterations, double trainMse, double validationMse, double validationAccuracy, double seconds);
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "ConvRFM round {Iteration} of 0–{LastIteration}: train MSE {TrainMse:G4}, validation MSE {ValidationMse:G4}, validation accuracy {ValidationAccuracy:P2}, {Seconds:F3} s.")]
+    public static partial void ConvRfmIteration(ILogger logger, int iteration, int lastIteration, double trainMse, double validationMse, double validationAccuracy, double seconds);
 }

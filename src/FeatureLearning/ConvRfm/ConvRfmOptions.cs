@@ -80,6 +80,12 @@ public sealed record ConvRfmOptions
     /// <summary>Optional logger: jitter at Warning, per-round metrics at Debug.</summary>
     public ILogger? Logger { get; init; }
 
+    /// <summary>
+    /// Called synchronously on the fitting thread with each round's record, in order, before the next round and before
+    /// <c>Fit</c> returns (see <see cref="RfmOptions.OnRound"/>); in a deep ConvRFM, each layer's own rounds.
+    /// </summary>
+    public Action<RfmIteration>? OnRound { get; init; }
+
     /// <summary>Checks the options, throwing <see cref="ArgumentException"/> naming a bad value.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()

@@ -141,7 +141,8 @@ public sealed class ConvolutionalRfm
 
             var record = new RfmIteration(t, iterations, train0.Mse, train0.Accuracy, val.Mse, val.Accuracy, report.Jitter, kernelSeconds, solveSeconds, agopSeconds);
             history.Add(record);
-            Log.ConvRfmIteration(logger, t, iterations, train0.Mse, val.Mse, val.Accuracy, record.Seconds);
+            Log.ConvRfmIteration(logger, t, iterations - 1, train0.Mse, val.Mse, val.Accuracy, record.Seconds);
+            Options.OnRound?.Invoke(record);
             progress?.Report(record);
             metric = next;
         }

@@ -14,6 +14,31 @@ public sealed class FeatureScaler
         this.scale = scale;
     }
 
+    /// <summary>The per-column means of the training data.</summary>
+    public IReadOnlyList<double> Mean => Array.AsReadOnly(mean);
+
+    /// <summary>The per-column standard deviations of the training data (1 for a constant column): the divisors.</summary>
+    public IReadOnlyList<double> Scale => Array.AsReadOnly(scale);
+
+    /// <summary>Number of columns d.</summary>
+    public int Dimension => mean.Length;
+
+    /// <summary>A scaler from stored statistics (a model file), checked: finite means, positive finite scales.</summary>
+    internal static FeatureScaler FromStatistics(double[] mean, double[] scale)
+    {
+        if (mean.Length != scale.Length || mean.Length == 0)
+        {
+            throw new ArgumentException($"{mean.Length} means but {scale.Length} scales.", nameof(scale));
+        }
+
+        if (Array.Exists(mean, v => !double.IsFinite(v)) || Array.Exists(scale, v => !double.IsFinite(v) || v <= 0))
+        {
+            throw new ArgumentException("The means must be finite and the scales positive and finite.", nameof(scale));
+        }
+
+        return new FeatureScaler(mean, scale);
+    }
+
     /// <summary>Learns the per-column mean and standard deviation (constant columns are left unscaled).</summary>
     /// <param name="features">Training features, n × d (n ≥ 1).</param>
     /// <returns>The scaler.</returns>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace FeatureLearning.Data;
@@ -12,6 +11,17 @@ public sealed class LabeledDataSet
     /// <param name="labels">n labels in 0 … classes − 1.</param>
     /// <param name="classes">Number of classes.</param>
     public LabeledDataSet(Matrix<double> features, IReadOnlyList<int> labels, int classes)
+        : this(features, labels, classes, null)
+    {
+    }
+
+    /// <summary>Creates a data set whose classes have names.</summary>
+    /// <param name="features">n × d features.</param>
+    /// <param name="labels">n labels in 0 … classes − 1.</param>
+    /// <param name="classes">Number of classes.</param>
+    /// <param name="classNames">The name of each class (null: "0", "1", …).</param>
+    /// <exception cref="ArgumentException">A row-count mismatch, or another number of names than classes.</exception>
+    public LabeledDataSet(Matrix<double> features, IReadOnlyList<int> labels, int classes, IReadOnlyList<string>? classNames)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
@@ -20,9 +30,15 @@ public sealed class LabeledDataSet
             throw new ArgumentException($"{features.RowCount} feature rows but {labels.Count} labels.", nameof(labels));
         }
 
+        if (classNames is not null && classNames.Count != classes)
+        {
+            throw new ArgumentException($"{classNames.Count} class names for {classes} classes.", nameof(classNames));
+        }
+
         Features = features;
         Labels = labels.ToArray();
         Classes = classes;
+        ClassNames = classNames?.ToArray() ?? Enumerable.Range(0, classes).Select(k => k.ToString(CultureInfo.InvariantCulture)).ToArray();
     }
 
     /// <summary>n × d features.</summary>
@@ -33,6 +49,12 @@ public sealed class LabeledDataSet
 
     /// <summary>Number of classes.</summary>
     public int Classes { get; }
+
+    /// <summary>The name of each class: the label text of a file with text labels, otherwise "0", "1", ….</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The label of each example as its class name (for the string-label facade).</summary>
+    public IReadOnlyList<string> LabelNames => Labels.Select(l => ClassNames[l]).ToArray();
 
     /// <summary>Number of examples.</summary>
     public int Count => Labels.Count;
@@ -47,52 +69,42 @@ public sealed class LabeledDataSet
     /// <exception cref="InvalidDataException">A line has a different number of fields or a non-numeric value.</exception>
     public static LabeledDataSet LoadCsv(string path, bool skipHeader = false)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using Stream file = File.OpenRead(path);
-        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
-        using var reader = new StreamReader(stream);
-        var rows = new List<double[]>();
-        var labels = new List<int>();
-        string? line;
-        int lineNumber = 0;
-        while ((line = reader.ReadLine()) is not null)
+        var table = CsvTable.Read(path, new CsvOptions { HasHeader = skipHeader });
+        var labels = new int[table.Labels.Count];
+        for (int i = 0; i < labels.Length; i++)
         {
-            lineNumber++;
-            if ((skipHeader && lineNumber == 1) || string.IsNullOrWhiteSpace(line))
+            if (!CsvTable.TryParseClass(table.Labels[i], out labels[i]))
             {
-                continue;
+                throw new InvalidDataException($"{path}:{table.LineNumbers[i]}: the label '{table.Labels[i]}' is not a non-negative integer.");
             }
-
-            var fields = line.Split(',');
-            if (rows.Count > 0 && fields.Length - 1 != rows[0].Length)
-            {
-                throw new InvalidDataException($"{path}:{lineNumber}: {fields.Length} fields where {rows[0].Length + 1} were expected.");
-            }
-
-            var row = new double[fields.Length - 1];
-            for (int j = 0; j < row.Length; j++)
-            {
-                if (!double.TryParse(fields[j], NumberStyles.Float, CultureInfo.InvariantCulture, out row[j]))
-                {
-                    throw new InvalidDataException($"{path}:{lineNumber}: field {j + 1} ('{fields[j]}') is not a number.");
-                }
-            }
-
-            if (!double.TryParse(fields[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out double label) || label < 0 || label != Math.Floor(label))
-            {
-                throw new InvalidDataException($"{path}:{lineNumber}: the label '{fields[^1]}' is not a non-negative integer.");
-            }
-
-            rows.Add(row);
-            labels.Add((int)label);
         }
 
-        if (rows.Count == 0)
+        return new LabeledDataSet(Matrix<double>.Build.DenseOfRowArrays(table.Rows), labels, labels.Max() + 1);
+    }
+
+    /// <summary>
+    /// Reads a delimited file with the given separator, header and label column (by index or name). Labels that are
+    /// all non-negative integers are the classes themselves (classes = max + 1, named "0", "1", …); otherwise the
+    /// distinct label texts, in ordinal order, are the classes 0, 1, … and <see cref="ClassNames"/> holds them.
+    /// </summary>
+    /// <param name="path">File path (gzip-compressed when it ends in <c>.gz</c>).</param>
+    /// <param name="options">Separator, header and label column.</param>
+    /// <returns>The data set.</returns>
+    /// <exception cref="ArgumentException">Inconsistent options (named).</exception>
+    /// <exception cref="InvalidDataException">A line has a different number of fields, a feature is not a number, or the label column does not exist.</exception>
+    public static LabeledDataSet LoadCsv(string path, CsvOptions options)
+    {
+        var table = CsvTable.Read(path, options);
+        var features = Matrix<double>.Build.DenseOfRowArrays(table.Rows);
+        var numbers = new int[table.Labels.Count];
+        if (table.Labels.Select((text, i) => CsvTable.TryParseClass(text, out numbers[i])).All(ok => ok))
         {
-            throw new InvalidDataException($"{path} holds no data rows.");
+            return new LabeledDataSet(features, numbers, numbers.Max() + 1);
         }
 
-        return new LabeledDataSet(Matrix<double>.Build.DenseOfRowArrays(rows), labels, labels.Max() + 1);
+        var names = table.Labels.Distinct().Order(StringComparer.Ordinal).ToArray();
+        var index = names.Select((name, k) => (name, k)).ToDictionary(p => p.name, p => p.k, StringComparer.Ordinal);
+        return new LabeledDataSet(features, table.Labels.Select(l => index[l]).ToArray(), names.Length, names);
     }
 
     /// <summary>Splits into a training and a test part by a seeded random permutation.</summary>
@@ -101,15 +113,8 @@ public sealed class LabeledDataSet
     /// <returns>The two parts.</returns>
     public (LabeledDataSet Train, LabeledDataSet Test) Split(double trainFraction, int seed)
     {
-        if (!(trainFraction > 0 && trainFraction < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "The training fraction must lie strictly between 0 and 1.");
-        }
-
-        var order = Enumerable.Range(0, Count).ToArray();
-        new Random(seed).Shuffle(order);
-        int nTrain = Math.Clamp((int)Math.Round(trainFraction * Count), 1, Count - 1);
-        return (Subset(order[..nTrain]), Subset(order[nTrain..]));
+        var (train, test) = RandomSplit.Indices(Count, trainFraction, seed);
+        return (Subset(train), Subset(test));
     }
 
     /// <summary>Splits each class separately by a seeded permutation, so both parts keep the class proportions.</summary>
@@ -118,11 +123,7 @@ public sealed class LabeledDataSet
     /// <returns>The two parts.</returns>
     public (LabeledDataSet Train, LabeledDataSet Test) StratifiedSplit(double trainFraction, int seed)
     {
-        if (!(trainFraction > 0 && trainFraction < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "The training fraction must lie strictly between 0 and 1.");
-        }
-
+        RandomSplit.CheckFraction(trainFraction);
         var rng = new Random(seed);
         var train = new List<int>();
         var test = new List<int>();
@@ -147,6 +148,6 @@ public sealed class LabeledDataSet
     {
         ArgumentNullException.ThrowIfNull(indices);
         var features = Matrix<double>.Build.Dense(indices.Count, Features.ColumnCount, (i, j) => Features[indices[i], j]);
-        return new LabeledDataSet(features, indices.Select(i => Labels[i]).ToList(), Classes);
+        return new LabeledDataSet(features, indices.Select(i => Labels[i]).ToList(), Classes, ClassNames);
     }
 }

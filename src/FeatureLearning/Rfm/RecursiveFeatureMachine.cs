@@ -13,11 +13,26 @@ namespace FeatureLearning.Rfm;
 /// metric M_t and the update M_{t+1} = normalize(AGOP(f_t)^p) of the fitted predictor's Average Gradient Outer
 /// Product. On modular arithmetic this "groks" (Mallinar et al. 2024): see <see cref="RfmOptions.Grokking"/>.
 /// </summary>
+/// <remarks>
+/// Rounds are numbered from 0 everywhere (<see cref="RfmIteration.Iteration"/>, its <c>ToString()</c>,
+/// <see cref="RfmModel{T}.SelectedIteration"/>, the log and the model file): round 0 is the kernel machine with the
+/// initial metric, round T − 1 the last.
+/// </remarks>
 /// <example>
 /// <code>
-/// var model = new RecursiveFeatureMachine(new RfmOptions { Kernel = new LaplaceKernel(10), Rounds = 5 })
-///     .Fit(xTrain, yTrain, validation: (xVal, yVal), progress: new Progress&lt;RfmIteration&gt;(Console.WriteLine));
-/// Matrix&lt;double&gt; m = model.FeatureMatrix;
+/// using FeatureLearning.Data;
+/// using FeatureLearning.Kernels;
+/// using FeatureLearning.Rfm;
+/// using MathNet.Numerics.LinearAlgebra;
+///
+/// var data = LabeledDataSet.LoadCsv("data/digits.csv.gz");
+/// var (train, validation) = data.StratifiedSplit(0.8, seed: 0);
+/// var options = new RfmOptions { Kernel = new LaplaceKernel(10), Ridge = 1e-3, Rounds = 5, OnRound = round =&gt; Console.WriteLine(round) };
+/// RfmModel&lt;double&gt; rfm = new RecursiveFeatureMachine(options).Fit(
+///     train.Features / 16.0, OneHot.Encode(train.Labels, data.Classes),
+///     validation: (validation.Features / 16.0, OneHot.Encode(validation.Labels, data.Classes)));
+/// Matrix&lt;double&gt; m = rfm.FeatureMatrix;          // the learned metric M, d × d
+/// Console.WriteLine($"kept {rfm.History[rfm.SelectedIteration]}");   // History[SelectedIteration]: rounds count from 0
 /// </code>
 /// </example>
 public sealed class RecursiveFeatureMachine
@@ -41,7 +56,8 @@ public sealed class RecursiveFeatureMachine
     /// <param name="y">Training targets, n × c (one-hot rows for classification).</param>
     /// <param name="validation">Optional validation set: its errors are recorded per round, and the round with the best
     /// validation metric (<see cref="RfmOptions.SelectBy"/>) is returned; without one, the last round.</param>
-    /// <param name="progress">Receives one <see cref="RfmIteration"/> per round.</param>
+    /// <param name="progress">Receives one <see cref="RfmIteration"/> per round. <see cref="Progress{T}"/> reports on the thread
+    /// pool, so its last reports may arrive after <c>Fit</c> returns; for a synchronous, ordered callback use <see cref="RfmOptions.OnRound"/>.</param>
     /// <param name="cancellationToken">Checked between the steps of each round.</param>
     /// <returns>The immutable fitted model.</returns>
     /// <exception cref="ArgumentException">Empty data, NaN/∞, mismatched shapes.</exception>
@@ -190,7 +206,8 @@ public sealed class RecursiveFeatureMachine
 
                 var record = new RfmIteration(t, iterations, trainMse, trainAcc, valMse, valAcc, report.Jitter, kernelSeconds, solveSeconds, agopSeconds);
                 history.Add(record);
-                Log.RfmIteration(logger, t, iterations, trainMse, valMse, valAcc, record.Seconds);
+                Log.RfmIteration(logger, t, iterations - 1, trainMse, valMse, valAcc, record.Seconds);
+                o.OnRound?.Invoke(record);
                 progress?.Report(record);
                 metric = nextMetric;
             }

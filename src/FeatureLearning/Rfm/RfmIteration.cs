@@ -4,8 +4,9 @@ namespace FeatureLearning.Rfm;
 /// One RFM round: the kernel machine fitted with the metric M_t, its errors, and where the time went. Reported
 /// through <see cref="IProgress{T}"/> and kept in <see cref="RfmModel{T}.History"/>.
 /// </summary>
-/// <param name="Iteration">Round t (0 is the plain kernel machine with the initial metric).</param>
-/// <param name="Iterations">Total number of rounds.</param>
+/// <param name="Iteration">Round t, counted from 0 (0 is the plain kernel machine with the initial metric; the last round is
+/// <paramref name="Iterations"/> − 1). The same number as <see cref="RfmModel{T}.SelectedIteration"/>, the log and <see cref="ToString"/>.</param>
+/// <param name="Iterations">Total number of rounds T.</param>
 /// <param name="TrainMse">Mean squared error on the training set (mean over entries).</param>
 /// <param name="TrainAccuracy">Training accuracy (arg max for multi-output targets; NaN for one output).</param>
 /// <param name="ValidationMse">Validation mean squared error, or NaN without a validation set.</param>
@@ -29,9 +30,10 @@ public readonly record struct RfmIteration(
     /// <summary>Total seconds of the round.</summary>
     public double Seconds => KernelSeconds + SolveSeconds + AgopSeconds;
 
-    /// <inheritdoc />
+    /// <summary>One line, with the round numbered from 0 as everywhere: <c>round 4 of 0–4: train MSE …</c>.</summary>
+    /// <returns>The line.</returns>
     public override string ToString() =>
-        $"iteration {Iteration + 1}/{Iterations}: train MSE {TrainMse:G4}" +
+        $"round {Iteration} of 0–{Iterations - 1}: train MSE {TrainMse:G4}" +
         (double.IsNaN(ValidationMse) ? string.Empty : $", validation MSE {ValidationMse:G4}") +
         (double.IsNaN(ValidationAccuracy) ? string.Empty : $", validation accuracy {ValidationAccuracy:P2}") +
         $", {Seconds:F2} s";

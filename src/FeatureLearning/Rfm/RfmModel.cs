@@ -51,7 +51,10 @@ public sealed class RfmModel<T>
     /// </summary>
     public IReadOnlyList<Matrix<double>> FeatureMatrixHistory => featureMatrixHistory.Select(m => m.Clone()).ToArray();
 
-    /// <summary>The round whose predictor this model is (the best validation round, or the last).</summary>
+    /// <summary>
+    /// The round whose predictor this model is (the best validation round, or the last), counted from 0 like
+    /// <see cref="RfmIteration.Iteration"/>: <c>History[SelectedIteration]</c> is its record.
+    /// </summary>
     public int SelectedIteration { get; }
 
     /// <summary>Predicts f(x) for each row.</summary>
@@ -77,13 +80,7 @@ public sealed class RfmModel<T>
     /// <summary>Writes the model to a stream.</summary>
     /// <param name="stream">A writable stream (left open).</param>
     /// <exception cref="NotSupportedException">The kernel is a user-defined type the format does not know.</exception>
-    public void Save(Stream stream) => ModelFile.Save(stream, ModelFile.RfmTag, PrecisionExtensions.Of<T>(), w =>
-    {
-        Predictor.WritePayload(w);
-        w.Write(SelectedIteration);
-        ModelFile.WriteHistory(w, History);
-        ModelFile.WriteSquareMatrices(w, FeatureMatrixHistory);
-    });
+    public void Save(Stream stream) => ModelFile.Save(stream, ModelFile.RfmTag, PrecisionExtensions.Of<T>(), WritePayload);
 
     /// <summary>Loads a model saved by <see cref="Save(string)"/>.</summary>
     /// <param name="path">File path.</param>
@@ -100,14 +97,26 @@ public sealed class RfmModel<T>
     /// <returns>The model.</returns>
     /// <exception cref="InvalidDataException">Not an RFM model of this precision, or malformed: bad magic, unsupported version, checksum mismatch, truncated, sizes beyond the data, invalid values.</exception>
     public static RfmModel<T> Load(Stream stream, IComputeBackend? computeBackend = null)
-        => ModelFile.Load(stream, ModelFile.RfmTag, PrecisionExtensions.Of<T>(), r =>
-        {
-            var predictor = KernelRidgeModel<T>.ReadPayload(r, computeBackend);
-            int selected = r.ReadInt32("selected round");
-            var history = ModelFile.ReadHistory(r);
-            var featureMatrices = ModelFile.ReadSquareMatrices(r, "feature matrices");
-            return new RfmModel<T>(predictor, history, featureMatrices, selected);
-        });
+        => ModelFile.Load(stream, ModelFile.RfmTag, PrecisionExtensions.Of<T>(), r => ReadPayload(r, computeBackend));
+
+    /// <summary>Writes the fields after the header (shared with the models that contain an RFM).</summary>
+    internal void WritePayload(BinaryWriter w)
+    {
+        Predictor.WritePayload(w);
+        w.Write(SelectedIteration);
+        ModelFile.WriteHistory(w, History);
+        ModelFile.WriteSquareMatrices(w, FeatureMatrixHistory);
+    }
+
+    /// <summary>Reads the fields written by <see cref="WritePayload"/>.</summary>
+    internal static RfmModel<T> ReadPayload(ModelReader r, IComputeBackend? computeBackend)
+    {
+        var predictor = KernelRidgeModel<T>.ReadPayload(r, computeBackend);
+        int selected = r.ReadInt32("selected round");
+        var history = ModelFile.ReadHistory(r);
+        var featureMatrices = ModelFile.ReadSquareMatrices(r, "feature matrices");
+        return new RfmModel<T>(predictor, history, featureMatrices, selected);
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"RfmModel<{typeof(T).Name}>: {History.Count} rounds, selected round {SelectedIteration}; {Predictor}";

@@ -66,6 +66,14 @@ public sealed record RfmOptions
     /// <summary>The jitter policy of each Cholesky solve.</summary>
     public CholeskyOptions Cholesky { get; init; } = CholeskyOptions.Default;
 
+    /// <summary>
+    /// Called synchronously on the fitting thread with each round's record as soon as the round ends, in order, before
+    /// the next round starts and before <c>Fit</c> returns (and before the <see cref="IProgress{T}"/> report). Unlike
+    /// <see cref="Progress{T}"/>, which posts to the thread pool or a synchronisation context, nothing is lost or
+    /// reordered; keep it short, since the fit waits for it. An exception it throws ends the fit.
+    /// </summary>
+    public Action<RfmIteration>? OnRound { get; init; }
+
     /// <summary>Optional logger: jitter at Warning, per-round metrics at Debug.</summary>
     public ILogger? Logger { get; init; }
 

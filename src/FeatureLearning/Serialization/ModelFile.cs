@@ -31,6 +31,12 @@ internal static class ModelFile
     public const string SparseRegressionTag = "LSR1";
     public const string MatrixCompletionTag = "LMC1";
 
+    /// <summary>The estimator facade's classifier: scaler, class labels and the kernel ridge or RFM model.</summary>
+    public const string ClassifierTag = "FMC1";
+
+    /// <summary>The estimator facade's regressor: scaler and the kernel ridge or RFM model.</summary>
+    public const string RegressorTag = "FMR1";
+
     /// <summary>Bytes before the payload in version 2: magic, version, tag, precision, payload length.</summary>
     public const int HeaderLength = 19;
 

@@ -104,6 +104,28 @@ internal sealed class ModelReader
         return values;
     }
 
+    /// <summary>A string stored as an int32 byte count and that many UTF-8 bytes, checked against the bytes left.</summary>
+    public string ReadUtf8(string what)
+    {
+        long at = Position;
+        int length = ReadInt32($"{what} length", 0);
+        if (length > Remaining)
+        {
+            throw SizeClaim(at, $"{what}: {length} bytes", Remaining);
+        }
+
+        var bytes = new byte[length];
+        ReadExactly(bytes, at, what);
+        try
+        {
+            return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw Corrupt($"{what} at byte {at} is not valid UTF-8.");
+        }
+    }
+
     /// <summary>Throws unless the whole payload was read.</summary>
     public void EnsureEnd()
     {

@@ -185,8 +185,11 @@ public sealed class ConvRfmTests
     {
         var x = RandomImages(30, 1, 6, 7);
         var y = Matrix<double>.Build.Dense(30, 1, (i, _) => x[i, 0, 2, 2] - x[i, 0, 3, 3]);
-        var model = new ConvolutionalRfm(new ConvRfmOptions { Rounds = 3, SelectBy = SelectionMetric.Last, Backend = Backend }).Fit(x, y, (x, y));
+        var rounds = new List<RfmIteration>();
+        var model = new ConvolutionalRfm(new ConvRfmOptions { Rounds = 3, SelectBy = SelectionMetric.Last, Backend = Backend, OnRound = rounds.Add }).Fit(x, y, (x, y));
         model.History.Should().HaveCount(3);
+        rounds.Should().Equal(model.History, "OnRound delivers every round, in order, before Fit returns");
+        rounds.Select(r => r.Iteration).Should().Equal(0, 1, 2);
         model.History.Should().OnlyContain(h => double.IsFinite(h.ValidationMse));
         model.FeatureMatrix.Should().NotBe(Matrix<double>.Build.DenseIdentity(9));
         model.FeatureMatrix.Enumerate().Max(Math.Abs).Should().BeApproximately(1.0, 1e-12, "normalised by the largest entry");

@@ -335,6 +335,9 @@ public sealed class ModelFileTests : IDisposable
             case FeatureLearning.LinearRfm.SparseRegressionModel<float> m: m.Save(path); break;
             case FeatureLearning.LinearRfm.MatrixCompletionModel<double> m: m.Save(path); break;
             case FeatureLearning.LinearRfm.MatrixCompletionModel<float> m: m.Save(path); break;
+            case FeatureLearning.Estimators.FittedClassifier<string> m: m.Save(path); break;
+            case FeatureLearning.Estimators.FittedClassifier<int> m: m.Save(path); break;
+            case FeatureLearning.Estimators.FittedRegressor m: m.Save(path); break;
             default: ((FeatureLearning.ConvRfm.DeepConvRfmModel<double>)model).Save(path); break;
         }
     }
@@ -352,6 +355,9 @@ public sealed class ModelFileTests : IDisposable
         "SparseRegressionModel<float>" => FeatureLearning.LinearRfm.SparseRegressionModel<float>.Load(path),
         "MatrixCompletionModel<double>" => FeatureLearning.LinearRfm.MatrixCompletionModel<double>.Load(path),
         "MatrixCompletionModel<float>" => FeatureLearning.LinearRfm.MatrixCompletionModel<float>.Load(path),
+        "FittedClassifier<string>" => FeatureLearning.Estimators.FittedClassifier<string>.Load(path),
+        "FittedClassifier<int>" => FeatureLearning.Estimators.FittedClassifier<int>.Load(path),
+        "FittedRegressor" => FeatureLearning.Estimators.FittedRegressor.Load(path),
         _ => FeatureLearning.ConvRfm.DeepConvRfmModel<double>.Load(path),
     };
 

@@ -1,6 +1,7 @@
 using FeatureLearning.Compute;
 using FeatureLearning.ConvRfm;
 using FeatureLearning.Data;
+using FeatureLearning.Estimators;
 using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
 using FeatureLearning.LinearRfm;
@@ -39,7 +40,7 @@ public static class SmallModels
     private static readonly ManagedBackend Backend = new();
     private static readonly Lazy<IReadOnlyList<ModelCase>> Cases = new(Build);
 
-    /// <summary>Every model type: kernel ridge, RFM and the lin-RFM models, ConvRFM and deep ConvRFM, each in double and single precision.</summary>
+    /// <summary>Every model type: kernel ridge, RFM and the lin-RFM models, ConvRFM and deep ConvRFM, each in double and single precision, and the estimator facade's classifier (string and int labels) and regressor.</summary>
     public static IReadOnlyList<ModelCase> All => Cases.Value;
 
     /// <summary>The case names, for theories.</summary>
@@ -86,8 +87,18 @@ public static class SmallModels
         var completion = new MatrixCompletion(new MatrixCompletionOptions { MaxIterations = 3, HeldOutFraction = 0.1, Backend = Backend }).Fit(observed, truth);
         var completionF = new MatrixCompletion(new MatrixCompletionOptions { MaxIterations = 2, HeldOutFraction = 0, Backend = Backend }).Fit<float>(observed);
 
+        var facadeOptions = new FeatureMachineOptions { Rounds = 2, Backend = Backend };
+        string[] names = ["low", "high", "mid"];
+        var labels = Enumerable.Range(0, 8).Select(i => names[i % 3]).ToArray();
+        var classifier = new FeatureMachineClassifier(facadeOptions).Fit(x, labels);
+        var classifierInt = new FeatureMachineClassifier(facadeOptions with { Rounds = 1, Standardize = false }).Fit(x, Enumerable.Range(0, 8).Select(i => i % 2).ToArray());
+        var regressor = new FeatureMachineRegressor(facadeOptions with { Diagonal = true }).Fit(x, y.Column(0).ToArray());
+
         return
         [
+            Case("FittedClassifier<string>", classifier, s => FittedClassifier<string>.Load(s, Backend), (m, s) => m.Save(s), m => m.DecisionFunction(x).ToRowMajorArray()),
+            Case("FittedClassifier<int>", classifierInt, s => FittedClassifier<int>.Load(s, Backend), (m, s) => m.Save(s), m => m.DecisionFunction(x).ToRowMajorArray()),
+            Case("FittedRegressor", regressor, s => FittedRegressor.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(x)),
             Case("KernelRidgeModel<double>", krr, s => KernelRidgeModel<double>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(x).ToRowMajorArray()),
             Case("KernelRidgeModel<float>", krrF, s => KernelRidgeModel<float>.Load(s, Backend), (m, s) => m.Save(s), m => Doubles(m.Predict(xf))),
             Case("RfmModel<double>", rfm, s => RfmModel<double>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(x).ToRowMajorArray()),

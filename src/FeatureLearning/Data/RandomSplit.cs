@@ -1,0 +1,29 @@
+namespace FeatureLearning.Data;
+
+/// <summary>The seeded random train/test split of the data sets.</summary>
+internal static class RandomSplit
+{
+    /// <summary>Throws unless 0 &lt; fraction &lt; 1.</summary>
+    public static void CheckFraction(double trainFraction)
+    {
+        if (!(trainFraction > 0 && trainFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "The training fraction must lie strictly between 0 and 1.");
+        }
+    }
+
+    /// <summary>A seeded permutation of 0 … count − 1 cut after round(fraction · count) rows (at least one row in each part).</summary>
+    public static (int[] Train, int[] Test) Indices(int count, double trainFraction, int seed)
+    {
+        CheckFraction(trainFraction);
+        if (count < 2)
+        {
+            throw new InvalidOperationException($"A split needs at least two examples; the data set has {count}.");
+        }
+
+        var order = Enumerable.Range(0, count).ToArray();
+        new Random(seed).Shuffle(order);
+        int nTrain = Math.Clamp((int)Math.Round(trainFraction * count), 1, count - 1);
+        return (order[..nTrain], order[nTrain..]);
+    }
+}
