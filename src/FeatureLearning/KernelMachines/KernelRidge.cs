@@ -13,9 +13,12 @@ namespace FeatureLearning.KernelMachines;
 /// </summary>
 /// <example>
 /// <code>
+/// // using FeatureLearning.Data; using FeatureLearning.KernelMachines; using FeatureLearning.Kernels;
+/// var data = LabeledDataSet.LoadCsv("digits.csv.gz", skipHeader: false);
+/// var (train, test) = data.StratifiedSplit(0.7, seed: 0);
 /// var model = new KernelRidge(new KernelRidgeOptions { Kernel = new LaplaceKernel(10), Ridge = 1e-3 })
-///     .Fit(xTrain, OneHot.Encode(labels, classes));
-/// int[] predicted = model.PredictClass(xTest);
+///     .Fit(train.Features, OneHot.Encode(train.Labels, data.Classes));
+/// double accuracy = OneHot.Accuracy(model.PredictClass(test.Features), test.Labels);
 /// </code>
 /// </example>
 public sealed class KernelRidge
