@@ -154,33 +154,37 @@ public static class EmpiricalNtk
     /// </summary>
     internal static double GemmFlops(NetworkArchitecture architecture, int n, int m, bool symmetric, EmpiricalNtkOptions options)
     {
-        int c = architecture.OutputDimension, last = architecture.LayerCount - 1;
-        double flops = 0;
+        var layers = LayerLayout.Of(architecture);
+        int c = architecture.OutputDimension, last = layers.Length - 1;
+        double Bias(LayerLayout layer) => layer.BiasScale != 0 ? 1 : 0;
         double PassFlops(int rows)
         {
             double f = 0;
-            for (int l = 0; l <= last; l++)
+            foreach (var layer in layers)
             {
-                double fanIn = architecture.FanIn(l), fanOut = architecture.FanOut(l);
-                f += 2.0 * rows * fanOut * (fanIn + 1); // forward, with the rank-1 bias update
-                f += l > 0 ? 2.0 * c * rows * fanOut * fanIn : 0; // the stacked reverse pass
+                f += 2.0 * rows * layer.FanOut * (layer.FanIn + Bias(layer)); // forward, with the rank-1 bias update
+            }
+
+            for (int l = 1; l <= last; l++)
+            {
+                f += 2.0 * c * rows * layers[l].FanOut * layers[l].FanIn; // the stacked reverse pass
             }
 
             return f;
         }
 
-        int b = options.SamplesPerBlock(c);
-        foreach (var pair in Pairs(n, m, b, symmetric, symmetric))
+        double flops = 0;
+        foreach (var pair in Pairs(n, m, options.SamplesPerBlock(c), symmetric, symmetric))
         {
             flops += pair.J0 == (symmetric ? pair.I0 : 0) ? PassFlops(pair.P) : 0;
             flops += pair.NewZ ? PassFlops(pair.Q) : 0;
             for (int l = 0; l <= last; l++)
             {
-                flops += 2.0 * pair.P * pair.Q * (architecture.FanIn(l) + 1);
+                flops += 2.0 * pair.P * pair.Q * (layers[l].FanIn + Bias(layers[l]));
                 if (l < last)
                 {
                     double outputs = options.Mode == EmpiricalNtkMode.PerOutput ? (double)c * c : c;
-                    flops += 2.0 * outputs * pair.P * pair.Q * architecture.FanOut(l);
+                    flops += 2.0 * outputs * pair.P * pair.Q * layers[l].FanOut;
                 }
             }
         }

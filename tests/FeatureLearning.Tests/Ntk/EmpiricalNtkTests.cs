@@ -150,17 +150,19 @@ public sealed class EmpiricalNtkTests
         FluentActions.Invoking(() => EmpiricalNtk.Compute(network, dx, narrow, wrong)).Should().Throw<ArgumentException>().WithParameterName("z");
     }
 
-    [Fact]
-    public void WideNetworksApproachTheAnalyticNtkLikeOneOverSquareRootWidth()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void WideNetworksApproachTheAnalyticNtkLikeOneOverSquareRootWidth(int depth)
     {
-        // NTK parameterisation, ReLU, one hidden layer: E[Θ_empirical] = Θ_analytic, fluctuations O(1/√width).
+        // NTK parameterisation, ReLU: E[Θ_empirical] → Θ_analytic, fluctuations O(1/√width).
         const int d = 4, n = 4, seeds = 5;
         double weightStd = Math.Sqrt(2), biasStd = 0.3;
         var x = Inputs(n, d, 5);
-        var analytic = Matrix<double>.Build.Dense(n, n, (i, j) => new InfiniteWidthKernel(Activation.Relu, 1, weightStd, biasStd).Evaluate(x.Row(i), x.Row(j)).Ntk);
+        var analytic = Matrix<double>.Build.Dense(n, n, (i, j) => new InfiniteWidthKernel(Activation.Relu, depth, weightStd, biasStd).Evaluate(x.Row(i), x.Row(j)).Ntk);
         (double MeanGap, double RmsGap) Gaps(int width)
         {
-            var arch = new NetworkArchitecture { InputDimension = d, HiddenWidths = [width], WeightStd = weightStd, BiasStd = biasStd };
+            var arch = new NetworkArchitecture { InputDimension = d, HiddenWidths = Enumerable.Repeat(width, depth).ToArray(), WeightStd = weightStd, BiasStd = biasStd };
             var mean = Matrix<double>.Build.Dense(n, n);
             double squares = 0;
             for (int seed = 0; seed < seeds; seed++)
