@@ -95,6 +95,25 @@ public sealed class EmpiricalNtkTests
     }
 
     [Fact]
+    public void ALinearModelHasTheKernelOfItsInputs()
+    {
+        // No hidden layer: Θ_kk′(x, z) = δ_kk′·(a²·xᵀz + c²), from the readout alone.
+        var arch = Architecture(Activation.Relu, Parameterization.Ntk, [], D, C);
+        using var network = FullyConnectedNetwork<double>.Create(arch, seed: 5, backend: Backend);
+        var x = Inputs(N, D, 6);
+        var z = Inputs(M, D, 7);
+        var expected = Rearrange(network.Jacobian(x) * network.Jacobian(z).Transpose(), N, M, C, EmpiricalNtkMode.PerOutput);
+        double a = arch.WeightStd * arch.OutputScale / Math.Sqrt(D), c = arch.BiasStd * arch.OutputScale;
+        var inputKernel = (a * a * x * z.Transpose()).Map(v => v + (c * c));
+        RelativeError(expected.SubMatrix(0, N, 0, M), inputKernel).Should().BeLessThan(1e-12, "the reference itself");
+        foreach (int blockSize in new[] { 1, 3, 2048 })
+        {
+            RelativeError(EmpiricalNtk.Compute(network, x, z, new EmpiricalNtkOptions { BlockSize = blockSize }), expected).Should().BeLessThan(1e-12);
+            RelativeError(EmpiricalNtk.Compute(network, x, z, new EmpiricalNtkOptions { Mode = EmpiricalNtkMode.Traced, BlockSize = blockSize }), C * inputKernel).Should().BeLessThan(1e-12);
+        }
+    }
+
+    [Fact]
     public void DeviceMemoryDoesNotGrowWithTheNumberOfSamples()
     {
         var arch = Architecture(Activation.Relu, Parameterization.Ntk, [6, 5, 4], 4, 3);
@@ -115,6 +134,35 @@ public sealed class EmpiricalNtkTests
                 }
             }
         }
+    }
+
+    [Fact]
+    public void TheDeviceOverloadHoldsItsResultAndTheBlocksOnly()
+    {
+        var arch = Architecture(Activation.Gelu, Parameterization.Standard, [5, 4], 4, 3);
+        using var reference = FullyConnectedNetwork<double>.Create(arch, seed: 4, backend: Backend);
+        foreach (var mode in Enum.GetValues<EmpiricalNtkMode>())
+        {
+            var options = new EmpiricalNtkOptions { Mode = mode, BlockSize = 6 };
+            int outputs = mode == EmpiricalNtkMode.PerOutput ? 3 : 1;
+            long downloadBlock = (long)options.BlockSize * options.BlockSize; // 6 = 3 outputs x 2 samples per output
+            long inputBlocks = 2L * (outputs == 3 ? 2 : 6) * 4; // the inputs are views here, not uploads
+            foreach (int n in new[] { 12, 31 })
+            {
+                var tracker = new PeakTrackingBackend(Backend);
+                using var network = FullyConnectedNetwork<double>.FromParameters(arch, reference.GetParameters(), tracker);
+                using var x = tracker.Upload<double>(Inputs(n, 4, n).ToRowMajorArray(), n, 4);
+                using var z = tracker.Upload<double>(Inputs(n + 2, 4, n + 1).ToRowMajorArray(), n + 2, 4);
+                using var result = tracker.Allocate<double>(outputs * n, outputs * (n + 2));
+                EmpiricalNtk.Compute(network, x, z, result, options);
+                (tracker.PeakElements - network.ParameterCount - x.Length - z.Length - result.Length).Should().Be(EmpiricalNtk.PeakElements(arch, options) - downloadBlock - inputBlocks, $"n = {n}, {mode}");
+            }
+        }
+
+        // The size: three hidden layers of width 1,024, n = 20,000, in double, result on the device.
+        var wide = new NetworkArchitecture { InputDimension = 100, HiddenWidths = [1024, 1024, 1024] };
+        long elements = EmpiricalNtk.PeakElements(wide) + (20_000L * 20_000);
+        (elements * sizeof(double)).Should().BeLessThan(8L << 30, "n = 20,000 fits in 8 GiB");
     }
 
     [Fact]
