@@ -114,7 +114,7 @@ public sealed class EmpiricalNtkTests
     }
 
     [Fact]
-    public void DeviceMemoryDoesNotGrowWithTheNumberOfSamples()
+    public void DeviceMemoryDoesNotGrowWithTheNumberOfSamplesAndTheFlopsAreCounted()
     {
         var arch = Architecture(Activation.Relu, Parameterization.Ntk, [6, 5, 4], 4, 3);
         using var reference = FullyConnectedNetwork<double>.Create(arch, seed: 1, backend: Backend);
@@ -131,6 +131,7 @@ public sealed class EmpiricalNtkTests
                     var x = Inputs(n, 4, n);
                     EmpiricalNtk.Compute(network, x, same ? null : Inputs(n + 3, 4, n + 1), options);
                     (tracker.PeakElements - network.ParameterCount).Should().Be(predicted, $"n = {n}, {mode}, {(same ? "X = Z" : "X ≠ Z")}");
+                    tracker.GemmFlops.Should().Be(EmpiricalNtk.GemmFlops(arch, n, same ? n : n + 3, same, options), "the benchmark's flop count is that of the GEMMs run");
                 }
             }
         }
