@@ -119,7 +119,8 @@ public static class EmpiricalNtk
     /// The largest number of device elements the host overload of <see cref="Compute{T}(FullyConnectedNetwork{T}, Matrix{T}, Matrix{T}?, EmpiricalNtkOptions?, IProgress{EmpiricalNtkProgress}?, CancellationToken)"/>
     /// holds at once when X and Z each span at least one block (fewer otherwise); the device overload holds the same less
     /// the downloaded block ((c·b)² per output, b² traced) and the two uploaded input blocks (2·b·d), plus its result. With b samples per block and c outputs:
-    /// the Grams 2·B² + B (B = c·b per output, b traced) and the block B², plus for each of the two blocks in flight
+    /// the input Gram b², the ones b, the signal Gram B² and the downloaded block B² (B = c·b per output, b traced), plus for
+    /// each of the two blocks in flight
     /// b·(d + 1 + c²) + b·Σ_l fan_out(l) + (1 + [c &gt; 1]·c)·b·Σ_(l&lt;L) fan_out(l) + 2c·b·Σ_(l≥1) fan_in(l) (inputs, forward
     /// pass, tiled pre-activations, cotangents, and the reverse pass's signals and layer-input gradients).
     /// </summary>
@@ -145,7 +146,7 @@ public static class EmpiricalNtk
         long tiled = last > 0 && c > 1 ? c : 0;
         long cotangent = last > 0 ? (long)c * c : 0;
         long side = (b * (architecture.InputDimension + 1 + cotangent)) + (b * fanOut) + ((1 + tiled) * b * hiddenFanOut) + (2L * c * b * upperFanIn);
-        return (2 * b * b) + (gram * gram) - (b * b) + b + (gram * gram) + (2 * side);
+        return (b * b) + b + (2 * gram * gram) + (2 * side);
     }
 
     /// <summary>
