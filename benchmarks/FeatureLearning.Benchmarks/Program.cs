@@ -16,7 +16,8 @@ if (args.Contains("--gpu"))
 }
 
 // `--quick`: one JSON line per operation in under two minutes (`--quick --patch-agop`: ConvRFM's patch AGOP only;
-// `--quick --blas-vendors`: MKL against OpenBLAS and managed, interleaved); otherwise the BenchmarkDotNet suites
+// `--quick --blas-vendors`: MKL against OpenBLAS and managed, interleaved; `--quick --network [--tiny]`: the empirical NTK
+// and one GD step); otherwise the BenchmarkDotNet suites
 // (pass BenchmarkDotNet's own arguments, e.g. `--filter *Gemm*`).
 if (args.Contains("--quick"))
 {
@@ -43,6 +44,13 @@ if (args.Contains("--quick"))
     {
         Console.Error.WriteLine($"# native backend not available: {string.Join("; ", reasons)}");
     }
+    if (args.Contains("--network"))
+    {
+        // Only the network side: the empirical NTK and one GD step (`--tiny`: a toy size, to check the code path).
+        NetworkBenchmark.Run(backends, repeats, args.Contains("--tiny"));
+        return 0;
+    }
+
     if (args.Contains("--patch-agop"))
     {
         // Only ConvRFM's all-pairs patch AGOP (it is also part of the whole quick mode).

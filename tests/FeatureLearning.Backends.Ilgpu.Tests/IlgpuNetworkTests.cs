@@ -1,6 +1,7 @@
 using FeatureLearning.Backends.Ilgpu.Device;
 using FeatureLearning.Compute;
 using FeatureLearning.Networks;
+using FeatureLearning.Ntk;
 using MathNet.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 using static FeatureLearning.Tests.TestMatrices;
@@ -9,7 +10,7 @@ namespace FeatureLearning.Backends.Ilgpu.Tests;
 
 /// <summary>
 /// A network on the ILGPU backend agrees with the same network on the managed backend: forward pass, loss gradients, JVP,
-/// VJP, the explicit Jacobian, HVPs of the loss and of the output, and input gradients (1e-10 relative in double, 1e-4 in
+/// VJP, the explicit Jacobian, HVPs of the loss and of the output, input gradients and the empirical NTK (1e-10 relative in double, 1e-4 in
 /// float). Tiny shapes: on a machine without a GPU the kernels run on ILGPU's CPU accelerator.
 /// </summary>
 public sealed class IlgpuNetworkTests : IDisposable
@@ -97,6 +98,23 @@ public sealed class IlgpuNetworkTests : IDisposable
         for (int k = 0; k < C; k++)
         {
             Close(gd[k], gr[k], tolerance, "layer-input gradient");
+        }
+
+        // The empirical NTK: per output and traced, X ≠ Z and X = Z, in blocks, and into a device buffer.
+        var z = HostMatrix<T>(N + 1, D, 9, 1.5);
+        foreach (var mode in Enum.GetValues<EmpiricalNtkMode>())
+        {
+            var options = new EmpiricalNtkOptions { Mode = mode, BlockSize = 3 };
+            var expected = EmpiricalNtk.Compute(reference, x, z, options);
+            Close(EmpiricalNtk.Compute(device, x, z, options), expected, tolerance, $"empirical NTK, {mode}");
+            Close(EmpiricalNtk.Compute(device, x, null, options), EmpiricalNtk.Compute(reference, x, null, options), tolerance, $"empirical NTK of X, {mode}");
+            using var dx = ilgpu.Upload<T>(x.ToRowMajorArray(), N, D);
+            using var dz = ilgpu.Upload<T>(z.ToRowMajorArray(), N + 1, D);
+            using var result = ilgpu.Allocate<T>(expected.RowCount, expected.ColumnCount);
+            EmpiricalNtk.Compute(device, dx, dz, result, options);
+            var host = new T[result.Length];
+            ilgpu.Download(result, host);
+            Close(Matrix<T>.Build.DenseOfRowMajor(result.Rows, result.Cols, host), expected, tolerance, $"empirical NTK on the device, {mode}");
         }
     }
 

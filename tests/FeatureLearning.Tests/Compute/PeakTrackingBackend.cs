@@ -7,7 +7,7 @@ namespace FeatureLearning.Tests.Compute;
 /// <summary>
 /// Forwards every call to another backend and records the largest number of elements held at once by the buffers it
 /// handed out (live = allocated and not yet disposed; the peak is reached right after an allocation, where it is read),
-/// and the number of elements moved between host and backend. Views (<see cref="DeviceBuffer{T}.Slice"/>) come from the
+/// the number of elements moved between host and backend, and the flops of the GEMMs. Views (<see cref="DeviceBuffer{T}.Slice"/>) come from the
 /// inner backend's buffers and allocate nothing, so they are not counted. Every operation is forwarded, the ones with a
 /// default implementation (<see cref="IComputeBackend.BlockSum{T}"/>) included, so the inner backend's own transfers are
 /// not counted either.
@@ -17,6 +17,9 @@ internal sealed class PeakTrackingBackend(IComputeBackend inner) : IComputeBacke
     private readonly List<(WeakReference Buffer, long Elements)> live = [];
 
     public long PeakElements { get; private set; }
+
+    /// <summary>The floating-point operations of the GEMMs run so far, 2·m·n·k each.</summary>
+    public double GemmFlops { get; private set; }
 
     /// <summary>Elements uploaded plus elements downloaded.</summary>
     public long TransferredElements { get; private set; }
@@ -54,7 +57,11 @@ internal sealed class PeakTrackingBackend(IComputeBackend inner) : IComputeBacke
     }
 
     public void Gemm<T>(Transpose transA, Transpose transB, T alpha, DeviceBuffer<T> a, DeviceBuffer<T> b, T beta, DeviceBuffer<T> c)
-        where T : unmanaged, IFloatingPointIeee754<T> => inner.Gemm(transA, transB, alpha, a, b, beta, c);
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        GemmFlops += 2.0 * c.Rows * c.Cols * (transA == Transpose.None ? a.Cols : a.Rows);
+        inner.Gemm(transA, transB, alpha, a, b, beta, c);
+    }
 
     public void Syrk<T>(Transpose trans, T alpha, DeviceBuffer<T> a, T beta, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T> => inner.Syrk(trans, alpha, a, beta, c);
