@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+# Writes samples/notebooks/*.ipynb (without outputs) from the cells below; run from samples/notebooks, then
+# tools/run-notebooks to execute them in place. Edit the notebooks here or in an editor, not both.
+import json, sys
+
+def cell(src, kind="code"):
+    lines = src.strip("\n").split("\n")
+    source = [l + "\n" for l in lines[:-1]] + [lines[-1]]
+    if kind == "markdown":
+        return {"cell_type": "markdown", "metadata": {}, "source": source}
+    return {"cell_type": "code", "execution_count": None,
+            "metadata": {"dotnet_interactive": {"language": "csharp"}, "polyglot_notebook": {"kernelName": "csharp"}},
+            "outputs": [], "source": source}
+
+def notebook(cells):
+    return {"cells": cells,
+            "metadata": {"kernelspec": {"display_name": ".NET (C#)", "language": "C#", "name": ".net-csharp"},
+                         "language_info": {"file_extension": ".cs", "mimetype": "text/x-csharp", "name": "C#", "pygments_lexer": "csharp", "version": "13.0"},
+                         "polyglot_notebook": {"kernelInfo": {"defaultKernelName": "csharp", "items": [{"aliases": [], "name": "csharp"}]}}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+VERSION = "0.1.0-preview"
+REF = f'''// The package from the local feed that `dotnet pack -c Release -o artifacts/feed` fills (docs/packages.md).
+// A magic command takes no relative path, so this cell submits the "#i" line with the absolute one. To take the
+// package from nuget.org instead, skip this cell.
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+
+var feed = System.IO.Path.GetFullPath("../../artifacts/feed");
+await Kernel.Root.SendAsync(new SubmitCode($"#i \\"nuget: {{feed}}\\"", "csharp"));'''
+REF2 = f'''#r "nuget: FeatureLearning, {VERSION}"'''
+
+PNG = r'''// A heat map as an inline PNG (no plotting package needed): |value| / max on a dark-blue → teal → yellow ramp.
+using System.IO;
+using System.IO.Compression;
+using MathNet.Numerics.LinearAlgebra;
+using Microsoft.DotNet.Interactive;
+
+static uint Crc(byte[] data, int offset, int count)
+{
+    uint c = 0xFFFFFFFF;
+    for (int i = offset; i < offset + count; i++)
+    {
+        c ^= data[i];
+        for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+    }
+    return ~c;
+}
+
+static byte[] Png(int width, int height, Func<int, int, (byte R, byte G, byte B)> pixel)
+{
+    var raw = new MemoryStream();
+    for (int y = 0; y < height; y++)
+    {
+        raw.WriteByte(0);
+        for (int x = 0; x < width; x++) { var (r, g, b) = pixel(x, y); raw.WriteByte(r); raw.WriteByte(g); raw.WriteByte(b); }
+    }
+    var packed = new MemoryStream();
+    using (var z = new ZLibStream(packed, CompressionLevel.Optimal, leaveOpen: true)) raw.WriteTo(z);
+    var png = new MemoryStream();
+    png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10]);
+    void Chunk(string type, byte[] body)
+    {
+        var all = System.Text.Encoding.ASCII.GetBytes(type).Concat(body).ToArray();
+        png.Write(BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(body.Length)));
+        png.Write(all);
+        png.Write(BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(Crc(all, 0, all.Length))));
+    }
+    var header = new byte[13];
+    System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header, width);
+    System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+    header[8] = 8; header[9] = 2;   // 8 bits, RGB
+    Chunk("IHDR", header);
+    Chunk("IDAT", packed.ToArray());
+    Chunk("IEND", []);
+    return png.ToArray();
+}
+
+static (byte, byte, byte) Ramp(double v)
+{
+    (double t, double r, double g, double b)[] stops = [(0, 18, 24, 64), (0.5, 32, 150, 150), (1, 250, 220, 70)];
+    v = Math.Clamp(v, 0, 1);
+    var (a, z) = v <= 0.5 ? (stops[0], stops[1]) : (stops[1], stops[2]);
+    double s = (v - a.t) / (z.t - a.t);
+    return ((byte)(a.r + s * (z.r - a.r)), (byte)(a.g + s * (z.g - a.g)), (byte)(a.b + s * (z.b - a.b)));
+}
+
+static void ShowHeatMap(Matrix<double> m, int cell = 6)
+{
+    double max = m.Enumerate().Max(Math.Abs);
+    var png = Png(m.ColumnCount * cell, m.RowCount * cell, (x, y) => Ramp(Math.Abs(m[y / cell, x / cell]) / max));
+    Convert.ToBase64String(png).DisplayAs("image/png");
+}'''
+
+CURVE = r'''// A line chart as inline SVG: one polyline per series, y in [0, 1]; NaN points (no value that round) are left out.
+static void ShowCurves(string title, params (string Name, string Colour, double[] Y)[] series)
+{
+    int w = 480, h = 240, pad = 30, n = series.Max(s => s.Y.Length);
+    string X(int i) => (pad + i * (w - 2 * pad) / (double)Math.Max(1, n - 1)).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+    string Y(double v) => (h - pad - Math.Clamp(v, 0, 1) * (h - 2 * pad)).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+    var svg = new System.Text.StringBuilder($"<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' font-family='sans-serif' font-size='11'>");
+    svg.Append($"<rect width='{w}' height='{h}' fill='white'/><text x='{pad}' y='16'>{title}</text>");
+    svg.Append($"<line x1='{pad}' y1='{h - pad}' x2='{w - pad}' y2='{h - pad}' stroke='black'/><line x1='{pad}' y1='{pad}' x2='{pad}' y2='{h - pad}' stroke='black'/>");
+    svg.Append($"<text x='4' y='{Y(1)}'>1</text><text x='4' y='{Y(0)}'>0</text><text x='{w / 2}' y='{h - 8}'>round</text>");
+    for (int k = 0; k < series.Length; k++)
+    {
+        var (name, colour, ys) = series[k];
+        svg.Append($"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{string.Join(" ", ys.Select((v, i) => (v, i)).Where(p => double.IsFinite(p.v)).Select(p => X(p.i) + "," + Y(p.v)))}'/>");
+        svg.Append($"<text x='{pad + 10}' y='{h / 2 + 14 * k}' fill='{colour}'>{name}</text>");
+    }
+    svg.Append("</svg>").ToString().DisplayAs("image/svg+xml");
+}'''
+
+quick = notebook([
+    cell("""# FeatureLearning quick start: kernel ridge and RFM on digits
+
+The UCI digits (1,797 images of 8 × 8 pixels, 10 classes) from the repository's `data/` folder: a Laplace kernel
+machine, then a Recursive Feature Machine, which learns a feature matrix M over the 64 pixels. Run it in Jupyter
+with the .NET Interactive kernel or in VS Code's Polyglot Notebooks (see `docs/packages.md`); CI runs it with
+`dotnet-repl` and fails on any cell error.""", "markdown"),
+    cell(REF),
+    cell(REF2),
+    cell(PNG),
+    cell("""using FeatureLearning.Data;
+using FeatureLearning.KernelMachines;
+using FeatureLearning.Kernels;
+using FeatureLearning.Rfm;
+
+var data = LabeledDataSet.LoadCsv("../../data/digits.csv.gz");
+var (train, test) = data.Split(trainFraction: 0.5, seed: 0);
+var (fit, validation) = train.Split(trainFraction: 0.8, seed: 1);
+Matrix<double> Scaled(LabeledDataSet set) => set.Features / 16.0;   // pixels 0..16 to 0..1
+Console.WriteLine($"{fit.Count} train, {validation.Count} validation, {test.Count} test, {data.Features.ColumnCount} features, {data.Classes} classes");"""),
+    cell("""## Kernel ridge""", "markdown"),
+    cell("""var ridge = new KernelRidge(new KernelRidgeOptions { Kernel = new LaplaceKernel(10), Ridge = 1e-3 })
+    .Fit(Scaled(train), OneHot.Encode(train.Labels, data.Classes));
+double ridgeAccuracy = OneHot.Accuracy(ridge.PredictClass(Scaled(test)), test.Labels);
+if (ridgeAccuracy < 0.95) throw new InvalidOperationException($"kernel ridge test accuracy {ridgeAccuracy} is below 0.95");
+$"Kernel ridge (Laplace, L = 10): test accuracy {ridgeAccuracy:P2}\""""),
+    cell("""## Recursive Feature Machine
+
+Three rounds; the validation set picks the round. `History` holds one row per round.""", "markdown"),
+    cell("""var rfm = new RecursiveFeatureMachine(new RfmOptions { Kernel = new LaplaceKernel(10), Ridge = 1e-3, Rounds = 3, RecordFeatureMatrices = true })
+    .Fit(Scaled(fit), OneHot.Encode(fit.Labels, data.Classes), validation: (Scaled(validation), OneHot.Encode(validation.Labels, data.Classes)));
+double rfmAccuracy = OneHot.Accuracy(rfm.PredictClass(Scaled(test)), test.Labels);
+if (rfmAccuracy < 0.95) throw new InvalidOperationException($"RFM test accuracy {rfmAccuracy} is below 0.95");
+foreach (var round in rfm.History) Console.WriteLine(round);
+$"RFM: round {rfm.SelectedIteration + 1} selected, test accuracy {rfmAccuracy:P2}\""""),
+    cell("""## The learned feature matrix M
+
+M of the last round (`FeatureMatrixHistory`; `FeatureMatrix` is the selected round's, the identity when the plain
+kernel machine of round 1 wins on validation) is 64 × 64, one row and column per pixel (row-major over the 8 × 8
+image). The border pixels, nearly always blank, get almost no weight; the diagonal shows which pixels the classifier
+uses.""", "markdown"),
+    cell("""var learned = rfm.FeatureMatrixHistory[^1];
+ShowHeatMap(learned);"""),
+    cell("""The diagonal of M as an 8 × 8 image: the pixels that matter.""", "markdown"),
+    cell("""var diagonal = learned.Diagonal();
+ShowHeatMap(Matrix<double>.Build.Dense(8, 8, (i, j) => diagonal[8 * i + j]), cell: 24);"""),
+])
+
+grok = notebook([
+    cell("""# Grokking modular addition with RFM
+
+a + b mod 31 with 70% of the 961 pairs for training, the settings of Mallinar et al. (2024): Gaussian kernel
+L = 2.5, ridge 0, M ← AGOP^{1/2}, centred gradients (`RfmOptions.Grokking`). The training set is interpolated from
+the first round, while the test accuracy stays near chance for several rounds and then jumps to 100%; the feature
+matrix becomes block-circulant before it does. CI runs this notebook with `dotnet-repl` and fails on any cell error.""", "markdown"),
+    cell(REF),
+    cell(REF2),
+    cell(PNG),
+    cell(CURVE),
+    cell("""using FeatureLearning.Data;
+using FeatureLearning.Diagnostics;
+using FeatureLearning.Rfm;
+
+const int p = 31;
+var task = ModularArithmetic.Create(p, ModularOperation.Add);
+var (train, test) = task.Split(0.7, seed: 0);
+var model = new RecursiveFeatureMachine(RfmOptions.Grokking(16) with { RecordFeatureMatrices = true, SelectBy = SelectionMetric.Last })
+    .Fit(task.Inputs<double>(train), task.Targets<double>(train), (task.Inputs<double>(test), task.Targets<double>(test)));
+foreach (var round in model.History) Console.WriteLine(round);"""),
+    cell("""## Test accuracy and circulant deviation per round""", "markdown"),
+    cell("""var accuracy = model.History.Select(h => h.ValidationAccuracy).ToArray();
+var deviation = model.FeatureMatrixHistory.Select(m => GrokkingMeasures.CirculantDeviation(m, p, ModularOperation.Add)).ToArray();
+ShowCurves($"a + b mod {p}: RFM rounds", ("test accuracy", "#1f77b4", accuracy), ("circulant deviation of M", "#d62728", deviation));
+if (accuracy[0] >= 0.1 || accuracy[^1] != 1.0) throw new InvalidOperationException($"no grokking: test accuracy {accuracy[0]} after round 1, {accuracy[^1]} at the end");
+$"test accuracy {accuracy[0]:P1} after round 1, {accuracy[^1]:P1} after round {accuracy.Length}\""""),
+    cell("""## The feature matrix M
+
+M is 62 × 62: the one-hot codes of a (first 31) and b (last 31). After grokking, each block is circulant: constant
+along its (wrapped) diagonals.""", "markdown"),
+    cell("""ShowHeatMap(model.FeatureMatrix, cell: 6);"""),
+])
+
+json.dump(quick, open("quick-start.ipynb", "w"), indent=1, ensure_ascii=False)
+json.dump(grok, open("grokking.ipynb", "w"), indent=1, ensure_ascii=False)
+
+LOGCURVE = r'''// A line chart of positive values on a log10 axis, as inline SVG; NaN or non-positive points are left out.
+static void ShowLogCurves(string title, string xLabel, params (string Name, string Colour, double[] Y)[] series)
+{
+    var inv = System.Globalization.CultureInfo.InvariantCulture;
+    int w = 560, h = 280, pad = 44, n = series.Max(s => s.Y.Length);
+    var logs = series.SelectMany(s => s.Y).Where(v => v > 0 && double.IsFinite(v)).Select(Math.Log10).ToArray();
+    double lo = Math.Floor(logs.Min()), hi = Math.Ceiling(logs.Max());
+    string X(int i) => (pad + i * (w - 2 * pad) / (double)Math.Max(1, n - 1)).ToString("F1", inv);
+    string Y(double log) => (h - pad - (log - lo) / Math.Max(1e-9, hi - lo) * (h - 2 * pad)).ToString("F1", inv);
+    var svg = new System.Text.StringBuilder($"<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' font-family='sans-serif' font-size='11'>");
+    svg.Append($"<rect width='{w}' height='{h}' fill='white'/><text x='{pad}' y='16'>{title}</text>");
+    svg.Append($"<line x1='{pad}' y1='{h - pad}' x2='{w - pad}' y2='{h - pad}' stroke='black'/><line x1='{pad}' y1='{pad}' x2='{pad}' y2='{h - pad}' stroke='black'/>");
+    for (double e = lo; e <= hi; e++) svg.Append($"<text x='4' y='{Y(e)}'>1e{e:F0}</text>");
+    svg.Append($"<text x='{w / 2}' y='{h - 12}'>{xLabel} (1 to {n})</text>");
+    for (int k = 0; k < series.Length; k++)
+    {
+        var (name, colour, ys) = series[k];
+        svg.Append($"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{string.Join(" ", ys.Select((v, i) => (v, i)).Where(p => p.v > 0 && double.IsFinite(p.v)).Select(p => X(p.i) + "," + Y(Math.Log10(p.v))))}'/>");
+        svg.Append($"<text x='{w - pad - 200}' y='{pad + 14 * k}' fill='{colour}'>{name}</text>");
+    }
+    svg.Append("</svg>").ToString().DisplayAs("image/svg+xml");
+}'''
+
+completion = notebook([
+    cell("""# Low-rank matrix completion with lin-RFM
+
+A planted 120 × 100 matrix of rank 3 with 3,000 entries (25%) observed. lin-RFM (Radhakrishnan, Belkin and
+Drusvyatskiy) alternates a ridge solve per row in the metric P with the update P ← (WᵀW)^α; with α = 1 it recovers the
+matrix from the observed entries, without an SVD. 5% of the observed entries are held out to pick the iteration. CI
+runs this notebook with `dotnet-repl` and fails on any cell error.""", "markdown"),
+    cell(REF),
+    cell(REF2),
+    cell(LOGCURVE),
+    cell("""using FeatureLearning.Data;
+using FeatureLearning.LinearRfm;
+using MathNet.Numerics.LinearAlgebra;
+
+var (truth, observed) = PlantedProblems.LowRank(120, 100, 3, 3000, seed: 2);
+var model = new MatrixCompletion(new MatrixCompletionOptions { Alpha = 1, Ridge = 0.05, MaxIterations = 400 }).Fit(observed, truth);
+var best = model.History[model.SelectedIteration];
+double relative = (model.Completed - truth).FrobeniusNorm() / truth.FrobeniusNorm();
+if (relative >= 1e-2) throw new InvalidOperationException($"relative error {relative} is not below 1e-2");
+$"{model.History.Count} iterations; selected {model.SelectedIteration + 1}: held-out MSE {best.HeldOutMse:E2}, MSE on the unobserved entries {best.UnobservedMse:E2}, relative error {relative:E2}\""""),
+    cell("""## Errors per iteration""", "markdown"),
+    cell("""ShowLogCurves("lin-RFM, 120 x 100 rank 3, 25% observed", "iteration",
+    ("held-out MSE", "#1f77b4", model.History.Select(h => h.HeldOutMse).ToArray()),
+    ("MSE on the unobserved entries", "#d62728", model.History.Select(h => h.UnobservedMse).ToArray()));"""),
+    cell("""## Singular values, recovered and true
+
+Three large singular values, the rest near zero: the completed matrix has the planted rank.""", "markdown"),
+    cell("""var recovered = model.Completed.Svd(computeVectors: false).S;
+var expected = truth.Svd(computeVectors: false).S;
+Console.WriteLine(" i   recovered       truth");
+for (int i = 0; i < 6; i++) Console.WriteLine($"{i + 1,2} {recovered[i],11:G6} {expected[i],11:G6}");"""),
+])
+json.dump(completion, open("matrix-completion.ipynb", "w"), indent=1, ensure_ascii=False)
