@@ -21,13 +21,10 @@ public sealed class IlgpuNetworkTests : IDisposable
 
     public static TheoryData<ActivationKind> Activations()
     {
-        var data = new TheoryData<ActivationKind>();
-        foreach (var kind in Enum.GetValues<ActivationKind>())
-        {
-            data.Add(kind);
-        }
-
-        return data;
+        // The network code is the same for every activation; only ApplyActivation differs, and the backend conformance
+        // suite checks it on the device for every activation and derivative order. So the whole network runs here for one
+        // kinked and one smooth activation (each case costs about a minute on ILGPU's CPU accelerator).
+        return new TheoryData<ActivationKind> { ActivationKind.Relu, ActivationKind.Tanh };
     }
 
     [Theory]
