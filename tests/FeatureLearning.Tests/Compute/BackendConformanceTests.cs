@@ -289,6 +289,7 @@ public abstract partial class BackendConformanceTests : IDisposable
         "genlaplace" => new GeneralizedLaplaceKernel(1.7, 1.3),
         "normgaussian" => new NormGaussianKernel(1.5),
         "normpolynomial" => new NormPolynomialKernel(0.3),
+        "ntk" => FeatureLearning.Ntk.NeuralKernel.Ntk(new FeatureLearning.Ntk.InfiniteWidthKernel(FeatureLearning.Networks.Activation.Erf, 2, 1.3, 0.3), 4),
         _ => new PolynomialKernel(3, 0.5),
     };
 

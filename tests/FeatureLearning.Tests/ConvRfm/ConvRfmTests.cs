@@ -62,6 +62,8 @@ public sealed class ConvRfmTests
     [InlineData(PatchPairing.AllPairs, "gaussian", 40)]
     [InlineData(PatchPairing.AllPairs, "polynomial", 40)]
     [InlineData(PatchPairing.AllPairs, "gaussian", 1 << 20)]
+    [InlineData(PatchPairing.Aligned, "ntk", 40)]
+    [InlineData(PatchPairing.AllPairs, "ntk", 40)]
     public void ConvolutionalKernelMatchesItsDefinition(PatchPairing pairing, string kernelName, long blockElements)
     {
         var x = RandomImages(4, 2, 5, 1);
@@ -101,6 +103,9 @@ public sealed class ConvRfmTests
     [InlineData(PatchPairing.AllPairs, "gaussian", "full", 200)]
     [InlineData(PatchPairing.AllPairs, "polynomial", "full", 200)]
     [InlineData(PatchPairing.AllPairs, "gaussian", "full", 1 << 20)]
+    [InlineData(PatchPairing.Aligned, "ntk", "full", 200)]
+    [InlineData(PatchPairing.AllPairs, "ntk", "full", 200)]
+    [InlineData(PatchPairing.AllPairs, "normpolynomial", "diagonal", 1 << 20)]
     public void PatchAgopMatchesFiniteDifferencesOverEveryPatchCopy(PatchPairing pairing, string kernelName, string metricName, long blockElements)
     {
         // f_k(x_i) = Σ_j α_jk K(x_i, x_j); the patch AGOP treats every patch copy x_{i,p} as its own variable. Evaluated on
