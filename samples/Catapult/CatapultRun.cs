@@ -17,8 +17,8 @@ internal enum CatapultModel
 internal readonly record struct CatapultStep(int Step, double Loss, double TopEigenvalue);
 
 /// <summary>
-/// The summary of a run. Outcome: "diverged" (a loss that is not finite, above 10¹⁰·L₀, or a last loss above L₀),
-/// "dead" (a ReLU network whose every hidden unit went inactive on x: λ = 0, f = 0, stuck at the loss ½y²), "catapult"
+/// The summary of a run. Outcome: "dead" (a ReLU network whose every hidden unit went inactive on x: λ = 0 at the end,
+/// f = 0, stuck at the loss ½y²), "diverged" (a loss that is not finite or above 10¹⁰·L₀, or a last loss above L₀), "catapult"
 /// (the loss rose above L₀ and came back below it) or "monotone" (it never rose above L₀).
 /// </summary>
 internal sealed record CatapultOutcome(string Outcome, double InitialLoss, double InitialEigenvalue, double LearningRate, double MaxLossRatio, double FinalLossRatio, double FinalLambdaRatio, IReadOnlyList<CatapultStep> Steps);
@@ -100,8 +100,8 @@ internal static class CatapultRun
         }
 
         var last = history[^1];
-        diverged |= last.Loss > loss0;
         bool dead = !diverged && last.TopEigenvalue <= 1e-12 * lambda0;
+        diverged |= !dead && last.Loss > loss0;
         string outcome = diverged ? "diverged" : dead ? "dead" : maxLoss > loss0 * (1 + 1e-9) ? "catapult" : "monotone";
         return new CatapultOutcome(outcome, loss0, lambda0, eta, maxLoss / loss0, last.Loss / loss0, last.TopEigenvalue / lambda0, history);
     }

@@ -4,15 +4,16 @@
 //
 //   dotnet run -c Release --project samples/Catapult -- [--width 4096] [--d 10] [--eta-lambda 2.5] [--steps 300]
 //       [--seed 0] [--model network|quadratic|linear] [--out catapult-output] [--json]
-//       [--edge --seeds 3 --low 4 --high 20 --iterations 10]
+//       [--edge --seeds 3 --low 2 --high 20 --grid-step 0.5 --iterations 6]
 //
 // Per step: step, loss, ntk_top_eigenvalue; then {"outcome": "monotone"|"catapult"|"diverged", "max_loss_ratio": …,
 // "final_lambda_ratio": …} (and more fields), and loss.png / ntk.png. The theory: monotone for ηλ₀ < 2, catapult for
 // 2 < ηλ₀ < 4 (the loss grows, λ falls below 2/η, the loss converges; network and quadratic model), divergence above 4
 // for the quadratic model and above 2 for the linear one. A fourth outcome, "dead", is a ReLU network whose every unit
-// went inactive on x after a large step (λ = 0, f = 0). --edge bisects ηλ₀ between --low and --high for --seeds seeds
-// (from --seed) on "trains" (monotone or catapult) against "fails" (diverged or dead), and prints each trial and the
-// edge per seed.
+// went inactive on x after a large step (λ = 0, f = 0). --edge runs, for --seeds seeds (from --seed), a grid of ηλ₀ from
+// --low to --high by --grid-step, then bisects (--iterations) between the last grid point that trains (monotone or
+// catapult) and the first that fails (diverged or dead); it prints every trial and, per seed, the edge, the outcome above
+// it, the first grid points that diverged and died, and whether some larger ηλ₀ on the grid trains again.
 using System.Globalization;
 using FeatureLearning.Samples;
 using FeatureLearning.Samples.Catapult;
@@ -34,44 +35,53 @@ var backend = options.Backend();
 
 if (options.Has("edge"))
 {
-    int seeds = options.Get("seeds", 3), iterations = options.Get("iterations", 10);
-    double low0 = options.Get("low", 4.0), high0 = options.Get("high", 20.0);
-    var bar = new ProgressBar(seeds * (iterations + 2));
+    int seeds = options.Get("seeds", 3), iterations = options.Get("iterations", 6);
+    double low = options.Get("low", 2.0), high = options.Get("high", 20.0), gridStep = options.Get("grid-step", 0.5);
+    var grid = Enumerable.Range(0, (int)Math.Floor(((high - low) / gridStep) + 1e-9) + 1).Select(i => low + (i * gridStep)).ToArray();
+    var bar = new ProgressBar(seeds * (grid.Length + iterations));
     foreach (int s in Enumerable.Range(seed, seeds))
     {
-        bool Trains(double el)
+        string Trial(double el)
         {
             var r = CatapultRun.Run(width, d, el, steps, s, model, backend);
             bar.Step();
             Console.WriteLine(json
                 ? $"{{\"model\":\"{modelName}\",\"width\":{width},\"d\":{d},\"seed\":{s},\"steps\":{steps},\"eta_lambda\":{Json(el)},\"outcome\":\"{r.Outcome}\",\"max_loss_ratio\":{Json(r.MaxLossRatio)},\"final_lambda_ratio\":{Json(r.FinalLambdaRatio)}}}"
                 : FormattableString.Invariant($"seed {s}: ηλ₀ = {el:F4}: {r.Outcome} (max L/L₀ = {r.MaxLossRatio:G4}, final λ/λ₀ = {r.FinalLambdaRatio:G4})"));
-            return r.Outcome is "monotone" or "catapult";
+            return r.Outcome;
         }
 
-        double low = low0, high = high0;
-        if (!Trains(low) || Trains(high))
+        static bool Trains(string outcome) => outcome is "monotone" or "catapult";
+        var outcomes = grid.Select(Trial).ToArray();
+        int firstFail = Array.FindIndex(outcomes, o => !Trains(o));
+        if (firstFail <= 0)
         {
-            Console.WriteLine(json ? $"{{\"seed\":{s},\"edge\":null}}" : $"seed {s}: the edge is not between {Json(low)} and {Json(high)}");
+            Console.WriteLine(json ? $"{{\"model\":\"{modelName}\",\"seed\":{s},\"edge\":null}}" : $"seed {s}: no edge between {Json(low)} and {Json(high)}");
             continue;
         }
 
+        double a = grid[firstFail - 1], b = grid[firstFail];
+        string atEdge = outcomes[firstFail];
         for (int i = 0; i < iterations; i++)
         {
-            double mid = 0.5 * (low + high);
-            if (!Trains(mid))
+            double mid = 0.5 * (a + b);
+            string o = Trial(mid);
+            if (Trains(o))
             {
-                high = mid;
+                a = mid;
             }
             else
             {
-                low = mid;
+                b = mid;
+                atEdge = o;
             }
         }
 
+        double FirstOf(string o) => Array.FindIndex(outcomes, x => x == o) is int i and >= 0 ? grid[i] : double.NaN;
+        bool trainsAbove = outcomes.Skip(firstFail).Any(Trains);
         Console.WriteLine(json
-            ? $"{{\"model\":\"{modelName}\",\"seed\":{s},\"edge_low\":{Json(low)},\"edge_high\":{Json(high)}}}"
-            : FormattableString.Invariant($"seed {s}: divergence edge ηλ₀ in [{low:F4}, {high:F4}]"));
+            ? $"{{\"model\":\"{modelName}\",\"width\":{width},\"seed\":{s},\"steps\":{steps},\"edge_low\":{Json(a)},\"edge_high\":{Json(b)},\"edge_outcome\":\"{atEdge}\",\"first_diverged\":{Json(FirstOf("diverged"))},\"first_dead\":{Json(FirstOf("dead"))},\"trains_above_edge\":{(trainsAbove ? "true" : "false")}}}"
+            : FormattableString.Invariant($"seed {s}: edge ηλ₀ in [{a:F4}, {b:F4}] ({atEdge} above it); first diverged on the grid {FirstOf("diverged")}, first dead {FirstOf("dead")}; trains again above the edge: {trainsAbove}"));
     }
 
     return 0;
