@@ -54,6 +54,7 @@ internal static class HessianScaling
         var basis = new List<Vector<double>> { q };
         var alphas = new List<double>();
         var betas = new List<double>();
+        var scratch = Vector<double>.Build.Dense(dimension);
         for (int j = 0; j < Math.Min(steps, dimension); j++)
         {
             var w = apply(basis[j]);
@@ -63,7 +64,8 @@ internal static class HessianScaling
             {
                 foreach (var b in basis)
                 {
-                    w -= (b * w) * b;
+                    b.Multiply(b * w, scratch); // in place: P can be 10⁶
+                    w.Subtract(scratch, w);
                 }
             }
 
