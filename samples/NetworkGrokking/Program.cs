@@ -1,9 +1,13 @@
-// Grokking modular addition with a two-layer network (quadratic activation, small initialisation; Gromov 2023), its
-// first layer's WᵀW measured with the grokking measures of the RFM sample and compared with RFM's M.
+// Grokking modular addition with a two-layer network (quadratic activation; Gromov 2023), its first layer's WᵀW
+// measured with the grokking measures of the RFM sample and compared with RFM's M. The defaults grok at p = 23: the
+// training set is fitted by epoch ~600, test accuracy stays near 0 until ~1800 and reaches 100% by ~4800. Weight decay
+// is the knob: at 10⁻⁴ (with η = 50) or 10⁻³ (η = 20) the cubic network collapses to f = 0 (loss ½), at 0 it memorises
+// without generalising in 1,500 epochs. A "small" initialisation (--init-scale below 1) has not been tuned: at 0.5 with
+// η = 1 and decay 10⁻³ nothing is learned in 1,000 epochs.
 //
 //   dotnet run -c Release --project samples/NetworkGrokking -- [--modulus 23] [--train-fraction 0.5] [--width 256]
-//       [--init-scale 0.5] [--learning-rate 1] [--weight-decay 1e-3] [--epochs 3000] [--every 50] [--seed 0]
-//       [--rfm-rounds 10] [--out network-grokking-output] [--json]
+//       [--init-scale 1] [--learning-rate 50] [--weight-decay 2e-5] [--epochs 6000] [--every 200] [--seed 0]
+//       [--rfm-rounds 30] [--out network-grokking-output] [--json]
 //
 // Full-batch GD on the MSE of one-hot targets (FullyConnectedNetwork.Train in chunks of --every epochs, no momentum, so
 // the chunks are one run). Per chunk: epoch, train/test loss and accuracy, and the circulant deviation of the first
@@ -19,7 +23,7 @@ using MathNet.Numerics.LinearAlgebra;
 using static FeatureLearning.Samples.LinePlots;
 
 var options = new SampleOptions(args);
-int p = options.Get("modulus", 23), width = options.Get("width", 256), epochs = options.Get("epochs", 3000), every = options.Get("every", 50), seed = options.Get("seed", 0);
+int p = options.Get("modulus", 23), width = options.Get("width", 256), epochs = options.Get("epochs", 6000), every = options.Get("every", 200), seed = options.Get("seed", 0);
 double trainFraction = options.Get("train-fraction", 0.5);
 bool json = options.Has("json");
 var backend = options.Backend();
@@ -32,8 +36,8 @@ var architecture = new NetworkArchitecture
     InputDimension = 2 * p, HiddenWidths = [width], OutputDimension = p, Activation = Activation.Quadratic,
     Parameterization = Parameterization.Ntk, WeightStd = 1, BiasStd = 0, OutputScale = 1,
 };
-var gd = new NetworkTrainingOptions { LearningRate = options.Get("learning-rate", 1.0), WeightDecay = options.Get("weight-decay", 1e-3), Epochs = every };
-var network = FullyConnectedNetwork<double>.Create(architecture, seed, options.Get("init-scale", 0.5), backend);
+var gd = new NetworkTrainingOptions { LearningRate = options.Get("learning-rate", 50.0), WeightDecay = options.Get("weight-decay", 2e-5), Epochs = every };
+var network = FullyConnectedNetwork<double>.Create(architecture, seed, options.Get("init-scale", 1.0), backend);
 if (!json)
 {
     Console.WriteLine($"a + b mod {p}: {train.Length} train / {test.Length} test; {network}; GD η = {gd.LearningRate}, weight decay {gd.WeightDecay}.");
@@ -61,7 +65,7 @@ for (int epoch = 0; ; epoch += every)
 }
 
 var gram = FirstLayerGram(network);
-var rfm = new RecursiveFeatureMachine(RfmOptions.Grokking(options.Get("rfm-rounds", 10)) with { Kernel = new GaussianKernel(2.5), Ridge = 0, Backend = backend })
+var rfm = new RecursiveFeatureMachine(RfmOptions.Grokking(options.Get("rfm-rounds", 30)) with { Kernel = new GaussianKernel(2.5), Ridge = 0, Backend = backend })
     .Fit(xTrain, yTrain, (xTest, yTest));
 var m = rfm.FeatureMatrix;
 double alignment = GrokkingMeasures.Alignment(gram, m);
