@@ -13,6 +13,7 @@ using System.Globalization;
 using FeatureLearning.Networks;
 using FeatureLearning.Ntk;
 using FeatureLearning.Samples;
+using static FeatureLearning.Samples.LinePlots;
 
 var options = new SampleOptions(args);
 var activation = options.Get("activation", "relu").ToUpperInvariant() switch
@@ -53,7 +54,7 @@ int[] depths = [1, 2, 3, 10];
 double[] rhos = Enumerable.Range(0, 101).Select(i => -1 + (i / 50.0)).ToArray();
 double[] sweepRhos = [0, 0.5, 0.9, 1];
 int[] sweepDepths = Enumerable.Range(0, 31).Select(i => (int)Math.Round(Math.Pow(maxDepth, i / 30.0))).Distinct().ToArray();
-var progress = new Bar(depths.Length + sweepRhos.Length);
+var progress = new ProgressBar(depths.Length + sweepRhos.Length);
 if (!json)
 {
     Console.WriteLine(FormattableString.Invariant($"{activation.Name}, σ_w = {kernel.WeightStd:G6}, σ_b = {kernel.BiasStd:G6}: NNGP and NTK for xᵀx/d = zᵀz/d = 1, xᵀz/d = ρ."));
@@ -107,54 +108,10 @@ string[] paths =
 ];
 foreach (string path in paths)
 {
-    Console.WriteLine(json ? $"{{\"plot\":\"{Path.GetFullPath(path).Replace("\\", "\\\\", StringComparison.Ordinal)}\"}}" : $"Plot written to {Path.GetFullPath(path)}");
+    Console.WriteLine(json ? PlotLine(path) : $"Plot written to {Path.GetFullPath(path)}");
 }
 
 return 0;
-
-static string Json(double v) => double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "null";
-
-static string SaveLines(string path, string title, string xLabel, string yLabel, List<(string Label, double[] X, double[] Y)> series)
-{
-    var plot = new ScottPlot.Plot();
-    foreach (var (label, x, y) in series)
-    {
-        var s = plot.Add.Scatter(x, y);
-        s.LegendText = label;
-        s.MarkerSize = 0;
-    }
-
-    plot.Title(title);
-    plot.XLabel(xLabel);
-    plot.YLabel(yLabel);
-    plot.ShowLegend();
-    plot.SavePng(path, 800, 500);
-    return path;
-}
-
-/// <summary>A progress bar on standard error (standard output stays free for tables or JSON).</summary>
-internal sealed class Bar(int total)
-{
-    private readonly bool enabled = !Console.IsErrorRedirected;
-    private int done;
-
-    public void Step()
-    {
-        done++;
-        if (!enabled)
-        {
-            return;
-        }
-
-        const int width = 30;
-        int filled = width * done / total;
-        Console.Error.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {done}/{total}");
-        if (done == total)
-        {
-            Console.Error.WriteLine();
-        }
-    }
-}
 
 /// <summary>Which activations have closed forms (cheap at any depth).</summary>
 internal static class ActivationInfo

@@ -22,70 +22,13 @@ public sealed partial class FullyConnectedNetwork<T>
     {
         options ??= new NetworkTrainingOptions();
         options.Validate();
-        var y = CheckTargets(inputs, targets, options.Loss);
-        CheckInputShape(inputs.ColumnCount, nameof(inputs));
-        int n = inputs.RowCount, d = inputs.ColumnCount, c = Architecture.OutputDimension;
-        int batch = Math.Min(options.BatchSize ?? n, n);
-        bool shuffle = batch < n;
+        var y = CheckTrainingData(inputs, targets, options.Loss);
         var network = Clone();
         try
         {
-            using var scope = new BufferScope<T>(Backend);
-            var x = inputs.ToRowMajorArray();
-            var xDevice = scope.Upload(x, n, d);
-            var gradient = scope.Allocate(ParameterCount, 1);
-            var velocity = options.Momentum > 0 ? Zero(scope.Allocate(ParameterCount, 1)) : null;
-            var order = Enumerable.Range(0, n).ToArray();
-            var rng = new Random(options.Seed);
-            var xs = new T[x.Length];
-            var ys = y;
-            var stepLosses = new List<double>();
-            var epochLosses = new List<double>();
-            bool diverged = false;
-            T eta = T.CreateTruncating(options.LearningRate), decay = T.CreateTruncating(options.WeightDecay), mu = T.CreateTruncating(options.Momentum);
-            for (int epoch = 0; epoch < options.Epochs && !diverged; epoch++)
-            {
-                if (shuffle)
-                {
-                    rng.Shuffle(order);
-                    ys = new double[y.Length];
-                    for (int i = 0; i < n; i++)
-                    {
-                        Array.Copy(x, order[i] * d, xs, i * d, d);
-                        Array.Copy(y, order[i] * c, ys, i * c, c);
-                    }
-
-                    Backend.Upload<T>(xs, xDevice);
-                }
-
-                double epochSum = 0;
-                for (int start = 0; start < n; start += batch)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    int count = Math.Min(batch, n - start);
-                    using var stepScope = new BufferScope<T>(Backend);
-                    double loss = network.LossGradientOnDevice(xDevice.RowRange(start, count), ys.AsSpan(start * c, count * c), options.Loss, gradient, stepScope);
-                    stepLosses.Add(loss);
-                    progress?.Report(new NetworkTrainingProgress(epoch, stepLosses.Count, loss, false));
-                    if (!double.IsFinite(loss))
-                    {
-                        diverged = true;
-                        break;
-                    }
-
-                    epochSum += loss * count;
-                    network.Update(gradient, velocity, eta, decay, mu);
-                }
-
-                if (!diverged)
-                {
-                    epochLosses.Add(epochSum / n);
-                    progress?.Report(new NetworkTrainingProgress(epoch, stepLosses.Count, epochSum / n, true));
-                }
-            }
-
-            double final = diverged ? double.NaN : network.Loss(inputs, targets, options.Loss);
-            return new NetworkTrainingResult<T>(network, stepLosses, epochLosses, final, diverged || !double.IsFinite(final));
+            var history = TrainParameters(network.parameters, inputs, y, options, (x, batchTargets, gradient, scope) => network.LossGradientOnDevice(x, batchTargets, options.Loss, gradient, scope), progress, cancellationToken);
+            double final = history.Diverged ? double.NaN : network.Loss(inputs, targets, options.Loss);
+            return new NetworkTrainingResult<T>(network, history.StepLosses, history.EpochLosses, final, history.Diverged || !double.IsFinite(final));
         }
         catch
         {
@@ -94,22 +37,15 @@ public sealed partial class FullyConnectedNetwork<T>
         }
     }
 
-    /// <summary>g ← g + λw; v ← μv + g (with momentum); w ← w − η·(v or g).</summary>
-    private void Update(DeviceBuffer<T> gradient, DeviceBuffer<T>? velocity, T eta, T decay, T mu)
+    /// <summary>Validates training data (throwing <see cref="ArgumentException"/> naming the argument) and returns the targets in double, row-major.</summary>
+    internal double[] CheckTrainingData(Matrix<T> inputs, Matrix<T> targets, NetworkLoss loss)
     {
-        if (decay != T.Zero)
-        {
-            Backend.Axpy(decay, parameters, gradient);
-        }
-
-        var step = gradient;
-        if (velocity is not null)
-        {
-            Backend.Scale(mu, velocity);
-            Backend.Axpy(T.One, gradient, velocity);
-            step = velocity;
-        }
-
-        Backend.Axpy(-eta, step, parameters);
+        var y = CheckTargets(inputs, targets, loss);
+        CheckInputShape(inputs.ColumnCount, nameof(inputs));
+        return y;
     }
+
+    /// <summary>Runs the shared GD/SGD loop on <paramref name="target"/> (a P × 1 parameter buffer on this network's backend) with validated data.</summary>
+    internal TrainingHistory TrainParameters(DeviceBuffer<T> target, Matrix<T> inputs, double[] y, NetworkTrainingOptions options, DeviceLossGradient<T> lossGradient, IProgress<NetworkTrainingProgress>? progress, CancellationToken cancellationToken) =>
+        GradientDescentLoop.Run(Backend, target, inputs.ToRowMajorArray(), inputs.RowCount, inputs.ColumnCount, y, Architecture.OutputDimension, options, lossGradient, progress, cancellationToken);
 }

@@ -226,7 +226,8 @@ public sealed partial class FullyConnectedNetwork<T> : IDisposable
     private static DeviceBuffer<T> BiasesOf(DeviceBuffer<T> flat, LayerLayout layer) =>
         flat.RowRange(layer.BiasOffset, layer.FanOut).Reshape(1, layer.FanOut);
 
-    private static T[] CheckParameterVector(Vector<T> values, int count, string name)
+    /// <summary>Checks a parameter vector (length and finiteness, naming <paramref name="name"/>) and returns its entries.</summary>
+    internal static T[] CheckParameterVector(Vector<T> values, int count, string name)
     {
         ArgumentNullException.ThrowIfNull(values, name);
         if (values.Count != count)
