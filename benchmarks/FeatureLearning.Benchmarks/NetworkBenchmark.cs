@@ -40,7 +40,7 @@ internal static class NetworkBenchmark
             var a = w.Random(gemmN, gemmN, 1);
             var b = w.Random(gemmN, gemmN, 2);
             var c = w.Allocate(gemmN, gemmN);
-            gemmGflops = Workloads<T>.GemmFlops(gemmN) / Time(() => { w.Gemm(a, b, c); backend.Synchronize(); }, repeats) / 1e9;
+            gemmGflops = Workloads<T>.GemmFlops(gemmN) / QuickBenchmark.Time(() => { w.Gemm(a, b, c); backend.Synchronize(); }, repeats) / 1e9;
         }
 
         var arch = new NetworkArchitecture { InputDimension = d, HiddenWidths = [width, width, width], OutputDimension = 1 };
@@ -53,7 +53,7 @@ internal static class NetworkBenchmark
             var y = Matrix<T>.Build.Dense(n, 1, (_, _) => T.CreateTruncating(rng.NextDouble() - 0.5));
 
             // Θ(X, X): one warm-up at the same size would double the time at n = 10,000, so the repeats are capped there.
-            double ntkSeconds = Time(() => EmpiricalNtk.Compute(network, x, null, options), n > 5000 ? 1 : repeats);
+            double ntkSeconds = QuickBenchmark.Time(() => EmpiricalNtk.Compute(network, x, null, options), n > 5000 ? 1 : repeats);
             double ntkFlops = EmpiricalNtk.GemmFlops(arch, n, n, true, options);
             Line("empirical_ntk", backend.Name, precision, n, width, d, $",\"block_size\":{options.BlockSize}", ntkSeconds, ntkFlops, gemmGflops);
 
@@ -105,19 +105,6 @@ internal static class NetworkBenchmark
             $"{{\"op\":\"{op}\",\"backend\":\"{backend}\",\"precision\":\"{precision}\",\"n\":{n},\"hidden\":[{width},{width},{width}],\"d\":{d},\"c\":1{extra},\"seconds\":{seconds:F4},\"gflops\":{gflops:F1},\"gemm_gflops\":{gemmGflops:F1},\"fraction_of_gemm\":{gflops / gemmGflops:F2}}}"));
     }
 
-    private static double Time(Action action, int repeats)
-    {
-        action(); // warm-up (JIT, page faults)
-        double best = double.PositiveInfinity;
-        for (int i = 0; i < repeats; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            action();
-            best = Math.Min(best, sw.Elapsed.TotalSeconds);
-        }
-
-        return best;
-    }
 
     private sealed class Reporter<TValue>(Action<TValue> handler) : IProgress<TValue>
     {

@@ -174,7 +174,8 @@ internal static class QuickBenchmark
         Report("gemm", "mathnet-managed", "double", n, Time(() => a.Multiply(b), Math.Min(repeats, 2)), Workloads<double>.GemmFlops(n));
     }
 
-    private static double Time(Action action, int repeats)
+    /// <summary>Best of <paramref name="repeats"/> timed runs after one untimed warm-up, in seconds.</summary>
+    internal static double Time(Action action, int repeats)
     {
         action(); // warm-up (JIT, page faults)
         double best = double.PositiveInfinity;

@@ -42,19 +42,12 @@ public sealed class DeviceEpilogueTests
         foreach (var kernel in HostEvaluated)
         {
             long host = gpu.HostEpilogues;
-            using var x = gpu.Upload(Random(n, d, 1), n, d);
-            using var k = gpu.Allocate<double>(n, m);
-            using var w = gpu.Allocate<double>(n, 2 * m);
-            using var z = gpu.Upload(Random(m, d, 2), m, d);
-            gpu.KernelMatrix(kernel, x, z, null, k, w);
+            var (k, w) = KernelMatrix<double>(gpu, kernel, n, m, d);
             gpu.HostEpilogues.Should().Be(host + 1, $"{kernel.Name} is evaluated on the host");
-            using var xr = managed.Upload(Random(n, d, 1), n, d);
-            using var zr = managed.Upload(Random(m, d, 2), m, d);
-            using var kr = managed.Allocate<double>(n, m);
-            using var wr = managed.Allocate<double>(n, 2 * m);
-            managed.KernelMatrix(kernel, xr, zr, null, kr, wr);
-            RelativeError(Download(gpu, k), Download(managed, kr)).Should().BeLessThan(1e-12, kernel.Name);
-            RelativeError(Download(gpu, w), Download(managed, wr)).Should().BeLessThan(1e-12, kernel.Name);
+            var (kRef, wRef) = KernelMatrix<double>(managed, kernel, n, m, d);
+            w.Length.Should().Be(2 * n * m, "the weights hold ∂κ/∂u and ∂κ/∂a side by side");
+            RelativeError(k, kRef).Should().BeLessThan(1e-12, kernel.Name);
+            RelativeError(w, wRef).Should().BeLessThan(1e-12, kernel.Name);
         }
     }
 
@@ -116,9 +109,9 @@ public sealed class DeviceEpilogueTests
         using var x = backend.Upload(Random(n, d, 1).Select(T.CreateTruncating).ToArray(), n, d);
         using var z = backend.Upload(Random(m, d, 2).Select(T.CreateTruncating).ToArray(), m, d);
         using var k = backend.Allocate<T>(n, m);
-        using var w = backend.Allocate<T>(n, m);
+        using var w = backend.Allocate<T>(n, kernel.DerivativeWeightColumns(m));
         backend.KernelMatrix(kernel, x, z, null, k, w);
-        var (values, weights) = (new T[n * m], new T[n * m]);
+        var (values, weights) = (new T[n * m], new T[w.Length]);
         backend.Download(k, values);
         backend.Download(w, weights);
         return (values, weights);

@@ -136,35 +136,16 @@ public abstract partial class BackendConformanceTests
         }
 
         public void Evaluate<T>(ReadOnlySpan<T> u, Span<T> values)
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            var self = this;
-            Map(u, values, (s, _) => self.Value(s));
-        }
+            where T : unmanaged, IFloatingPointIeee754<T> => OnUnitSphere(this, u, values, derivative: false);
 
         public void EvaluateDerivative<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> values, Span<T> derivatives)
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            var self = this;
-            Map(u, derivatives, (s, _) => self.Derivative(s));
-        }
+            where T : unmanaged, IFloatingPointIeee754<T> => OnUnitSphere(this, u, derivatives, derivative: true);
 
         public void EvaluateRow<T>(ReadOnlySpan<T> u, T a, ReadOnlySpan<T> b, Span<T> values)
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            var self = this;
-            double ad = double.CreateTruncating(a);
-            MapRow(u, b, values, (s, bj) => self.Value(s, ad, bj));
-        }
+            where T : unmanaged, IFloatingPointIeee754<T> => Row(this, u, a, b, values, default, default);
 
         public void EvaluateRowDerivatives<T>(ReadOnlySpan<T> u, T a, ReadOnlySpan<T> b, Span<T> du, Span<T> da)
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            var self = this;
-            double ad = double.CreateTruncating(a);
-            MapRow(u, b, du, (s, bj) => self.Derivatives(s, ad, bj).DU);
-            MapRow(u, b, da, (s, bj) => self.Derivatives(s, ad, bj).DA);
-        }
+            where T : unmanaged, IFloatingPointIeee754<T> => Row(this, u, a, b, default, du, da);
 
         public void Validate()
         {
@@ -193,35 +174,16 @@ public abstract partial class BackendConformanceTests
         }
 
         public void Evaluate<T>(ReadOnlySpan<T> u, Span<T> values)
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            var self = this;
-            Map(u, values, (s, _) => self.Value(s));
-        }
+            where T : unmanaged, IFloatingPointIeee754<T> => OnUnitSphere(this, u, values, derivative: false);
 
         public void EvaluateDerivative<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> values, Span<T> derivatives)
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            var self = this;
-            Map(u, derivatives, (s, _) => self.Derivative(s));
-        }
+            where T : unmanaged, IFloatingPointIeee754<T> => OnUnitSphere(this, u, derivatives, derivative: true);
 
         public void EvaluateRow<T>(ReadOnlySpan<T> u, T a, ReadOnlySpan<T> b, Span<T> values)
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            var self = this;
-            double ad = double.CreateTruncating(a);
-            MapRow(u, b, values, (s, bj) => self.Value(s, ad, bj));
-        }
+            where T : unmanaged, IFloatingPointIeee754<T> => Row(this, u, a, b, values, default, default);
 
         public void EvaluateRowDerivatives<T>(ReadOnlySpan<T> u, T a, ReadOnlySpan<T> b, Span<T> du, Span<T> da)
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            var self = this;
-            double ad = double.CreateTruncating(a);
-            MapRow(u, b, du, (s, bj) => self.Derivatives(s, ad, bj).DU);
-            MapRow(u, b, da, (s, bj) => self.Derivatives(s, ad, bj).DA);
-        }
+            where T : unmanaged, IFloatingPointIeee754<T> => Row(this, u, a, b, default, du, da);
 
         public void Validate()
         {
@@ -252,21 +214,36 @@ public abstract partial class BackendConformanceTests
         }
     }
 
-    private static void Map<T>(ReadOnlySpan<T> u, Span<T> destination, Func<double, int, double> f)
+    /// <summary>κ(u, 1, 1) or ∂κ/∂u(u, 1, 1) element by element (the single-statistic members of a norm-dependent kernel).</summary>
+    private static void OnUnitSphere<T, TKernel>(TKernel kernel, ReadOnlySpan<T> u, Span<T> destination, bool derivative)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : INormDependentKernel
     {
         for (int j = 0; j < u.Length; j++)
         {
-            destination[j] = T.CreateTruncating(f(double.CreateTruncating(u[j]), j));
+            double s = double.CreateTruncating(u[j]);
+            destination[j] = T.CreateTruncating(derivative ? kernel.Derivatives(s, 1, 1).DU : kernel.Value(s, 1, 1));
         }
     }
 
-    private static void MapRow<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> b, Span<T> destination, Func<double, double, double> f)
+    /// <summary>A row of values (when <paramref name="values"/> is not empty) or of both derivatives, from the scalar members.</summary>
+    private static void Row<T, TKernel>(TKernel kernel, ReadOnlySpan<T> u, T a, ReadOnlySpan<T> b, Span<T> values, Span<T> du, Span<T> da)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : INormDependentKernel
     {
+        double ad = double.CreateTruncating(a);
         for (int j = 0; j < u.Length; j++)
         {
-            destination[j] = T.CreateTruncating(f(double.CreateTruncating(u[j]), double.CreateTruncating(b[j])));
+            double s = double.CreateTruncating(u[j]), bj = double.CreateTruncating(b[j]);
+            if (!values.IsEmpty)
+            {
+                values[j] = T.CreateTruncating(kernel.Value(s, ad, bj));
+                continue;
+            }
+
+            var (dU, dA) = kernel.Derivatives(s, ad, bj);
+            du[j] = T.CreateTruncating(dU);
+            da[j] = T.CreateTruncating(dA);
         }
     }
 }

@@ -17,22 +17,8 @@ public sealed class EmpiricalNtkTests
 {
     private const int N = 5, M = 4, D = 3, C = 2;
 
-    public static TheoryData<ActivationKind, Parameterization, int> Cases()
-    {
-        var data = new TheoryData<ActivationKind, Parameterization, int>();
-        foreach (var kind in Enum.GetValues<ActivationKind>())
-        {
-            foreach (var p in Enum.GetValues<Parameterization>())
-            {
-                for (int depth = 1; depth <= 3; depth++)
-                {
-                    data.Add(kind, p, depth);
-                }
-            }
-        }
-
-        return data;
-    }
+    /// <summary>Every activation, both parameterisations, depths 1–3: the cases of the network's own derivative tests.</summary>
+    public static TheoryData<ActivationKind, Parameterization, int> Cases() => FeatureLearning.Tests.Networks.NetworkDerivativeTests.Cases();
 
     [Theory]
     [MemberData(nameof(Cases))]
