@@ -14,7 +14,8 @@ namespace FeatureLearning.Benchmarks;
 /// next to the GEMM rate (n = 2,000 square) measured in the same run, in double and single precision. The flops are
 /// those of the GEMMs the operation runs (<c>EmpiricalNtk.GemmFlops</c>; for the step, forward, weight gradients and the
 /// layer-input gradients above layer 0). `--tiny` runs every line at a toy size (a smoke test of the code path, not a
-/// measurement).
+/// measurement). <c>empirical_ntk</c> times the host overload (MathNet in and out, the n × n result downloaded);
+/// <c>empirical_ntk_buffers</c> the overload on backend buffers, the same computation without the transfers.
 /// </summary>
 internal static class NetworkBenchmark
 {
@@ -56,6 +57,15 @@ internal static class NetworkBenchmark
             double ntkSeconds = QuickBenchmark.Time(() => EmpiricalNtk.Compute(network, x, null, options), n > 5000 ? 1 : repeats);
             double ntkFlops = EmpiricalNtk.GemmFlops(arch, n, n, true, options);
             Line("empirical_ntk", backend.Name, precision, n, width, d, $",\"block_size\":{options.BlockSize}", ntkSeconds, ntkFlops, gemmGflops);
+
+            // The same Θ(X, X) on backend buffers (X uploaded once, Θ left where it is): the computation without the
+            // n × n download and the MathNet matrix, which dominate on a GPU.
+            using (var xd = backend.Upload<T>(x.ToRowMajorArray(), n, d))
+            using (var theta = backend.Allocate<T>(n, n))
+            {
+                double deviceSeconds = QuickBenchmark.Time(() => { EmpiricalNtk.Compute(network, xd, xd, theta, options); backend.Synchronize(); }, n > 5000 ? 1 : repeats);
+                Line("empirical_ntk_buffers", backend.Name, precision, n, width, d, $",\"block_size\":{options.BlockSize}", deviceSeconds, ntkFlops, gemmGflops);
+            }
 
             // One full-batch GD step: the interval between two consecutive step reports of Train (update, forward, loss, backward).
             double stepSeconds = double.PositiveInfinity;

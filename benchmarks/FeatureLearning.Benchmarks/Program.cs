@@ -2,7 +2,8 @@ using BenchmarkDotNet.Running;
 using FeatureLearning.Benchmarks;
 using FeatureLearning.Compute;
 
-// `--gpu`: the GPU mode on the ILGPU backend (FEATURELEARNING_DEVICE chooses the device), `--sizes 10000,20000,50000`.
+// `--gpu`: the GPU mode on the ILGPU backend (FEATURELEARNING_DEVICE chooses the device), `--sizes 10000,20000,50000`;
+// `--gpu --network`: the network benchmark on the device.
 if (args.Contains("--gpu"))
 {
     int at = Array.IndexOf(args, "--sizes");
@@ -10,8 +11,16 @@ if (args.Contains("--gpu"))
         ? args[at + 1].Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
         : [10_000, 20_000, 50_000];
     int r = Array.IndexOf(args, "--repeats");
+    int gpuRepeats = r >= 0 && r + 1 < args.Length ? int.Parse(args[r + 1], System.Globalization.CultureInfo.InvariantCulture) : 3;
     using var gpu = new FeatureLearning.Backends.Ilgpu.IlgpuBackend();
-    GpuBenchmark.Run(gpu, sizes, r >= 0 && r + 1 < args.Length ? int.Parse(args[r + 1], System.Globalization.CultureInfo.InvariantCulture) : 3);
+    if (args.Contains("--network"))
+    {
+        // `--gpu --network [--tiny]`: the network lines of the quick mode on the device.
+        NetworkBenchmark.Run([gpu], gpuRepeats, args.Contains("--tiny"));
+        return 0;
+    }
+
+    GpuBenchmark.Run(gpu, sizes, gpuRepeats);
     return 0;
 }
 

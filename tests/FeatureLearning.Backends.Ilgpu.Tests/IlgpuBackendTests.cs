@@ -187,13 +187,27 @@ public sealed class IlgpuBackendTests
                     var closed = method.MakeGenericMethod(args);
                     bool grouped = closed.GetParameters()[0].ParameterType is var p && p != typeof(Index1D) && p != typeof(Index2D);
                     var entry = grouped ? EntryPointDescription.FromExplicitlyGroupedKernel(closed) : EntryPointDescription.FromImplicitlyGroupedKernel(closed);
-                    var kernel = (PTXCompiledKernel)ptx.Compile(entry, default);
-                    kernel.PTXAssembly.Should().Contain(".entry").And.Contain(".target sm_");
+                    CheckPtx(ptx, entry);
                     compiled.Add(closed.ToString()!);
                 }
             }
+
+            var activation = typeof(ActivationKernel).GetMethod(nameof(ActivationKernel.Apply))!.MakeGenericMethod(element, ops);
+            CheckPtx(ptx, EntryPointDescription.FromImplicitlyGroupedKernel(activation));
+            compiled.Add(activation.ToString()!);
         }
 
         compiled.Should().HaveCountGreaterThan(30);
+    }
+
+    private static void CheckPtx(PTXBackend ptx, EntryPointDescription entry)
+    {
+        var kernel = (PTXCompiledKernel)ptx.Compile(entry, default);
+        kernel.PTXAssembly.Should().Contain(".entry").And.Contain(".target sm_");
+
+        // ILGPU 1.5.3 compiles `c ? 1 : 0` converted to double as a select of the integer bit patterns into a floating
+        // register: 1 becomes the denormal 0d0000000000000001 (4.9e-324), 0f00000001 in single. No kernel means that.
+        kernel.PTXAssembly.Should().NotContain("0d0000000000000001", $"{entry.MethodSource} selects an integer bit pattern into a double")
+            .And.NotContain("0f00000001", $"{entry.MethodSource} selects an integer bit pattern into a float");
     }
 }

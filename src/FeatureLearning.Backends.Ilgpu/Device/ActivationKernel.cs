@@ -39,9 +39,9 @@ internal static class ActivationKernel
         switch (kind)
         {
             case (int)ActivationKind.Relu:
-                return order == 0 ? (x > 0 ? x : 0) : order == 1 ? (x > 0 ? 1 : 0) : 0;
+                return order == 0 ? (x > 0 ? x : 0.0) : order == 1 ? (x > 0 ? 1.0 : 0.0) : 0.0;
             case (int)ActivationKind.LeakyRelu:
-                return order == 0 ? (x >= 0 ? x : slope * x) : order == 1 ? (x > 0 ? 1 : slope) : 0;
+                return order == 0 ? (x >= 0 ? x : slope * x) : order == 1 ? (x > 0 ? 1.0 : slope) : 0.0;
             case (int)ActivationKind.Tanh:
                 double t = Math.Tanh(x);
                 return order == 0 ? t : order == 1 ? 1 - (t * t) : -2 * t * (1 - (t * t));
@@ -63,9 +63,17 @@ internal static class ActivationKernel
                 double cdf = 0.5 * (1 + Erf(x * InvSqrt2));
                 return order == 0 ? x * cdf : cdf + (x * pdf);
             case (int)ActivationKind.Quadratic:
-                return order == 0 ? x * x : order == 1 ? 2 * x : 2;
+                return order == 0 ? x * x : order == 1 ? 2 * x : 2.0;
             default: // linear
-                return order == 0 ? x : order == 1 ? 1 : 0;
+                // Double literals, not `order == 1 ? 1 : 0`: Roslyn compiles that to a comparison converted to double,
+                // which ILGPU 1.5.3's PTX backend emits as a select of the integer bit patterns 1 and 0 into a double
+                // register (φ′ came out as 4.9e-324 on an H100). BackendConformanceTests.ApplyActivation caught it.
+                if (order == 0)
+                {
+                    return x;
+                }
+
+                return order == 1 ? 1.0 : 0.0;
         }
     }
 
