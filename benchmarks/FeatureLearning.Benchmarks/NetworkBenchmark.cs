@@ -14,22 +14,22 @@ namespace FeatureLearning.Benchmarks;
 /// next to the GEMM rate (n = 2,000 square) measured in the same run, in double and single precision. The flops are
 /// those of the GEMMs the operation runs (<c>EmpiricalNtk.GemmFlops</c>; for the step, forward, weight gradients and the
 /// layer-input gradients above layer 0). `--tiny` runs every line at a toy size (a smoke test of the code path, not a
-/// measurement). <c>empirical_ntk</c> times the host overload (MathNet in and out, the n × n result downloaded);
+/// measurement); `--block-size B` sets the NTK's block size (2,048 by default). <c>empirical_ntk</c> times the host overload (MathNet in and out, the n × n result downloaded);
 /// <c>empirical_ntk_buffers</c> the overload on backend buffers, the same computation without the transfers.
 /// </summary>
 internal static class NetworkBenchmark
 {
-    public static void Run(IReadOnlyList<IComputeBackend> backends, int repeats, bool tiny)
+    public static void Run(IReadOnlyList<IComputeBackend> backends, int repeats, bool tiny, int? blockSize = null)
     {
         foreach (var backend in backends)
         {
             Console.Error.WriteLine($"# {backend.Describe()}");
-            Run<double>(backend, repeats, tiny);
-            Run<float>(backend, repeats, tiny);
+            Run<double>(backend, repeats, tiny, blockSize);
+            Run<float>(backend, repeats, tiny, blockSize);
         }
     }
 
-    private static void Run<T>(IComputeBackend backend, int repeats, bool tiny)
+    private static void Run<T>(IComputeBackend backend, int repeats, bool tiny, int? blockSize)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         string precision = PrecisionExtensions.Of<T>().ToName();
@@ -46,7 +46,7 @@ internal static class NetworkBenchmark
 
         var arch = new NetworkArchitecture { InputDimension = d, HiddenWidths = [width, width, width], OutputDimension = 1 };
         using var network = FullyConnectedNetwork<T>.Create(arch, seed: 1, backend: backend);
-        var options = new EmpiricalNtkOptions { BlockSize = tiny ? 32 : 2048 };
+        var options = new EmpiricalNtkOptions { BlockSize = blockSize ?? (tiny ? 32 : 2048) };
         foreach (int n in sizes)
         {
             var rng = new Random(n);

@@ -16,7 +16,7 @@ if (args.Contains("--gpu"))
     if (args.Contains("--network"))
     {
         // `--gpu --network [--tiny]`: the network lines of the quick mode on the device.
-        NetworkBenchmark.Run([gpu], gpuRepeats, args.Contains("--tiny"));
+        NetworkBenchmark.Run([gpu], gpuRepeats, args.Contains("--tiny"), BlockSizeArgument(args));
         return 0;
     }
 
@@ -56,7 +56,7 @@ if (args.Contains("--quick"))
     if (args.Contains("--network"))
     {
         // Only the network side: the empirical NTK and one GD step (`--tiny`: a toy size, to check the code path).
-        NetworkBenchmark.Run(backends, repeats, args.Contains("--tiny"));
+        NetworkBenchmark.Run(backends, repeats, args.Contains("--tiny"), BlockSizeArgument(args));
         return 0;
     }
 
@@ -77,3 +77,9 @@ if (args.Contains("--quick"))
 
 BenchmarkSwitcher.FromAssembly(typeof(QuickBenchmark).Assembly).Run(args);
 return 0;
+
+static int? BlockSizeArgument(string[] args)
+{
+    int at = Array.IndexOf(args, "--block-size");
+    return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : null;
+}
