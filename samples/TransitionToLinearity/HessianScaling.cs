@@ -1,4 +1,5 @@
 using FeatureLearning.Compute;
+using FeatureLearning.Diagnostics;
 using FeatureLearning.Networks;
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
@@ -35,63 +36,14 @@ internal static class HessianScaling
         var inputs = (x * (Math.Sqrt(d) / x.L2Norm())).ToRowMatrix();
         var one = Matrix<double>.Build.Dense(1, 1, 1.0);
         double gradientNorm = network.VectorJacobianProduct(inputs, one).L2Norm();
-        double hessianNorm = SpectralNorm(v => network.OutputHessianVectorProduct(inputs, one, v), network.ParameterCount, lanczosSteps, seed);
+
+        // The library's Lanczos (full reorthogonalisation, restarts at invariant subspaces) on the exact output HVP; at most
+        // lanczosSteps products, the best Ritz value if the tolerance is not met by then.
+        var lanczos = Lanczos.Eigenpairs(
+            SymmetricOperator.OutputHessian(network, inputs, one),
+            new LanczosOptions { Count = 1, Which = SpectrumEnd.LargestMagnitude, MaxIterations = Math.Min(lanczosSteps, network.ParameterCount), ComputeVectors = false, Seed = seed });
+        double hessianNorm = Math.Abs(lanczos.Eigenvalues[0]);
         return new HessianMeasurement(width, seed, hessianNorm, gradientNorm);
-    }
-
-    /// <summary>
-    /// max |λ| of a symmetric operator by <paramref name="steps"/> Lanczos steps with full reorthogonalisation from a seeded
-    /// random start (the extreme Ritz values of the tridiagonal matrix; an invariant subspace found early ends the iteration).
-    /// </summary>
-    public static double SpectralNorm(Func<Vector<double>, Vector<double>> apply, int dimension, int steps, int seed)
-    {
-        ArgumentNullException.ThrowIfNull(apply);
-        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        var normal = new Normal(0, 1, new Random(seed));
-        var q = Vector<double>.Build.Dense(dimension, _ => normal.Sample());
-        q /= q.L2Norm();
-        var basis = new List<Vector<double>> { q };
-        var alphas = new List<double>();
-        var betas = new List<double>();
-        var scratch = Vector<double>.Build.Dense(dimension);
-        for (int j = 0; j < Math.Min(steps, dimension); j++)
-        {
-            var w = apply(basis[j]);
-            double alpha = basis[j] * w;
-            alphas.Add(alpha);
-            for (int pass = 0; pass < 2; pass++)
-            {
-                foreach (var b in basis)
-                {
-                    b.Multiply(b * w, scratch); // in place: P can be 10⁶
-                    w.Subtract(scratch, w);
-                }
-            }
-
-            double beta = w.L2Norm();
-            double scale = alphas.Select(Math.Abs).Concat(betas).DefaultIfEmpty(0).Max();
-            if (j == steps - 1 || beta <= 1e-12 * Math.Max(scale, double.Epsilon))
-            {
-                break;
-            }
-
-            betas.Add(beta);
-            basis.Add(w / beta);
-        }
-
-        int k = alphas.Count;
-        var t = Matrix<double>.Build.Dense(k, k);
-        for (int i = 0; i < k; i++)
-        {
-            t[i, i] = alphas[i];
-            if (i + 1 < k)
-            {
-                t[i, i + 1] = t[i + 1, i] = betas[i];
-            }
-        }
-
-        return t.Evd(Symmetricity.Symmetric).EigenValues.Select(e => e.Magnitude).Max();
     }
 
     /// <summary>The least-squares slope of log y against log x.</summary>

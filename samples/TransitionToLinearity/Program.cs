@@ -13,9 +13,6 @@ using FeatureLearning.Samples;
 using FeatureLearning.Samples.TransitionToLinearity;
 using static FeatureLearning.Samples.LinePlots;
 
-// MathNet's vector operations run multi-threaded on long vectors, which makes the Lanczos dot products (and so the
-// Ritz values) differ from run to run; one thread keeps the sample reproducible.
-MathNet.Numerics.Control.UseSingleThread();
 var options = new SampleOptions(args);
 int[] widths = options.Get("widths", "64,128,256,512,1024").Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray();
 int depth = options.Get("depth", 1), seeds = options.Get("seeds", 3), seed0 = options.Get("seed", 0), d = options.Get("d", 10), lanczos = options.Get("lanczos", 40);

@@ -57,14 +57,5 @@ public sealed class TransitionToLinearityTests
     }
 
     [Fact]
-    public void LanczosFindsTheLargestMagnitudeOfASymmetricSpectrum()
-    {
-        // A symmetric matrix with eigenvalues ±3 and a bulk in (−1, 1): the spectral norm is 3.
-        int n = 40;
-        var q = Matrix<double>.Build.DenseOfRowMajor(n, n, TestMatrices.Random(n, n, 7)).QR().Q;
-        var lambda = Vector<double>.Build.Dense(n, i => i == 0 ? 3 : i == 1 ? -3 : Math.Sin(i));
-        var a = q * Matrix<double>.Build.DenseOfDiagonalVector(lambda) * q.Transpose();
-        HessianScaling.SpectralNorm(v => a * v, n, 40, 3).Should().BeApproximately(3, 1e-10);
-        HessianScaling.LogLogSlope([1, 10, 100], [5, 0.5, 0.05]).Should().BeApproximately(-1, 1e-12);
-    }
+    public void TheLogLogSlopeOfAPowerLawIsItsExponent() => HessianScaling.LogLogSlope([1, 10, 100], [5, 0.5, 0.05]).Should().BeApproximately(-1, 1e-12);
 }
