@@ -29,68 +29,11 @@ using Microsoft.DotNet.Interactive.Commands;
 var feed = System.IO.Path.GetFullPath("../../artifacts/feed");
 await Kernel.Root.SendAsync(new SubmitCode($"#i \\"nuget: {{feed}}\\"", "csharp"));'''
 REF2 = f'''#r "nuget: FeatureLearning, {VERSION}"'''
+PLOT = f'''#r "nuget: FeatureLearning.Plotting, {VERSION}"
 
-PNG = r'''// A heat map as an inline PNG (no plotting package needed): |value| / max on a dark-blue → teal → yellow ramp.
-using System.IO;
-using System.IO.Compression;
-using MathNet.Numerics.LinearAlgebra;
-using Microsoft.DotNet.Interactive;
-
-static uint Crc(byte[] data, int offset, int count)
-{
-    uint c = 0xFFFFFFFF;
-    for (int i = offset; i < offset + count; i++)
-    {
-        c ^= data[i];
-        for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-    }
-    return ~c;
-}
-
-static byte[] Png(int width, int height, Func<int, int, (byte R, byte G, byte B)> pixel)
-{
-    var raw = new MemoryStream();
-    for (int y = 0; y < height; y++)
-    {
-        raw.WriteByte(0);
-        for (int x = 0; x < width; x++) { var (r, g, b) = pixel(x, y); raw.WriteByte(r); raw.WriteByte(g); raw.WriteByte(b); }
-    }
-    var packed = new MemoryStream();
-    using (var z = new ZLibStream(packed, CompressionLevel.Optimal, leaveOpen: true)) raw.WriteTo(z);
-    var png = new MemoryStream();
-    png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10]);
-    void Chunk(string type, byte[] body)
-    {
-        var all = System.Text.Encoding.ASCII.GetBytes(type).Concat(body).ToArray();
-        png.Write(BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(body.Length)));
-        png.Write(all);
-        png.Write(BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(Crc(all, 0, all.Length))));
-    }
-    var header = new byte[13];
-    System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header, width);
-    System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
-    header[8] = 8; header[9] = 2;   // 8 bits, RGB
-    Chunk("IHDR", header);
-    Chunk("IDAT", packed.ToArray());
-    Chunk("IEND", []);
-    return png.ToArray();
-}
-
-static (byte, byte, byte) Ramp(double v)
-{
-    (double t, double r, double g, double b)[] stops = [(0, 18, 24, 64), (0.5, 32, 150, 150), (1, 250, 220, 70)];
-    v = Math.Clamp(v, 0, 1);
-    var (a, z) = v <= 0.5 ? (stops[0], stops[1]) : (stops[1], stops[2]);
-    double s = (v - a.t) / (z.t - a.t);
-    return ((byte)(a.r + s * (z.r - a.r)), (byte)(a.g + s * (z.g - a.g)), (byte)(a.b + s * (z.b - a.b)));
-}
-
-static void ShowHeatMap(Matrix<double> m, int cell = 6)
-{
-    double max = m.Enumerate().Max(Math.Abs);
-    var png = Png(m.ColumnCount * cell, m.RowCount * cell, (x, y) => Ramp(Math.Abs(m[y / cell, x / cell]) / max));
-    Convert.ToBase64String(png).DisplayAs("image/png");
-}'''
+// Figures, fitted models and matrices that end a cell display as pictures.
+using FeatureLearning.Plotting;
+FeatureLearning.Plotting.Notebook.UseFormatters()'''
 
 CURVE = r'''// A line chart as inline SVG: one polyline per series, y in [0, 1]; NaN points (no value that round) are left out.
 static void ShowCurves(string title, params (string Name, string Colour, double[] Y)[] series)
@@ -120,11 +63,12 @@ with the .NET Interactive kernel or in VS Code's Polyglot Notebooks (see `docs/p
 `dotnet-repl` and fails on any cell error.""", "markdown"),
     cell(REF),
     cell(REF2),
-    cell(PNG),
+    cell(PLOT),
     cell("""using FeatureLearning.Data;
 using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
 using FeatureLearning.Rfm;
+using MathNet.Numerics.LinearAlgebra;
 
 var data = LabeledDataSet.LoadCsv("../../data/digits.csv.gz");
 var (train, test) = data.Split(trainFraction: 0.5, seed: 0);
@@ -145,18 +89,20 @@ Three rounds; the validation set picks the round. `History` holds one row per ro
 double rfmAccuracy = OneHot.Accuracy(rfm.PredictClass(Scaled(test)), test.Labels);
 if (rfmAccuracy < 0.95) throw new InvalidOperationException($"RFM test accuracy {rfmAccuracy} is below 0.95");
 foreach (var round in rfm.History) Console.WriteLine(round);
-$"RFM: round {rfm.SelectedIteration + 1} selected, test accuracy {rfmAccuracy:P2}\""""),
+$"RFM: round {rfm.SelectedIteration} selected (rounds count from 0), test accuracy {rfmAccuracy:P2}\""""),
     cell("""## The learned feature matrix M
 
 M of the last round (`FeatureMatrixHistory`; `FeatureMatrix` is the selected round's, the identity when the plain
-kernel machine of round 1 wins on validation) is 64 × 64, one row and column per pixel (row-major over the 8 × 8
+kernel machine of round 0 wins on validation) is 64 × 64, one row and column per pixel (row-major over the 8 × 8
 image). The border pixels, nearly always blank, get almost no weight; the diagonal shows which pixels the classifier
 uses.""", "markdown"),
     cell("""var learned = rfm.FeatureMatrixHistory[^1];
-ShowHeatMap(learned);"""),
+Plots.HeatMap(learned, "M after the last round")"""),
     cell("""The diagonal of M as an 8 × 8 image: the pixels that matter.""", "markdown"),
     cell("""var diagonal = learned.Diagonal();
-ShowHeatMap(Matrix<double>.Build.Dense(8, 8, (i, j) => diagonal[8 * i + j]), cell: 24);"""),
+Plots.HeatMap(Matrix<double>.Build.Dense(8, 8, (i, j) => diagonal[8 * i + j]), "diagonal of M as the 8 x 8 image")"""),
+    cell("""The fitted model itself displays as its selected M, its rounds as curves and as a table.""", "markdown"),
+    cell("""rfm"""),
 ])
 
 grok = notebook([
@@ -168,7 +114,7 @@ the first round, while the test accuracy stays near chance for several rounds an
 matrix becomes block-circulant before it does. CI runs this notebook with `dotnet-repl` and fails on any cell error.""", "markdown"),
     cell(REF),
     cell(REF2),
-    cell(PNG),
+    cell(PLOT),
     cell(CURVE),
     cell("""using FeatureLearning.Data;
 using FeatureLearning.Diagnostics;
@@ -184,13 +130,13 @@ foreach (var round in model.History) Console.WriteLine(round);"""),
     cell("""var accuracy = model.History.Select(h => h.ValidationAccuracy).ToArray();
 var deviation = model.FeatureMatrixHistory.Select(m => GrokkingMeasures.CirculantDeviation(m, p, ModularOperation.Add)).ToArray();
 ShowCurves($"a + b mod {p}: RFM rounds", ("test accuracy", "#1f77b4", accuracy), ("circulant deviation of M", "#d62728", deviation));
-if (accuracy[0] >= 0.1 || accuracy[^1] != 1.0) throw new InvalidOperationException($"no grokking: test accuracy {accuracy[0]} after round 1, {accuracy[^1]} at the end");
-$"test accuracy {accuracy[0]:P1} after round 1, {accuracy[^1]:P1} after round {accuracy.Length}\""""),
+if (accuracy[0] >= 0.1 || accuracy[^1] != 1.0) throw new InvalidOperationException($"no grokking: test accuracy {accuracy[0]} after round 0, {accuracy[^1]} at the end");
+$"test accuracy {accuracy[0]:P1} after round 0, {accuracy[^1]:P1} after round {accuracy.Length - 1}\""""),
     cell("""## The feature matrix M
 
 M is 62 × 62: the one-hot codes of a (first 31) and b (last 31). After grokking, each block is circulant: constant
 along its (wrapped) diagonals.""", "markdown"),
-    cell("""ShowHeatMap(model.FeatureMatrix, cell: 6);"""),
+    cell("""Plots.HeatMap(model.FeatureMatrix, $"M after round {model.SelectedIteration} (diagonal hidden)", hideDiagonal: true)"""),
 ])
 
 json.dump(quick, open("quick-start.ipynb", "w"), indent=1, ensure_ascii=False)

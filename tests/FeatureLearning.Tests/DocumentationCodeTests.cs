@@ -6,8 +6,8 @@ namespace FeatureLearning.Tests;
 
 /// <summary>
 /// Every C# block (```csharp) of README.md and docs/*.md compiles on its own, as a program by itself: top-level
-/// statements with the implicit usings of a console project, against the .NET runtime, MathNet.Numerics and the
-/// FeatureLearning assemblies — what a reader gets by pasting the block into a new console project or a script.
+/// statements with the implicit usings of a console project, against the .NET runtime, MathNet.Numerics, ScottPlot and the
+/// FeatureLearning assemblies (the core and FeatureLearning.Plotting) — what a reader gets by pasting the block into a new console project or a script.
 /// </summary>
 public sealed partial class DocumentationCodeTests
 {
@@ -18,6 +18,8 @@ public sealed partial class DocumentationCodeTests
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).ToList();
         paths.Add(typeof(FeatureLearning.Rfm.RecursiveFeatureMachine).Assembly.Location);
         paths.Add(typeof(MathNet.Numerics.LinearAlgebra.Matrix<double>).Assembly.Location);
+        paths.Add(typeof(FeatureLearning.Plotting.Plots).Assembly.Location);
+        paths.Add(typeof(ScottPlot.Plot).Assembly.Location);
         return paths.Where(File.Exists).Distinct(StringComparer.Ordinal).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray();
     });
 

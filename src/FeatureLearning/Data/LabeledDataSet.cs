@@ -123,21 +123,7 @@ public sealed class LabeledDataSet
     /// <returns>The two parts.</returns>
     public (LabeledDataSet Train, LabeledDataSet Test) StratifiedSplit(double trainFraction, int seed)
     {
-        RandomSplit.CheckFraction(trainFraction);
-        var rng = new Random(seed);
-        var train = new List<int>();
-        var test = new List<int>();
-        foreach (var group in Enumerable.Range(0, Count).GroupBy(i => Labels[i]).OrderBy(g => g.Key))
-        {
-            var members = group.ToArray();
-            rng.Shuffle(members);
-            int nTrain = Math.Clamp((int)Math.Round(trainFraction * members.Length), members.Length > 1 ? 1 : 0, Math.Max(0, members.Length - 1));
-            train.AddRange(members[..nTrain]);
-            test.AddRange(members[nTrain..]);
-        }
-
-        train.Sort();
-        test.Sort();
+        var (train, test) = RandomSplit.StratifiedIndices(Labels, trainFraction, seed);
         return (Subset(train), Subset(test));
     }
 

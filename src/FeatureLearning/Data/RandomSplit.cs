@@ -26,4 +26,28 @@ internal static class RandomSplit
         int nTrain = Math.Clamp((int)Math.Round(trainFraction * count), 1, count - 1);
         return (order[..nTrain], order[nTrain..]);
     }
+
+    /// <summary>
+    /// Each class's rows permuted (seeded, classes in increasing order) and cut after round(fraction · size) rows, at least
+    /// one row on each side for a class of two or more; both parts sorted.
+    /// </summary>
+    public static (int[] Train, int[] Test) StratifiedIndices(IReadOnlyList<int> classIndex, double trainFraction, int seed)
+    {
+        CheckFraction(trainFraction);
+        var rng = new Random(seed);
+        var train = new List<int>();
+        var test = new List<int>();
+        foreach (var group in Enumerable.Range(0, classIndex.Count).GroupBy(i => classIndex[i]).OrderBy(g => g.Key))
+        {
+            var members = group.ToArray();
+            rng.Shuffle(members);
+            int nTrain = Math.Clamp((int)Math.Round(trainFraction * members.Length), members.Length > 1 ? 1 : 0, Math.Max(0, members.Length - 1));
+            train.AddRange(members[..nTrain]);
+            test.AddRange(members[nTrain..]);
+        }
+
+        train.Sort();
+        test.Sort();
+        return (train.ToArray(), test.ToArray());
+    }
 }

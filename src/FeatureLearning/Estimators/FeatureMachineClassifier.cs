@@ -33,7 +33,9 @@ public sealed class FeatureMachineClassifier
     /// <summary>
     /// Fits the scaler (when <see cref="FeatureMachineOptions.Standardize"/>) and the kernel machine to one-hot targets of
     /// the labels, like xRFM's <c>fit(X, y, X_val, y_val)</c>: with a validation set, the RFM round with the best
-    /// validation accuracy is kept (see <see cref="RfmOptions.SelectBy"/>); kernel ridge ignores it.
+    /// validation accuracy is kept (see <see cref="RfmOptions.SelectBy"/>); kernel ridge ignores it. Without one, and with
+    /// <see cref="FeatureMachineOptions.ValidationFraction"/> above 0, that fraction of the rows (stratified) is held out
+    /// for the same choice.
     /// </summary>
     /// <typeparam name="TLabel">The label type (int and string labels can be saved).</typeparam>
     /// <param name="x">Training features, n × d.</param>
@@ -68,8 +70,18 @@ public sealed class FeatureMachineClassifier
         {
             throw new ArgumentException("Validation labels were given without validation features.", nameof(xValidation));
         }
+        else if (Options.ValidationFraction > 0 && Options.Rounds > 1)
+        {
+            // Hold out a stratified part of the training rows to choose the round on.
+            var (fitRows, heldOut) = Data.RandomSplit.StratifiedIndices(classes.Indices(y, nameof(y)), 1 - Options.ValidationFraction, Options.ValidationSeed);
+            validation = (Rows(xm, heldOut), Rows(targets, heldOut));
+            (xm, targets) = (Rows(xm, fitRows), Rows(targets, fitRows));
+        }
 
         var machine = FittedMachine.Fit(Options, xm, targets, validation, progress, cancellationToken);
         return new FittedClassifier<TLabel>(machine, classes, Options.Temperature);
     }
+
+    internal static MathNet.Numerics.LinearAlgebra.Matrix<double> Rows(MathNet.Numerics.LinearAlgebra.Matrix<double> m, int[] rows) =>
+        MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(rows.Length, m.ColumnCount, (i, j) => m[rows[i], j]);
 }

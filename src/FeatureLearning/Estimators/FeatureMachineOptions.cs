@@ -23,6 +23,17 @@ public sealed record FeatureMachineOptions
     /// </summary>
     public int Rounds { get; init; } = 5;
 
+    /// <summary>
+    /// When <c>Fit</c> gets no validation set: the fraction of the training rows held out to choose the RFM round (by
+    /// class for the classifier, so each class keeps its proportion; seeded by <see cref="ValidationSeed"/>), like a
+    /// validation split done by hand. The held-out rows are not trained on. 0 (the default) holds out nothing and keeps
+    /// the last round. In [0, 1); ignored for kernel ridge (T = 1) and when a validation set is passed.
+    /// </summary>
+    public double ValidationFraction { get; init; }
+
+    /// <summary>Seed of the split of <see cref="ValidationFraction"/>. Default 0.</summary>
+    public int ValidationSeed { get; init; }
+
     /// <summary>Learn a diagonal M (per-feature scales) instead of a full one (RFM only).</summary>
     public bool Diagonal { get; init; }
 
@@ -62,6 +73,11 @@ public sealed record FeatureMachineOptions
         Validation.KernelAndRidge(Kernel, Ridge);
         ArgumentOutOfRangeException.ThrowIfLessThan(Rounds, 1, nameof(Rounds));
         Validation.PositiveFinite(Temperature, nameof(Temperature), "temperature");
+        if (!(ValidationFraction >= 0 && ValidationFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "The validation fraction must lie in [0, 1).");
+        }
+
         if (Rounds > 1)
         {
             ToRfmOptions().Validate();

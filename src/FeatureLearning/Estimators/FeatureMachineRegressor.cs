@@ -31,6 +31,8 @@ public sealed class FeatureMachineRegressor
     /// <summary>
     /// Fits the scaler (when <see cref="FeatureMachineOptions.Standardize"/>) and the kernel machine; with a validation set,
     /// the RFM round with the lowest validation MSE is kept (see <see cref="RfmOptions.SelectBy"/>); kernel ridge ignores it.
+    /// Without one, and with <see cref="FeatureMachineOptions.ValidationFraction"/> above 0, that fraction of the rows
+    /// (a seeded random part) is held out for the same choice.
     /// </summary>
     /// <param name="x">Training features, n × d.</param>
     /// <param name="y">n finite targets.</param>
@@ -59,6 +61,12 @@ public sealed class FeatureMachineRegressor
         else if (yValidation is not null)
         {
             throw new ArgumentException("Validation targets were given without validation features.", nameof(xValidation));
+        }
+        else if (Options.ValidationFraction > 0 && Options.Rounds > 1)
+        {
+            var (fitRows, heldOut) = Data.RandomSplit.Indices(xm.RowCount, 1 - Options.ValidationFraction, Options.ValidationSeed);
+            validation = (FeatureMachineClassifier.Rows(xm, heldOut), FeatureMachineClassifier.Rows(targets, heldOut));
+            (xm, targets) = (FeatureMachineClassifier.Rows(xm, fitRows), FeatureMachineClassifier.Rows(targets, fitRows));
         }
 
         return new FittedRegressor(FittedMachine.Fit(Options, xm, targets, validation, progress, cancellationToken));

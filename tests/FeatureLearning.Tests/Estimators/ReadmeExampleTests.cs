@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using FeatureLearning.Data;
 using FeatureLearning.Estimators;
 using FeatureLearning.Kernels;
+using FeatureLearning.Plotting;
 using FeatureLearning.Rfm;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -24,18 +25,31 @@ public sealed partial class ReadmeExampleTests
     }
 
     [Fact]
-    public void FitWithAValidationSetInFiveStatements()
+    public void FitScoreAndPlotInFiveStatements()
     {
         // block: facade
         var digits = LabeledDataSet.LoadCsv("data/digits.csv.gz");
         var (train, test) = digits.StratifiedSplit(0.8, seed: 0);
-        var (fit, validation) = train.StratifiedSplit(0.8, seed: 1);
-        var model = new FeatureMachineClassifier(new FeatureMachineOptions { Rounds = 5 }).Fit(fit.Features, fit.Labels, validation.Features, validation.Labels);
+        var model = new FeatureMachineClassifier(new FeatureMachineOptions { Rounds = 5, ValidationFraction = 0.2 }).Fit(train.Features, train.Labels);
         Console.WriteLine($"test accuracy {model.Score(test.Features, test.Labels):P2}");
+        Plots.FeatureMatrix(model).SavePng("M.png");
         // end
 
         model.Score(test.Features, test.Labels).Should().BeGreaterThan(0.95, "RFM separates the ten digits");
         model.Rfm!.History.Should().HaveCount(5);
+        model.Rfm.History.Should().OnlyContain(r => double.IsFinite(r.ValidationAccuracy), "a fifth of the training rows was held out to choose the round");
+        model.Rfm.Predictor.TrainingCount.Should().BeCloseTo((int)Math.Round(0.8 * train.Count), 10, "the held-out rows (a fifth of each class) are not trained on");
+        new FileInfo("M.png").Length.Should().BeGreaterThan(1000);
+    }
+
+    [Fact]
+    public void FitWithAnExplicitValidationSet()
+    {
+        var digits = LabeledDataSet.LoadCsv("data/digits.csv.gz");
+        var (train, test) = digits.StratifiedSplit(0.8, seed: 0);
+        var (fit, validation) = train.StratifiedSplit(0.8, seed: 1);
+        var model = new FeatureMachineClassifier(new FeatureMachineOptions { Rounds = 5 }).Fit(fit.Features, fit.Labels, validation.Features, validation.Labels);
+        model.Score(test.Features, test.Labels).Should().BeGreaterThan(0.95);
     }
 
     [Fact]
