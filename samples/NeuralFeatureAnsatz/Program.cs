@@ -3,7 +3,8 @@
 // is trained by minibatch SGD; per epoch the sample prints the test MSE, the NFA correlation ρ(WᵀW, AGOP^{1/2}) of the
 // first two layers (each layer's AGOP with respect to its own input, at the first --agop-size training inputs) and the
 // cosine alignment of the input AGOP with the AGOP of the true function. At the end it fits RFM (Laplace kernel) on the
-// same data and compares its M with the AGOP of its predictor, and plots WᵀW, AGOP^{1/2} and M as heat maps.
+// same data and compares its M with the AGOP of its predictor, and plots WᵀW, AGOP^{1/2} and M as heat maps (in a basis
+// whose first two vectors span the planted plane).
 //
 //   dotnet run -c Release --project samples/NeuralFeatureAnsatz -- [--dimension 20] [--width 128] [--train 1000]
 //       [--test 1000] [--agop-size 500] [--init-scale 0.1] [--learning-rate 0.05] [--weight-decay 1e-3] [--momentum 0]
@@ -71,11 +72,16 @@ Console.WriteLine(json
 string outDir = options.Get("out", "neural-feature-ansatz-output");
 Directory.CreateDirectory(outDir);
 var t = rows.Select(r => (double)r.Epoch).ToArray();
+
+// The heat maps in a basis whose first two vectors span the planted plane (the rest completes it, seeded): learned
+// features show as the top-left 2 × 2 block.
+var basis = task.Directions.Append(Matrix<double>.Build.Dense(settings.Dimension, settings.Dimension - 2, (i, j) => Math.Sin((i + 1) * (j + 3.7)))).QR().Q;
+Matrix<double> Rotate(Matrix<double> m) => basis.TransposeThisAndMultiply(m) * basis;
 string[] paths =
 [
-    SaveLines(Path.Combine(outDir, "correlation.png"), $"NFA correlation ρ({feature}, AGOP^1/2)", "epoch", "correlation", [("layer 1", t, rows.Select(r => r.Layer1Correlation).ToArray()), ("layer 2", t, rows.Select(r => r.Layer2Correlation).ToArray()), ("AGOP alignment with target", t, rows.Select(r => r.TargetAlignment).ToArray())]),
+    SaveLines(Path.Combine(outDir, "correlation.png"), $"NFA correlation of {(settings.RemoveInitial ? "(W-W0)^T (W-W0)" : "W^T W")} with AGOP^1/2", "epoch", "correlation", [("layer 1", t, rows.Select(r => r.Layer1Correlation).ToArray()), ("layer 2", t, rows.Select(r => r.Layer2Correlation).ToArray()), ("AGOP alignment with target", t, rows.Select(r => r.TargetAlignment).ToArray())]),
     SaveLines(Path.Combine(outDir, "mse.png"), "test MSE", "epoch", "log10 MSE", [("train", t, rows.Select(r => Math.Log10(r.TrainMse)).ToArray()), ("test", t, rows.Select(r => Math.Log10(r.TestMse)).ToArray())]),
-    SaveHeatmaps(Path.Combine(outDir, "feature_matrices.png"), [($"network layer 1: {feature}", layer1.FeatureMatrix), ("network: AGOP^1/2", layer1.AgopPower), ("RFM: M", rfm.FeatureMatrix)]),
+    SaveHeatmaps(Path.Combine(outDir, "feature_matrices.png"), [(settings.RemoveInitial ? "(W-W0)^T (W-W0)" : "W^T W", Rotate(layer1.FeatureMatrix)), ("network's AGOP^1/2", Rotate(layer1.AgopPower)), ("RFM's M", Rotate(rfm.FeatureMatrix))]),
 ];
 foreach (string path in paths)
 {
@@ -118,8 +124,8 @@ static string SaveHeatmaps(string path, IReadOnlyList<(string Title, Matrix<doub
     var heatmap = plot.Add.Heatmap(data);
     plot.Add.ColorBar(heatmap);
     plot.Title(string.Join("  |  ", panels.Select(p => p.Title)) + " (each / its max |entry|)");
-    plot.XLabel("input coordinate (one block per matrix)");
-    plot.YLabel("input coordinate");
+    plot.XLabel("coordinate in the planted basis (0, 1: the planted plane), one block per matrix");
+    plot.YLabel("coordinate in the planted basis");
     plot.Axes.InvertY();
     plot.SavePng(path, 400 * panels.Count, 480);
     return path;
