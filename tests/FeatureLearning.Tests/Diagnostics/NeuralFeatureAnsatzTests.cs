@@ -77,6 +77,20 @@ public sealed class NeuralFeatureAnsatzTests
     }
 
     [Fact]
+    public void TheLayerAgopInSinglePrecisionMatchesDoubleAndReportsItsBatches()
+    {
+        var architecture = NetworkFixtures.Architecture(Activation.Tanh, Parameterization.Ntk, [5, 4]);
+        using var network = FullyConnectedNetwork<double>.Create(architecture, 8);
+        using var single = FullyConnectedNetwork<float>.Create(architecture, 8);
+        var x = NetworkFixtures.Inputs(9, 3, 4);
+        var reported = new List<int>();
+        var g = NeuralFeatureAnsatz.LayerAgop(network, x, 1, batchSize: 4, progress: new SyncProgress(reported.Add));
+        var gf = NeuralFeatureAnsatz.LayerAgop(single, x.Map(v => (float)v), 1);
+        reported.Should().Equal(4, 8, 9);
+        (g - gf).InfinityNorm().Should().BeLessThan(1e-5 * g.InfinityNorm());
+    }
+
+    [Fact]
     public void TheAgopOfGivenGradientsIsTheMeanOverSamplesOfTheSumOverOutputs()
     {
         // Two samples, two outputs, d = 2: g_11 = (1, 0), g_21 = (0, 2); g_12 = (1, 1), g_22 = (3, 0).
@@ -230,5 +244,10 @@ public sealed class NeuralFeatureAnsatzTests
         comparison.Alignment.Should().BeApproximately(NeuralFeatureAnsatz.Alignment(rfm.FeatureMatrix, comparison.AgopPower), 1e-12);
         comparison.Correlation.Should().BeGreaterThan(0.9);
         comparison.Alignment.Should().BeGreaterThan(0.9);
+    }
+
+    private sealed class SyncProgress(Action<int> report) : IProgress<int>
+    {
+        public void Report(int value) => report(value);
     }
 }
