@@ -39,6 +39,17 @@ internal sealed record NfaSettings
     public bool RemoveInitial { get; init; }
 
     public int Seed { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming a setting out of range (the network and SGD check the rest).</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Dimension, 2, nameof(Dimension));
+        ArgumentOutOfRangeException.ThrowIfLessThan(TrainSize, 1, nameof(TrainSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(TestSize, 1, nameof(TestSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(AgopSize, 1, nameof(AgopSize));
+        ArgumentOutOfRangeException.ThrowIfNegative(Epochs, nameof(Epochs));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Every, 1, nameof(Every));
+    }
 }
 
 /// <summary>The planted task: x ~ N(0, I_d), y = (u₁ᵀx)(u₂ᵀx) for two orthonormal directions u₁, u₂ (seeded).</summary>
@@ -81,6 +92,7 @@ internal static class NeuralFeatureAnsatzRun
     /// <summary>Trains and reports; returns the trained network (the caller disposes it), its initial parameters and the task.</summary>
     public static (FullyConnectedNetwork<double> Network, Vector<double> Initial, PlantedTask Task) Run(NfaSettings settings, IComputeBackend? backend, Action<NfaReport> report, CancellationToken cancellationToken = default)
     {
+        settings.Validate();
         var task = PlantedTask.Create(settings.Dimension, settings.TrainSize, settings.TestSize, settings.Seed);
         var agopX = task.TrainX.SubMatrix(0, Math.Min(settings.AgopSize, settings.TrainSize), 0, settings.Dimension);
         var target = TargetAgop(task, agopX);

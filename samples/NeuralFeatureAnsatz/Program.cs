@@ -32,6 +32,7 @@ var settings = new NfaSettings
     BatchSize = options.Get("batch-size", 32), Epochs = options.Get("epochs", 60), Every = options.Get("every", 1),
     RemoveInitial = options.Has("remove-init"), Seed = options.Get("seed", 0),
 };
+settings.Validate();
 bool json = options.Has("json");
 var backend = options.Backend();
 string feature = settings.RemoveInitial ? "(W − W₀)ᵀ(W − W₀)" : "WᵀW";
