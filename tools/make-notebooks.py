@@ -198,3 +198,126 @@ Console.WriteLine(" i   recovered       truth");
 for (int i = 0; i < 6; i++) Console.WriteLine($"{i + 1,2} {recovered[i],11:G6} {expected[i],11:G6}");"""),
 ])
 json.dump(completion, open("matrix-completion.ipynb", "w"), indent=1, ensure_ascii=False)
+
+conv = notebook([
+    cell("""# Convolutional RFM: filters learned on digits
+
+ConvRFM (Radhakrishnan et al.) learns a metric M on image patches from the patch AGOP: here 3 × 3 patches of the
+8 × 8 UCI digits, 300 training images, 3 rounds with a Laplace kernel. The top eigenvectors of M are the filters the
+model learned. CI runs this notebook with `dotnet-repl` and fails on any cell error.""", "markdown"),
+    cell(REF),
+    cell(REF2),
+    cell(PLOT),
+    cell("""using FeatureLearning.ConvRfm;
+using FeatureLearning.Data;
+using FeatureLearning.Kernels;
+using FeatureLearning.Rfm;
+
+var digits = LabeledDataSet.LoadCsv("../../data/digits.csv.gz");
+var order = Enumerable.Range(0, digits.Count).ToArray();
+new Random(0).Shuffle(order);
+var train = digits.Subset(order[..300]);
+var test = digits.Subset(order[300..800]);
+var options = new ConvRfmOptions { Kernel = new LaplaceKernel(5), Ridge = 1e-5, Rounds = 3, PatchSize = 3, Stride = 1, Normalization = MetricNormalization.Trace, AgopPower = 0.5 };
+var model = new ConvolutionalRfm(options).Fit(LocalSignal.Digits(train), OneHot.Encode<double>(train.Labels, digits.Classes));
+double accuracy = OneHot.Accuracy(model.PredictClass(LocalSignal.Digits(test)), test.Labels);
+if (accuracy < 0.9) throw new InvalidOperationException($"ConvRFM test accuracy {accuracy} is below 0.9");
+$"ConvRFM on 300 digits: test accuracy {accuracy:P1} on 500 held-out images\""""),
+    cell("""## The patch metric M and its filters
+
+M is 9 × 9 (one row per pixel of a 3 × 3 patch). Its top eigenvectors, drawn as 3 × 3 images, are edge and stroke
+detectors.""", "markdown"),
+    cell("""Plots.HeatMap(model.FeatureMatrix, "patch metric M (3 x 3 patches)")"""),
+    cell("""Plots.Filters(model.FeatureMatrix, patchSize: 3, count: 4)"""),
+])
+json.dump(conv, open("convrfm-filters.ipynb", "w"), indent=1, ensure_ascii=False)
+
+ntk = notebook([
+    cell("""# The NTK: analytic kernels and a catapult
+
+Two views of the network side. First the analytic infinite-width NTK of a ReLU network (`InfiniteWidthKernel`)
+against the angle between two inputs, at several depths. Then a catapult (Lewkowycz et al. 2020): a wide two-layer
+ReLU network fitted to one point by gradient descent with a learning rate between 2/λ₀ and 4/λ₀, λ₀ the NTK at
+initialisation. The loss first grows, the NTK eigenvalue λ drops below 2/η, then the loss converges. CI runs this
+notebook with `dotnet-repl` and fails on any cell error.""", "markdown"),
+    cell(REF),
+    cell(REF2),
+    cell(PLOT),
+    cell("""using FeatureLearning.Networks;
+using FeatureLearning.Ntk;
+using MathNet.Numerics.LinearAlgebra;
+
+double[] rho = Enumerable.Range(0, 101).Select(i => -1 + 0.02 * i).ToArray();
+var series = new[] { 1, 2, 3, 10 }.Select(depth =>
+{
+    var kernel = new InfiniteWidthKernel(Activation.Relu, Depth: depth, WeightStd: Math.Sqrt(2), BiasStd: 0);
+    return ($"depth {depth}", rho, rho.Select(r => kernel.Evaluate(1.0, 1.0, r).Ntk / (depth + 1)).ToArray());
+}).ToArray();
+Plots.Lines("ReLU NTK / (L + 1) against xᵀz/d (‖x‖² = ‖z‖² = d)", "ρ = xᵀz/d", "Θ / (L + 1)", series)"""),
+    cell("""## A catapult
+
+f(x) = (1/√m) Σ vᵢ relu(uᵢᵀx/√d), m = 2048, d = 10, one point with ‖x‖² = d and y = 1, loss ½(f − y)². With one
+point and one output the NTK is the number λ = ‖∇_w f‖². GD at η = 3/λ₀ (between 2/λ₀ and 4/λ₀).""", "markdown"),
+    cell("""const int m = 2048, d = 10;
+var architecture = new NetworkArchitecture { InputDimension = d, HiddenWidths = [m], OutputDimension = 1, Activation = Activation.Relu,
+    Parameterization = Parameterization.Ntk, WeightStd = 1, BiasStd = 0, OutputScale = 1 };
+var network = FullyConnectedNetwork<double>.Create(architecture, seed: 1);
+var x = Matrix<double>.Build.Dense(1, d, (_, j) => j % 2 == 0 ? 1.0 : -1.0);   // ‖x‖² = d
+var y = Matrix<double>.Build.Dense(1, 1, 1.0);
+double Lambda(FullyConnectedNetwork<double> net) => Math.Pow(net.VectorJacobianProduct(x, Matrix<double>.Build.Dense(1, 1, 1.0)).L2Norm(), 2);
+double lambda0 = Lambda(network), eta = 3 / lambda0;
+var (losses, lambdas) = (new List<double>(), new List<double>());
+for (int step = 0; step < 60; step++)
+{
+    losses.Add(network.Loss(x, y, NetworkLoss.MeanSquaredError));
+    lambdas.Add(Lambda(network));
+    var next = network.Train(x, y, new NetworkTrainingOptions { LearningRate = eta, Epochs = 1 }).Network;
+    network.Dispose();
+    network = next;
+}
+double peak = losses.Max();
+if (!(peak > losses[0] && losses[^1] < 1e-6 && lambdas[^1] * eta < 2)) throw new InvalidOperationException($"no catapult: peak {peak}, final loss {losses[^1]}, final ηλ {lambdas[^1] * eta}");
+$"λ₀ = {lambda0:F3}, η = 3/λ₀; the loss rose {peak / losses[0]:F1}× and fell to {losses[^1]:E1}; ηλ went from 3 to {lambdas[^1] * eta:F2} (below 2)\""""),
+    cell("""double[] steps = Enumerable.Range(0, losses.Count).Select(i => (double)i).ToArray();
+Plots.Lines("catapult: GD at η = 3/λ₀", "step", "value", ("log10 loss", steps, losses.Select(l => Math.Log10(Math.Max(l, 1e-30))).ToArray()), ("ηλ (2 = stability edge)", steps, lambdas.Select(l => l * eta).ToArray()))"""),
+])
+json.dump(ntk, open("ntk-catapult.ipynb", "w"), indent=1, ensure_ascii=False)
+
+hessian = notebook([
+    cell("""# Hessian spectra of a small network
+
+A network 64 → 32 → 32 → 10 (tanh) trained by gradient descent on 200 digits. The loss Hessian is applied by exact
+Hessian-vector products and never formed: Lanczos gives its top eigenvalues (the sharpness), stochastic Lanczos
+quadrature its spectral density, at initialisation and after training (`FeatureLearning.Diagnostics`, see
+docs/diagnostics.md). CI runs this notebook with `dotnet-repl` and fails on any cell error.""", "markdown"),
+    cell(REF),
+    cell(REF2),
+    cell(PLOT),
+    cell("""using FeatureLearning.Data;
+using FeatureLearning.Diagnostics;
+using FeatureLearning.Networks;
+using MathNet.Numerics.LinearAlgebra;
+
+var digits = LabeledDataSet.LoadCsv("../../data/digits.csv.gz");
+var data = digits.Subset(Enumerable.Range(0, 200).ToArray());
+var x = data.Features / 16.0;
+var y = OneHot.Encode<double>(data.Labels, digits.Classes);
+var architecture = new NetworkArchitecture { InputDimension = 64, HiddenWidths = [32, 32], OutputDimension = 10, Activation = Activation.Tanh };
+var initial = FullyConnectedNetwork<double>.Create(architecture, seed: 0);
+var trained = initial.Train(x, y, new NetworkTrainingOptions { LearningRate = 0.5, Epochs = 300 }).Network;
+$"{initial.ParameterCount} parameters; loss {initial.Loss(x, y, NetworkLoss.MeanSquaredError):F4} at init, {trained.Loss(x, y, NetworkLoss.MeanSquaredError):F4} after 300 GD steps (η = 0.5, 2/η = 4)\""""),
+    cell("""## Top eigenvalues by Lanczos""", "markdown"),
+    cell("""var options = new LanczosOptions { Count = 5, Which = SpectrumEnd.Largest, MaxIterations = 80, Seed = 1 };
+var top0 = Lanczos.Eigenpairs(SymmetricOperator.LossHessian(initial, x, y), options);
+var top1 = Lanczos.Eigenpairs(SymmetricOperator.LossHessian(trained, x, y), options);
+Console.WriteLine($"init:    {string.Join(", ", top0.Eigenvalues.Select(v => v.ToString("G4")))} ({top0.Iterations} products, converged {top0.Converged})");
+Console.WriteLine($"trained: {string.Join(", ", top1.Eigenvalues.Select(v => v.ToString("G4")))} ({top1.Iterations} products, converged {top1.Converged})");"""),
+    cell("""## Spectral densities (stochastic Lanczos quadrature)
+
+Most eigenvalues sit near 0; a few outliers carry the curvature. The density is on a log scale.""", "markdown"),
+    cell("""var slq = new SpectralDensityOptions { Runs = 4, Steps = 40, Seed = 2 };
+Plots.Density(SpectralDensity.Estimate(SymmetricOperator.LossHessian(initial, x, y), slq), "loss Hessian at initialisation")"""),
+    cell("""Plots.Density(SpectralDensity.Estimate(SymmetricOperator.LossHessian(trained, x, y), slq), "loss Hessian after training")"""),
+])
+json.dump(hessian, open("hessian-spectra.ipynb", "w"), indent=1, ensure_ascii=False)
+

@@ -209,6 +209,43 @@ public static class Plots
         return new Figure(plot, 640, 560);
     }
 
+    /// <summary>Line plots of several series, each with its own x; NaN and infinite points are left out.</summary>
+    /// <param name="title">The title.</param>
+    /// <param name="xLabel">The x axis label.</param>
+    /// <param name="yLabel">The y axis label.</param>
+    /// <param name="series">Each series: legend label, x values and y values of equal length.</param>
+    /// <returns>The figure.</returns>
+    /// <exception cref="ArgumentException">No series, or a series whose x and y lengths differ.</exception>
+    public static Figure Lines(string title, string xLabel, string yLabel, params (string Label, double[] X, double[] Y)[] series)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        if (series.Length == 0)
+        {
+            throw new ArgumentException("Give at least one series.", nameof(series));
+        }
+
+        var plot = new ScottPlot.Plot();
+        foreach (var (label, x, y) in series)
+        {
+            if (x is null || y is null || x.Length != y.Length)
+            {
+                throw new ArgumentException($"Series '{label}' has {x?.Length ?? 0} x values and {y?.Length ?? 0} y values.", nameof(series));
+            }
+
+            // Non-finite points (a log of 0, a missing value) are left out; the line joins the points on either side.
+            var finite = Enumerable.Range(0, x.Length).Where(i => double.IsFinite(x[i]) && double.IsFinite(y[i])).ToArray();
+            var line = plot.Add.Scatter(finite.Select(i => x[i]).ToArray(), finite.Select(i => y[i]).ToArray());
+            line.LegendText = label;
+            line.MarkerSize = 0;
+        }
+
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.ShowLegend();
+        return new Figure(plot, 720, 440);
+    }
+
     private static void Add(ScottPlot.Plot plot, double[] x, double[] y, string label)
     {
         var s = plot.Add.Scatter(x, y);

@@ -44,6 +44,7 @@ public sealed class PlotsTests
         PngSize(Plots.Density(density).ToPng()).Should().Be((720, 440));
         var patch = Matrix<double>.Build.Dense(9, 9, (i, j) => i == j ? 1 + i : 0.1);
         PngSize(Plots.Filters(patch, 3, 4).ToPng()).Should().Be((640, 560));
+        PngSize(Plots.Lines("t", "x", "y", ("a", [0, 1, 2], [1, 0, 1]), ("b", [0, 2], [0.5, double.NaN])).ToPng()).Should().Be((720, 440));
 
         string path = Path.Combine(Path.GetTempPath(), $"fl-plot-{Guid.NewGuid():N}.png");
         try
@@ -66,6 +67,7 @@ public sealed class PlotsTests
         FluentActions.Invoking(() => Plots.History(Array.Empty<RfmIteration>())).Should().Throw<ArgumentException>().WithParameterName("history");
         FluentActions.Invoking(() => Plots.Filters(Matrix<double>.Build.Dense(10, 10), 3)).Should().Throw<ArgumentException>().WithParameterName("patchMetric");
         FluentActions.Invoking(() => Plots.Spectrum([double.NaN])).Should().Throw<ArgumentException>().WithParameterName("eigenvalues");
+        FluentActions.Invoking(() => Plots.Lines("t", "x", "y", ("a", [0, 1], [1]))).Should().Throw<ArgumentException>().WithParameterName("series").WithMessage("*'a'*2 x values and 1 y values*");
     }
 
     [Fact]
