@@ -174,7 +174,8 @@ public static class TrainingMonitor
             stopped |= !double.IsFinite(report.Loss);
             if (!stopped && step % monitorOptions.Interval == 0)
             {
-                progress?.Report(monitor.Record(copy, step, cancellationToken));
+                var record = monitor.Record(copy, step, cancellationToken);
+                progress?.Report(record);
             }
         }, cancellationToken);
         try
@@ -182,7 +183,8 @@ public static class TrainingMonitor
             int last = result.StepLosses.Count;
             if (!stopped && !result.Diverged && (monitor.Records.Count == 0 || monitor.Records[^1].Step < last))
             {
-                progress?.Report(monitor.Record(result.Network, last, cancellationToken));
+                var record = monitor.Record(result.Network, last, cancellationToken);
+                progress?.Report(record);
             }
 
             var catapult = monitorOptions.ComputeTangentKernel && monitor.Records.Count > 0 ? monitor.DetectCatapult() : null;

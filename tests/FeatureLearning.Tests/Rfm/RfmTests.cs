@@ -59,8 +59,8 @@ public sealed class RfmTests
         model.History.Should().OnlyContain(h => h.TrainAccuracy == 1.0, "ridge 0 interpolates the training set from the start");
 
         var final = model.FeatureMatrixHistory[^1];
-        var deviation = model.FeatureMatrixHistory.Select(m => Diagnostics.GrokkingMeasures.CirculantDeviation(m, 31, ModularOperation.Add)).ToArray();
-        var alignment = model.FeatureMatrixHistory.Select(m => Diagnostics.GrokkingMeasures.Alignment(m, final)).ToArray();
+        var deviation = model.FeatureMatrixHistory.Select(m => FeatureLearning.Diagnostics.GrokkingMeasures.CirculantDeviation(m, 31, ModularOperation.Add)).ToArray();
+        var alignment = model.FeatureMatrixHistory.Select(m => FeatureLearning.Diagnostics.GrokkingMeasures.Alignment(m, final)).ToArray();
         int emergence = Array.FindIndex(accuracy, a => a > 0.5);
         emergence.Should().BeGreaterThan(3);
         deviation[emergence - 1].Should().BeLessThan(deviation[1] / 3, "the circulant deviation falls before the accuracy rises");
