@@ -1,11 +1,12 @@
 // Sharpness and the loss-Hessian spectrum of a network trained by full-batch GD on the UCI digits (Cohen et al. 2021,
 // "edge of stability"): the top eigenvalue of the loss Hessian (Lanczos on exact Hessian-vector products) rises during
-// training until it reaches 2/η and hovers there; the spectral density of the Hessian (stochastic Lanczos quadrature) at
+// training until it reaches 2/η and hovers there (with the defaults it starts above 2/η, falls below it in the first
+// steps, then sharpens back to 2/η); the spectral density of the Hessian (stochastic Lanczos quadrature) at
 // initialisation and at the end shows the few outliers that carry it. Next to it, the tangent kernel: its top eigenvalue
 // in the loss's normalisation (Θ/m, the Gauss–Newton matrix's top eigenvalue), condition number and relative movement
 // ‖Θ_t − Θ_0‖_F/‖Θ_0‖_F on the first --kernel-samples training points.
 //
-//   dotnet run -c Release --project samples/HessianSpectrum -- [--samples 300] [--width 64] [--depth 1] [--lr 2]
+//   dotnet run -c Release --project samples/HessianSpectrum -- [--samples 300] [--width 64] [--depth 1] [--lr 20]
 //       [--steps 300] [--interval 10] [--kernel-samples 40] [--seed 0] [--out hessian-spectrum-output] [--json]
 //
 // Data: --samples digits (stratified, seed), features standardised, one-hot targets, MSE L = (1/2n)Σ‖f − y‖². Network:
@@ -22,7 +23,7 @@ using static FeatureLearning.Samples.LinePlots;
 var options = new SampleOptions(args);
 int samples = options.Get("samples", 300), width = options.Get("width", 64), depth = options.Get("depth", 1), steps = options.Get("steps", 300);
 int interval = options.Get("interval", 10), kernelSamples = options.Get("kernel-samples", 40), seed = options.Get("seed", 0);
-double eta = options.Get("lr", 2.0);
+double eta = options.Get("lr", 20.0);
 bool json = options.Has("json");
 using var backend = options.Backend();
 
