@@ -53,7 +53,7 @@ if (options.Has("edge"))
             return r.Outcome;
         }
 
-        static bool Trains(string outcome) => outcome is "monotone" or "catapult";
+        static bool Trains(string outcome) => outcome is "monotone" or "catapult" or "spike";
         var outcomes = grid.Select(Trial).ToArray();
         int firstFail = Array.FindIndex(outcomes, o => !Trains(o));
         if (firstFail <= 0)
