@@ -125,6 +125,23 @@ public sealed class TangentKernelDiagnosticsTests
     }
 
     [Fact]
+    public void TheFloatSpectrumMatchesTheDoubleOne()
+    {
+        using var network = Network();
+        using var single = FullyConnectedNetwork<float>.FromParameters(network.Architecture, network.GetParameters().Map(v => (float)v));
+        var x = Inputs(N, D, 1);
+        var y = Targets(N, C, 2, oneHot: false);
+        var expected = TangentKernelDiagnostics.Spectrum(network, x, y, new TangentKernelOptions { Method = TangentKernelMethod.Lanczos, TopCount = 3 });
+        var actual = TangentKernelDiagnostics.Spectrum(single, x.Map(v => (float)v), y.Map(v => (float)v), new TangentKernelOptions { Method = TangentKernelMethod.Lanczos, TopCount = 3, Lanczos = new LanczosOptions { Tolerance = 1e-5 } });
+        for (int i = 0; i < 3; i++)
+        {
+            actual.Eigenvalues[i].Should().BeApproximately(expected.Eigenvalues[i], 1e-4 * expected.Largest);
+        }
+
+        actual.TopSpaceLoss!.Value.Should().BeApproximately(expected.TopSpaceLoss!.Value, 1e-4 * expected.Loss!.Value);
+    }
+
+    [Fact]
     public void BadInputIsRejectedNamingTheArgument()
     {
         using var network = Network();

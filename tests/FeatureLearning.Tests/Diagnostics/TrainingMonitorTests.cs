@@ -116,6 +116,35 @@ public sealed class TrainingMonitorTests
     }
 
     [Fact]
+    public void MinibatchRecordsHoldTheFullLossAtEpochBoundaries()
+    {
+        using var network = Network();
+        var x = Inputs(N, D, 1);
+        var y = Targets(N, C, 2, oneHot: false);
+        var training = new NetworkTrainingOptions { LearningRate = 0.2, Epochs = 2, BatchSize = 2, Seed = 4 };
+        var run = TrainingMonitor.Train(network, x, y, training, new TrainingMonitorOptions { Interval = 3, ComputeSharpness = false });
+        using var trained = run.Training.Network;
+
+        run.Records.Select(r => r.Step).Should().Equal(0, 3, 6);
+        using var afterOneEpoch = network.Train(x, y, training with { Epochs = 1 }).Network;
+        double expected = afterOneEpoch.Loss(x, y, NetworkLoss.MeanSquaredError);
+        run.Records[1].Loss.Should().BeApproximately(expected, 1e-12 * expected, "three minibatch steps are one epoch, with the same seeded shuffle");
+        run.Records[2].Loss.Should().BeApproximately(run.Training.FinalLoss, 1e-12 * run.Training.FinalLoss);
+    }
+
+    [Fact]
+    public void AMonitoredRunIsCancellable()
+    {
+        using var network = Network();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        FluentActions.Invoking(() => TrainingMonitor.Train(network, Inputs(N, D, 1), Targets(N, C, 2, oneHot: false), null, null, null, cancelled.Token))
+            .Should().Throw<OperationCanceledException>();
+        FluentActions.Invoking(() => TrainingMonitor.Train(network, Inputs(N, D, 1), Targets(N, C, 2, oneHot: false), null, new TrainingMonitorOptions { Interval = 0 }))
+            .Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("Interval");
+    }
+
+    [Fact]
     public void TheMonitorSeesTheCatapultOfTheCatapultSample()
     {
         // samples/Catapult's setup: one hidden ReLU layer, v = ±1, one point with ‖x‖² = d, y = 1, η = 3/λ₀.
