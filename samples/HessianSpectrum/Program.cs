@@ -14,10 +14,9 @@
 // step, loss, sharpness, two_over_eta, ntk_top, ntk_condition, kernel_movement, effective_rank_layer0 (the entropy
 // effective rank of W₀ − W₀(0)); then the densities' summary and the plots density.png and sharpness.png.
 using System.Globalization;
-using FeatureLearning.Data;
 using FeatureLearning.Diagnostics;
-using FeatureLearning.Networks;
 using FeatureLearning.Samples;
+using FeatureLearning.Samples.HessianSpectrum;
 using static FeatureLearning.Samples.LinePlots;
 
 var options = new SampleOptions(args);
@@ -27,46 +26,28 @@ double eta = options.Get("lr", 20.0);
 bool json = options.Has("json");
 using var backend = options.Backend();
 
-var digits = LabeledDataSet.LoadCsv(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv.gz"));
-if (samples < 10 || samples >= digits.Count)
-{
-    throw new ArgumentException($"--samples must be between 10 and {digits.Count - 1}.");
-}
-
-var (train, _) = digits.StratifiedSplit(samples / (double)digits.Count, seed);
-var x = FeatureScaler.Fit(train.Features).Transform(train.Features);
-var y = OneHot.Encode(train.Labels, digits.Classes);
-var architecture = new NetworkArchitecture
-{
-    InputDimension = x.ColumnCount, HiddenWidths = Enumerable.Repeat(width, depth).ToArray(), OutputDimension = digits.Classes,
-    Activation = Activation.Tanh, Parameterization = Parameterization.Ntk,
-};
-using var network = FullyConnectedNetwork<double>.Create(architecture, seed, backend: backend);
-if (!json)
-{
-    Console.WriteLine(FormattableString.Invariant($"digits: n = {train.Count}, d = {x.ColumnCount}, c = {digits.Classes}; {depth} tanh layer(s) of {width} (P = {network.ParameterCount}); GD, η = {eta} (2/η = {2 / eta:G4}), {steps} steps"));
-}
-
-var densityOptions = new SpectralDensityOptions { Runs = 4, Steps = 60, Seed = seed };
-var initialDensity = SpectralDensity.Estimate(SymmetricOperator.LossHessian(network, x, y), densityOptions);
-
 var bar = new ProgressBar((steps / interval) + 1 + ((steps % interval) == 0 ? 0 : 1));
-var monitorOptions = new TrainingMonitorOptions { Interval = interval, KernelSamples = Math.Min(kernelSamples, train.Count), Lanczos = new LanczosOptions { Seed = seed, Tolerance = 1e-8 } };
-var run = TrainingMonitor.Train(network, x, y, new NetworkTrainingOptions { LearningRate = eta, Epochs = steps }, monitorOptions, new Reporter(record =>
+var outcome = HessianSpectrumRun.Run(samples, width, depth, eta, steps, interval, kernelSamples, seed, backend, record =>
 {
     bar.Step();
     Console.WriteLine(json
         ? $"{{\"step\":{record.Step},\"loss\":{Json(record.Loss)},\"sharpness\":{Json(record.Sharpness!.Value)},\"two_over_eta\":{Json(record.TwoOverEta)},\"ntk_top\":{Json(record.NtkTop!.Value)},\"ntk_condition\":{Json(record.NtkCondition!.Value)},\"kernel_movement\":{Json(record.KernelMovement!.Value)},\"effective_rank_layer0\":{Json(record.EffectiveRanks![0])}}}"
         : FormattableString.Invariant($"step {record.Step,5}: loss {record.Loss,10:G5}  sharpness {record.Sharpness,9:G5} (2/η = {record.TwoOverEta:G4})  NTK top {record.NtkTop,9:G5}  κ {record.NtkCondition,9:G4}  movement {record.KernelMovement,8:G4}  erank(ΔW₀) {record.EffectiveRanks![0],6:F2}"));
-}));
+});
+var run = outcome.Run;
 using var trained = run.Training.Network;
-if (run.Training.Diverged)
+if (!json)
+{
+    Console.WriteLine(FormattableString.Invariant($"digits: n = {outcome.SampleCount}, {depth} tanh layer(s) of {width} (P = {outcome.ParameterCount}); GD, η = {eta} (2/η = {2 / eta:G4}), {steps} steps"));
+}
+
+if (outcome.FinalDensity is not { } finalDensity)
 {
     Console.WriteLine(json ? "{\"diverged\":true}" : "GD diverged (a loss that is not finite): lower --lr.");
     return 1;
 }
 
-var finalDensity = SpectralDensity.Estimate(SymmetricOperator.LossHessian(trained, x, y), densityOptions);
+var initialDensity = outcome.InitialDensity;
 double Top(SpectralDensityResult d) => d.Nodes.Max();
 Console.WriteLine(json
     ? $"{{\"density_init_top_node\":{Json(Top(initialDensity))},\"density_final_top_node\":{Json(Top(finalDensity))},\"density_products\":{initialDensity.Products + finalDensity.Products},\"catapult\":{(run.Catapult!.IsCatapult ? "true" : "false")},\"final_loss\":{Json(run.Training.FinalLoss)}}}"
@@ -75,7 +56,7 @@ Console.WriteLine(json
 string outDir = options.Get("out", "hessian-spectrum-output");
 Directory.CreateDirectory(outDir);
 var t = run.Records.Select(r => (double)r.Step).ToArray();
-string title = FormattableString.Invariant($"digits, n = {train.Count}, width {width}, η = {eta}");
+string title = FormattableString.Invariant($"digits, n = {outcome.SampleCount}, width {width}, η = {eta}");
 string[] paths =
 [
     SaveLines(Path.Combine(outDir, "density.png"), title, "eigenvalue of the loss Hessian", "log10 density (SLQ)",
@@ -91,9 +72,3 @@ foreach (string path in paths)
 return 0;
 
 static double[] LogDensity(SpectralDensityResult d) => d.Density.Select(v => Math.Log10(Math.Max(v, 1e-12))).ToArray();
-
-/// <summary>Calls an action synchronously on every record.</summary>
-internal sealed class Reporter(Action<TrainingRecord> action) : IProgress<TrainingRecord>
-{
-    public void Report(TrainingRecord value) => action(value);
-}
