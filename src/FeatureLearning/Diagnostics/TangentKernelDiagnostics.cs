@@ -79,7 +79,7 @@ public static class TangentKernelDiagnostics
             SampleCount = n, OutputCount = c, Method = TangentKernelMethod.Lanczos, Eigenvalues = top.Eigenvalues,
             Largest = top.Eigenvalues[0], Smallest = bottom.Eigenvalues[0], TopCount = options.TopCount,
             Loss = loss, TopSpaceLoss = topLoss, RestLoss = restLoss,
-            OperatorApplications = top.Iterations + bottom.Iterations, Converged = top.Converged && bottom.Converged,
+            OperatorApplications = top.Iterations + bottom.Iterations, Converged = top.Converged && bottom.Converged, SmallestConverged = bottom.Converged,
         };
     }
 
@@ -171,7 +171,7 @@ public static class TangentKernelDiagnostics
         {
             SampleCount = n, OutputCount = c, Method = TangentKernelMethod.Dense, Eigenvalues = eigenvalues,
             Largest = eigenvalues[0], Smallest = eigenvalues[^1], TopCount = topCount,
-            Loss = loss, TopSpaceLoss = topLoss, RestLoss = restLoss, OperatorApplications = 0, Converged = true,
+            Loss = loss, TopSpaceLoss = topLoss, RestLoss = restLoss, OperatorApplications = 0, Converged = true, SmallestConverged = true,
         };
     }
 

@@ -59,4 +59,11 @@ public sealed record TangentKernelSpectrum
 
     /// <summary>Whether every Lanczos run met its tolerance (always true on the dense path).</summary>
     public required bool Converged { get; init; }
+
+    /// <summary>
+    /// Whether the run for <see cref="Smallest"/> met its tolerance (always true on the dense path). The smallest eigenvalue
+    /// of a kernel with a cluster of eigenvalues near 0 converges slowly; when this is false, <see cref="Smallest"/> is
+    /// the best Ritz value within the iteration cap (an upper bound on λ_min), so κ and μ are bounds only.
+    /// </summary>
+    public required bool SmallestConverged { get; init; }
 }

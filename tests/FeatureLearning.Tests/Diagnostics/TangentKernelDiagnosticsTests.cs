@@ -93,6 +93,7 @@ public sealed class TangentKernelDiagnosticsTests
 
         lanczos.Method.Should().Be(TangentKernelMethod.Lanczos);
         lanczos.Converged.Should().BeTrue();
+        lanczos.SmallestConverged.Should().BeTrue();
         lanczos.OperatorApplications.Should().BePositive();
         lanczos.Eigenvalues.Should().HaveCount(4);
         for (int i = 0; i < 4; i++)
