@@ -26,7 +26,7 @@ if (args.Contains("--gpu"))
 
 // `--quick`: one JSON line per operation in under two minutes (`--quick --patch-agop`: ConvRFM's patch AGOP only;
 // `--quick --blas-vendors`: MKL against OpenBLAS and managed, interleaved; `--quick --network [--tiny]`: the empirical NTK
-// and one GD step); otherwise the BenchmarkDotNet suites
+// and one GD step; `--quick --diagnostics [--tiny]`: top-10 loss-Hessian eigenvalues and the NTK spectrum); otherwise the BenchmarkDotNet suites
 // (pass BenchmarkDotNet's own arguments, e.g. `--filter *Gemm*`).
 if (args.Contains("--quick"))
 {
@@ -53,6 +53,13 @@ if (args.Contains("--quick"))
     {
         Console.Error.WriteLine($"# native backend not available: {string.Join("; ", reasons)}");
     }
+    if (args.Contains("--diagnostics"))
+    {
+        // The spectral diagnostics: top-10 loss-Hessian eigenvalues and the NTK spectrum (`--tiny`: a toy size).
+        DiagnosticsBenchmark.Run(backends, args.Contains("--tiny"));
+        return 0;
+    }
+
     if (args.Contains("--network"))
     {
         // Only the network side: the empirical NTK and one GD step (`--tiny`: a toy size, to check the code path).

@@ -1,4 +1,5 @@
 using FeatureLearning.Compute;
+using FeatureLearning.Diagnostics;
 using FeatureLearning.Networks;
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
@@ -18,10 +19,12 @@ internal readonly record struct CatapultStep(int Step, double Loss, double TopEi
 
 /// <summary>
 /// The summary of a run. Outcome: "dead" (a ReLU network whose every hidden unit went inactive on x: λ = 0 at the end,
-/// f = 0, stuck at the loss ½y²), "diverged" (a loss that is not finite or above 10¹⁰·L₀, or a last loss above L₀), "catapult"
-/// (the loss rose above L₀ and came back below it) or "monotone" (it never rose above L₀).
+/// f = 0, stuck at the loss ½y²), "diverged" (a loss that is not finite or above 10¹⁰·L₀, or a last loss above L₀), and
+/// otherwise that of the <see cref="CatapultDetector"/> on the steps' (step, loss, λ): "catapult" (the loss rose above L₀
+/// and λ dropped while it was above), "spike" (the loss rose above L₀ without a drop of λ) or "monotone" (it never rose
+/// above L₀).
 /// </summary>
-internal sealed record CatapultOutcome(string Outcome, double InitialLoss, double InitialEigenvalue, double LearningRate, double MaxLossRatio, double FinalLossRatio, double FinalLambdaRatio, IReadOnlyList<CatapultStep> Steps);
+internal sealed record CatapultOutcome(string Outcome, double InitialLoss, double InitialEigenvalue, double LearningRate, double MaxLossRatio, double FinalLossRatio, double FinalLambdaRatio, IReadOnlyList<CatapultStep> Steps, CatapultDetection Detection);
 
 /// <summary>
 /// The catapult experiment of Lewkowycz et al. (2020) and Zhu et al. (2023): f(x) = (1/√m)·Σᵢ vᵢ·relu(uᵢᵀx/√d) (one hidden
@@ -102,7 +105,15 @@ internal static class CatapultRun
         var last = history[^1];
         bool dead = !diverged && last.TopEigenvalue <= 1e-12 * lambda0;
         diverged |= !dead && last.Loss > loss0;
-        string outcome = diverged ? "diverged" : dead ? "dead" : maxLoss > loss0 * (1 + 1e-9) ? "catapult" : "monotone";
-        return new CatapultOutcome(outcome, loss0, lambda0, eta, maxLoss / loss0, last.Loss / loss0, last.TopEigenvalue / lambda0, history);
+        var detection = CatapultDetector.Detect(history.Select(s => new CatapultObservation(s.Step, s.Loss, s.TopEigenvalue)).ToArray());
+        string outcome = diverged ? "diverged" : dead ? "dead" : OutcomeOf(detection);
+        return new CatapultOutcome(outcome, loss0, lambda0, eta, maxLoss / loss0, last.Loss / loss0, last.TopEigenvalue / lambda0, history, detection);
+    }
+
+    /// <summary>The outcome of a run that neither diverged nor died, from the catapult detector.</summary>
+    public static string OutcomeOf(CatapultDetection detection)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        return detection.IsCatapult ? "catapult" : detection.Spiked ? "spike" : "monotone";
     }
 }

@@ -6,8 +6,10 @@
 //       [--seed 0] [--model network|quadratic|linear] [--out catapult-output] [--json]
 //       [--edge --seeds 3 --low 2 --high 20 --grid-step 0.5 --iterations 6]
 //
-// Per step: step, loss, ntk_top_eigenvalue; then {"outcome": "monotone"|"catapult"|"diverged", "max_loss_ratio": …,
-// "final_lambda_ratio": …} (and more fields), and loss.png / ntk.png. The theory: monotone for ηλ₀ < 2, catapult for
+// Per step: step, loss, ntk_top_eigenvalue; then {"outcome": "monotone"|"catapult"|"spike"|"diverged"|"dead",
+// "max_loss_ratio": …, "final_lambda_ratio": …, "spike_step": …, "drop_step": …} (and more fields), and loss.png / ntk.png.
+// Unless the run diverged or died, the outcome is that of FeatureLearning.Diagnostics.CatapultDetector on the steps:
+// "catapult" when the loss rose above L₀ and λ dropped while it was above, "spike" when it rose without a drop of λ. The theory: monotone for ηλ₀ < 2, catapult for
 // 2 < ηλ₀ < 4 (the loss grows, λ falls below 2/η, the loss converges; network and quadratic model), divergence above 4
 // for the quadratic model and above 2 for the linear one. A fourth outcome, "dead", is a ReLU network whose every unit
 // went inactive on x after a large step (λ = 0, f = 0). --edge runs, for --seeds seeds (from --seed), a grid of ηλ₀ from
@@ -51,7 +53,7 @@ if (options.Has("edge"))
             return r.Outcome;
         }
 
-        static bool Trains(string outcome) => outcome is "monotone" or "catapult";
+        static bool Trains(string outcome) => outcome is "monotone" or "catapult" or "spike";
         var outcomes = grid.Select(Trial).ToArray();
         int firstFail = Array.FindIndex(outcomes, o => !Trains(o));
         if (firstFail <= 0)
@@ -110,8 +112,10 @@ if (!json)
     }
 }
 
+static string JsonStep(int? v) => v is int i ? i.ToString(CultureInfo.InvariantCulture) : "null";
+
 Console.WriteLine(json
-    ? $"{{\"outcome\":\"{result.Outcome}\",\"max_loss_ratio\":{Json(result.MaxLossRatio)},\"final_lambda_ratio\":{Json(result.FinalLambdaRatio)},\"final_loss_ratio\":{Json(result.FinalLossRatio)},\"final_eta_lambda\":{Json(result.FinalLambdaRatio * etaLambda)},\"lambda0\":{Json(result.InitialEigenvalue)},\"model\":\"{modelName}\",\"eta_lambda\":{Json(etaLambda)},\"width\":{width},\"d\":{d},\"seed\":{seed}}}"
+    ? $"{{\"outcome\":\"{result.Outcome}\",\"max_loss_ratio\":{Json(result.MaxLossRatio)},\"final_lambda_ratio\":{Json(result.FinalLambdaRatio)},\"final_loss_ratio\":{Json(result.FinalLossRatio)},\"final_eta_lambda\":{Json(result.FinalLambdaRatio * etaLambda)},\"spike_step\":{JsonStep(result.Detection.SpikeStep)},\"peak_step\":{JsonStep(result.Detection.PeakStep)},\"drop_step\":{JsonStep(result.Detection.DropStep)},\"recovery_step\":{JsonStep(result.Detection.RecoveryStep)},\"eigenvalue_drop_ratio\":{Json(result.Detection.EigenvalueRatio ?? double.NaN)},\"lambda0\":{Json(result.InitialEigenvalue)},\"model\":\"{modelName}\",\"eta_lambda\":{Json(etaLambda)},\"width\":{width},\"d\":{d},\"seed\":{seed}}}"
     : FormattableString.Invariant($"outcome: {result.Outcome}; max L/L₀ = {result.MaxLossRatio:G6}, final L/L₀ = {result.FinalLossRatio:G6}, final λ/λ₀ = {result.FinalLambdaRatio:G6} (final ηλ = {result.FinalLambdaRatio * etaLambda:G4}, stable below 2)"));
 
 string outDir = options.Get("out", "catapult-output");

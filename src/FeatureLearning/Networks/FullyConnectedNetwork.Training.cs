@@ -18,7 +18,15 @@ public sealed partial class FullyConnectedNetwork<T>
     /// <returns>The trained copy and the loss history. A loss that is not finite stops training and sets <see cref="NetworkTrainingResult{T}.Diverged"/>.</returns>
     /// <exception cref="ArgumentException">Invalid data or options.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (the copy is disposed).</exception>
-    public NetworkTrainingResult<T> Train(Matrix<T> inputs, Matrix<T> targets, NetworkTrainingOptions? options = null, IProgress<NetworkTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public NetworkTrainingResult<T> Train(Matrix<T> inputs, Matrix<T> targets, NetworkTrainingOptions? options = null, IProgress<NetworkTrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        TrainWithHook(inputs, targets, options, progress, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="Train(Matrix{T}, Matrix{T}, NetworkTrainingOptions?, IProgress{NetworkTrainingProgress}?, CancellationToken)"/>
+    /// with a synchronous hook: <paramref name="onStep"/> receives the copy being trained at every step report, before that
+    /// step's update (its parameters are those after Step − 1 updates); it must not change them.
+    /// </summary>
+    internal NetworkTrainingResult<T> TrainWithHook(Matrix<T> inputs, Matrix<T> targets, NetworkTrainingOptions? options, IProgress<NetworkTrainingProgress>? progress, Action<FullyConnectedNetwork<T>, NetworkTrainingProgress>? onStep, CancellationToken cancellationToken)
     {
         options ??= new NetworkTrainingOptions();
         options.Validate();
@@ -26,7 +34,8 @@ public sealed partial class FullyConnectedNetwork<T>
         var network = Clone();
         try
         {
-            var history = TrainParameters(network.parameters, inputs, y, options, (x, batchTargets, gradient, scope) => network.LossGradientOnDevice(x, batchTargets, options.Loss, gradient, scope), progress, cancellationToken);
+            var reports = onStep is null ? progress : new StepHook(network, onStep, progress);
+            var history = TrainParameters(network.parameters, inputs, y, options, (x, batchTargets, gradient, scope) => network.LossGradientOnDevice(x, batchTargets, options.Loss, gradient, scope), reports, cancellationToken);
             double final = history.Diverged ? double.NaN : network.Loss(inputs, targets, options.Loss);
             return new NetworkTrainingResult<T>(network, history.StepLosses, history.EpochLosses, final, history.Diverged || !double.IsFinite(final));
         }
@@ -48,4 +57,18 @@ public sealed partial class FullyConnectedNetwork<T>
     /// <summary>Runs the shared GD/SGD loop on <paramref name="target"/> (a P × 1 parameter buffer on this network's backend) with validated data.</summary>
     internal TrainingHistory TrainParameters(DeviceBuffer<T> target, Matrix<T> inputs, double[] y, NetworkTrainingOptions options, DeviceLossGradient<T> lossGradient, IProgress<NetworkTrainingProgress>? progress, CancellationToken cancellationToken) =>
         GradientDescentLoop.Run(Backend, target, inputs.ToRowMajorArray(), inputs.RowCount, inputs.ColumnCount, y, Architecture.OutputDimension, options, lossGradient, progress, cancellationToken);
+
+    /// <summary>Calls the hook synchronously on step reports, then forwards every report.</summary>
+    private sealed class StepHook(FullyConnectedNetwork<T> network, Action<FullyConnectedNetwork<T>, NetworkTrainingProgress> onStep, IProgress<NetworkTrainingProgress>? inner) : IProgress<NetworkTrainingProgress>
+    {
+        public void Report(NetworkTrainingProgress value)
+        {
+            if (!value.EndOfEpoch)
+            {
+                onStep(network, value);
+            }
+
+            inner?.Report(value);
+        }
+    }
 }
