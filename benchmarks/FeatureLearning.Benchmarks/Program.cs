@@ -13,6 +13,13 @@ if (args.Contains("--gpu"))
     int r = Array.IndexOf(args, "--repeats");
     int gpuRepeats = r >= 0 && r + 1 < args.Length ? int.Parse(args[r + 1], System.Globalization.CultureInfo.InvariantCulture) : 3;
     using var gpu = new FeatureLearning.Backends.Ilgpu.IlgpuBackend();
+    if (args.Contains("--diagnostics"))
+    {
+        // `--gpu --diagnostics [--tiny]`: the spectral diagnostics on the device.
+        DiagnosticsBenchmark.Run([gpu], args.Contains("--tiny"));
+        return 0;
+    }
+
     if (args.Contains("--network"))
     {
         // `--gpu --network [--tiny]`: the network lines of the quick mode on the device.

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Vector = MathNet.Numerics.LinearAlgebra.Vector<double>;
+using FeatureLearning.Compute;
 using FeatureLearning.Networks;
 using FeatureLearning.Ntk;
 using MathNet.Numerics.LinearAlgebra;
@@ -56,7 +57,7 @@ public static class TangentKernelDiagnostics
         if (dense)
         {
             var theta = ToDouble(EmpiricalNtk.Compute(network, inputs, null, (options.Kernel ?? EmpiricalNtkOptions.Default) with { Mode = EmpiricalNtkMode.PerOutput }, null, cancellationToken));
-            return FromKernel(theta, n, c, options.TopCount, residual);
+            return FromKernel(theta, n, c, options.TopCount, residual, network.Backend);
         }
 
         var lanczos = options.Lanczos ?? new LanczosOptions();
@@ -136,11 +137,13 @@ public static class TangentKernelDiagnostics
     }
 
     /// <summary>The dense-path spectrum of a per-output (output-major) kernel Θ; <paramref name="residual"/> is n × c.</summary>
-    internal static TangentKernelSpectrum FromKernel(Matrix<double> theta, int n, int c, int topCount, Matrix<double>? residual)
+    /// <remarks>The eigendecomposition runs on <paramref name="backend"/> (LAPACK's dsyevd on the native backend; MathNet's
+    /// managed solver on the managed one, slow beyond a few thousand rows).</remarks>
+    internal static TangentKernelSpectrum FromKernel(Matrix<double> theta, int n, int c, int topCount, Matrix<double>? residual, IComputeBackend backend)
     {
         int m = n * c;
-        var evd = theta.Evd(Symmetricity.Symmetric);
-        var ascending = evd.EigenValues.Map(z => z.Real);
+        var (ascending, vectors) = Eigen(theta, backend);
+        var evd = (EigenVectors: vectors, Unused: 0);
         var eigenvalues = Enumerable.Range(0, m).Select(i => ascending[m - 1 - i]).ToArray();
         double? loss = null, topLoss = null, restLoss = null;
         if (residual is not null)
@@ -173,6 +176,31 @@ public static class TangentKernelDiagnostics
             Largest = eigenvalues[0], Smallest = eigenvalues[^1], TopCount = topCount,
             Loss = loss, TopSpaceLoss = topLoss, RestLoss = restLoss, OperatorApplications = 0, Converged = true, SmallestConverged = true,
         };
+    }
+
+    /// <summary>Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix on a backend.</summary>
+    private static (Vector Values, Matrix<double> Vectors) Eigen(Matrix<double> a, IComputeBackend backend)
+    {
+        int m = a.RowCount;
+        using var buffer = backend.Upload<double>(a.ToRowMajorArray(), m, m);
+        using var values = backend.Allocate<double>(m, 1);
+        using var vectors = backend.Allocate<double>(m, m);
+        backend.SymmetricEigen(buffer, values, vectors);
+        var hostValues = new double[m];
+        var hostVectors = new double[m * m];
+        backend.Download(values, hostValues);
+        backend.Download(vectors, hostVectors);
+        foreach (double v in hostValues)
+        {
+            if (!double.IsFinite(v))
+            {
+                throw new NonFiniteOperatorException($"The tangent kernel's eigendecomposition returned {v}: the kernel is not finite.");
+            }
+        }
+
+        // Ascending order, whatever the backend's.
+        var order = Enumerable.Range(0, m).OrderBy(i => hostValues[i]).ToArray();
+        return (Vector.Build.Dense(m, i => hostValues[order[i]]), Matrix<double>.Build.Dense(m, m, (i, j) => hostVectors[(i * m) + order[j]]));
     }
 
     /// <summary>A copy in double precision.</summary>

@@ -94,7 +94,7 @@ public sealed class TrainingMonitor<T>
         if (initialKernel is not null)
         {
             var theta = Kernel(network, cancellationToken);
-            var spectrum = TangentKernelDiagnostics.FromKernel(theta, kernelInputs.RowCount, architecture.OutputDimension, 1, null);
+            var spectrum = TangentKernelDiagnostics.FromKernel(theta, kernelInputs.RowCount, architecture.OutputDimension, 1, null, network.Backend);
             record = record with
             {
                 NtkTop = spectrum.NormalizedLargest,
