@@ -2,9 +2,9 @@ namespace FeatureLearning.Plotting;
 
 /// <summary>
 /// A plot ready to be saved or shown: a ScottPlot <see cref="ScottPlot.Plot"/> (exposed for further styling) with a
-/// default size.
+/// default size. Dispose it when done (the plot holds native drawing resources; the finalizer frees them otherwise).
 /// </summary>
-public sealed class Figure
+public sealed class Figure : IDisposable
 {
     internal Figure(ScottPlot.Plot plot, int width, int height)
     {
@@ -39,6 +39,9 @@ public sealed class Figure
     /// <param name="height">Height in pixels; the figure's default when null.</param>
     /// <returns>The PNG file's bytes.</returns>
     public byte[] ToPng(int? width = null, int? height = null) => Plot.GetImageBytes(width ?? Width, height ?? Height, ScottPlot.ImageFormat.Png);
+
+    /// <summary>Releases the plot's native drawing resources.</summary>
+    public void Dispose() => Plot.Dispose();
 
     /// <summary>An HTML &lt;img&gt; element holding the PNG inline (base64), as notebooks display it.</summary>
     /// <returns>The element.</returns>

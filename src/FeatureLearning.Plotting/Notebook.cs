@@ -53,17 +53,25 @@ public static class Notebook
         ArgumentNullException.ThrowIfNull(model);
         var rows = string.Concat(model.History.Select(r =>
             $"<tr{(r.Iteration == model.SelectedIteration ? " style=\"font-weight:bold\"" : string.Empty)}><td>{r.Iteration}</td><td>{r.TrainMse:G4}</td><td>{Cell(r.TrainAccuracy)}</td><td>{Cell(r.ValidationMse)}</td><td>{Cell(r.ValidationAccuracy)}</td><td>{r.Seconds:F2}</td></tr>"));
-        return $"<div><p>{Encode(model.ToString())}</p>{Plots.FeatureMatrix(model).ToHtml()}{Plots.History(model).ToHtml()}"
+        using var matrix = Plots.FeatureMatrix(model);
+        using var history = Plots.History(model);
+        return $"<div><p>{Encode(model.ToString())}</p>{matrix.ToHtml()}{history.ToHtml()}"
             + $"<table><tr><th>round</th><th>train MSE</th><th>train acc.</th><th>val. MSE</th><th>val. acc.</th><th>s</th></tr>{rows}</table></div>";
     }
 
     private static string MachineHtml(RfmModel<double>? rfm, string description) =>
         rfm is null ? $"<p>{Encode(description)}</p>" : $"<div><p>{Encode(description)}</p>{ModelHtml(rfm)}</div>";
 
-    private static string MatrixHtml(Matrix<double> m) =>
-        m.RowCount <= MaxHeatMapSize && m.ColumnCount <= MaxHeatMapSize && m.RowCount > 0 && m.ColumnCount > 0 && m.Enumerate().All(double.IsFinite)
-            ? $"<div><p>{m.RowCount} × {m.ColumnCount} matrix</p>{Plots.HeatMap(m, $"{m.RowCount} x {m.ColumnCount}").ToHtml()}</div>"
-            : $"<pre>{Encode(m.ToString())}</pre>";
+    private static string MatrixHtml(Matrix<double> m)
+    {
+        if (m.RowCount > MaxHeatMapSize || m.ColumnCount > MaxHeatMapSize || m.RowCount == 0 || m.ColumnCount == 0 || !m.Enumerate().All(double.IsFinite))
+        {
+            return $"<pre>{Encode(m.ToString())}</pre>";
+        }
+
+        using var figure = Plots.HeatMap(m, $"{m.RowCount} x {m.ColumnCount}");
+        return $"<div><p>{m.RowCount} × {m.ColumnCount} matrix</p>{figure.ToHtml()}</div>";
+    }
 
     private static string Cell(double v) => double.IsFinite(v) ? v.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : "–";
 

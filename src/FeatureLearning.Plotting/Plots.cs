@@ -47,13 +47,31 @@ public static class Plots
         return new Figure(plot, 640, 560);
     }
 
-    /// <summary>The learned metric M of an RFM model as a heat map (diagonal hidden).</summary>
+    /// <summary>The learned metric M of an RFM model as a heat map (its diagonal hidden, unless M is diagonal).</summary>
     /// <param name="model">The fitted model.</param>
     /// <returns>The figure.</returns>
     public static Figure FeatureMatrix(RfmModel<double> model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return HeatMap(model.FeatureMatrix, $"M after round {model.SelectedIteration} (diagonal hidden)", hideDiagonal: true);
+        var m = model.FeatureMatrix;
+
+        // A diagonal M (RfmOptions.Diagonal, or round 0's identity) has nothing off the diagonal: show it whole.
+        bool offDiagonal = false;
+        for (int i = 0; i < m.RowCount && !offDiagonal; i++)
+        {
+            for (int j = 0; j < m.ColumnCount; j++)
+            {
+                if (i != j && m[i, j] != 0)
+                {
+                    offDiagonal = true;
+                    break;
+                }
+            }
+        }
+
+        return offDiagonal
+            ? HeatMap(m, $"M after round {model.SelectedIteration} (diagonal hidden)", hideDiagonal: true)
+            : HeatMap(m, $"M after round {model.SelectedIteration} (diagonal)");
     }
 
     /// <summary>The learned metric M of a fitted classifier (in its standardised coordinates when it standardises).</summary>
@@ -156,8 +174,7 @@ public static class Plots
         ArgumentNullException.ThrowIfNull(density);
         var plot = new ScottPlot.Plot();
         var y = density.Density.Select(v => logDensity ? Math.Log10(Math.Max(v, 1e-12)) : v).ToArray();
-        var line = plot.Add.Scatter(density.Grid.ToArray(), y);
-        line.MarkerSize = 0;
+        Add(plot, density.Grid.ToArray(), y, "density");
         plot.Title($"{title} (σ = {density.Sigma:G3})");
         plot.XLabel("eigenvalue");
         plot.YLabel(logDensity ? "log10 density" : "density");
@@ -232,11 +249,7 @@ public static class Plots
                 throw new ArgumentException($"Series '{label}' has {x?.Length ?? 0} x values and {y?.Length ?? 0} y values.", nameof(series));
             }
 
-            // Non-finite points (a log of 0, a missing value) are left out; the line joins the points on either side.
-            var finite = Enumerable.Range(0, x.Length).Where(i => double.IsFinite(x[i]) && double.IsFinite(y[i])).ToArray();
-            var line = plot.Add.Scatter(finite.Select(i => x[i]).ToArray(), finite.Select(i => y[i]).ToArray());
-            line.LegendText = label;
-            line.MarkerSize = 0;
+            Add(plot, x, y, label);
         }
 
         plot.Title(title);
@@ -248,7 +261,10 @@ public static class Plots
 
     private static void Add(ScottPlot.Plot plot, double[] x, double[] y, string label)
     {
-        var s = plot.Add.Scatter(x, y);
-        s.LegendText = label;
+        // Non-finite points (a log of 0, a missing value) are left out; the line joins the points on either side.
+        var finite = Enumerable.Range(0, x.Length).Where(i => double.IsFinite(x[i]) && double.IsFinite(y[i])).ToArray();
+        var line = plot.Add.Scatter(finite.Select(i => x[i]).ToArray(), finite.Select(i => y[i]).ToArray());
+        line.LegendText = label;
+        line.MarkerSize = 0;
     }
 }

@@ -83,7 +83,7 @@ internal static class ActivationKernel
         double a = x < 0 ? -x : x;
         if (a >= 6)
         {
-            return x < 0 ? -1 : 1;
+            return x < 0 ? -1.0 : 1.0;
         }
 
         double twoA2 = 2 * a * a, term = a, sum = a;

@@ -29,9 +29,10 @@ internal static class RandomSplit
 
     /// <summary>
     /// Each class's rows permuted (seeded, classes in increasing order) and cut after round(fraction · size) rows, at least
-    /// one row on each side for a class of two or more; both parts sorted.
+    /// one row on each side for a class of two or more; a class of one goes to the test part, or to the training part with
+    /// <paramref name="singletonsTrain"/>. Both parts sorted.
     /// </summary>
-    public static (int[] Train, int[] Test) StratifiedIndices(IReadOnlyList<int> classIndex, double trainFraction, int seed)
+    public static (int[] Train, int[] Test) StratifiedIndices(IReadOnlyList<int> classIndex, double trainFraction, int seed, bool singletonsTrain = false)
     {
         CheckFraction(trainFraction);
         var rng = new Random(seed);
@@ -41,7 +42,8 @@ internal static class RandomSplit
         {
             var members = group.ToArray();
             rng.Shuffle(members);
-            int nTrain = Math.Clamp((int)Math.Round(trainFraction * members.Length), members.Length > 1 ? 1 : 0, Math.Max(0, members.Length - 1));
+            int nTrain = members.Length == 1 && singletonsTrain ? 1
+                : Math.Clamp((int)Math.Round(trainFraction * members.Length), members.Length > 1 ? 1 : 0, Math.Max(0, members.Length - 1));
             train.AddRange(members[..nTrain]);
             test.AddRange(members[nTrain..]);
         }

@@ -51,7 +51,7 @@ public static class EffectiveRank
     {
         var sigma = SingularValues(matrix, nameof(matrix));
         double top = sigma.Max();
-        return top == 0 ? 0 : sigma.Sum(s => s * s) / (top * top);
+        return top == 0 ? 0 : sigma.Sum(s => (s / top) * (s / top));
     }
 
     private static double[] SingularValues<T>(Matrix<T> matrix, string name)

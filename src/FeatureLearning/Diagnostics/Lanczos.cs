@@ -12,7 +12,9 @@ namespace FeatureLearning.Diagnostics;
 /// Lanczos needs no gap at the top of the spectrum and no sign: on a spectrum symmetric about 0 (the output Hessian of a
 /// ReLU network, ±λ) a power iteration on the Rayleigh quotient stalls between the two ends, while the Krylov space holds
 /// both. When the recurrence meets an invariant subspace (β ≈ 0) it restarts with a fresh random vector orthogonal to
-/// the basis, so eigenvalues of multiplicity above one are found once per restart. The basis is kept in double
+/// the basis and runs until that new block's extreme Ritz pair has converged as well, so a further copy of a wanted
+/// eigenvalue of multiplicity above one is found by each restart. (A single Krylov space holds one copy of each
+/// eigenvalue: a multiplicity that no invariant subspace reveals within the cap is not found.) The basis is kept in double
 /// precision (memory: n × MaxIterations doubles); every reduction is a sequential loop, so a run is reproducible bit for
 /// bit for a given seed and operator.
 /// </remarks>
@@ -62,7 +64,11 @@ public static class Lanczos
                 double norm = krylov.NormEstimate;
                 double worst = norm == 0 ? 0 : ritz.Residuals.Max() / norm;
                 progress?.Report(new LanczosProgress(krylov.Size, cap, worst));
-                if (worst <= options.Tolerance || krylov.Size == n)
+
+                // After a restart the pairs found so far have residual 0 (T decouples), but the new block may hold another
+                // copy of a wanted eigenvalue: accept only once the new block's own extreme Ritz pair has converged too.
+                bool settled = !krylov.JustRestarted && krylov.CurrentBlockConverged(options.Which, options.Tolerance);
+                if ((worst <= options.Tolerance && settled) || krylov.Size == n)
                 {
                     converged = true;
                     break;
@@ -117,6 +123,12 @@ public static class Lanczos
 
         public int Restarts { get; private set; }
 
+        /// <summary>Whether the last step met an invariant subspace and restarted (the new block has not begun).</summary>
+        public bool JustRestarted { get; private set; }
+
+        /// <summary>The index of the first basis vector of the current block (0 before any restart).</summary>
+        public int BlockStart { get; private set; }
+
         /// <summary>Whether the recurrence stopped at an invariant subspace (only without restarts).</summary>
         public bool Exhausted => next is null;
 
@@ -130,6 +142,12 @@ public static class Lanczos
         public void Step()
         {
             var q = next ?? throw new InvalidOperationException("The Krylov basis is exhausted.");
+            if (JustRestarted)
+            {
+                BlockStart = basis.Count;
+                JustRestarted = false;
+            }
+
             basis.Add(q);
             var w = Apply(q);
             int j = basis.Count - 1;
@@ -170,6 +188,7 @@ public static class Lanczos
                 }
 
                 Restarts++;
+                JustRestarted = true;
                 w = RandomVector();
                 for (int pass = 0; pass < 2; pass++)
                 {
@@ -205,6 +224,40 @@ public static class Lanczos
 
             var evd = t.Evd(Symmetricity.Symmetric);
             return (evd.EigenValues.Select(v => v.Real).ToArray(), evd.EigenVectors);
+        }
+
+        /// <summary>
+        /// Whether the extreme Ritz pair (at the wanted end) of the current block — T restricted to the vectors since the last
+        /// restart — has converged; true before any restart (the whole T is that block).
+        /// </summary>
+        public bool CurrentBlockConverged(SpectrumEnd which, double tolerance)
+        {
+            if (BlockStart == 0)
+            {
+                return true;
+            }
+
+            int m = Size - BlockStart;
+            var t = Matrix<double>.Build.Dense(m, m);
+            for (int i = 0; i < m; i++)
+            {
+                t[i, i] = alpha[BlockStart + i];
+                if (i + 1 < m)
+                {
+                    t[i, i + 1] = t[i + 1, i] = beta[BlockStart + i];
+                }
+            }
+
+            var evd = t.Evd(Symmetricity.Symmetric);
+            var values = evd.EigenValues.Select(v => v.Real).ToArray();
+            int best = which switch
+            {
+                SpectrumEnd.Largest => Array.IndexOf(values, values.Max()),
+                SpectrumEnd.Smallest => Array.IndexOf(values, values.Min()),
+                _ => Enumerable.Range(0, m).MaxBy(i => Math.Abs(values[i])),
+            };
+            double residual = Math.Abs(beta[Size - 1] * evd.EigenVectors[m - 1, best]);
+            return NormEstimate == 0 || residual <= tolerance * NormEstimate;
         }
 
         public RitzPairs Ritz(SpectrumEnd which, int k)

@@ -177,8 +177,10 @@ public static class NeuralFeatureAnsatz
             throw new ArgumentException($"Shapes differ: {a.RowCount} x {a.ColumnCount} and {b.RowCount} x {b.ColumnCount}.", nameof(b));
         }
 
-        var x = a.ToColumnMajorArray();
-        var y = b.ToColumnMajorArray();
+        // ρ is invariant to positive scalings: divide each matrix by its largest |entry| so that the sums of squares neither
+        // overflow (entries near 1e200) nor underflow (near 1e-200).
+        var x = Scaled(a.ToColumnMajorArray());
+        var y = Scaled(b.ToColumnMajorArray());
         double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
         for (int i = 0; i < x.Length; i++)
         {
@@ -198,7 +200,19 @@ public static class NeuralFeatureAnsatz
             throw new ArgumentException("All entries of the matrix are equal: the correlation is undefined.", nameof(b));
         }
 
-        return Math.Clamp(sxy / Math.Sqrt(sxx * syy), -1, 1);
+        double rho = sxy / (Math.Sqrt(sxx) * Math.Sqrt(syy)); // not √(sxx·syy), which can overflow or underflow
+        if (!double.IsFinite(rho))
+        {
+            throw new ArgumentException($"The correlation is not finite ({rho}): the entries are out of double precision's range.", nameof(a));
+        }
+
+        return Math.Clamp(rho, -1, 1);
+    }
+
+    private static double[] Scaled(double[] v)
+    {
+        double max = v.Max(Math.Abs);
+        return max == 0 ? v : Array.ConvertAll(v, e => e / max);
     }
 
     /// <summary>The NFA correlation ρ(F, G^s): the Pearson correlation of a feature matrix F with a power of an AGOP G.</summary>

@@ -66,11 +66,18 @@ public static class SpectralDensity
         }
 
         double lo = nodes.Min(), hi = nodes.Max();
-        double sigma = options.Sigma ?? Math.Max(0.01 * (hi - lo), 1e-12 * Math.Max(Math.Abs(lo), Math.Abs(hi)) + double.Epsilon);
+        // 1% of the spectrum's width; for a single point (all nodes equal), 1% of its magnitude, or 1 for the zero operator.
+        double width = hi - lo, scale = Math.Max(Math.Abs(lo), Math.Abs(hi));
+        double sigma = options.Sigma ?? (width > 1e-12 * scale ? 0.01 * width : scale > 0 ? 0.01 * scale : 1.0);
         double a = lo - (4 * sigma), b = hi + (4 * sigma);
         var grid = new double[options.GridPoints];
         var density = new double[options.GridPoints];
         double norm = 1 / (sigma * Math.Sqrt(2 * Math.PI));
+        if (!double.IsFinite(norm) || !double.IsFinite(b - a))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), sigma, "SpectralDensityOptions.Sigma is too small (or the spectrum too wide) for a finite density.");
+        }
+
         for (int g = 0; g < grid.Length; g++)
         {
             double t = a + ((b - a) * g / (grid.Length - 1));

@@ -11,7 +11,7 @@ public sealed record SpectralDensityOptions
 
     /// <summary>
     /// The standard deviation of the Gaussian that smooths each node, in eigenvalue units; <see langword="null"/> for 1% of
-    /// the width of the spectrum found.
+    /// the width of the spectrum found (of its magnitude when every node is equal, 1 for the zero operator).
     /// </summary>
     public double? Sigma { get; init; }
 

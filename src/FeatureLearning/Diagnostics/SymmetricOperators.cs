@@ -47,8 +47,8 @@ public static class SymmetricOperator
     public static ISymmetricOperator<T> LossHessian<T>(FullyConnectedNetwork<T> network, Matrix<T> inputs, Matrix<T> targets, NetworkLoss loss = NetworkLoss.MeanSquaredError, int? batchSize = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(network);
-        Validation.NonEmptyFinite(inputs, nameof(inputs));
+        CheckInputs(network, inputs);
+        Validation.NonEmptyFinite(targets, nameof(targets));
         Validation.SameRows(inputs, targets, nameof(targets));
         Validation.DefinedEnum(loss, nameof(loss));
         var batches = Batches(inputs.RowCount, batchSize);
@@ -79,8 +79,7 @@ public static class SymmetricOperator
     public static ISymmetricOperator<T> GaussNewton<T>(FullyConnectedNetwork<T> network, Matrix<T> inputs, int? batchSize = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(network);
-        Validation.NonEmptyFinite(inputs, nameof(inputs));
+        CheckInputs(network, inputs);
         var batches = Batches(inputs.RowCount, batchSize);
         var scale = T.One / T.CreateChecked(inputs.RowCount);
         return new FunctionOperator<T>(network.ParameterCount, v => ByColumns(v, column =>
@@ -109,8 +108,16 @@ public static class SymmetricOperator
     public static ISymmetricOperator<T> OutputHessian<T>(FullyConnectedNetwork<T> network, Matrix<T> inputs, Matrix<T>? cotangent = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(network);
-        Validation.NonEmptyFinite(inputs, nameof(inputs));
+        CheckInputs(network, inputs);
+        if (cotangent is not null)
+        {
+            Validation.NonEmptyFinite(cotangent, nameof(cotangent));
+            if (cotangent.RowCount != inputs.RowCount || cotangent.ColumnCount != network.Architecture.OutputDimension)
+            {
+                throw new ArgumentException($"The cotangent is {cotangent.RowCount} x {cotangent.ColumnCount}; it must be n x c = {inputs.RowCount} x {network.Architecture.OutputDimension}.", nameof(cotangent));
+            }
+        }
+
         var u = cotangent ?? Matrix<T>.Build.Dense(inputs.RowCount, network.Architecture.OutputDimension, T.One);
         return new FunctionOperator<T>(network.ParameterCount, v => ByColumns(v, column => network.OutputHessianVectorProduct(inputs, u, column)));
     }
@@ -126,8 +133,7 @@ public static class SymmetricOperator
     public static ISymmetricOperator<T> TangentKernel<T>(FullyConnectedNetwork<T> network, Matrix<T> inputs)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(network);
-        Validation.NonEmptyFinite(inputs, nameof(inputs));
+        CheckInputs(network, inputs);
         int n = inputs.RowCount, c = network.Architecture.OutputDimension;
         return new FunctionOperator<T>(n * c, v => ByColumns(v, column =>
         {
@@ -151,6 +157,17 @@ public static class SymmetricOperator
         Validation.NonEmptyFinite(gradients, nameof(gradients));
         var scale = T.One / T.CreateChecked(gradients.RowCount);
         return new FunctionOperator<T>(gradients.ColumnCount, v => gradients.TransposeThisAndMultiply(gradients * v) * scale);
+    }
+
+    private static void CheckInputs<T>(FullyConnectedNetwork<T> network, Matrix<T> inputs)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        Validation.NonEmptyFinite(inputs, nameof(inputs));
+        if (inputs.ColumnCount != network.Architecture.InputDimension)
+        {
+            throw new ArgumentException($"The inputs have {inputs.ColumnCount} columns; the network takes {network.Architecture.InputDimension}.", nameof(inputs));
+        }
     }
 
     private static List<(int Start, int Count)> Batches(int n, int? batchSize)

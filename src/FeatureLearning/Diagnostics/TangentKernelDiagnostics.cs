@@ -101,7 +101,7 @@ public static class TangentKernelDiagnostics
     {
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentNullException.ThrowIfNull(current);
-        if (initial.Architecture != current.Architecture)
+        if (!NetworkArchitecture.SameShape(initial.Architecture, current.Architecture))
         {
             throw new ArgumentException("The two networks have different architectures.", nameof(current));
         }

@@ -61,7 +61,8 @@ public static class TraceEstimator
     /// <param name="products">Total operator applications (matrix–vector products), at least 3.</param>
     /// <param name="seed">Seed of the sketch and the probes.</param>
     /// <param name="cancellationToken">Checked between the three phases.</param>
-    /// <returns>The estimate, the standard error of its Hutchinson part and the products used.</returns>
+    /// <returns>The estimate, the standard error of its Hutchinson part (+∞ with a single residual probe, i.e. 3 products)
+    /// and the products actually used (fewer when the sketch has lower rank).</returns>
     public static TraceEstimate HutchPlusPlus<T>(ISymmetricOperator<T> @operator, int products, int seed = 0, CancellationToken cancellationToken = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -94,7 +95,10 @@ public static class TraceEstimator
         }
 
         double residual = terms.Count > 0 ? terms.Average() : 0;
-        return new TraceEstimate(exact + residual, terms.Count > 1 ? StandardError(terms) : 0, (2 * sketch) + rest);
+        // One residual probe gives no spread to estimate: its standard error is unknown (+∞), not 0. With none, the sketch
+        // spans the whole space (or A's range) and the trace is exact.
+        double error = terms.Count > 1 ? StandardError(terms) : terms.Count == 1 ? double.PositiveInfinity : 0;
+        return new TraceEstimate(exact + residual, error, sketch + q.ColumnCount + rest);
     }
 
     /// <summary>The diagonal of A by Hutchinson's sketch: diag(A) ≈ mean of z ∘ Az (Bekas, Kokiopoulou and Saad, 2007).</summary>

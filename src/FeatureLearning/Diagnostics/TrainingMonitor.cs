@@ -72,7 +72,7 @@ public sealed class TrainingMonitor<T>
     public TrainingRecord Record(FullyConnectedNetwork<T> network, int step, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
-        if (network.Architecture != architecture)
+        if (!NetworkArchitecture.SameShape(network.Architecture, architecture))
         {
             throw new ArgumentException("The network's architecture is not the initial network's.", nameof(network));
         }

@@ -73,7 +73,18 @@ public sealed class FeatureMachineClassifier
         else if (Options.ValidationFraction > 0 && Options.Rounds > 1)
         {
             // Hold out a stratified part of the training rows to choose the round on.
-            var (fitRows, heldOut) = Data.RandomSplit.StratifiedIndices(classes.Indices(y, nameof(y)), 1 - Options.ValidationFraction, Options.ValidationSeed);
+            if (1 - Options.ValidationFraction >= 1)
+            {
+                throw new ArgumentException($"ValidationFraction = {Options.ValidationFraction} is too small to hold out a row.", nameof(xValidation));
+            }
+
+            // A class of one stays in the fit set (it could not be predicted otherwise); a class of two gives one row to each.
+            var (fitRows, heldOut) = Data.RandomSplit.StratifiedIndices(classes.Indices(y, nameof(y)), 1 - Options.ValidationFraction, Options.ValidationSeed, singletonsTrain: true);
+            if (heldOut.Length == 0)
+            {
+                throw new ArgumentException($"ValidationFraction = {Options.ValidationFraction} holds out no row of these {xm.RowCount} (every class has one row, or the fraction is too small): pass a validation set or a larger fraction.", nameof(xValidation));
+            }
+
             validation = (Rows(xm, heldOut), Rows(targets, heldOut));
             (xm, targets) = (Rows(xm, fitRows), Rows(targets, fitRows));
         }

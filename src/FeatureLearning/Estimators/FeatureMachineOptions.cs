@@ -26,8 +26,9 @@ public sealed record FeatureMachineOptions
     /// <summary>
     /// When <c>Fit</c> gets no validation set: the fraction of the training rows held out to choose the RFM round (by
     /// class for the classifier, so each class keeps its proportion; seeded by <see cref="ValidationSeed"/>), like a
-    /// validation split done by hand. The held-out rows are not trained on. 0 (the default) holds out nothing and keeps
-    /// the last round. In [0, 1); ignored for kernel ridge (T = 1) and when a validation set is passed.
+    /// validation split done by hand. The held-out rows are not trained on. Per class the count is rounded, at least one
+    /// row stays on each side of a class of two or more, and a class of one stays in the fit set. 0 (the default) holds
+    /// out nothing and keeps the last round. In [0, 1); ignored for kernel ridge (T = 1) and when a validation set is passed.
     /// </summary>
     public double ValidationFraction { get; init; }
 

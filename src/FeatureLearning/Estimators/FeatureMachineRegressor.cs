@@ -64,6 +64,11 @@ public sealed class FeatureMachineRegressor
         }
         else if (Options.ValidationFraction > 0 && Options.Rounds > 1)
         {
+            if (xm.RowCount < 2 || 1 - Options.ValidationFraction >= 1)
+            {
+                throw new ArgumentException($"ValidationFraction = {Options.ValidationFraction} cannot hold out a row of {xm.RowCount}: pass a validation set or a larger fraction.", nameof(xValidation));
+            }
+
             var (fitRows, heldOut) = Data.RandomSplit.Indices(xm.RowCount, 1 - Options.ValidationFraction, Options.ValidationSeed);
             validation = (FeatureMachineClassifier.Rows(xm, heldOut), FeatureMachineClassifier.Rows(targets, heldOut));
             (xm, targets) = (FeatureMachineClassifier.Rows(xm, fitRows), FeatureMachineClassifier.Rows(targets, fitRows));

@@ -121,4 +121,13 @@ public sealed record NetworkArchitecture
             throw new ArgumentOutOfRangeException(nameof(layer), layer, $"The layer must be between 0 and {last}.");
         }
     }
+
+    /// <summary>
+    /// Whether two architectures describe the same network shape and parameterisation, comparing the hidden widths element
+    /// by element (record equality compares the <see cref="HiddenWidths"/> list by reference).
+    /// </summary>
+    internal static bool SameShape(NetworkArchitecture a, NetworkArchitecture b) =>
+        a.InputDimension == b.InputDimension && a.OutputDimension == b.OutputDimension && a.HiddenWidths.SequenceEqual(b.HiddenWidths)
+        && a.Activation == b.Activation && a.Parameterization == b.Parameterization
+        && a.WeightStd.Equals(b.WeightStd) && a.BiasStd.Equals(b.BiasStd) && a.OutputScale.Equals(b.OutputScale);
 }
