@@ -7,9 +7,10 @@ namespace FeatureLearning.Plotting;
 
 /// <summary>
 /// Inline display in .NET Interactive notebooks (Jupyter with the .NET kernel, VS Code Polyglot Notebooks, dotnet-repl):
-/// after <see cref="UseFormatters"/>, a cell that ends in a <see cref="Figure"/>, an <see cref="RfmModel{T}"/>, a fitted
-/// classifier or regressor, or a <c>Matrix&lt;double&gt;</c> shows a picture (and for a model, its round table) instead of
-/// text.
+/// after <see cref="UseFormatters"/>, a cell that ends in a <see cref="Figure"/>, an <c>RfmModel&lt;double&gt;</c>, a fitted
+/// classifier (int, long or string labels) or regressor, or a <c>Matrix&lt;double&gt;</c> (at most
+/// <see cref="MaxHeatMapSize"/> on a side; an RFM model's M likewise) shows a picture (and for a model, its round table)
+/// instead of text.
 /// </summary>
 /// <remarks>
 /// The formatters are registered through the notebook kernel's own <c>Microsoft.DotNet.Interactive.Formatting</c>
@@ -39,6 +40,7 @@ public static class Notebook
         Register<Figure>(register, f => f.ToHtml());
         Register<RfmModel<double>>(register, ModelHtml);
         Register<FittedClassifier<int>>(register, m => MachineHtml(m.Rfm, m.ToString()));
+        Register<FittedClassifier<long>>(register, m => MachineHtml(m.Rfm, m.ToString()));
         Register<FittedClassifier<string>>(register, m => MachineHtml(m.Rfm, m.ToString()));
         Register<FittedRegressor>(register, m => MachineHtml(m.Rfm, m.ToString()));
         Register<Matrix<double>>(register, MatrixHtml);
@@ -51,6 +53,12 @@ public static class Notebook
     public static string ModelHtml(RfmModel<double> model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (model.FeatureMatrix.RowCount > MaxHeatMapSize)
+        {
+            using var curves = Plots.History(model);
+            return $"<div><p>{Encode(model.ToString())} (M is {model.FeatureMatrix.RowCount} x {model.FeatureMatrix.RowCount}: too large to draw)</p>{curves.ToHtml()}</div>";
+        }
+
         var rows = string.Concat(model.History.Select(r =>
             $"<tr{(r.Iteration == model.SelectedIteration ? " style=\"font-weight:bold\"" : string.Empty)}><td>{r.Iteration}</td><td>{r.TrainMse:G4}</td><td>{Cell(r.TrainAccuracy)}</td><td>{Cell(r.ValidationMse)}</td><td>{Cell(r.ValidationAccuracy)}</td><td>{r.Seconds:F2}</td></tr>"));
         using var matrix = Plots.FeatureMatrix(model);

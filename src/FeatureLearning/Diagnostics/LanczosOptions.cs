@@ -13,8 +13,10 @@ public sealed record LanczosOptions
     public int? MaxIterations { get; init; }
 
     /// <summary>
-    /// Convergence: every wanted Ritz pair has residual ‖Au − θu‖ ≤ Tolerance·‖A‖_est, with ‖A‖_est the largest |θ| so
-    /// far. Default 1e-10.
+    /// Convergence: every wanted Ritz pair has residual ‖Au − θu‖ ≤ Tolerance·‖A‖_est, with ‖A‖_est the largest of the
+    /// |θ| and of |α_j| + β_j + β_(j−1) seen so far. The test is relative to ‖A‖, not to each eigenvalue: an eigenvalue
+    /// much smaller than ‖A‖ (the smallest of an ill-conditioned kernel) is known to about Tolerance·‖A‖ in absolute
+    /// terms. Default 1e-10.
     /// </summary>
     public double Tolerance { get; init; } = 1e-10;
 

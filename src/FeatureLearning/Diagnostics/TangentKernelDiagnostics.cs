@@ -49,7 +49,9 @@ public static class TangentKernelDiagnostics
 
         if (options.TopCount > m)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.TopCount, $"TangentKernelOptions.TopCount must be at most n·c = {m}.");
+            // The default (10) is clamped for small problems; a count the caller asked for is not.
+            options = options.TopCount == new TangentKernelOptions().TopCount ? options with { TopCount = m }
+                : throw new ArgumentOutOfRangeException(nameof(options), options.TopCount, $"TangentKernelOptions.TopCount must be at most n·c = {m}.");
         }
 
         var residual = targets is null ? null : ToDouble(network.Predict(inputs) - targets);

@@ -63,7 +63,9 @@ public sealed record TangentKernelSpectrum
     /// <summary>
     /// Whether the run for <see cref="Smallest"/> met its tolerance (always true on the dense path). The smallest eigenvalue
     /// of a kernel with a cluster of eigenvalues near 0 converges slowly; when this is false, <see cref="Smallest"/> is
-    /// the best Ritz value within the iteration cap (an upper bound on λ_min), so κ and μ are bounds only.
+    /// the best Ritz value within the iteration cap (an upper bound on λ_min), so κ and μ are bounds only. When it is true,
+    /// λ_min is known to about the Lanczos tolerance times λ_max in absolute terms (see <see cref="LanczosOptions.Tolerance"/>):
+    /// for a kernel with λ_min far below Tolerance·λ_max, κ and μ are not resolved.
     /// </summary>
     public required bool SmallestConverged { get; init; }
 }

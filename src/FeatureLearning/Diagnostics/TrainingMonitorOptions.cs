@@ -21,6 +21,7 @@ public sealed record TrainingMonitorOptions
     /// <summary>
     /// The number of leading training samples on which the (dense) tangent kernel is formed (≥ 1, at most n);
     /// <see langword="null"/> for all n. The kernel is (samples·c)² entries and its eigendecomposition costs (samples·c)³.
+    /// The leading rows are taken as they are: shuffle data sorted by class first, or the kernel sees one class.
     /// </summary>
     public int? KernelSamples { get; init; }
 

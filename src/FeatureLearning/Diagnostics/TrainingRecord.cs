@@ -12,7 +12,11 @@ public sealed record TrainingRecord
     /// <summary>The training loss on all n samples (the loss of the training options, in its normalisation).</summary>
     public required double Loss { get; init; }
 
-    /// <summary>2/η, the edge of stability of GD on a quadratic with curvature <see cref="Sharpness"/>.</summary>
+    /// <summary>
+    /// 2/η, the edge of stability of plain GD on a quadratic with curvature <see cref="Sharpness"/>. With heavy-ball
+    /// momentum μ the edge is (2 + 2μ)/η instead, and with weight decay λ the curvature that matters is Sharpness + λ
+    /// (the sharpness here is that of the loss without the decay term): compare accordingly.
+    /// </summary>
     public required double TwoOverEta { get; init; }
 
     /// <summary>The sharpness λ_max(∇²L), the largest (algebraic) eigenvalue of the loss Hessian over all n samples, by Lanczos.</summary>
