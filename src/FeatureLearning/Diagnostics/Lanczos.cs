@@ -160,13 +160,7 @@ public static class Lanczos
             }
 
             // Full reorthogonalisation, twice ("twice is enough").
-            for (int pass = 0; pass < 2; pass++)
-            {
-                foreach (var b in basis)
-                {
-                    Axpy(-Dot(b, w), b, w);
-                }
-            }
+            Orthogonalize(basis, w);
 
             double bNorm = Norm(w);
             NormEstimate = Math.Max(NormEstimate, Math.Abs(a) + bNorm + (j > 0 ? beta[j - 1] : 0));
@@ -190,13 +184,7 @@ public static class Lanczos
                 Restarts++;
                 JustRestarted = true;
                 w = RandomVector();
-                for (int pass = 0; pass < 2; pass++)
-                {
-                    foreach (var b in basis)
-                    {
-                        Axpy(-Dot(b, w), b, w);
-                    }
-                }
+                Orthogonalize(basis, w);
 
                 Normalise(w, Norm(w));
                 next = w;
@@ -349,6 +337,18 @@ public static class Lanczos
     }
 
     internal static double Norm(double[] a) => Math.Sqrt(Dot(a, a));
+
+    /// <summary>w ← w minus its projections on the orthonormal vectors <paramref name="basis"/>, in two passes of classical Gram–Schmidt.</summary>
+    internal static void Orthogonalize(IReadOnlyList<double[]> basis, double[] w)
+    {
+        for (int pass = 0; pass < 2; pass++)
+        {
+            foreach (var b in basis)
+            {
+                Axpy(-Dot(b, w), b, w);
+            }
+        }
+    }
 
     internal static void Axpy(double alpha, double[] x, double[] y)
     {

@@ -194,13 +194,7 @@ public static class TraceEstimator
         for (int j = 0; j < d.ColumnCount; j++)
         {
             var v = d.Column(j).ToArray();
-            for (int pass = 0; pass < 2; pass++)
-            {
-                foreach (var q in columns)
-                {
-                    Lanczos.Axpy(-Lanczos.Dot(q, v), q, v);
-                }
-            }
+            Lanczos.Orthogonalize(columns, v);
 
             double norm = Lanczos.Norm(v);
             if (norm > 1e-10 * scale)

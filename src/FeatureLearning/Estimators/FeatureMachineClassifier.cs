@@ -85,14 +85,11 @@ public sealed class FeatureMachineClassifier
                 throw new ArgumentException($"ValidationFraction = {Options.ValidationFraction} holds out no row of these {xm.RowCount} (every class has one row, or the fraction is too small): pass a validation set or a larger fraction.", nameof(xValidation));
             }
 
-            validation = (Rows(xm, heldOut), Rows(targets, heldOut));
-            (xm, targets) = (Rows(xm, fitRows), Rows(targets, fitRows));
+            validation = (CrossValidation.Rows(xm, heldOut), CrossValidation.Rows(targets, heldOut));
+            (xm, targets) = (CrossValidation.Rows(xm, fitRows), CrossValidation.Rows(targets, fitRows));
         }
 
         var machine = FittedMachine.Fit(Options, xm, targets, validation, progress, cancellationToken);
         return new FittedClassifier<TLabel>(machine, classes, Options.Temperature);
     }
-
-    internal static MathNet.Numerics.LinearAlgebra.Matrix<double> Rows(MathNet.Numerics.LinearAlgebra.Matrix<double> m, int[] rows) =>
-        MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(rows.Length, m.ColumnCount, (i, j) => m[rows[i], j]);
 }

@@ -70,8 +70,8 @@ public sealed class FeatureMachineRegressor
             }
 
             var (fitRows, heldOut) = Data.RandomSplit.Indices(xm.RowCount, 1 - Options.ValidationFraction, Options.ValidationSeed);
-            validation = (FeatureMachineClassifier.Rows(xm, heldOut), FeatureMachineClassifier.Rows(targets, heldOut));
-            (xm, targets) = (FeatureMachineClassifier.Rows(xm, fitRows), FeatureMachineClassifier.Rows(targets, fitRows));
+            validation = (CrossValidation.Rows(xm, heldOut), CrossValidation.Rows(targets, heldOut));
+            (xm, targets) = (CrossValidation.Rows(xm, fitRows), CrossValidation.Rows(targets, fitRows));
         }
 
         return new FittedRegressor(FittedMachine.Fit(Options, xm, targets, validation, progress, cancellationToken));
