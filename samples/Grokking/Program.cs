@@ -89,6 +89,9 @@ var rows = model.History.Select((h, t) => new
     Alignment = GrokkingMeasures.Alignment(model.FeatureMatrixHistory[t], final),
     h.Jitter,
     h.Seconds,
+    h.KernelSeconds,
+    h.SolveSeconds,
+    h.AgopSeconds,
 }).ToList();
 
 if (json)
@@ -97,7 +100,8 @@ if (json)
     {
         Console.WriteLine(
             $"{{\"iteration\":{r.Iteration},\"train_accuracy\":{Json(r.TrainAccuracy)},\"test_accuracy\":{Json(r.TestAccuracy)},\"test_mse\":{Json(r.TestMse)}," +
-            $"\"circulant_deviation\":{Json(r.Deviation)},\"agop_alignment\":{Json(r.Alignment)},\"jitter\":{Json(r.Jitter)},\"seconds\":{Json(r.Seconds)}}}");
+            $"\"circulant_deviation\":{Json(r.Deviation)},\"agop_alignment\":{Json(r.Alignment)},\"jitter\":{Json(r.Jitter)},\"seconds\":{Json(r.Seconds)}," +
+            $"\"kernel_seconds\":{Json(r.KernelSeconds)},\"solve_seconds\":{Json(r.SolveSeconds)},\"agop_seconds\":{Json(r.AgopSeconds)}}}");
     }
 }
 else
