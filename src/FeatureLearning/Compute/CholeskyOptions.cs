@@ -33,6 +33,16 @@ public sealed record CholeskyOptions
     /// <summary>How many jittered retries are made after the first failure (default 8; 0 disables jitter).</summary>
     public int MaxRetries { get; init; } = 8;
 
+    /// <summary>
+    /// Whether a double-precision ridge solve of an estimator (kernel ridge, RFM, ConvRFM) may factor in single precision and
+    /// refine the solution to double accuracy (see <see cref="Compute.MixedPrecision"/>); default <see cref="MixedPrecision.Auto"/>.
+    /// <see cref="IComputeBackend.CholeskyFactor{T}"/> itself always factors in the precision of its buffer.
+    /// </summary>
+    public MixedPrecision MixedPrecision { get; init; } = MixedPrecision.Auto;
+
+    /// <summary>The smallest order n at which <see cref="MixedPrecision.Auto"/> takes the mixed-precision solve (default 4,096; ≥ 1).</summary>
+    public int MixedPrecisionMinimumOrder { get; init; } = 4096;
+
     /// <summary>Checks the options and throws <see cref="ArgumentException"/> naming a bad value.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of its range.</exception>
     public void Validate()
@@ -48,6 +58,11 @@ public sealed record CholeskyOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRetries);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MixedPrecisionMinimumOrder, 1, nameof(MixedPrecisionMinimumOrder));
+        if (!Enum.IsDefined(MixedPrecision))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MixedPrecision), MixedPrecision, "Unknown mixed-precision setting.");
+        }
     }
 
     internal double InitialJitterFor<T>() => InitialRelativeJitter ?? (typeof(T) == typeof(float) ? 1e-6 : 1e-10);

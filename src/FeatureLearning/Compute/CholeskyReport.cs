@@ -8,4 +8,13 @@ public readonly record struct CholeskyReport(int Attempts, double Jitter, int Fi
 {
     /// <summary>Whether jitter had to be added.</summary>
     public bool JitterAdded => Jitter > 0;
+
+    /// <summary>
+    /// Refinement steps of a mixed-precision solve (<see cref="MixedPrecision"/>) whose single-precision factor produced the solution;
+    /// 0 when the matrix was factored in the precision of the data (including a mixed-precision attempt that fell back).
+    /// </summary>
+    public int RefinementSteps { get; init; }
+
+    /// <summary>Whether a mixed-precision attempt was abandoned for the factorization in the precision of the data.</summary>
+    public bool RefinementFellBack { get; init; }
 }

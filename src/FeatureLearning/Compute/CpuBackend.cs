@@ -507,6 +507,20 @@ public abstract unsafe class CpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
+    public void Convert<TSource, TDestination>(DeviceBuffer<TSource> source, DeviceBuffer<TDestination> destination)
+        where TSource : unmanaged, IFloatingPointIeee754<TSource>
+        where TDestination : unmanaged, IFloatingPointIeee754<TDestination>
+    {
+        var (s, d) = (Own(source, nameof(source)), Own(destination, nameof(destination)));
+        Shapes.CheckConvert(source, destination);
+        bool whole = s.IsContiguous && d.IsContiguous;
+        for (int i = 0; i < s.RunCount(whole); i++)
+        {
+            TensorPrimitives.ConvertTruncating<TSource, TDestination>(s.Run(i, whole), d.Run(i, whole));
+        }
+    }
+
+    /// <inheritdoc />
     public void Scale<T>(T alpha, DeviceBuffer<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

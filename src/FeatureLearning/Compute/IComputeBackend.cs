@@ -173,6 +173,19 @@ public interface IComputeBackend : IDisposable
     void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>
+    /// Converts <paramref name="source"/> into <paramref name="destination"/> of the other precision (double to single rounds to
+    /// nearest; single to double is exact). Same shape; either may be a strided view. With the same element type this is
+    /// <see cref="Copy{T}"/>.
+    /// </summary>
+    /// <typeparam name="TSource"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <typeparam name="TDestination"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="source">Source buffer.</param>
+    /// <param name="destination">Destination buffer of the same shape.</param>
+    void Convert<TSource, TDestination>(DeviceBuffer<TSource> source, DeviceBuffer<TDestination> destination)
+        where TSource : unmanaged, IFloatingPointIeee754<TSource>
+        where TDestination : unmanaged, IFloatingPointIeee754<TDestination>;
+
     /// <summary>X ← α·X; with α = 0, X ← 0 exactly (NaN or ∞ already in X do not propagate, as with GEMM's β = 0).</summary>
     /// <remarks>This is the SCAL BLAS routine. Use α = 0 to clear a buffer: <see cref="Allocate{T}"/> does not initialize memory.</remarks>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

@@ -71,6 +71,18 @@ internal static class Shapes
         }
     }
 
+    public static void CheckConvert<TSource, TDestination>(DeviceBuffer<TSource> source, DeviceBuffer<TDestination> destination)
+        where TSource : unmanaged, IFloatingPointIeee754<TSource>
+        where TDestination : unmanaged, IFloatingPointIeee754<TDestination>
+    {
+        PrecisionExtensions.Of<TSource>();
+        PrecisionExtensions.Of<TDestination>();
+        if (source.Rows != destination.Rows || source.Cols != destination.Cols)
+        {
+            throw new ArgumentException($"Shape mismatch: {source.Rows} x {source.Cols} versus {destination.Rows} x {destination.Cols}.", nameof(destination));
+        }
+    }
+
     public static void CheckSameLength<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -35,7 +35,21 @@ internal static class RidgeSolve
             be.AddDiagonal(k, T.CreateTruncating(ridge));
         }
 
-        var report = be.CholeskyFactor(k, cholesky, cancellationToken);
+        bool fellBack = false;
+        if (typeof(T) == typeof(double) && UseMixedPrecision(cholesky, k.Rows))
+        {
+            var refined = Refine(be, (DeviceBuffer<double>)(object)k, MemoryMarshalCast<T, double>(y), (DeviceBuffer<double>)(object)alpha, cancellationToken);
+            if (refined > 0)
+            {
+                be.Download(alpha, alphaHost);
+                CheckFinite<T>(alphaHost, nonFiniteMessage);
+                return (new CholeskyReport(1, 0, -1) { RefinementSteps = refined }, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+            }
+
+            fellBack = true;
+        }
+
+        var report = be.CholeskyFactor(k, cholesky, cancellationToken) with { RefinementFellBack = fellBack };
         if (report.JitterAdded)
         {
             jitterAdded(report);
@@ -44,11 +58,130 @@ internal static class RidgeSolve
         be.Upload(y, alpha);
         be.CholeskySolve(k, alpha);
         be.Download(alpha, alphaHost);
-        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<T>(alphaHost))
+        CheckFinite<T>(alphaHost, nonFiniteMessage);
+        return (report, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    /// <summary>The most refinement steps before the mixed-precision solve gives up.</summary>
+    internal const int MaxRefinementSteps = 12;
+
+    /// <summary>Whether a double-precision solve of order <paramref name="n"/> takes the mixed-precision path.</summary>
+    internal static bool UseMixedPrecision(CholeskyOptions options, int n) => options.MixedPrecision switch
+    {
+        MixedPrecision.On => true,
+        MixedPrecision.Auto => n >= options.MixedPrecisionMinimumOrder,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Solves (A)X = Y for the double-precision SPD matrix <paramref name="a"/> (left intact) by a single-precision Cholesky factor
+    /// and iterative refinement with double-precision residuals (<see cref="MixedPrecision"/>).
+    /// </summary>
+    /// <returns>The refinement steps taken (≥ 1) with X in <paramref name="x"/>; 0 when the single-precision factorization failed or the
+    /// refinement did not reach the accuracy of a double-precision solve (X is then undefined).</returns>
+    internal static int Refine(IComputeBackend be, DeviceBuffer<double> a, ReadOnlySpan<double> y, DeviceBuffer<double> x, CancellationToken cancellationToken)
+    {
+        int n = a.Rows, c = x.Cols;
+        double normA = Math.Sqrt(be.Dot(a, a));
+        if (!double.IsFinite(normA))
         {
-            throw new ArithmeticException(nonFiniteMessage);
+            return 0;
         }
 
-        return (report, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+        using var factor = be.Allocate<float>(n, n);
+        be.Convert(a, factor);
+        try
+        {
+            be.CholeskyFactor(factor, CholeskyOptions.NoJitter, cancellationToken);
+        }
+        catch (MatrixNotPositiveDefiniteException)
+        {
+            return 0;
+        }
+
+        using var yb = be.Upload<double>(y, n, c);
+        using var r = be.Allocate<double>(n, c);
+        using var correction = be.Allocate<float>(n, c);
+        be.Copy(yb, r);
+        be.Scale(0.0, x);
+        var rHost = new double[n * c];
+        var xHost = new double[n * c];
+        var previous = new double[c];
+        var residual = new double[c];
+        var bound = new double[c];
+        for (int step = 1; step <= MaxRefinementSteps; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+
+            // X ← X + (LLᵀ)⁻¹R in single precision, then R ← Y − A·X in double.
+            be.Convert(r, correction);
+            be.CholeskySolve(factor, correction);
+            be.Convert(correction, r);
+            be.Axpy(1.0, r, x);
+            be.Copy(yb, r);
+            be.Gemm(Transpose.None, Transpose.None, -1.0, a, x, 1.0, r);
+            be.Download(r, rHost);
+            be.Download(x, xHost);
+            ColumnNorms(rHost, c, residual);
+            ColumnNorms(xHost, c, bound);
+            bool converged = true, stalled = false, withinReach = true;
+            for (int j = 0; j < c; j++)
+            {
+                if (!double.IsFinite(residual[j]) || !double.IsFinite(bound[j]))
+                {
+                    return 0;
+                }
+
+                double target = double.Epsilon + (Math.Sqrt(n) * Eps * normA * bound[j]);
+                converged &= residual[j] <= target;
+                withinReach &= residual[j] <= 16 * target;
+                stalled |= step > 1 && residual[j] > target && residual[j] > 0.5 * previous[j];
+            }
+
+            if (converged)
+            {
+                return step;
+            }
+
+            if (stalled)
+            {
+                // The refinement has reached the level its residuals allow: accept it near a double solve's, else fall back.
+                return withinReach ? step : 0;
+            }
+
+            residual.CopyTo(previous, 0);
+        }
+
+        return 0;
+    }
+
+    /// <summary>The unit roundoff of double precision.</summary>
+    private const double Eps = 1.1102230246251565e-16;
+
+    private static void ColumnNorms(double[] m, int c, double[] norms)
+    {
+        Array.Clear(norms);
+        for (int i = 0; i < m.Length; i++)
+        {
+            norms[i % c] += m[i] * m[i];
+        }
+
+        for (int j = 0; j < c; j++)
+        {
+            norms[j] = Math.Sqrt(norms[j]);
+        }
+    }
+
+    private static ReadOnlySpan<TTo> MemoryMarshalCast<TFrom, TTo>(ReadOnlySpan<TFrom> span)
+        where TFrom : struct
+        where TTo : struct => System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(span);
+
+    private static void CheckFinite<T>(T[] values, string message)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<T>(values))
+        {
+            throw new ArithmeticException(message);
+        }
     }
 }

@@ -56,6 +56,10 @@ internal sealed class PeakTrackingBackend(IComputeBackend inner) : IComputeBacke
         inner.Download(source, destination);
     }
 
+    public void Convert<TSource, TDestination>(DeviceBuffer<TSource> source, DeviceBuffer<TDestination> destination)
+        where TSource : unmanaged, IFloatingPointIeee754<TSource>
+        where TDestination : unmanaged, IFloatingPointIeee754<TDestination> => inner.Convert(source, destination);
+
     public void Gemm<T>(Transpose transA, Transpose transB, T alpha, DeviceBuffer<T> a, DeviceBuffer<T> b, T beta, DeviceBuffer<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -70,9 +70,50 @@ internal static unsafe class BlockedCholesky<T>
         }
     }
 
+    /// <summary>Blocks at most this large are factored and inverted element by element; larger ones are split in two.</summary>
+    private const int LeafSize = 32;
+
+    /// <summary>
+    /// Factors a diagonal block recursively: L11 of the leading half, the off-diagonal part A21 · L11⁻ᵀ and the update of the
+    /// trailing half are GEMMs on one thread, so only blocks of at most <see cref="LeafSize"/> rows are done element by element.
+    /// Returns -1 on success or the index of the first non-positive pivot.
+    /// </summary>
+    private static int FactorDiagonalBlock(T* a, int n, int lda)
+    {
+        if (n <= LeafSize)
+        {
+            return FactorLeaf(a, n, lda);
+        }
+
+        int n1 = Half(n), n2 = n - n1;
+        int failed = FactorDiagonalBlock(a, n1, lda);
+        if (failed >= 0)
+        {
+            return failed;
+        }
+
+        T* scratch = (T*)NativeMemory.AlignedAlloc((nuint)(((long)n1 * n1) + ((long)n2 * n1)) * (nuint)sizeof(T), 64);
+        try
+        {
+            T* inverse = scratch, panel = scratch + ((long)n1 * n1);
+            InvertLower(a, n1, lda, inverse, n1);
+            T* a21 = a + ((long)n1 * lda);
+            CopyRows(a21, lda, panel, n1, n2, n1);
+            PackedGemm<T>.Multiply(false, true, n2, n1, n1, T.One, panel, n1, inverse, n1, T.Zero, a21, lda, false, 1);
+            PackedGemm<T>.Multiply(false, true, n2, n2, n1, -T.One, a21, lda, a21, lda, T.One, a21 + n1, lda, true, 1);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(scratch);
+        }
+
+        failed = FactorDiagonalBlock(a + ((long)n1 * lda) + n1, n2, lda);
+        return failed >= 0 ? n1 + failed : -1;
+    }
+
     /// <summary>Unblocked Crout factorization of a small block (row dot products, SIMD).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static int FactorDiagonalBlock(T* a, int n, int lda)
+    private static int FactorLeaf(T* a, int n, int lda)
     {
         for (int j = 0; j < n; j++)
         {
@@ -96,9 +137,41 @@ internal static unsafe class BlockedCholesky<T>
         return -1;
     }
 
-    /// <summary>W ← L⁻¹ for a lower-triangular block (row by row: W_i = (e_i − Σ_{k&lt;i} L_ik W_k) / L_ii), upper part zeroed.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// W ← L⁻¹ for a lower-triangular block, upper part zeroed: recursively, W11 = L11⁻¹, W22 = L22⁻¹ and
+    /// W21 = −W22 · L21 · W11 (two GEMMs on one thread); blocks of at most <see cref="LeafSize"/> rows element by element.
+    /// </summary>
     public static void InvertLower(T* l, int n, int ldl, T* w, int ldw)
+    {
+        if (n <= LeafSize)
+        {
+            InvertLeaf(l, n, ldl, w, ldw);
+            return;
+        }
+
+        int n1 = Half(n), n2 = n - n1;
+        InvertLower(l, n1, ldl, w, ldw);
+        InvertLower(l + ((long)n1 * ldl) + n1, n2, ldl, w + ((long)n1 * ldw) + n1, ldw);
+        for (int i = 0; i < n1; i++)
+        {
+            new Span<T>(w + ((long)i * ldw) + n1, n2).Clear();
+        }
+
+        T* product = (T*)NativeMemory.AlignedAlloc((nuint)((long)n2 * n1) * (nuint)sizeof(T), 64);
+        try
+        {
+            PackedGemm<T>.Multiply(false, false, n2, n1, n1, T.One, l + ((long)n1 * ldl), ldl, w, ldw, T.Zero, product, n1, false, 1);
+            PackedGemm<T>.Multiply(false, false, n2, n1, n2, -T.One, w + ((long)n1 * ldw) + n1, ldw, product, n1, T.Zero, w + ((long)n1 * ldw), ldw, false, 1);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(product);
+        }
+    }
+
+    /// <summary>W ← L⁻¹ element by element (row by row: W_i = (e_i − Σ_{k&lt;i} L_ik W_k) / L_ii), upper part zeroed.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void InvertLeaf(T* l, int n, int ldl, T* w, int ldw)
     {
         for (int i = 0; i < n; i++)
         {
@@ -119,6 +192,9 @@ internal static unsafe class BlockedCholesky<T>
             TensorPrimitives.Multiply(rowW[..(i + 1)], T.One / rowL[i], rowW[..(i + 1)]);
         }
     }
+
+    /// <summary>The leading part of a split: half of <paramref name="n"/>, rounded up to a multiple of 8 (the register tile's rows).</summary>
+    private static int Half(int n) => Math.Min(n - 1, ((n / 2) + 7) / 8 * 8);
 
     /// <summary>Solves (LLᵀ)X = B in place for an n × c right-hand side, by blocks, with GEMMs.</summary>
     public static void Solve(T* l, int n, int ldl, T* b, int c, int ldb, int threads)
