@@ -60,6 +60,13 @@ if (args.Contains("--quick"))
     {
         Console.Error.WriteLine($"# native backend not available: {string.Join("; ", reasons)}");
     }
+    if (args.Contains("--gemm-blocking"))
+    {
+        // The managed GEMM's and Cholesky's cache blocking, swept around the rule's choice (native alongside).
+        BlockingBenchmark.Run(backends[0], backends.Count > 1 ? backends[1] : null, repeats);
+        return 0;
+    }
+
     if (args.Contains("--diagnostics"))
     {
         // The spectral diagnostics: top-10 loss-Hessian eigenvalues and the NTK spectrum (`--tiny`: a toy size).

@@ -35,14 +35,17 @@ internal static unsafe class PackedGemm<T>
     /// <summary>Columns of the register tile.</summary>
     public static readonly int NR = Kind switch { Isa.Avx512 => 3 * Vector512<T>.Count, Isa.Avx2 => 3 * Vector256<T>.Count, _ => 4 };
 
-    /// <summary>Depth of a packed block (B micro-panel kc × NR stays in L1/L2).</summary>
-    public static readonly int KC = typeof(T) == typeof(float) ? 256 : 256;
+    /// <summary>The cache blocking for this CPU (<see cref="GemmBlocking"/>); settable for the benchmarks' calibration sweep.</summary>
+    internal static GemmBlocking Blocking { get; set; } = GemmBlocking.For(Unsafe.SizeOf<T>(), MR, NR);
+
+    /// <summary>Depth of a packed block (B micro-panel kc × NR stays in L1).</summary>
+    public static int KC => Blocking.Kc;
 
     /// <summary>Rows of an A block (packed mc × kc stays in L2).</summary>
-    public static readonly int MC = MR * (typeof(T) == typeof(float) ? 24 : 12);
+    public static int MC => Blocking.Mc;
 
     /// <summary>Columns of a B block (packed kc × nc stays in L3).</summary>
-    public static readonly int NC = NR * (typeof(T) == typeof(float) ? 64 : 128);
+    public static int NC => Blocking.Nc;
 
     /// <summary>Name of the micro-kernel chosen for this machine.</summary>
     public static string KernelName => $"{Kind} {MR}x{NR}";

@@ -1,0 +1,129 @@
+using System.Globalization;
+
+namespace FeatureLearning.Compute.Managed;
+
+/// <summary>
+/// The cache blocking of the managed GEMM (<see cref="PackedGemm{T}"/>): the depth KC of a packed block, the rows MC of an A
+/// block and the columns NC of a B block, chosen for the CPU it runs on from its cache sizes.
+/// </summary>
+/// <remarks>
+/// <para>The macro-kernel keeps one KC × NR micro-panel of B in the L1 data cache while it sweeps the MC rows of the packed A
+/// block, which stays in L2; the KC × NC block of B stays in L3. So KC is the L1d size divided by the bytes of one NR-wide row of
+/// the B panel (NR·sizeof(T): 192 bytes for both precisions with AVX-512's 8 × 24 and 8 × 48 tiles), and MC makes the A block a
+/// fifth of L2. On a core with 48 KiB L1d and 1 MiB L2 (Zen 5) this gives KC = 256 and MC = 96 (double), the fixed blocking the
+/// library had before; on a Zen 4 core (32 KiB L1d) KC = 168. The sizes come from Linux's sysfs
+/// (<c>/sys/devices/system/cpu/cpu0/cache</c>); elsewhere, or when it cannot be read, 48 KiB L1d and 1 MiB L2 are assumed.</para>
+/// <para>The environment variable <c>FEATURELEARNING_GEMM_BLOCKING=KC,MC,NC</c> overrides the choice (for calibration: the
+/// benchmarks' <c>--quick --gemm-blocking</c> sweeps it).</para>
+/// </remarks>
+/// <param name="Kc">Depth of a packed block (a multiple of 8).</param>
+/// <param name="Mc">Rows of a packed A block (a multiple of the register tile's rows).</param>
+/// <param name="Nc">Columns of a packed B block (a multiple of the register tile's columns).</param>
+internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
+{
+    /// <summary>The environment variable that overrides the blocking.</summary>
+    public const string Variable = "FEATURELEARNING_GEMM_BLOCKING";
+
+    /// <summary>The L1d and L2 sizes assumed when the OS does not report them (a Zen 5 core).</summary>
+    public const int DefaultL1Bytes = 48 * 1024, DefaultL2Bytes = 1024 * 1024;
+
+    private static readonly Lazy<(int L1, int L2, string Source)> Caches = new(ReadCaches);
+
+    /// <summary>The data-cache sizes the blocking was derived from, and where they came from.</summary>
+    public static (int L1Bytes, int L2Bytes, string Source) CacheSizes => Caches.Value;
+
+    /// <summary>The blocking for element size <paramref name="elementBytes"/> and register tile MR × NR on this machine.</summary>
+    /// <exception cref="InvalidOperationException">The override variable is set to something that is not three positive integers.</exception>
+    public static GemmBlocking For(int elementBytes, int mr, int nr)
+    {
+        if (Parse(Environment.GetEnvironmentVariable(Variable), mr, nr) is { } forced)
+        {
+            return forced;
+        }
+
+        var (l1, l2, _) = Caches.Value;
+        return FromCaches(l1, l2, elementBytes, mr, nr);
+    }
+
+    /// <summary>The rule: KC from L1d (one NR-wide row of B per k), MC from a fifth of L2, NC = 128 register-tile widths (single: 64).</summary>
+    public static GemmBlocking FromCaches(int l1Bytes, int l2Bytes, int elementBytes, int mr, int nr)
+    {
+        int kc = Math.Clamp(l1Bytes / (nr * elementBytes) / 8 * 8, 64, 512);
+        int mc = Math.Clamp(l2Bytes / 5 / (kc * elementBytes) / mr * mr, mr, 64 * mr);
+        int nc = nr * (elementBytes == 4 ? 64 : 128);
+        return new GemmBlocking(kc, mc, nc);
+    }
+
+    /// <summary>Parses <c>KC,MC,NC</c> (null when unset or blank), rounding MC and NC up to the tile.</summary>
+    /// <exception cref="InvalidOperationException">Not three positive integers.</exception>
+    public static GemmBlocking? Parse(string? value, int mr, int nr)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        var parts = value.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0 && v <= 1 << 16))
+        {
+            throw new InvalidOperationException($"The environment variable {Variable} is '{value}': use three positive integers KC,MC,NC (e.g. 256,96,3072), or leave it unset.");
+        }
+
+        int kc = int.Parse(parts[0], CultureInfo.InvariantCulture);
+        int mc = int.Parse(parts[1], CultureInfo.InvariantCulture);
+        int nc = int.Parse(parts[2], CultureInfo.InvariantCulture);
+        return new GemmBlocking(kc, (mc + mr - 1) / mr * mr, (nc + nr - 1) / nr * nr);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"KC {Kc}, MC {Mc}, NC {Nc}";
+
+    private static (int L1, int L2, string Source) ReadCaches()
+    {
+        int l1 = 0, l2 = 0;
+        try
+        {
+            const string root = "/sys/devices/system/cpu/cpu0/cache";
+            if (Directory.Exists(root))
+            {
+                foreach (var dir in Directory.EnumerateDirectories(root, "index*"))
+                {
+                    string level = File.ReadAllText(Path.Combine(dir, "level")).Trim();
+                    string type = File.ReadAllText(Path.Combine(dir, "type")).Trim();
+                    int bytes = ParseSize(File.ReadAllText(Path.Combine(dir, "size")).Trim());
+                    if (level == "1" && type == "Data")
+                    {
+                        l1 = bytes;
+                    }
+                    else if (level == "2" && type is "Unified" or "Data")
+                    {
+                        l2 = bytes;
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            (l1, l2) = (0, 0);
+        }
+
+        return l1 > 0 && l2 > 0 ? (l1, l2, "sysfs") : (DefaultL1Bytes, DefaultL2Bytes, "assumed");
+    }
+
+    /// <summary>Parses sysfs's cache size, e.g. <c>32K</c>, <c>1024K</c>, <c>2M</c>.</summary>
+    internal static int ParseSize(string text)
+    {
+        int scale = 1;
+        if (text.EndsWith('K'))
+        {
+            scale = 1024;
+        }
+        else if (text.EndsWith('M'))
+        {
+            scale = 1024 * 1024;
+        }
+
+        string digits = scale == 1 ? text : text[..^1];
+        return int.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture) * scale;
+    }
+}
