@@ -62,49 +62,55 @@ internal static class QuickBenchmark
     /// </summary>
     private static void RfmIteration(IComputeBackend backend)
     {
-        Rfm.RfmIteration Round(Matrix<double> x, Matrix<double> y, Rfm.RfmOptions options)
-            => new Rfm.RecursiveFeatureMachine(options with { Rounds = 2, Backend = backend }).Fit(x, y).History[0];
-
-        void Report(string label, int n, int d, int c, Rfm.RfmIteration r, int? blockSize = null)
-        {
-            double kernelFlops = 2.0 * n * n * d;
-            double solveFlops = Workloads<double>.CholeskySolveFlops(n, c);
-            var form = Rfm.AgopEngine.Resolve(Rfm.AgopForm.Auto, n, n, d, c);
-            var (direct, gram) = Rfm.AgopEngine.Cost(n, n, d, c);
-            double agopFlops = form == Rfm.AgopForm.Gram ? gram : direct;
-            string line = string.Create(
-                CultureInfo.InvariantCulture,
-                $"{{\"op\":\"rfm_iteration\",\"shape\":\"{label}\",\"backend\":\"{backend.Name}\",\"precision\":\"double\",\"n\":{n},\"d\":{d},\"c\":{c},\"agop_form\":\"{form.ToString().ToLowerInvariant()}\",\"block_size\":{(blockSize is { } b ? b.ToString(CultureInfo.InvariantCulture) : "null")}," +
-                $"\"seconds\":{r.Seconds:F4},\"kernel_seconds\":{r.KernelSeconds:F4},\"solve_seconds\":{r.SolveSeconds:F4},\"agop_seconds\":{r.AgopSeconds:F4}," +
-                $"\"kernel_gflops\":{kernelFlops / r.KernelSeconds / 1e9:F1},\"solve_gflops\":{solveFlops / r.SolveSeconds / 1e9:F1},\"agop_gflops\":{agopFlops / r.AgopSeconds / 1e9:F1},\"gflops\":{(kernelFlops + solveFlops + agopFlops) / r.Seconds / 1e9:F1}}}");
-            Console.WriteLine(line);
-        }
-
         var laplace = new Rfm.RfmOptions { Kernel = new Kernels.LaplaceKernel(10), Ridge = 1e-3 };
         var warm = Random(500, 100, 1, 9);
-        Round(warm.X, warm.Y, laplace);
+        RfmRound(backend, warm.X, warm.Y, laplace);
         foreach (int n in new[] { 2000, 5000, 10000 })
         {
             // One untimed round per size: the first touch of fresh n x n buffers pays page faults (seconds at n = 10,000 on
             // the CI machine kind), which is not what this measures.
             var first = Random(n, 100, 1, n);
-            Round(first.X, first.Y, laplace);
+            RfmRound(backend, first.X, first.Y, laplace);
             foreach (int c in new[] { 1, 10 })
             {
                 var (x, y) = Random(n, 100, c, n + c);
-                Report("random", n, 100, c, Round(x, y, laplace));
+                ReportRound(backend, "random", n, 100, c, RfmRound(backend, x, y, laplace));
                 if (n == 10000)
                 {
-                    // The same round with the AGOP's derivative weights formed 2,000 rows at a time (RfmOptions.BlockSize).
-                    Report("random", n, 100, c, Round(x, y, laplace with { BlockSize = 2000 }), 2000);
+                    // The same round factored in double (no mixed precision), in single precision, and with the AGOP's
+                    // derivative weights formed 2,000 rows at a time (RfmOptions.BlockSize).
+                    ReportRound(backend, "random", n, 100, c, RfmRound(backend, x, y, laplace with { Cholesky = new CholeskyOptions { MixedPrecision = MixedPrecision.Off } }), solve: "double");
+                    ReportRound(backend, "random", n, 100, c, RfmRound(backend, x.Map(v => (float)v), y.Map(v => (float)v), laplace), "single");
+                    ReportRound(backend, "random", n, 100, c, RfmRound(backend, x, y, laplace with { BlockSize = 2000 }), blockSize: 2000);
                 }
             }
         }
 
         var task = Data.ModularArithmetic.Create(61, Data.ModularOperation.Add);
         var (train, _) = task.Split(0.5, 0);
-        Round(task.Inputs<double>(train), task.Targets<double>(train), Rfm.RfmOptions.Grokking());
-        Report("grokking p=61", train.Length, 122, 61, Round(task.Inputs<double>(train), task.Targets<double>(train), Rfm.RfmOptions.Grokking()));
+        RfmRound(backend, task.Inputs<double>(train), task.Targets<double>(train), Rfm.RfmOptions.Grokking());
+        ReportRound(backend, "grokking p=61", train.Length, 122, 61, RfmRound(backend, task.Inputs<double>(train), task.Targets<double>(train), Rfm.RfmOptions.Grokking()));
+    }
+
+    /// <summary>The first round of a two-round fit (its history splits the time by step).</summary>
+    private static Rfm.RfmIteration RfmRound<T>(IComputeBackend backend, Matrix<T> x, Matrix<T> y, Rfm.RfmOptions options)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => new Rfm.RecursiveFeatureMachine(options with { Rounds = 2, Backend = backend }).Fit(x, y).History[0];
+
+    private static void ReportRound(IComputeBackend backend, string label, int n, int d, int c, Rfm.RfmIteration r, string precision = "double", int? blockSize = null, string? solve = null)
+    {
+        double kernelFlops = 2.0 * n * n * d;
+        double solveFlops = Workloads<double>.CholeskySolveFlops(n, c);
+        var form = Rfm.AgopEngine.Resolve(Rfm.AgopForm.Auto, n, n, d, c);
+        var (direct, gram) = Rfm.AgopEngine.Cost(n, n, d, c);
+        double agopFlops = form == Rfm.AgopForm.Gram ? gram : direct;
+        solve ??= r.RefinementSteps > 0 ? $"mixed ({r.RefinementSteps} refinement steps)" : precision;
+        string line = string.Create(
+            CultureInfo.InvariantCulture,
+            $"{{\"op\":\"rfm_iteration\",\"shape\":\"{label}\",\"backend\":\"{backend.Name}\",\"precision\":\"{precision}\",\"solve\":\"{solve}\",\"n\":{n},\"d\":{d},\"c\":{c},\"agop_form\":\"{form.ToString().ToLowerInvariant()}\",\"block_size\":{(blockSize is { } b ? b.ToString(CultureInfo.InvariantCulture) : "null")}," +
+            $"\"seconds\":{r.Seconds:F4},\"kernel_seconds\":{r.KernelSeconds:F4},\"solve_seconds\":{r.SolveSeconds:F4},\"agop_seconds\":{r.AgopSeconds:F4}," +
+            $"\"kernel_gflops\":{kernelFlops / r.KernelSeconds / 1e9:F1},\"solve_gflops\":{solveFlops / r.SolveSeconds / 1e9:F1},\"agop_gflops\":{agopFlops / r.AgopSeconds / 1e9:F1},\"gflops\":{(kernelFlops + solveFlops + agopFlops) / r.Seconds / 1e9:F1}}}");
+        Console.WriteLine(line);
     }
 
     /// <summary>

@@ -204,7 +204,7 @@ public sealed class RecursiveFeatureMachine
                     agopSeconds = clock.Elapsed.TotalSeconds;
                 }
 
-                var record = new RfmIteration(t, iterations, trainMse, trainAcc, valMse, valAcc, report.Jitter, kernelSeconds, solveSeconds, agopSeconds);
+                var record = new RfmIteration(t, iterations, trainMse, trainAcc, valMse, valAcc, report.Jitter, kernelSeconds, solveSeconds, agopSeconds) { RefinementSteps = report.RefinementSteps };
                 history.Add(record);
                 Log.RfmIteration(logger, t, iterations - 1, trainMse, valMse, valAcc, record.Seconds);
                 o.OnRound?.Invoke(record);

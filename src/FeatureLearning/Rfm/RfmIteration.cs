@@ -27,6 +27,12 @@ public readonly record struct RfmIteration(
     double SolveSeconds,
     double AgopSeconds)
 {
+    /// <summary>
+    /// Refinement steps of the round's solve when a single-precision factor was refined to double accuracy
+    /// (<see cref="Compute.CholeskyOptions.MixedPrecision"/>); 0 when K + λI was factored in the precision of the data.
+    /// </summary>
+    public int RefinementSteps { get; init; }
+
     /// <summary>Total seconds of the round.</summary>
     public double Seconds => KernelSeconds + SolveSeconds + AgopSeconds;
 

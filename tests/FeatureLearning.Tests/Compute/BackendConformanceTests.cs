@@ -124,6 +124,7 @@ public abstract partial class BackendConformanceTests : IDisposable
     [InlineData(191)]
     [InlineData(192)]
     [InlineData(193)]
+    [InlineData(337)]
     [InlineData(450)]
     public void CholeskyFactorReconstructsAndKeepsUpperTriangle(int n)
     {

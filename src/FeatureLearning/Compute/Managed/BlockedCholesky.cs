@@ -15,8 +15,12 @@ namespace FeatureLearning.Compute.Managed;
 internal static unsafe class BlockedCholesky<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Block size of the outer factorization and of the blocked solves.</summary>
-    public const int BlockSize = 192;
+    /// <summary>
+    /// Block size of the outer factorization and of the blocked solves: the GEMM's packed depth KC (<see cref="GemmBlocking"/>), so
+    /// that each trailing update A22 − A21·A21ᵀ is one full-depth pass of the GEMM (a block of 192 with KC = 168 would add a
+    /// second pass only 24 deep).
+    /// </summary>
+    public static int BlockSize => Math.Max(64, PackedGemm<T>.KC);
 
     /// <summary>Factors the lower triangle of A in place. Returns -1 on success or the index of the first non-positive pivot.</summary>
     public static int Factor(T* a, int n, int lda, int threads, CancellationToken cancellationToken)
