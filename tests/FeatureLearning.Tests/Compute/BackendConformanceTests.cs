@@ -165,6 +165,7 @@ public abstract partial class BackendConformanceTests : IDisposable
     [InlineData(37, 3)]
     [InlineData(400, 5)]
     [InlineData(193, 1)]
+    [InlineData(700, 1)]
     public void CholeskySolveMatchesDirectSolve(int n, int c)
     {
         CheckSolve<double>(n, c);

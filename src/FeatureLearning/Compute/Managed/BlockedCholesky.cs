@@ -200,9 +200,15 @@ internal static unsafe class BlockedCholesky<T>
     /// <summary>The leading part of a split: half of <paramref name="n"/>, rounded up to a multiple of 8 (the register tile's rows).</summary>
     private static int Half(int n) => Math.Min(n - 1, ((n / 2) + 7) / 8 * 8);
 
-    /// <summary>Solves (LLᵀ)X = B in place for an n × c right-hand side, by blocks, with GEMMs.</summary>
+    /// <summary>Solves (LLᵀ)X = B in place for an n × c right-hand side, by blocks, with GEMMs (one column: <see cref="SolveVector"/>).</summary>
     public static void Solve(T* l, int n, int ldl, T* b, int c, int ldb, int threads)
     {
+        if (c == 1)
+        {
+            SolveVector(l, n, ldl, b, ldb, threads);
+            return;
+        }
+
         int nb = BlockSize;
         int blocks = (n + nb - 1) / nb;
         T* inverses = (T*)NativeMemory.AlignedAlloc((nuint)((long)blocks * nb * nb * sizeof(T)), 64);
@@ -249,6 +255,96 @@ internal static unsafe class BlockedCholesky<T>
         {
             NativeMemory.AlignedFree(inverses);
             NativeMemory.AlignedFree(scratch);
+        }
+    }
+
+    /// <summary>
+    /// Solves (LLᵀ)x = b in place for one right-hand side (stride <paramref name="ldb"/>): memory-bound, so row dot products for
+    /// the forward pass and row AXPYs for the backward pass, each reading the lower triangle once, instead of GEMMs whose
+    /// register tile would be NR columns wide for one useful column. Rows are split between the threads in blocks of
+    /// <see cref="BlockSize"/>; the backward pass sums per-thread partial updates of each block.
+    /// </summary>
+    private static void SolveVector(T* l, int n, int ldl, T* b, int ldb, int threads)
+    {
+        int nb = BlockSize;
+        T[] x = new T[n];
+        for (int i = 0; i < n; i++)
+        {
+            x[i] = b[(long)i * ldb];
+        }
+
+        int workers = Math.Max(1, Math.Min(threads, 8));
+        var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
+        var partial = new T[(long)workers * n];
+        fixed (T* xp = x, pp = partial)
+        {
+            T* xs = xp;
+            T* ps = pp;
+
+            // Forward, L y = b: per block, the rows' dot products with the solved part (in parallel), then the small triangle.
+            for (int k0 = 0; k0 < n; k0 += nb)
+            {
+                int kb = Math.Min(nb, n - k0);
+                int start = k0;
+                if (k0 > 0)
+                {
+                    Parallel.For(0, workers, options, w =>
+                    {
+                        var solved = new ReadOnlySpan<T>(xs, start);
+                        for (int i = start + w; i < start + kb; i += workers)
+                        {
+                            xs[i] -= TensorPrimitives.Dot(new ReadOnlySpan<T>(l + ((long)i * ldl), start), solved);
+                        }
+                    });
+                }
+
+                for (int i = k0; i < k0 + kb; i++)
+                {
+                    T* row = l + ((long)i * ldl);
+                    xs[i] = (xs[i] - TensorPrimitives.Dot(new ReadOnlySpan<T>(row + k0, i - k0), new ReadOnlySpan<T>(xs + k0, i - k0))) / row[i];
+                }
+            }
+
+            // Backward, Lᵀ x = y: per block (last first), the small triangle, then every row of the block scatters into the rows
+            // above it: x[0..k0) −= x_i · L[i, 0..k0), split by rows between the threads with per-thread partial sums.
+            for (int k0 = (n - 1) / nb * nb; k0 >= 0; k0 -= nb)
+            {
+                int kb = Math.Min(nb, n - k0);
+                for (int i = k0 + kb - 1; i >= k0; i--)
+                {
+                    T xi = xs[i] / l[((long)i * ldl) + i];
+                    xs[i] = xi;
+                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>(l + ((long)i * ldl) + k0, i - k0), -xi, new ReadOnlySpan<T>(xs + k0, i - k0), new Span<T>(xs + k0, i - k0));
+                }
+
+                if (k0 == 0)
+                {
+                    break;
+                }
+
+                // Rows k0 … k0 + kb − 1 update x[0..k0): each worker sums its rows' contributions, then the partial sums are
+                // subtracted.
+                int top = k0;
+                Parallel.For(0, workers, options, w =>
+                {
+                    var acc = new Span<T>(ps + ((long)w * n), top);
+                    acc.Clear();
+                    for (int i = top + w; i < top + kb; i += workers)
+                    {
+                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>(l + ((long)i * ldl), top), xs[i], acc, acc);
+                    }
+                });
+                var target = new Span<T>(xs, top);
+                for (int w = 0; w < workers; w++)
+                {
+                    TensorPrimitives.Subtract(target, new ReadOnlySpan<T>(ps + ((long)w * n), top), target);
+                }
+            }
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            b[(long)i * ldb] = x[i];
         }
     }
 
