@@ -29,6 +29,24 @@ public sealed record MatrixCompletionOptions
     /// <summary>Stop after this many iterations without a better held-out error (the best iterate is returned).</summary>
     public int Patience { get; init; } = 50;
 
+    /// <summary>
+    /// The relative improvement ε ∈ [0, 1) of the plateau test: a plateau is reached when the best held-out error of the last
+    /// <see cref="Patience"/> iterations is not below (1 − ε) times the best before them. 0 is the plain patience rule.
+    /// </summary>
+    public double MinimumRelativeImprovement { get; init; } = 0.01;
+
+    /// <summary>
+    /// After the last iteration, take one more step from the selected iterate with every observed entry, the held-out ones
+    /// included, and return that W (the default; it is the last record of the history, with a NaN held-out error).
+    /// </summary>
+    public bool RefitWithHeldOut { get; init; } = true;
+
+    /// <summary>
+    /// Stop once the held-out error is at most this fraction of the mean square of the observed values (finite, ≥ 0; 0 never
+    /// stops this way): 1e-4, the default, is an RMS error of 1% of the values' RMS.
+    /// </summary>
+    public double RelativeTolerance { get; init; } = 1e-4;
+
     /// <summary>Stop once the held-out error is below this (finite, ≥ 0; 0, the default, never stops early this way).</summary>
     public double TargetHeldOutMse { get; init; }
 
@@ -65,6 +83,7 @@ public sealed record MatrixCompletionOptions
             throw new ArgumentOutOfRangeException(nameof(MinimumRidge), MinimumRidge, $"The minimum ridge exceeds the ridge ({Ridge}): the decay schedule would raise the ridge instead of lowering it.");
         }
 
+        Validation.NonNegativeFinite(RelativeTolerance, nameof(RelativeTolerance), "relative tolerance");
         Validation.NonNegativeFinite(TargetHeldOutMse, nameof(TargetHeldOutMse), "target held-out error");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxIterations, 1, nameof(MaxIterations));
         if (!(HeldOutFraction >= 0 && HeldOutFraction < 1))
@@ -73,5 +92,9 @@ public sealed record MatrixCompletionOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(Patience, 1, nameof(Patience));
+        if (!(MinimumRelativeImprovement >= 0 && MinimumRelativeImprovement < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinimumRelativeImprovement), MinimumRelativeImprovement, "The minimum relative improvement must lie in [0, 1).");
+        }
     }
 }
