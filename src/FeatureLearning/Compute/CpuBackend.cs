@@ -276,7 +276,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
             return;
         }
 
-        SmallSystemBatch.SolveAll(mp.Pointer, p.LeadingDimension, ridge, systems, mb.Pointer);
+        SmallSystemBatch.SolveAll(mp.Pointer, p.LeadingDimension, ridge, systems, mb.Pointer, Threads);
     }
 
     /// <inheritdoc />

@@ -122,12 +122,12 @@ public sealed class SmallSystemBatch
     {
         fixed (T* rhs = rightHandSides)
         {
-            SolveAll(p, ldp, ridge, systems, rhs);
+            SolveAll(p, ldp, ridge, systems, rhs, -1);
         }
     }
 
-    /// <summary>Solves every system on the host in parallel (pointer form, for pinned buffers).</summary>
-    internal static unsafe void SolveAll<T>(T* p, int ldp, T ridge, SmallSystemBatch systems, T* rhs)
+    /// <summary>Solves every system on the host in parallel on up to <paramref name="threads"/> threads (−1: no cap); pointer form, for pinned buffers.</summary>
+    internal static unsafe void SolveAll<T>(T* p, int ldp, T ridge, SmallSystemBatch systems, T* rhs, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int failedSystem = int.MaxValue, failedPivot = -1;
@@ -135,6 +135,7 @@ public sealed class SmallSystemBatch
         nint pp = (nint)p, pr = (nint)rhs;
         Parallel.ForEach(
             System.Collections.Concurrent.Partitioner.Create(0, systems.Count, Math.Max(1, systems.Count / (4 * Environment.ProcessorCount))),
+            new ParallelOptions { MaxDegreeOfParallelism = threads },
             () => new T[systems.MaxOrder * systems.MaxOrder],
             (range, _, scratch) =>
             {
