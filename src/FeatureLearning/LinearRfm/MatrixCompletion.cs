@@ -55,8 +55,10 @@ public sealed class MatrixCompletion
     /// <param name="progress">One report per iteration.</param>
     /// <param name="cancellationToken">Checked between iterations.</param>
     /// <returns>
-    /// The completed matrix of the selected iteration (<see cref="MatrixCompletionModel{T}.SelectedIteration"/>): the one with the best
-    /// held-out error, or the last without a held-out set.
+    /// The completed matrix of the selected iteration (<see cref="MatrixCompletionModel{T}.SelectedIteration"/>): the iterate with the
+    /// best held-out error, refitted with every observed entry by one more step unless <see cref="MatrixCompletionOptions.RefitWithHeldOut"/>
+    /// is false; the last iterate without a held-out set. The ridge schedule and the stopping rule are those of
+    /// <see cref="MatrixCompletionOptions"/> (on the held-out error only).
     /// </returns>
     /// <exception cref="ArgumentException">
     /// No entries are observed (none left for training after the held-out split), the truth has the wrong shape, or a row or
