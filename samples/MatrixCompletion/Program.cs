@@ -70,7 +70,8 @@ var (completed, history, selected) = single
 double seconds = clock.Elapsed.TotalSeconds;
 var best = history[selected];
 log.WriteLine();
-log.WriteLine($"Selected iteration {selected} ({(single ? "float" : "double")}): held-out MSE {best.HeldOutMse:G3}, MSE on the unobserved entries {best.UnobservedMse:G3}; {history.Count} iterations in {seconds:F1} s ({seconds / history.Count:F3} s each).");
+double bestHeldOut = history.Where(h => !double.IsNaN(h.HeldOutMse)).Select(h => h.HeldOutMse).DefaultIfEmpty(double.NaN).Min();
+log.WriteLine($"Selected iteration {selected} ({(single ? "float" : "double")}{(double.IsNaN(best.HeldOutMse) && !double.IsNaN(bestHeldOut) ? ", the refit with the held-out entries" : string.Empty)}): best held-out MSE {bestHeldOut:G3}, MSE on the unobserved entries {best.UnobservedMse:G3}; {history.Count} iterations in {seconds:F1} s ({seconds / history.Count:F3} s each).");
 
 int firstBelow = history.ToList().FindIndex(h => h.UnobservedMse < 1e-3);
 log.WriteLine(firstBelow < 0
