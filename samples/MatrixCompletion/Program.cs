@@ -1,10 +1,12 @@
 // Low-rank matrix completion by lin-RFM on a planted problem (Radhakrishnan, Belkin, Drusvyatskiy).
 //
 //   dotnet run -c Release --project samples/MatrixCompletion -- [--rows 500] [--cols 500] [--rank 5] [--observed 10000]
-//       [--alpha 1] [--ridge 0.05] [--ridge-decay 1] [--ridge-decay-below 0.01] [--iterations 1000] [--target 0]
+//       [--alpha 1] [--ridge 0.05] [--ridge-decay 0.1] [--ridge-decay-below 0] [--minimum-ridge 1e-4] [--patience 100]
+//       [--min-improvement 0.05] [--tolerance 1e-4] [--held-out 0.05] [--refit 1] [--iterations 5000] [--target 0]
 //       [--seed 0] [--backend managed] [--precision double|float] [--out completion-output] [--json] [--help]
+//   (the defaults are those of MatrixCompletionOptions)
 //
-// Prints the held-out error (on 5% of the observed entries, kept out of the fit) and the error on every unobserved
+// Prints the held-out error (on 2% of the observed entries, kept out of the fit until a last refit) and the error on every unobserved
 // entry per iteration, then plots both and the recovered singular values against the truth.
 using System.Diagnostics;
 using System.Globalization;
@@ -20,8 +22,12 @@ if (options.Has("help"))
     Console.WriteLine("""
         Low-rank matrix completion by lin-RFM on a planted problem.
         dotnet run -c Release --project samples/MatrixCompletion -- [--rows 500] [--cols 500] [--rank 5] [--observed 10000]
-            [--alpha 1] [--ridge 0.05] [--ridge-decay 1] [--ridge-decay-below 0.01] [--iterations 1000] [--target 0]
+            [--alpha 1] [--ridge 0.05] [--ridge-decay 0.1] [--ridge-decay-below 0] [--minimum-ridge 1e-4] [--patience 100]
+            [--min-improvement 0.05] [--tolerance 1e-4] [--held-out 0.05] [--refit 1] [--iterations 5000] [--target 0]
             [--seed 0] [--backend managed|native|ilgpu] [--precision double|float] [--out completion-output] [--json]
+        The defaults are those of MatrixCompletionOptions: the ridge is lowered x0.1 whenever the held-out error stops
+        falling by 5% per 50 iterations (a plateau over a window of 100), the fit stops on a plateau at the smallest ridge or
+        once the held-out MSE is 1e-4 of the observed values' mean square, and a last step refits with the held-out entries.
         """);
     return 0;
 }
@@ -35,17 +41,24 @@ log.WriteLine($"Backend: {backend.Describe()}");
 
 var (truth, observed) = PlantedProblems.LowRank(rows, cols, rank, observedCount, options.Get("seed", 0));
 log.WriteLine($"Planted: {rows} x {cols}, rank {rank}, {observedCount} observed entries ({100.0 * observedCount / ((double)rows * cols):F2}%), {(long)rows * cols - observedCount} missing.");
+var defaults = new MatrixCompletionOptions();
 var completionOptions = new MatrixCompletionOptions
 {
-    Alpha = options.Get("alpha", 1.0),
-    Ridge = options.Get("ridge", 0.05),
-    MaxIterations = options.Get("iterations", 1000),
-    TargetHeldOutMse = options.Get("target", 0.0),
-    RidgeDecay = options.Get("ridge-decay", 1.0),
-    RidgeDecayBelow = options.Get("ridge-decay-below", 1e-2),
+    Alpha = options.Get("alpha", defaults.Alpha),
+    Ridge = options.Get("ridge", defaults.Ridge),
+    MaxIterations = options.Get("iterations", defaults.MaxIterations),
+    TargetHeldOutMse = options.Get("target", defaults.TargetHeldOutMse),
+    RelativeTolerance = options.Get("tolerance", defaults.RelativeTolerance),
+    RidgeDecay = options.Get("ridge-decay", defaults.RidgeDecay),
+    RidgeDecayBelow = options.Get("ridge-decay-below", defaults.RidgeDecayBelow),
+    MinimumRidge = options.Get("minimum-ridge", defaults.MinimumRidge),
+    Patience = options.Get("patience", defaults.Patience),
+    MinimumRelativeImprovement = options.Get("min-improvement", defaults.MinimumRelativeImprovement),
+    HeldOutFraction = options.Get("held-out", defaults.HeldOutFraction),
+    RefitWithHeldOut = options.Get("refit", defaults.RefitWithHeldOut ? 1 : 0) != 0,
     Backend = backend,
 };
-log.WriteLine($"lin-RFM: alpha {completionOptions.Alpha}, ridge {completionOptions.Ridge}, up to {completionOptions.MaxIterations} iterations, patience {completionOptions.Patience}.");
+log.WriteLine($"lin-RFM: alpha {completionOptions.Alpha}, ridge {completionOptions.Ridge} (x{completionOptions.RidgeDecay} on a plateau, down to {Math.Min(completionOptions.Ridge, completionOptions.MinimumRidge)}), up to {completionOptions.MaxIterations} iterations, plateau window {completionOptions.Patience} (less than {completionOptions.MinimumRelativeImprovement:P0} better), tolerance {completionOptions.RelativeTolerance:G3} x mean square.");
 
 var progress = new Reporter(json, completionOptions.MaxIterations);
 var clock = Stopwatch.StartNew();
@@ -57,7 +70,13 @@ var (completed, history, selected) = single
 double seconds = clock.Elapsed.TotalSeconds;
 var best = history[selected];
 log.WriteLine();
-log.WriteLine($"Selected iteration {selected} ({(single ? "float" : "double")}): held-out MSE {best.HeldOutMse:G3}, MSE on the unobserved entries {best.UnobservedMse:G3}; {history.Count} iterations in {seconds:F1} s ({seconds / history.Count:F3} s each).");
+double bestHeldOut = history.Where(h => !double.IsNaN(h.HeldOutMse)).Select(h => h.HeldOutMse).DefaultIfEmpty(double.NaN).Min();
+log.WriteLine($"Selected iteration {selected} ({(single ? "float" : "double")}{(double.IsNaN(best.HeldOutMse) && !double.IsNaN(bestHeldOut) ? ", the refit with the held-out entries" : string.Empty)}): best held-out MSE {bestHeldOut:G3}, MSE on the unobserved entries {best.UnobservedMse:G3}; {history.Count} iterations in {seconds:F1} s ({seconds / history.Count:F3} s each).");
+
+int firstBelow = history.ToList().FindIndex(h => h.UnobservedMse < 1e-3);
+log.WriteLine(firstBelow < 0
+    ? "The MSE on the unobserved entries never fell below 1e-3."
+    : $"First iteration with an MSE on the unobserved entries below 1e-3: {firstBelow} (the fit ran {history.Count} records, the last ridge {history[^1].Ridge:G3}).");
 
 // Singular values through MathNet's managed SVD: only for matrices up to a million entries (larger ones take minutes).
 bool small = (long)rows * cols <= 1_000_000;

@@ -132,6 +132,52 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc />
+    /// <remarks>One device thread per system (<c>Kernels.BatchedRidgeSolve</c>): it gathers its block of P into a packed
+    /// workspace of Σ k_s² elements, factors it and solves its right-hand sides; the layout is uploaded on every call.</remarks>
+    public void BatchedRidgeSolve<T>(DeviceBuffer<T> p, T ridge, SmallSystemBatch systems, DeviceBuffer<T> rightHandSides)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (gp, gb) = (Own(p, nameof(p)), Own(rightHandSides, nameof(rightHandSides)));
+        Shapes.CheckBatchedRidgeSolve(p, systems, rightHandSides);
+        int count = systems.Count;
+        if (count == 0)
+        {
+            return;
+        }
+
+        using var exclusive = Enter();
+        var layout = new int[(2 * count) + 1 + systems.Indices.Length];
+        systems.Starts.CopyTo(layout);
+        systems.RightHandSides.CopyTo(layout.AsSpan(count + 1));
+        systems.Indices.CopyTo(layout.AsSpan((2 * count) + 1));
+        var offsets = new long[2 * (count + 1)];
+        systems.RightHandSideOffsets.CopyTo(offsets);
+        systems.FactorOffsets.CopyTo(offsets.AsSpan(count + 1));
+        using var deviceLayout = accelerator.Allocate1D<int>(layout.Length);
+        using var deviceOffsets = accelerator.Allocate1D<long>(offsets.Length);
+        using var status = accelerator.Allocate1D<int>(count);
+        HostCopy.ToDevice<int>(layout, deviceLayout.View);
+        HostCopy.ToDevice<long>(offsets, deviceOffsets.View);
+        var factors = Rent<T>(Math.Max(1, systems.FactorLength));
+        try
+        {
+            Kernels<T>().BatchedRidgeSolve(count, gp.View, factors.View.BaseView, gb.View, deviceLayout.View.BaseView, deviceOffsets.View.BaseView, status.View.BaseView, p.LeadingDimension, ridge);
+            var result = HostCopy.ToHostArray(status.View);
+            for (int s = 0; s < count; s++)
+            {
+                if (result[s] >= 0)
+                {
+                    throw MatrixNotPositiveDefiniteException.ForBatchedSystem(s, systems.Order(s), result[s]);
+                }
+            }
+        }
+        finally
+        {
+            Return(factors);
+        }
+    }
+
+    /// <inheritdoc />
     /// <remarks>Runs on the host (MathNet.Numerics): it is meant for d × d metric matrices.</remarks>
     public void SymmetricEigen<T>(DeviceBuffer<T> a, DeviceBuffer<T> eigenvalues, DeviceBuffer<T> eigenvectors)
         where T : unmanaged, IFloatingPointIeee754<T>

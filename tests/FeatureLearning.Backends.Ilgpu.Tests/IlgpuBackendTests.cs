@@ -24,6 +24,43 @@ public sealed class IlgpuBackendTests
         ilgpu.DeviceMemoryBytes.Should().BeGreaterThan(0);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BatchedRidgeSolveMatchesTheManagedBackend(bool single)
+    {
+        // Random index sets of orders 0 to 9 into a 12 x 12 SPD P, 0 to 2 right-hand sides each: the device kernel (one
+        // thread per system) against the managed backend's host loop, float and double. Tiny: the CPU accelerator is slow.
+        const int n = 12;
+        var random = new Random(7);
+        var sets = Enumerable.Range(0, 9).Select(s => Enumerable.Range(0, n).OrderBy(_ => random.Next()).Take(s).ToArray()).ToArray();
+        var counts = sets.Select((_, s) => s % 3).ToArray();
+        var starts = new int[sets.Length + 1];
+        for (int s = 0; s < sets.Length; s++)
+        {
+            starts[s + 1] = starts[s] + sets[s].Length;
+        }
+
+        var systems = new SmallSystemBatch(sets.SelectMany(x => x).ToArray(), starts, counts);
+        var p = Spd(n, 41, 0.05);
+        var b = Random(1, (int)systems.RightHandSideLength, 42);
+        using var ilgpu = new IlgpuBackend();
+        using var managed = new ManagedBackend();
+        double[] Solve(IComputeBackend backend) => single ? Run<float>(backend) : Run<double>(backend);
+        double[] Run<T>(IComputeBackend backend)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            using var pb = backend.Upload<T>(Cast<T>(p), n, n);
+            using var bb = backend.Upload<T>(Cast<T>(b), 1, b.Length);
+            backend.BatchedRidgeSolve(pb, T.CreateTruncating(0.01), systems, bb);
+            return Download(backend, bb);
+        }
+
+        var expected = Solve(managed);
+        RelativeError(Solve(ilgpu), expected).Should().BeLessThan(single ? 1e-4 : 1e-10);
+        RelativeError(expected, b).Should().BeGreaterThan(0.1, "the right-hand sides were overwritten by the solutions");
+    }
+
     [Fact]
     public void OperationsFromSeveralThreadsOnOneBackendMatchSequentialCalls()
     {

@@ -47,6 +47,8 @@ internal abstract class KernelSet<T>
 
     public abstract void RowKronecker(int rows, ArrayView<T> a, int c, int lda, ArrayView<T> b, int d, int ldb, ArrayView<T> r, int ldr);
 
+    public abstract void BatchedRidgeSolve(int count, ArrayView<T> p, ArrayView<T> factors, ArrayView<T> b, ArrayView<int> layout, ArrayView<long> offsets, ArrayView<int> status, int ldp, T ridge);
+
     public abstract void RowDot(int rows, int cols, ArrayView<T> a, int lda, ArrayView<T> b, int ldb, ArrayView<T> r, int rStride);
 
     public abstract void DotPartials(int rows, int cols, ArrayView<T> a, int lda, ArrayView<T> b, int ldb, ArrayView<double> partials);
@@ -91,6 +93,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int, int, long, int>> rowKronecker;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int>> rowDot;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, int, int, int, long, int>> dotPartials;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<long>, ArrayView<int>, int, int, T>> batchedRidgeSolve;
     private readonly ConcurrentDictionary<Type, Delegate?> epilogues = new();
 
     public KernelSet(Accelerator accelerator, int strideThreads)
@@ -115,6 +118,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
         blockSum = new(() => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, int, int, int, int, T>(Kernels.BlockSum<T, TOps>));
         rowKronecker = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int, int, long, int>(Kernels.RowKronecker<T, TOps>));
         rowDot = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int>(Kernels.RowDot<T, TOps>));
+        batchedRidgeSolve = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<long>, ArrayView<int>, int, int, T>(Kernels.BatchedRidgeSolve<T, TOps>));
         dotPartials = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, int, int, int, long, int>(Kernels.DotPartials<T, TOps>));
     }
 
@@ -179,6 +183,9 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
         long length = (long)rows * c * d;
         rowKronecker.Value(Threads(length), a, b, r, c, d, lda, ldb, ldr, length, Threads(length));
     }
+
+    public override void BatchedRidgeSolve(int count, ArrayView<T> p, ArrayView<T> factors, ArrayView<T> b, ArrayView<int> layout, ArrayView<long> offsets, ArrayView<int> status, int ldp, T ridge) =>
+        batchedRidgeSolve.Value(count, p, factors, b, layout, offsets, status, count, ldp, ridge);
 
     public override void RowDot(int rows, int cols, ArrayView<T> a, int lda, ArrayView<T> b, int ldb, ArrayView<T> r, int rStride) => rowDot.Value(rows, a, b, r, cols, lda, ldb, rStride);
 

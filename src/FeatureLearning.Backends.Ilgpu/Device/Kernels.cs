@@ -310,6 +310,89 @@ internal static class Kernels
         }
     }
 
+    /// <summary>
+    /// One thread per system s of a batched ridge solve (<c>IComputeBackend.BatchedRidgeSolve</c>): gathers the lower triangle
+    /// of P[I_s, I_s] + λI into its k × k block of <paramref name="factors"/>, factors it in place (unblocked Cholesky) and
+    /// solves its k × m block of <paramref name="b"/> in place. status[s] ← −1, or the first pivot that was not positive or
+    /// not finite (the block is then left unsolved). <paramref name="layout"/> holds the S + 1 starts, the S counts m_s and
+    /// the indices; <paramref name="offsets"/> the S + 1 right-hand-side offsets, then the S + 1 factor offsets.
+    /// </summary>
+    public static void BatchedRidgeSolve<T, TOps>(Index1D s, ArrayView<T> p, ArrayView<T> factors, ArrayView<T> b, ArrayView<int> layout, ArrayView<long> offsets, ArrayView<int> status, int count, int ldp, T ridge)
+        where T : unmanaged
+        where TOps : struct, IScalarOps<T>
+    {
+        var ops = default(TOps);
+        int start = layout[s.X], k = layout[s.X + 1] - start, m = layout[count + 1 + s.X];
+        int indexBase = (2 * count) + 1 + start;
+        long b0 = offsets[s.X], a0 = offsets[count + 1 + s.X];
+        for (int r = 0; r < k; r++)
+        {
+            long pr = (long)layout[indexBase + r] * ldp;
+            for (int c = 0; c <= r; c++)
+            {
+                factors[a0 + (r * k) + c] = p[pr + layout[indexBase + c]];
+            }
+
+            factors[a0 + (r * k) + r] = ops.Add(factors[a0 + (r * k) + r], ridge);
+        }
+
+        for (int j = 0; j < k; j++)
+        {
+            T pivot = factors[a0 + (j * k) + j];
+            for (int q = 0; q < j; q++)
+            {
+                pivot = ops.Sub(pivot, ops.Mul(factors[a0 + (j * k) + q], factors[a0 + (j * k) + q]));
+            }
+
+            double v = ops.ToDouble(pivot);
+            if (!(v > 0.0) || !(v - v == 0.0))
+            {
+                status[s] = j;
+                return;
+            }
+
+            T ljj = ops.Sqrt(pivot);
+            factors[a0 + (j * k) + j] = ljj;
+            for (int i = j + 1; i < k; i++)
+            {
+                T x = factors[a0 + (i * k) + j];
+                for (int q = 0; q < j; q++)
+                {
+                    x = ops.Sub(x, ops.Mul(factors[a0 + (i * k) + q], factors[a0 + (j * k) + q]));
+                }
+
+                factors[a0 + (i * k) + j] = ops.Div(x, ljj);
+            }
+        }
+
+        for (int c = 0; c < m; c++)
+        {
+            for (int i = 0; i < k; i++)
+            {
+                T x = b[b0 + (i * m) + c];
+                for (int q = 0; q < i; q++)
+                {
+                    x = ops.Sub(x, ops.Mul(factors[a0 + (i * k) + q], b[b0 + (q * m) + c]));
+                }
+
+                b[b0 + (i * m) + c] = ops.Div(x, factors[a0 + (i * k) + i]);
+            }
+
+            for (int i = k - 1; i >= 0; i--)
+            {
+                T x = b[b0 + (i * m) + c];
+                for (int q = i + 1; q < k; q++)
+                {
+                    x = ops.Sub(x, ops.Mul(factors[a0 + (q * k) + i], b[b0 + (q * m) + c]));
+                }
+
+                b[b0 + (i * m) + c] = ops.Div(x, factors[a0 + (i * k) + i]);
+            }
+        }
+
+        status[s] = -1;
+    }
+
     /// <summary>info[0] ← the first index i with A_ii not positive or not finite, if info[0] is still -1 (atomic minimum over offending indices).</summary>
     public static void CheckDiagonal<T, TOps>(Index1D i, ArrayView<T> a, ArrayView<int> info, int lda)
         where T : unmanaged

@@ -263,6 +263,23 @@ public abstract unsafe class CpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
+    /// <remarks>The systems are solved in parallel on the worker threads, each gathered into a per-thread scratch block and
+    /// factored by an unblocked Cholesky in place (the systems are small: a call per system to the LAPACK core would cost more
+    /// than the work).</remarks>
+    public void BatchedRidgeSolve<T>(DeviceBuffer<T> p, T ridge, SmallSystemBatch systems, DeviceBuffer<T> rightHandSides)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (mp, mb) = (Own(p, nameof(p)), Own(rightHandSides, nameof(rightHandSides)));
+        Shapes.CheckBatchedRidgeSolve(p, systems, rightHandSides);
+        if (systems.Count == 0)
+        {
+            return;
+        }
+
+        SmallSystemBatch.SolveAll(mp.Pointer, p.LeadingDimension, ridge, systems, mb.Pointer, Threads);
+    }
+
+    /// <inheritdoc />
     /// <remarks>The default uses MathNet.Numerics' managed solver, meant for metric matrices (d × d, d up to a few thousand).</remarks>
     public virtual void SymmetricEigen<T>(DeviceBuffer<T> a, DeviceBuffer<T> eigenvalues, DeviceBuffer<T> eigenvectors)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -133,6 +133,45 @@ public interface IComputeBackend : IDisposable
     void CholeskySolve<T>(DeviceBuffer<T> factor, DeviceBuffer<T> b)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>
+    /// Solves a batch of small symmetric positive definite systems (P[I_s, I_s] + λI) X_s = B_s at once, one per system s of
+    /// <paramref name="systems"/> (orders k_s = |I_s| may differ): each system is gathered from P, factored (Cholesky, no
+    /// jitter) and solved for its m_s right-hand sides, which are overwritten by X_s.
+    /// </summary>
+    /// <remarks>
+    /// A batched POTRF + POTRS over many small systems of varying size, with the gather of the submatrices fused in (the row
+    /// solves of lin-RFM matrix completion). The CPU backends solve the systems in parallel on the host; the ILGPU backend runs
+    /// one device thread per system. The default implementation downloads P and B, solves on the host and uploads X.
+    /// </remarks>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="p">P, square, with every index of the batch below its order; may be a strided view. It is taken as symmetric: of each gathered block only P[I_s[r], I_s[c]] with c ≤ r is read.</param>
+    /// <param name="ridge">λ, added to the diagonal of every system.</param>
+    /// <param name="systems">The layout: the index sets I_s and the counts m_s.</param>
+    /// <param name="rightHandSides">The packed blocks B_s (see <see cref="SmallSystemBatch"/>), contiguous, of length <see cref="SmallSystemBatch.RightHandSideLength"/> (any shape); overwritten by X_s.</param>
+    /// <exception cref="MatrixNotPositiveDefiniteException">
+    /// A system is not positive definite in precision T (or holds NaN/Inf): the lowest such system is named by
+    /// <see cref="MatrixNotPositiveDefiniteException.FailedSystem"/> and its pivot by <see cref="MatrixNotPositiveDefiniteException.FailedPivot"/>;
+    /// the right-hand sides are then unspecified.
+    /// </exception>
+    void BatchedRidgeSolve<T>(DeviceBuffer<T> p, T ridge, SmallSystemBatch systems, DeviceBuffer<T> rightHandSides)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Shapes.CheckBatchedRidgeSolve(p, systems, rightHandSides);
+        var host = new T[p.Length];
+        Download(p, host);
+        var b = new T[rightHandSides.Length];
+        Download(rightHandSides, b);
+        unsafe
+        {
+            fixed (T* hp = host)
+            {
+                SmallSystemBatch.SolveAll(hp, p.Cols, ridge, systems, b);
+            }
+        }
+
+        Upload<T>(b, rightHandSides);
+    }
+
     /// <summary>Eigendecomposition A = V diag(λ) Vᵀ of a symmetric matrix, eigenvalues ascending.</summary>
     /// <remarks>This is the SYEVD LAPACK routine; use it for matrix powers such as M^{1/2}.</remarks>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

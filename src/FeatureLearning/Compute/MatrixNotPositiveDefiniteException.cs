@@ -43,15 +43,32 @@ public sealed class MatrixNotPositiveDefiniteException : ArithmeticException
         FailedPivot = failedPivot;
     }
 
+    /// <summary>
+    /// The exception of <see cref="IComputeBackend.BatchedRidgeSolve{T}"/>: system <paramref name="system"/> of the batch
+    /// (the lowest that failed), of order <paramref name="order"/>, has pivot <paramref name="failedPivot"/> not positive.
+    /// </summary>
+    internal static MatrixNotPositiveDefiniteException ForBatchedSystem(int system, int order, int failedPivot) =>
+        new($"Batched Cholesky solve: system {system} ({order} x {order}) is not positive definite: pivot {failedPivot} was not positive " +
+            "(or the system holds NaN/Inf). Increase the ridge.")
+        {
+            Order = order,
+            Attempts = 1,
+            FailedPivot = failedPivot,
+            FailedSystem = system,
+        };
+
+    /// <summary>The system of a batched solve that failed (the lowest one), or −1 for a single factorization.</summary>
+    public int FailedSystem { get; private init; } = -1;
+
     /// <summary>Order of the matrix.</summary>
-    public int Order { get; }
+    public int Order { get; private init; }
 
     /// <summary>Number of factorization attempts made.</summary>
-    public int Attempts { get; }
+    public int Attempts { get; private init; }
 
     /// <summary>Jitter added in the last attempt.</summary>
-    public double LastJitter { get; }
+    public double LastJitter { get; private init; }
 
     /// <summary>Pivot index at which the last attempt failed.</summary>
-    public int FailedPivot { get; }
+    public int FailedPivot { get; private init; }
 }

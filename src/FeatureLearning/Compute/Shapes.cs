@@ -53,6 +53,27 @@ internal static class Shapes
         return options;
     }
 
+    /// <summary>Batched ridge solve arguments: P square and covering every index, the right-hand sides contiguous and of the packed length.</summary>
+    public static void CheckBatchedRidgeSolve<T>(DeviceBuffer<T> p, SmallSystemBatch systems, DeviceBuffer<T> rightHandSides)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(systems);
+        CheckSquare(p, nameof(p));
+        if (systems.MaxIndex >= p.Rows)
+        {
+            throw new ArgumentException($"Batched ridge solve: the systems index row/column {systems.MaxIndex} but P is {p.Rows} x {p.Cols}.", nameof(systems));
+        }
+
+        if (!rightHandSides.IsContiguous || rightHandSides.LongLength != systems.RightHandSideLength)
+        {
+            throw new ArgumentException(
+                $"Batched ridge solve: the right-hand sides must be one contiguous buffer of {systems.RightHandSideLength} elements (Σ k_s·m_s) but are a {rightHandSides.Rows} x {rightHandSides.Cols}{(rightHandSides.IsContiguous ? string.Empty : " strided view")}.",
+                nameof(rightHandSides));
+        }
+
+        CheckNoAlias(p, rightHandSides, nameof(rightHandSides));
+    }
+
     public static void CheckSquare<T>(DeviceBuffer<T> a, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -15,9 +14,9 @@ namespace FeatureLearning.LinearRfm;
 /// </summary>
 /// <remarks>
 /// Observations are sparse coordinates (<see cref="ObservedEntries"/>), grouped by row once. Rows that observe the same
-/// columns form one group; groups are solved in parallel, each through the backend: its k × k system P[I,I] + λI is factored
-/// once and solved for all of the group's rows at once (one <see cref="IComputeBackend.CholeskyFactor{T}"/> and one
-/// <see cref="IComputeBackend.CholeskySolve{T}"/> with m right-hand sides). Per iteration: Σ_groups (k³/3 + k²m) for the
+/// columns form one group; the groups are the systems of one batched backend operation per iteration,
+/// <see cref="IComputeBackend.BatchedRidgeSolve{T}"/>: each group's k × k system P[I,I] + λI is gathered, factored once and
+/// solved for all of the group's rows at once. Per iteration: Σ_groups (k³/3 + k²m) for the
 /// solves, Σ_i |I_i|·d for W, n·d² for WᵀW (the backend's SYRK), d³ more for α = 1. Memory: W (n × d), P and WᵀW (d × d);
 /// no dense mask.
 /// </remarks>
@@ -56,8 +55,10 @@ public sealed class MatrixCompletion
     /// <param name="progress">One report per iteration.</param>
     /// <param name="cancellationToken">Checked between iterations.</param>
     /// <returns>
-    /// The completed matrix of the selected iteration (<see cref="MatrixCompletionModel{T}.SelectedIteration"/>): the one with the best
-    /// held-out error, or the last without a held-out set.
+    /// The completed matrix of the selected iteration (<see cref="MatrixCompletionModel{T}.SelectedIteration"/>): the iterate with the
+    /// best held-out error, refitted with every observed entry by one more step unless <see cref="MatrixCompletionOptions.RefitWithHeldOut"/>
+    /// is false; the last iterate without a held-out set. The ridge schedule and the stopping rule are those of
+    /// <see cref="MatrixCompletionOptions"/> (on the held-out error only).
     /// </returns>
     /// <exception cref="ArgumentException">
     /// No entries are observed (none left for training after the held-out split), the truth has the wrong shape, or a row or
@@ -105,7 +106,10 @@ public sealed class MatrixCompletion
         var truthHost = truth?.ToRowMajorArray();
         using var wb = be.Allocate<T>(n, d);
         using var g = be.Allocate<T>(d, d);
-        int sinceBest = 0;
+        var stop = new StoppingRule(Options);
+        double meanSquare = MeanSquare(observed);
+        var bestNextP = held.Count > 0 && Options.RefitWithHeldOut ? new T[p.Length] : null;
+        double floor = Math.Min(Options.Ridge, Options.MinimumRidge);
         for (int t = 0; t < Options.MaxIterations; t++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -128,22 +132,49 @@ public sealed class MatrixCompletion
                 bestHeld = held.Count == 0 ? bestHeld : heldMse;
                 (best, w) = (w, best ?? spare);
                 bestIteration = t;
-                sinceBest = 0;
+                if (bestNextP is not null)
+                {
+                    p.AsSpan().CopyTo(bestNextP);
+                }
             }
-            else if (++sinceBest >= Options.Patience)
+
+            if (held.Count == 0)
+            {
+                continue;
+            }
+
+            if (heldMse < Options.TargetHeldOutMse || heldMse <= Options.RelativeTolerance * meanSquare)
             {
                 break;
             }
 
-            if (heldMse < Options.TargetHeldOutMse)
+            bool plateau = stop.Add(heldMse);
+            double lowered = Math.Max(floor, ridge * Options.RidgeDecay);
+            if (lowered < ridge && (heldMse < Options.RidgeDecayBelow || plateau))
+            {
+                // A new ridge is a new problem: the plateau test starts again from here.
+                ridge = lowered;
+                stop.Restart();
+            }
+            else if (plateau)
             {
                 break;
             }
+        }
 
-            if (heldMse < Options.RidgeDecayBelow)
-            {
-                ridge = Math.Max(Options.MinimumRidge, ridge * Options.RidgeDecay);
-            }
+        if (bestNextP is not null && best is not null)
+        {
+            // One more step with every observed entry: the held-out ones join the row systems and are kept in W.
+            var clock = Stopwatch.StartNew();
+            var all = RowIndex.Build(observed);
+            var refit = w; // the buffer that is not the best iterate
+            double trainMse = SolveRows(be, all, bestNextP, d, T.CreateTruncating(history[bestIteration].Ridge), refit);
+            double unobservedMse = truthHost is null ? double.NaN : UnobservedMse(truthHost, observed, refit, d);
+            var record = new LinearRfmIteration(history.Count, trainMse, double.NaN, unobservedMse, double.NaN, history[bestIteration].Ridge, clock.Elapsed.TotalSeconds);
+            history.Add(record);
+            progress?.Report(record);
+            best = refit;
+            bestIteration = record.Iteration;
         }
 
         return new MatrixCompletionModel<T>(n, d, best!, history, bestIteration);
@@ -190,15 +221,37 @@ public sealed class MatrixCompletion
     }
 
     /// <summary>
-    /// Solves every row on the backend, in parallel over groups of rows that observe the same columns: each group gathers
-    /// its k × k system P[I,I] + λI and its k × m right-hand sides (one column per row of the group) into device buffers,
-    /// factors once (<see cref="IComputeBackend.CholeskyFactor{T}"/>, no jitter) and solves all m at once
-    /// (<see cref="IComputeBackend.CholeskySolve{T}"/>). Returns the mean squared fit error of the training entries before
-    /// they are kept.
+    /// Solves every row on the backend: the groups of rows that observe the same columns are the systems of one
+    /// <see cref="IComputeBackend.BatchedRidgeSolve{T}"/> (P uploaded, the packed right-hand sides, one column per row of a
+    /// group, uploaded and the solutions downloaded), then W is formed on the host in parallel over groups. Returns the mean
+    /// squared fit error of the training entries before they are kept.
     /// </summary>
     private static double SolveRows<T>(IComputeBackend be, RowIndex rows, T[] p, int d, T ridge, T[] w)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var batch = rows.Batch;
+        var b = new T[batch.RightHandSideLength];
+        for (int e = 0; e < b.Length; e++)
+        {
+            b[e] = T.CreateTruncating(rows.PackedValues[e]);
+        }
+
+        if (b.Length > 0)
+        {
+            using var pb = be.Upload<T>(p, d, d);
+            using var bb = be.Upload<T>(b, 1, b.Length);
+            try
+            {
+                be.BatchedRidgeSolve(pb, ridge, batch, bb);
+            }
+            catch (MatrixNotPositiveDefiniteException e)
+            {
+                throw new ArithmeticException($"lin-RFM: the system of row {rows.Groups[e.FailedSystem][0]} is not positive definite; increase the ridge.", e);
+            }
+
+            be.Download(bb, b);
+        }
+
         // One sum per group, added in group order afterwards: the error is bit-reproducible whatever the thread schedule.
         var groupSse = new double[rows.Groups.Length];
         Parallel.For(0, rows.Groups.Length, gi =>
@@ -206,82 +259,26 @@ public sealed class MatrixCompletion
             var group = rows.Groups[gi];
             int first = group[0], m = group.Length;
             int start = rows.Start[first], k = rows.Start[first + 1] - start;
-            foreach (int i in group)
-            {
-                w.AsSpan((int)((long)i * d), d).Clear();
-            }
-
-            if (k == 0)
-            {
-                return;
-            }
-
             var cols = rows.Columns.AsSpan(start, k);
-            var system = ArrayPool<T>.Shared.Rent(k * k);
-            var rhs = ArrayPool<T>.Shared.Rent(k * m);
-            try
+            var solution = b.AsSpan((int)batch.RightHandSideOffset(gi), k * m);
+            for (int j = 0; j < m; j++)
             {
-                var a = system.AsSpan(0, k * k);
+                // W_i = Σ_r a_r P[I_r, :], then the observed entries are kept.
+                int i = group[j], rowStart = rows.Start[i];
+                var row = w.AsSpan((int)((long)i * d), d);
+                row.Clear();
                 for (int r = 0; r < k; r++)
                 {
-                    long pr = (long)cols[r] * d;
-                    for (int c = 0; c < k; c++)
-                    {
-                        a[(r * k) + c] = p[pr + cols[c]];
-                    }
-
-                    a[(r * k) + r] += ridge;
+                    TensorPrimitives.MultiplyAdd(p.AsSpan((int)((long)cols[r] * d), d), solution[(r * m) + j], row, row);
                 }
 
-                var b = rhs.AsSpan(0, k * m);
-                for (int j = 0; j < m; j++)
+                for (int r = 0; r < k; r++)
                 {
-                    int rowStart = rows.Start[group[j]];
-                    for (int r = 0; r < k; r++)
-                    {
-                        b[(r * m) + j] = T.CreateTruncating(rows.Values[rowStart + r]);
-                    }
+                    double y = rows.Values[rowStart + r];
+                    double diff = double.CreateTruncating(row[cols[r]]) - y;
+                    groupSse[gi] += diff * diff;
+                    row[cols[r]] = T.CreateTruncating(y);
                 }
-
-                using (var ab = be.Upload<T>(a, k, k))
-                using (var bb = be.Upload<T>(b, k, m))
-                {
-                    try
-                    {
-                        be.CholeskyFactor(ab, CholeskyOptions.NoJitter);
-                    }
-                    catch (MatrixNotPositiveDefiniteException e)
-                    {
-                        throw new ArithmeticException($"lin-RFM: the system of row {first} is not positive definite; increase the ridge.", e);
-                    }
-
-                    be.CholeskySolve(ab, bb);
-                    be.Download(bb, b);
-                }
-
-                for (int j = 0; j < m; j++)
-                {
-                    // W_i = Σ_r a_r P[I_r, :], then the observed entries are kept.
-                    int i = group[j], rowStart = rows.Start[i];
-                    var row = w.AsSpan((int)((long)i * d), d);
-                    for (int r = 0; r < k; r++)
-                    {
-                        TensorPrimitives.MultiplyAdd(p.AsSpan((int)((long)cols[r] * d), d), b[(r * m) + j], row, row);
-                    }
-
-                    for (int r = 0; r < k; r++)
-                    {
-                        double y = rows.Values[rowStart + r];
-                        double diff = double.CreateTruncating(row[cols[r]]) - y;
-                        groupSse[gi] += diff * diff;
-                        row[cols[r]] = T.CreateTruncating(y);
-                    }
-                }
-            }
-            finally
-            {
-                ArrayPool<T>.Shared.Return(system);
-                ArrayPool<T>.Shared.Return(rhs);
             }
         });
         double sse = 0;
@@ -312,6 +309,17 @@ public sealed class MatrixCompletion
 
         Rfm.MetricUpdate.PowerInPlace(be, g, 2 * Options.Alpha);
         be.Download(g, p);
+    }
+
+    private static double MeanSquare(ObservedEntries entries)
+    {
+        double sum = 0;
+        foreach (double v in entries.Values)
+        {
+            sum += v * v;
+        }
+
+        return sum / entries.Count;
     }
 
     private static double Mse<T>(ObservedEntries entries, T[] w, int d)
@@ -362,6 +370,41 @@ public sealed class MatrixCompletion
         return Math.Max(0, total - onObserved) / Math.Max(1, truth.LongLength - observed.Count);
     }
 
+    /// <summary>
+    /// The plateau test of the held-out error e_t, on its logarithm smoothed over a window of W =
+    /// <see cref="MatrixCompletionOptions.Patience"/> iterations since the last restart: with A the mean of ln e over the older
+    /// half of the window and B over the newer half, a plateau is B ≥ A + ln(1 − ε), ε =
+    /// <see cref="MatrixCompletionOptions.MinimumRelativeImprovement"/>: the error fell by less than the fraction ε in W/2
+    /// iterations (or rose). Averages, not the best value: a slow, steady descent after a transient rise (a lowered ridge
+    /// makes one) goes on, and one lucky value does not stop the fit.
+    /// </summary>
+    private sealed class StoppingRule(MatrixCompletionOptions options)
+    {
+        private readonly List<double> logs = [];
+
+        public void Restart() => logs.Clear();
+
+        /// <summary>Records a held-out error; true when the errors since the last restart have reached a plateau.</summary>
+        public bool Add(double heldOut)
+        {
+            logs.Add(Math.Log(Math.Max(heldOut, double.Epsilon)));
+            int half = Math.Max(1, options.Patience / 2), c = logs.Count;
+            if (c < 2 * half)
+            {
+                return false;
+            }
+
+            double older = 0, newer = 0;
+            for (int i = 0; i < half; i++)
+            {
+                older += logs[c - (2 * half) + i];
+                newer += logs[c - half + i];
+            }
+
+            return !(newer / half < (older / half) + Math.Log(1 - options.MinimumRelativeImprovement));
+        }
+    }
+
     /// <summary>Training entries grouped by row (compressed sparse rows, columns sorted), and rows grouped by their column set.</summary>
     private sealed class RowIndex
     {
@@ -375,6 +418,12 @@ public sealed class MatrixCompletion
 
         /// <summary>Rows that observe exactly the same columns share one factorization.</summary>
         public required int[][] Groups { get; init; }
+
+        /// <summary>One system per group: its columns, and one right-hand side per row of the group.</summary>
+        public required SmallSystemBatch Batch { get; init; }
+
+        /// <summary>The observed values packed as the batch's right-hand sides (group g: k × m, column j the row group[j]).</summary>
+        public required double[] PackedValues { get; init; }
 
         public static RowIndex Build(ObservedEntries entries)
         {
@@ -413,7 +462,33 @@ public sealed class MatrixCompletion
                 members.Add(i);
             }
 
-            return new RowIndex { RowCount = n, Start = start, Columns = columns, Values = values, Groups = groups.Values.Select(g => g.ToArray()).ToArray() };
+            var grouped = groups.Values.Select(g => g.ToArray()).ToArray();
+            var indices = new List<int>();
+            var starts = new int[grouped.Length + 1];
+            var counts = new int[grouped.Length];
+            for (int g = 0; g < grouped.Length; g++)
+            {
+                int first = grouped[g][0];
+                indices.AddRange(columns.AsSpan(start[first], start[first + 1] - start[first]));
+                starts[g + 1] = indices.Count;
+                counts[g] = grouped[g].Length;
+            }
+
+            var batch = new SmallSystemBatch(indices.ToArray(), starts, counts);
+            var packed = new double[batch.RightHandSideLength];
+            for (int g = 0; g < grouped.Length; g++)
+            {
+                int m = grouped[g].Length, k = batch.Order(g), at = (int)batch.RightHandSideOffset(g);
+                for (int j = 0; j < m; j++)
+                {
+                    for (int r = 0; r < k; r++)
+                    {
+                        packed[at + (r * m) + j] = values[start[grouped[g][j]] + r];
+                    }
+                }
+            }
+
+            return new RowIndex { RowCount = n, Start = start, Columns = columns, Values = values, Groups = grouped, Batch = batch, PackedValues = packed };
         }
     }
 }

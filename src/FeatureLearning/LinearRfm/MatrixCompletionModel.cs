@@ -34,8 +34,10 @@ public sealed class MatrixCompletionModel<T>
     public IReadOnlyList<LinearRfmIteration> History { get; }
 
     /// <summary>
-    /// The iteration whose W this is (an index into <see cref="History"/>): the one with the lowest held-out error, or the last
-    /// one without a held-out set. The same name as <c>RfmModel&lt;T&gt;.SelectedIteration</c>.
+    /// The iteration whose W this is (an index into <see cref="History"/>): with <see cref="MatrixCompletionOptions.RefitWithHeldOut"/>
+    /// (the default) the last record, the step from the iterate with the lowest held-out error refitted with every observed
+    /// entry; without it that iterate itself; the last iteration without a held-out set. The same name as
+    /// <c>RfmModel&lt;T&gt;.SelectedIteration</c>.
     /// </summary>
     public int SelectedIteration { get; }
 
