@@ -34,7 +34,8 @@ namespace FeatureLearning.Compute;
 /// <see cref="IComputeBackend"/>: no buffer written by one running operation is touched by another), so the cores must be
 /// reentrant: no mutable state shared between calls unless it is locked. <see cref="GemmCore{T}"/> honours its
 /// <c>threads</c> argument: when <see cref="KernelGemmPerRowBlock"/> is true the kernel matrix calls it from the workers of
-/// a parallel loop, one row block each, with <c>threads</c> = 1, and it must then stay on the calling thread. The other
+/// a parallel loop, one tile (a row block of 128 rows times a column block) at a time, with <c>threads</c> = 1, and it must
+/// then stay on the calling thread. The other
 /// cores run on the calling thread and may use up to <see cref="Threads"/> threads. <see cref="Dispose()"/> must not race
 /// with running operations.</para>
 /// </remarks>
@@ -158,9 +159,10 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>
-    /// Whether the kernel matrix runs one single-threaded GEMM per row block inside a parallel loop (cache-friendly; the
-    /// managed backend) or one multi-threaded GEMM for the whole matrix followed by a parallel epilogue (libraries with
-    /// their own threading).
+    /// Whether the kernel matrix runs one single-threaded GEMM per tile inside a parallel loop, each tile's epilogue right
+    /// after its GEMM while the tile is in cache, and K(X, X) with a symmetric metric only on and below the diagonal blocks,
+    /// mirrored (the managed backend); or one multi-threaded GEMM for the whole matrix followed by a parallel epilogue
+    /// (libraries with their own threading).
     /// </summary>
     protected virtual bool KernelGemmPerRowBlock => true;
 
