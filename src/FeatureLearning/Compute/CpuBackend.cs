@@ -34,7 +34,8 @@ namespace FeatureLearning.Compute;
 /// <see cref="IComputeBackend"/>: no buffer written by one running operation is touched by another), so the cores must be
 /// reentrant: no mutable state shared between calls unless it is locked. <see cref="GemmCore{T}"/> honours its
 /// <c>threads</c> argument: when <see cref="KernelGemmPerRowBlock"/> is true the kernel matrix calls it from the workers of
-/// a parallel loop, one row block each, with <c>threads</c> = 1, and it must then stay on the calling thread. The other
+/// a parallel loop, one tile (a row block of 128 rows times a column block) at a time, with <c>threads</c> = 1, and it must
+/// then stay on the calling thread. The other
 /// cores run on the calling thread and may use up to <see cref="Threads"/> threads. <see cref="Dispose()"/> must not race
 /// with running operations.</para>
 /// </remarks>
@@ -158,9 +159,10 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>
-    /// Whether the kernel matrix runs one single-threaded GEMM per row block inside a parallel loop (cache-friendly; the
-    /// managed backend) or one multi-threaded GEMM for the whole matrix followed by a parallel epilogue (libraries with
-    /// their own threading).
+    /// Whether the kernel matrix runs one single-threaded GEMM per tile inside a parallel loop, each tile's epilogue right
+    /// after its GEMM while the tile is in cache, and K(X, X) with a symmetric metric only on and below the diagonal blocks,
+    /// mirrored (the managed backend); or one multi-threaded GEMM for the whole matrix followed by a parallel epilogue
+    /// (libraries with their own threading).
     /// </summary>
     protected virtual bool KernelGemmPerRowBlock => true;
 
@@ -365,8 +367,6 @@ public abstract unsafe class CpuBackend : IComputeBackend
             KernelCentring.CheckNorms<T>(zNorms, "z");
         }
 
-        TKernel k = kernel;
-        int blocks = (n + KernelRowBlock - 1) / KernelRowBlock;
         var xm = xmStore ?? mx;
         bool perBlock = KernelGemmPerRowBlock;
         if (!perBlock)
@@ -374,48 +374,152 @@ public abstract unsafe class CpuBackend : IComputeBackend
             GemmCore(false, false, n, m, d, T.One, xm.Pointer, d, zt.Pointer, m, T.Zero, mr.Pointer, m, Threads);
         }
 
-        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Threads }, block =>
+        // K(X, X) of a kernel of u alone with a symmetric metric is symmetric, and so is W: each row block computes only
+        // the tiles left of its diagonal block and the diagonal block itself, and mirrors the former into the upper
+        // triangle while they are in cache. Half the GEMM, half the kernel profiles.
+        bool mirror = perBlock && same && normKernel is null && (metric is null || IsSymmetric(metric));
+        int blocks = (n + KernelRowBlock - 1) / KernelRowBlock;
+        int width = KernelColumnBlock<T>();
+        var tile = new KernelTile<T, TKernel>(kernel, normKernel, mr.Pointer, mwt is null ? null : mwt.Pointer, m, xNorms, zNorms, radial);
+        int next = -1;
+        Parallel.For(0, Math.Min(Threads, blocks), new ParallelOptions { MaxDegreeOfParallelism = Threads }, _ =>
         {
-            int i0 = block * KernelRowBlock;
-            int rows = Math.Min(KernelRowBlock, n - i0);
-            if (perBlock)
+            int claimed;
+            while ((claimed = Interlocked.Increment(ref next)) < blocks)
             {
-                GemmCore(false, false, rows, m, d, T.One, xm.Pointer + ((long)i0 * d), d, zt.Pointer, m, T.Zero, mr.Pointer + ((long)i0 * m), m, 1);
-            }
-
-            for (int r = 0; r < rows; r++)
-            {
-                var row = mr.Span.Slice((i0 + r) * m, m);
-                if (normKernel is not null)
+                // Mirrored, row block b has (b + 1) tiles' worth of work: hand out the long ones first.
+                int block = mirror ? blocks - 1 - claimed : claimed;
+                int i0 = block * KernelRowBlock;
+                int rows = Math.Min(KernelRowBlock, n - i0);
+                int end = mirror ? i0 + rows : m;
+                for (int j0 = 0; j0 < end;)
                 {
-                    // κ(u, a, b): the derivatives first (they read u), then the values in place.
-                    if (mwt is not null)
+                    int cols = Math.Min(width, end - j0);
+                    if (mirror && j0 < i0)
                     {
-                        var weights = mwt.Span.Slice((i0 + r) * 2 * m, 2 * m);
-                        normKernel.EvaluateRowDerivatives<T>(row, xNorms![i0 + r], zNorms, weights[..m], weights[m..]);
+                        cols = Math.Min(cols, i0 - j0);
                     }
 
-                    normKernel.EvaluateRow<T>(row, xNorms![i0 + r], zNorms, row);
+                    if (perBlock)
+                    {
+                        GemmCore(false, false, rows, cols, d, T.One, xm.Pointer + ((long)i0 * d), d, zt.Pointer + j0, m, T.Zero, mr.Pointer + ((long)i0 * m) + j0, m, 1);
+                    }
+
+                    tile.Evaluate(i0, rows, j0, cols);
+                    if (mirror && j0 + cols <= i0)
+                    {
+                        MirrorTile(mr.Pointer, m, i0, rows, j0, cols);
+                        if (mwt is not null)
+                        {
+                            MirrorTile(mwt.Pointer, m, i0, rows, j0, cols);
+                        }
+                    }
+
+                    j0 += cols;
+                }
+            }
+        });
+    }
+
+    /// <summary>Columns of one kernel-matrix tile: a row of it is 2 KiB, so the tile (128 rows) and its packed B stay in L2.</summary>
+    private static int KernelColumnBlock<T>()
+        where T : unmanaged => Math.Max(KernelRowBlock, 2048 / sizeof(T));
+
+    /// <summary>Whether a metric (a d × d matrix or the d-vector of a diagonal one) is exactly symmetric.</summary>
+    private static bool IsSymmetric<T>(ManagedBuffer<T> metric)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (metric.Rows != metric.Cols)
+        {
+            return true;
+        }
+
+        int d = metric.Rows;
+        T* p = metric.Pointer;
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = 0; j < i; j++)
+            {
+                if (p[((long)i * d) + j] != p[((long)j * d) + i])
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Copies the tile (rows i0.., columns j0..) of a row-major matrix with row stride ld onto its transpose.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void MirrorTile<T>(T* a, int ld, int i0, int rows, int j0, int cols)
+        where T : unmanaged
+    {
+        // Destination rows are written contiguously; the source columns are read from the tile just computed (in cache).
+        const int strip = 8;
+        for (int c0 = 0; c0 < cols; c0 += strip)
+        {
+            int c1 = Math.Min(cols, c0 + strip);
+            for (int r = 0; r < rows; r++)
+            {
+                T* src = a + ((long)(i0 + r) * ld) + j0;
+                for (int c = c0; c < c1; c++)
+                {
+                    a[((long)(j0 + c) * ld) + i0 + r] = src[c];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The epilogue of the kernel matrix on one tile, row by row: the GEMM's inner products become squared distances
+    /// (radial kernels), then kernel values, and derivative weights when asked for, while the tile is in cache.
+    /// </summary>
+    private readonly struct KernelTile<T, TKernel>(TKernel kernel, INormDependentKernel? normKernel, T* k, T* w, int m, T[]? xNorms, T[]? zNorms, bool radial)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : IKernelFunction
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        public void Evaluate(int i0, int rows, int j0, int cols)
+        {
+            TKernel profile = kernel;
+            for (int i = i0; i < i0 + rows; i++)
+            {
+                var row = new Span<T>(k + ((long)i * m) + j0, cols);
+                if (normKernel is not null)
+                {
+                    // κ(u, a, b): the derivatives first (they read u), then the values in place. W has 2m columns.
+                    var zn = zNorms.AsSpan(j0, cols);
+                    if (w != null)
+                    {
+                        T* wi = w + ((long)i * 2 * m);
+                        normKernel.EvaluateRowDerivatives<T>(row, xNorms![i], zn, new Span<T>(wi + j0, cols), new Span<T>(wi + m + j0, cols));
+                    }
+
+                    normKernel.EvaluateRow<T>(row, xNorms![i], zn, row);
                     continue;
                 }
 
-                Span<T> stat = mwt is null ? row : mwt.Span.Slice((i0 + r) * m, m);
+                Span<T> stat = w == null ? row : new Span<T>(w + ((long)i * m) + j0, cols);
                 if (radial)
                 {
-                    SquaredDistances(row, xNorms![i0 + r], zNorms!, stat);
+                    SquaredDistances(row, xNorms![i], zNorms.AsSpan(j0, cols), stat);
                 }
-                else if (mwt is not null)
+                else if (w != null)
                 {
                     row.CopyTo(stat);
                 }
 
-                k.Evaluate<T>(stat, row);
-                if (mwt is not null)
+                if (w != null)
                 {
-                    k.EvaluateDerivative<T>(stat, row, stat);
+                    profile.EvaluateWithDerivative<T>(stat, row, stat);
+                }
+                else
+                {
+                    profile.Evaluate<T>(stat, row);
                 }
             }
-        });
+        }
     }
 
     /// <summary>s_j = max(‖x‖² + ‖z_j‖² − 2 g_j, 0), set to exactly 0 below the rounding level of the GEMM.</summary>

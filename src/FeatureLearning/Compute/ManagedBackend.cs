@@ -7,8 +7,9 @@ namespace FeatureLearning.Compute;
 /// <summary>
 /// The embedded default backend: pure C#, no native dependency. A packed, cache-blocked, multi-threaded
 /// GEMM with a Vector512/Vector256 FMA micro-kernel (scalar fallback), SYRK and a blocked Cholesky built on
-/// it, and a fused kernel matrix evaluated in row blocks (one GEMM per block, then the kernel profile
-/// with <see cref="System.Numerics.Tensors.TensorPrimitives"/> while the block is in cache).
+/// it, and a fused kernel matrix evaluated in tiles (one GEMM per tile, then the distances and the kernel
+/// profile, values and derivative weights in one SIMD pass, while the tile is in cache; K(X, X) computed on and
+/// below the diagonal and mirrored).
 /// </summary>
 /// <remarks>
 /// The symmetric eigendecomposition uses MathNet.Numerics' managed solver: it is meant for metric matrices

@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace FeatureLearning.Kernels;
 
@@ -27,22 +27,17 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
     public double Derivative(double u) => Scale * Math.Exp(Scale * u);
 
     /// <inheritdoc />
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Evaluate<T>(ReadOnlySpan<T> u, Span<T> values)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        KernelMath.CheckLengths(u, values, nameof(values));
-        KernelMath.ExpScaled(u, KernelMath.Of<T>(Scale), values);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => ProfileLoop.Values(new Profile<T>(Scale), u, values);
 
     /// <inheritdoc />
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void EvaluateDerivative<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> values, Span<T> derivatives)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        KernelMath.CheckLengths(u, derivatives, nameof(derivatives));
-        TensorPrimitives.Multiply(values, KernelMath.Of<T>(Scale), derivatives);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => ProfileLoop.Derivatives(new Profile<T>(Scale), u, values, derivatives);
+
+    /// <inheritdoc />
+    /// <remarks>One pass: k = e^(cs), ∂k/∂s = c·k with c = −1/(2L²).</remarks>
+    public void EvaluateWithDerivative<T>(ReadOnlySpan<T> u, Span<T> values, Span<T> derivatives)
+        where T : unmanaged, IFloatingPointIeee754<T> => ProfileLoop.ValuesAndDerivatives(new Profile<T>(Scale), u, values, derivatives);
 
     /// <inheritdoc />
     public bool Accept(IKernelVisitor visitor)
@@ -57,4 +52,44 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
 
     /// <inheritdoc />
     public override string ToString() => Name;
+
+    /// <summary>k = e^(cs), ∂k/∂s = c·k.</summary>
+    private readonly struct Profile<T>(double scale) : IProfileOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T c = KernelMath.Of<T>(scale);
+
+        public T Value(T u) => T.Exp(c * u);
+
+        public T Value(T u, out T derivative)
+        {
+            T k = T.Exp(c * u);
+            derivative = c * k;
+            return k;
+        }
+
+        public T Derivative(T u, T value) => c * value;
+
+        public Vector256<T> Value(Vector256<T> u) => ProfileLoop.Exp(u * c);
+
+        public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
+        {
+            var k = ProfileLoop.Exp(u * c);
+            derivative = k * c;
+            return k;
+        }
+
+        public Vector256<T> Derivative(Vector256<T> u, Vector256<T> value) => value * c;
+
+        public Vector512<T> Value(Vector512<T> u) => ProfileLoop.Exp(u * c);
+
+        public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
+        {
+            var k = ProfileLoop.Exp(u * c);
+            derivative = k * c;
+            return k;
+        }
+
+        public Vector512<T> Derivative(Vector512<T> u, Vector512<T> value) => value * c;
+    }
 }

@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace FeatureLearning.Kernels;
 
@@ -40,42 +40,17 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
     }
 
     /// <inheritdoc />
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Evaluate<T>(ReadOnlySpan<T> u, Span<T> values)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        KernelMath.CheckLengths(u, values, nameof(values));
-        PowerTerm(u, values);
-        TensorPrimitives.Negate(values, values);
-        TensorPrimitives.Exp(values, values);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => ProfileLoop.Values(new Profile<T>(this), u, values);
 
     /// <inheritdoc />
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void EvaluateDerivative<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> values, Span<T> derivatives)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        KernelMath.CheckLengths(u, derivatives, nameof(derivatives));
-        T half = KernelMath.Of<T>(-0.5 * Exponent);
-        T atZero = KernelMath.Of<T>(IsDifferentiableAtZero ? -1.0 / (Bandwidth * Bandwidth) : 0.0);
-        T invL2 = KernelMath.Of<T>(1.0 / (Bandwidth * Bandwidth));
-        T q2 = KernelMath.Of<T>(Exponent / 2);
-        for (int i = 0; i < u.Length; i++)
-        {
-            T s = u[i];
-            derivatives[i] = s > T.Zero ? half * values[i] * T.Pow(s * invL2, q2) / s : atZero;
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => ProfileLoop.Derivatives(new Profile<T>(this), u, values, derivatives);
 
-    /// <summary>values = (u / L²)^{q/2}, through exp(q/2 · log(u/L²)), which gives 0 at u = 0.</summary>
-    private void PowerTerm<T>(ReadOnlySpan<T> u, Span<T> values)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        TensorPrimitives.Multiply(u, KernelMath.Of<T>(1.0 / (Bandwidth * Bandwidth)), values);
-        TensorPrimitives.Log(values, values);
-        TensorPrimitives.Multiply(values, KernelMath.Of<T>(Exponent / 2), values);
-        TensorPrimitives.Exp(values, values);
-    }
+    /// <inheritdoc />
+    /// <remarks>One pass: t = (s/L²)^{q/2} = e^{(q/2)·ln(s/L²)}, k = e^{−t}, ∂k/∂s = −(q/2)·k·t/s, t shared.</remarks>
+    public void EvaluateWithDerivative<T>(ReadOnlySpan<T> u, Span<T> values, Span<T> derivatives)
+        where T : unmanaged, IFloatingPointIeee754<T> => ProfileLoop.ValuesAndDerivatives(new Profile<T>(this), u, values, derivatives);
 
     /// <inheritdoc />
     public bool Accept(IKernelVisitor visitor)
@@ -97,4 +72,61 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
 
     /// <inheritdoc />
     public override string ToString() => Name;
+
+    /// <summary>
+    /// t = e^{p·ln(s·i)} with i = 1/L² and p = q/2 (0 at s = 0), k = e^{−t}; ∂k/∂s = h·k·t/s with h = −q/2 for s &gt; 0,
+    /// else the value at zero (−1/L² for q = 2, 0 otherwise).
+    /// </summary>
+    private readonly struct Profile<T>(GeneralizedLaplaceKernel kernel) : IProfileOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T i = KernelMath.Of<T>(1.0 / (kernel.Bandwidth * kernel.Bandwidth));
+        private readonly T p = KernelMath.Of<T>(kernel.Exponent / 2);
+        private readonly T h = KernelMath.Of<T>(-0.5 * kernel.Exponent);
+        private readonly T atZero = KernelMath.Of<T>(kernel.IsDifferentiableAtZero ? -1.0 / (kernel.Bandwidth * kernel.Bandwidth) : 0.0);
+
+        public T Value(T u) => T.Exp(-Power(u));
+
+        public T Value(T u, out T derivative)
+        {
+            T t = Power(u);
+            T k = T.Exp(-t);
+            derivative = u > T.Zero ? h * k * t / u : atZero;
+            return k;
+        }
+
+        public T Derivative(T u, T value) => u > T.Zero ? h * value * Power(u) / u : atZero;
+
+        public Vector256<T> Value(Vector256<T> u) => ProfileLoop.Exp(-Power(u));
+
+        public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
+        {
+            var t = Power(u);
+            var k = ProfileLoop.Exp(-t);
+            derivative = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * k * t / u, Vector256.Create(atZero));
+            return k;
+        }
+
+        public Vector256<T> Derivative(Vector256<T> u, Vector256<T> value)
+            => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * value * Power(u) / u, Vector256.Create(atZero));
+
+        public Vector512<T> Value(Vector512<T> u) => ProfileLoop.Exp(-Power(u));
+
+        public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
+        {
+            var t = Power(u);
+            var k = ProfileLoop.Exp(-t);
+            derivative = Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * k * t / u, Vector512.Create(atZero));
+            return k;
+        }
+
+        public Vector512<T> Derivative(Vector512<T> u, Vector512<T> value)
+            => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * value * Power(u) / u, Vector512.Create(atZero));
+
+        private T Power(T u) => T.Exp(p * T.Log(u * i));
+
+        private Vector256<T> Power(Vector256<T> u) => ProfileLoop.Exp(ProfileLoop.Log(u * i) * p);
+
+        private Vector512<T> Power(Vector512<T> u) => ProfileLoop.Exp(ProfileLoop.Log(u * i) * p);
+    }
 }

@@ -56,6 +56,24 @@ public interface IKernelFunction
     void EvaluateDerivative<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> values, Span<T> derivatives)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>
+    /// Evaluates k and ∂k/∂u on a span together, which lets a kernel share the work of the two (the square root of a
+    /// Laplace kernel, the power of a generalized Laplace kernel) and read the statistics once. The default calls
+    /// <see cref="Evaluate{T}"/> and then <see cref="EvaluateDerivative{T}"/>; the library's radial kernels do it in one
+    /// SIMD pass. <paramref name="derivatives"/> may be the same span as <paramref name="u"/>; <paramref name="values"/>
+    /// must not overlap either.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="u">Statistics; for radial kernels already clamped to ≥ 0.</param>
+    /// <param name="values">Destination for k(u), same length.</param>
+    /// <param name="derivatives">Destination for ∂k/∂u, same length.</param>
+    void EvaluateWithDerivative<T>(ReadOnlySpan<T> u, Span<T> values, Span<T> derivatives)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Evaluate(u, values);
+        EvaluateDerivative(u, values, derivatives);
+    }
+
     /// <summary>Checks the parameters and throws <see cref="ArgumentException"/> naming a bad one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range (e.g. non-positive bandwidth).</exception>
     void Validate();

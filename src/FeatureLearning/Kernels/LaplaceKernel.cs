@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace FeatureLearning.Kernels;
 
@@ -38,29 +38,17 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction
     }
 
     /// <inheritdoc />
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Evaluate<T>(ReadOnlySpan<T> u, Span<T> values)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        KernelMath.CheckLengths(u, values, nameof(values));
-        TensorPrimitives.Sqrt(u, values);
-        KernelMath.ExpScaled(values, KernelMath.Of<T>(-1.0 / Bandwidth), values);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => ProfileLoop.Values(new Profile<T>(Bandwidth), u, values);
 
     /// <inheritdoc />
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void EvaluateDerivative<T>(ReadOnlySpan<T> u, ReadOnlySpan<T> values, Span<T> derivatives)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        // ∂k/∂s = −k / (2 L √s)
-        KernelMath.CheckLengths(u, derivatives, nameof(derivatives));
-        T scale = KernelMath.Of<T>(-0.5 / Bandwidth);
-        for (int i = 0; i < u.Length; i++)
-        {
-            T s = u[i];
-            derivatives[i] = s > T.Zero ? scale * values[i] / T.Sqrt(s) : T.Zero;
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => ProfileLoop.Derivatives(new Profile<T>(Bandwidth), u, values, derivatives);
+
+    /// <inheritdoc />
+    /// <remarks>One pass: r = √s, k = e^(−r/L), ∂k/∂s = −k/(2Lr) (0 at s = 0), the square root shared.</remarks>
+    public void EvaluateWithDerivative<T>(ReadOnlySpan<T> u, Span<T> values, Span<T> derivatives)
+        where T : unmanaged, IFloatingPointIeee754<T> => ProfileLoop.ValuesAndDerivatives(new Profile<T>(Bandwidth), u, values, derivatives);
 
     /// <inheritdoc />
     public bool Accept(IKernelVisitor visitor)
@@ -75,4 +63,50 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction
 
     /// <inheritdoc />
     public override string ToString() => Name;
+
+    /// <summary>k = e^(c√s) with c = −1/L; ∂k/∂s = h·k/√s with h = −1/(2L) for s &gt; 0, else 0.</summary>
+    private readonly struct Profile<T>(double bandwidth) : IProfileOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T c = KernelMath.Of<T>(-1.0 / bandwidth);
+        private readonly T h = KernelMath.Of<T>(-0.5 / bandwidth);
+
+        public T Value(T u) => T.Exp(T.Sqrt(u) * c);
+
+        public T Value(T u, out T derivative)
+        {
+            T r = T.Sqrt(u);
+            T k = T.Exp(r * c);
+            derivative = u > T.Zero ? h * k / r : T.Zero;
+            return k;
+        }
+
+        public T Derivative(T u, T value) => u > T.Zero ? h * value / T.Sqrt(u) : T.Zero;
+
+        public Vector256<T> Value(Vector256<T> u) => ProfileLoop.Exp(Vector256.Sqrt(u) * c);
+
+        public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
+        {
+            var r = Vector256.Sqrt(u);
+            var k = ProfileLoop.Exp(r * c);
+            derivative = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * k / r, Vector256<T>.Zero);
+            return k;
+        }
+
+        public Vector256<T> Derivative(Vector256<T> u, Vector256<T> value)
+            => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * value / Vector256.Sqrt(u), Vector256<T>.Zero);
+
+        public Vector512<T> Value(Vector512<T> u) => ProfileLoop.Exp(Vector512.Sqrt(u) * c);
+
+        public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
+        {
+            var r = Vector512.Sqrt(u);
+            var k = ProfileLoop.Exp(r * c);
+            derivative = Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * k / r, Vector512<T>.Zero);
+            return k;
+        }
+
+        public Vector512<T> Derivative(Vector512<T> u, Vector512<T> value)
+            => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * value / Vector512.Sqrt(u), Vector512<T>.Zero);
+    }
 }
