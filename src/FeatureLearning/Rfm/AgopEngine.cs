@@ -15,6 +15,13 @@ namespace FeatureLearning.Rfm;
 /// with W' = −∂κ/∂u and S = 2(∂κ/∂a)α: everything below holds for it unchanged. So G = M H M with H = (1/m) Σ_jk (s_jk x_j − t_jk)(s_jk x_j − t_jk)ᵀ, which the
 /// Gram form evaluates as X_sᵀdiag(q)X_s − X_sᵀCX_c − X_cᵀCᵀX_s + X_cᵀ[(W'ᵀW') ∘ (ααᵀ)]X_c with q_j = Σ_k s_jk²
 /// and C = W' ∘ (Sαᵀ), and the direct form from the gradients one output at a time.</para>
+/// <para>The sparse direct form exploits sparse centres: component l of t_jk is Σ_{i∈I_l} W'_ji α_ik (X_c)_il over the rows
+/// I_l where column l of X_c is non-zero, so with the columns W'[:, I_l] gathered into a contiguous block, one GEMM per input
+/// column gives that component for every output and sample row (2mc·nnz(X_c) flops in all instead of 2mncd). The gradients
+/// s_jk x_j − t_jk of a chunk of sample rows are laid out as a d × (c·rows) matrix R (row l: component l, output-major),
+/// so H += RRᵀ is one SYRK (mcd² flops); chunks keep R and the gathered weights within <see cref="SparseChunkElements"/>
+/// elements each. It reads the derivative weights without scaling them: the factor of W' (2, −1 or 1) goes into the
+/// coefficients and the GEMMs' α.</para>
 /// <para>Centring subtracts the mean gradient per output: with w = W'ᵀ1, Σ_j (s_jk x_j − t_jk) = X_sᵀS_k − X_cᵀ(w ∘ α_k),
 /// so H_centred = H − ḠḠᵀ with Ḡ = (1/m)(X_sᵀS − X_cᵀ diag(w) α), a d × c matrix.</para>
 /// <para>Self-pairs at zero distance carry W = 0 for kernels not differentiable there (the backends' kernel matrix
