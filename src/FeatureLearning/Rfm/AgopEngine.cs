@@ -495,19 +495,22 @@ internal static class AgopEngine
             int[] start = sparse.Start;
             T f = WeightFactor;
             int budget = ChunkElements;
-            int chunk = (int)Math.Clamp(budget / ((long)c * d), 1, Math.Max(1, rows));
             int widest = 0;
             for (int l = 0; l < d; l++)
             {
                 widest = Math.Max(widest, start[l + 1] - start[l]);
             }
 
+            // Rows per chunk: the gradients (d·c per row) and one column's gathered weights (widest per row) within the budget.
+            long perRow = Math.Max((long)c * d, widest);
+            int chunk = (int)Math.Clamp(budget / perRow, 1, Math.Max(1, rows));
+
             // Columns are gathered in groups of at most `capacity` non-zeros (one group when the whole pattern fits).
             int capacity = (int)Math.Min(nnz, Math.Max(widest, budget / chunk));
             using var du = geometry == KernelGeometry.InnerProductAndNorms ? weights.ColumnRange(0, n) : null;
             var w = du ?? weights;
             using var gradients = be.Allocate<T>(d * c * chunk, 1);
-            using var gathered = be.Allocate<T>(Math.Max(1, chunk * capacity), 1);
+            using var gathered = be.Allocate<T>((int)Math.Max(1, (long)chunk * capacity), 1);
             using var st = geometry == KernelGeometry.DotProduct ? null : be.Allocate<T>(c * chunk, 1);
             using var xt = st is null ? null : be.Allocate<T>(d * chunk, 1);
             using var ones = sumW is null ? null : be.Upload<T>(Enumerable.Repeat(T.One, chunk).ToArray(), chunk, 1);

@@ -263,10 +263,12 @@ public sealed class AgopTests
             x[i] = rng.NextDouble() < 0.3 ? (2 * rng.NextDouble()) - 1 : 0;
         }
 
-        // One column without any non-zero: its gradients come from S alone.
+        // One column without any non-zero (its gradients come from S alone) and one without zeros (wider than a small chunk
+        // bound allows per row, so the chunk shrinks to fit its gathered weights).
         for (int i = 0; i < n; i++)
         {
             x[(i * d) + 1] = 0;
+            x[(i * d) + 2] = 0.5 + rng.NextDouble();
         }
 
         return x;
