@@ -3,10 +3,12 @@
 //
 //   dotnet run -c Release --project samples/Grokking -- [--modulus 61] [--operation add|sub|mul|div]
 //       [--train-fraction 0.5] [--iterations 30] [--seed 0] [--backend managed] [--out grokking-output] [--json]
-//       [--bandwidth 2.5] [--ridge 0] [--precision double] [--warmup]
+//       [--bandwidth 2.5] [--ridge 0] [--precision double] [--warmup] [--agop-form auto|direct|gram|sparse]
 //
 // --warmup fits once first, untimed, so that the timed fit runs warm (the JIT and, on a GPU, the kernels compiled);
 // the warm-up's own wall time is printed (in --json, a line {"warmup_seconds": …} before the rounds).
+// --agop-form forces one AGOP formula (default auto, which takes the sparse direct form for these one-hot inputs);
+// every form gives the same AGOP up to rounding, so the rounds differ only in agop_seconds.
 //
 // Reference setting: Gaussian kernel L = 2.5, ridge 0 (the Cholesky jitter retry keeps the solve defined),
 // M <- AGOP^(1/2) without normalisation, centred gradients. Test accuracy stays near chance (1/p) for the first
@@ -44,15 +46,25 @@ var (train, test) = task.Split(trainFraction, seed);
 log.WriteLine($"Backend: {backend.Describe()}");
 log.WriteLine($"Task: a {Symbol(operation)} b mod {p}: {task.Count} pairs, {train.Length} train / {test.Length} test (seed {seed}); chance accuracy {1.0 / p:P1}.");
 
+var agopForm = options.Get("agop-form", "auto").ToUpperInvariant() switch
+{
+    "AUTO" => AgopForm.Auto,
+    "DIRECT" => AgopForm.Direct,
+    "GRAM" => AgopForm.Gram,
+    "SPARSE" => AgopForm.SparseDirect,
+    var form => throw new ArgumentException($"--agop-form must be auto, direct, gram or sparse, not '{form}'."),
+};
+
 var rfmOptions = RfmOptions.Grokking(iterations) with
 {
+    AgopForm = agopForm,
     Kernel = new GaussianKernel(options.Get("bandwidth", 2.5)),
     Ridge = options.Get("ridge", 0.0),
     Backend = backend,
     RecordFeatureMatrices = true,
     SelectBy = SelectionMetric.Accuracy,
 };
-log.WriteLine($"RFM: {rfmOptions.Kernel.Name}, ridge {rfmOptions.Ridge}, M <- AGOP^{rfmOptions.AgopPower}, normalisation {rfmOptions.Normalization}, centred gradients, {iterations} rounds.");
+log.WriteLine($"RFM: {rfmOptions.Kernel.Name}, ridge {rfmOptions.Ridge}, M <- AGOP^{rfmOptions.AgopPower}, normalisation {rfmOptions.Normalization}, centred gradients, AGOP form {agopForm}, {iterations} rounds.");
 log.WriteLine();
 
 if (options.Has("warmup"))

@@ -155,6 +155,24 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc />
+    /// <remarks>On the device: the indices are uploaded, then one kernel gathers every element (A and D may be strided views).</remarks>
+    public void GatherColumns<T>(DeviceBuffer<T> source, ReadOnlySpan<int> columns, DeviceBuffer<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (gs, gd) = (Own(source, nameof(source)), Own(destination, nameof(destination)));
+        Shapes.CheckGatherColumns(source, columns, destination);
+        if (gd.LongLength == 0)
+        {
+            return;
+        }
+
+        using var exclusive = Enter();
+        using var index = accelerator.Allocate1D<int>(columns.Length);
+        HostCopy.ToDevice(columns, index.View);
+        Kernels<T>().GatherColumns(source.Rows, gs.View, source.LeadingDimension, index.View, columns.Length, gd.View, destination.LeadingDimension);
+    }
+
+    /// <inheritdoc />
     public void RowDot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -2,6 +2,7 @@ using System.Reflection;
 using FeatureLearning.Backends.Ilgpu.Device;
 using FeatureLearning.Compute;
 using FeatureLearning.Data;
+using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
 using FeatureLearning.Rfm;
 using ILGPU;
@@ -147,6 +148,30 @@ public sealed class IlgpuBackendTests
             RelativeError(a.FeatureMatrix.ToRowMajorArray(), b.FeatureMatrix.ToRowMajorArray()).Should().BeLessThan(1e-9);
             RelativeError(a.Coefficients.ToRowMajorArray(), b.Coefficients.ToRowMajorArray()).Should().BeLessThan(1e-9);
         }
+    }
+
+    /// <summary>The sparse direct AGOP (gathers and GEMMs on the device) against the managed backend's dense direct form, on one-hot inputs.</summary>
+    [Fact]
+    public void SparseDirectAgopMatchesTheManagedDenseForm()
+    {
+        using var gpu = new IlgpuBackend();
+        using var managed = new ManagedBackend();
+        const int n = 20, p = 5, d = 2 * p, c = 3;
+        var x = new double[n * d];
+        for (int i = 0; i < n; i++)
+        {
+            x[(i * d) + (i % p)] = 1;
+            x[(i * d) + p + ((i * 3 / p) % p)] = 1;
+        }
+
+        var xm = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(n, d, x);
+        var y = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(n, c, Random(n, c, 5));
+        var model = new KernelRidge(new KernelRidgeOptions { Kernel = new GaussianKernel(1.5), Ridge = 0.1, Backend = managed }).Fit(xm, y);
+        var reference = Agop.Compute(model, centre: true, form: AgopForm.Direct, backend: managed).ToRowMajorArray();
+        var sparse = Agop.Compute(model, centre: true, form: AgopForm.SparseDirect, backend: gpu).ToRowMajorArray();
+        RelativeError(sparse, reference).Should().BeLessThan(1e-10);
+        var blocked = Agop.Compute(model, centre: true, form: AgopForm.SparseDirect, backend: gpu, blockSize: 7).ToRowMajorArray();
+        RelativeError(blocked, reference).Should().BeLessThan(1e-10);
     }
 
     [Fact]

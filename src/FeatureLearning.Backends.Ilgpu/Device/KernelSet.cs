@@ -49,6 +49,8 @@ internal abstract class KernelSet<T>
 
     public abstract void BatchedRidgeSolve(int count, ArrayView<T> p, ArrayView<T> factors, ArrayView<T> b, ArrayView<int> layout, ArrayView<long> offsets, ArrayView<int> status, int ldp, T ridge);
 
+    public abstract void GatherColumns(int rows, ArrayView<T> a, int lda, ArrayView<int> columns, int width, ArrayView<T> d, int ldd);
+
     public abstract void RowDot(int rows, int cols, ArrayView<T> a, int lda, ArrayView<T> b, int ldb, ArrayView<T> r, int rStride);
 
     public abstract void DotPartials(int rows, int cols, ArrayView<T> a, int lda, ArrayView<T> b, int ldb, ArrayView<double> partials);
@@ -91,6 +93,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
     private readonly Lazy<Action<Index1D, ArrayView<T>, int, T>> addDiagonal;
     private readonly Lazy<Action<Index2D, ArrayView<T>, ArrayView<T>, int, int, int, int, T>> blockSum;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int, int, long, int>> rowKronecker;
+    private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, int, int, int, long, int>> gatherColumns;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int>> rowDot;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, int, int, int, long, int>> dotPartials;
     private readonly Lazy<Action<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<long>, ArrayView<int>, int, int, T>> batchedRidgeSolve;
@@ -117,6 +120,7 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
         addDiagonal = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, int, T>(Kernels.AddDiagonal<T, TOps>));
         blockSum = new(() => accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<T>, ArrayView<T>, int, int, int, int, T>(Kernels.BlockSum<T, TOps>));
         rowKronecker = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int, int, long, int>(Kernels.RowKronecker<T, TOps>));
+        gatherColumns = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, int, int, int, long, int>(Kernels.GatherColumns));
         rowDot = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, int, int>(Kernels.RowDot<T, TOps>));
         batchedRidgeSolve = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<long>, ArrayView<int>, int, int, T>(Kernels.BatchedRidgeSolve<T, TOps>));
         dotPartials = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ArrayView<double>, int, int, int, long, int>(Kernels.DotPartials<T, TOps>));
@@ -186,6 +190,12 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
 
     public override void BatchedRidgeSolve(int count, ArrayView<T> p, ArrayView<T> factors, ArrayView<T> b, ArrayView<int> layout, ArrayView<long> offsets, ArrayView<int> status, int ldp, T ridge) =>
         batchedRidgeSolve.Value(count, p, factors, b, layout, offsets, status, count, ldp, ridge);
+
+    public override void GatherColumns(int rows, ArrayView<T> a, int lda, ArrayView<int> columns, int width, ArrayView<T> d, int ldd)
+    {
+        long length = (long)rows * width;
+        gatherColumns.Value(Threads(length), a, columns, d, width, lda, ldd, length, Threads(length));
+    }
 
     public override void RowDot(int rows, int cols, ArrayView<T> a, int lda, ArrayView<T> b, int ldb, ArrayView<T> r, int rStride) => rowDot.Value(rows, a, b, r, cols, lda, ldb, rStride);
 

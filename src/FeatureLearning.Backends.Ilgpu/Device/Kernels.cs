@@ -549,6 +549,17 @@ internal static class Kernels
         }
     }
 
+    /// <summary>D[i, t] ← A[i, columns[t]] (D is rows × width), with row strides lda and ldd.</summary>
+    public static void GatherColumns<T>(Index1D start, ArrayView<T> a, ArrayView<int> columns, ArrayView<T> d, int width, int lda, int ldd, long length, int stride)
+        where T : unmanaged
+    {
+        for (long e = start.X; e < length; e += stride)
+        {
+            long i = e / width, t = e % width;
+            d[(i * ldd) + t] = a[(i * lda) + columns[t]];
+        }
+    }
+
     /// <summary>R[i, k·d + j] ← A[i, k]·B[i, j] (R is n × c·d), with row strides lda, ldb, ldr.</summary>
     public static void RowKronecker<T, TOps>(Index1D start, ArrayView<T> a, ArrayView<T> b, ArrayView<T> r, int c, int d, int lda, int ldb, int ldr, long length, int stride)
         where T : unmanaged

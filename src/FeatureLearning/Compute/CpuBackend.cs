@@ -758,6 +758,35 @@ public abstract unsafe class CpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
+    /// <remarks>In place on the pinned storage, rows split over the worker threads.</remarks>
+    public void GatherColumns<T>(DeviceBuffer<T> source, ReadOnlySpan<int> columns, DeviceBuffer<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ms, md) = (Own(source, nameof(source)), Own(destination, nameof(destination)));
+        Shapes.CheckGatherColumns(source, columns, destination);
+        if (md.LongLength == 0)
+        {
+            return;
+        }
+
+        int[] index = columns.ToArray();
+        const int rowsPerTask = 16;
+        int tasks = (source.Rows + rowsPerTask - 1) / rowsPerTask;
+        Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = Threads }, block =>
+        {
+            int end = Math.Min(source.Rows, (block + 1) * rowsPerTask);
+            for (int i = block * rowsPerTask; i < end; i++)
+            {
+                Span<T> from = ms.Row(i), to = md.Row(i);
+                for (int t = 0; t < index.Length; t++)
+                {
+                    to[t] = from[index[t]];
+                }
+            }
+        });
+    }
+
+    /// <inheritdoc />
     public void BlockSum<T>(DeviceBuffer<T> a, int rowGroup, int colGroup, T scale, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -283,6 +283,36 @@ public interface IComputeBackend : IDisposable
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>
+    /// Gathers columns: D[i, t] ← A[i, columns[t]] for every row i of A and every position t of <paramref name="columns"/>
+    /// (an index may repeat). It lets sparse inputs run through GEMMs: the AGOP's sparse direct form gathers, for each input
+    /// column, the derivative weights of the centres where that column is non-zero and multiplies the gathered block.
+    /// </summary>
+    /// <remarks>The default implementation downloads A, gathers on the host and uploads D; the CPU and ILGPU backends gather
+    /// where A lives.</remarks>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="source">A, n × m; may be a strided view.</param>
+    /// <param name="columns">The column indices, each in [0, m).</param>
+    /// <param name="destination">D, n × <c>columns.Length</c>; may be a strided view; must not overlap A.</param>
+    void GatherColumns<T>(DeviceBuffer<T> source, ReadOnlySpan<int> columns, DeviceBuffer<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Shapes.CheckGatherColumns(source, columns, destination);
+        var host = new T[source.Length];
+        Download(source, host);
+        var gathered = new T[destination.Length];
+        int width = columns.Length;
+        for (int i = 0; i < source.Rows; i++)
+        {
+            for (int t = 0; t < width; t++)
+            {
+                gathered[(i * width) + t] = host[(i * source.Cols) + columns[t]];
+            }
+        }
+
+        Upload<T>(gathered, destination);
+    }
+
+    /// <summary>
     /// Sums of equal blocks: R[I, J] ← scale · Σ_{r &lt; rowGroup} Σ_{s &lt; colGroup} A[I·rowGroup + r, J·colGroup + s], for
     /// A of (R.Rows·rowGroup) × (R.Cols·colGroup). It turns a kernel matrix between all patches of two image sets into the
     /// all-pairs convolutional kernel between the images.

@@ -198,6 +198,26 @@ internal static class Shapes
         System.Numerics.Tensors.TensorPrimitives.Multiply(sums, scale, sums);
     }
 
+    /// <summary>Gather shapes: D has A's rows and one column per index, every index names a column of A, and D does not overlap A.</summary>
+    public static void CheckGatherColumns<T>(DeviceBuffer<T> source, ReadOnlySpan<int> columns, DeviceBuffer<T> destination)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (destination.Rows != source.Rows || destination.Cols != columns.Length)
+        {
+            throw new ArgumentException($"The destination must be {source.Rows} x {columns.Length} (the source's rows, one column per index) but is {destination.Rows} x {destination.Cols}.", nameof(destination));
+        }
+
+        for (int t = 0; t < columns.Length; t++)
+        {
+            if ((uint)columns[t] >= (uint)source.Cols)
+            {
+                throw new ArgumentOutOfRangeException(nameof(columns), columns[t], $"Column index {t} is {columns[t]}, outside the {source.Cols} columns of the source.");
+            }
+        }
+
+        CheckNoAlias(source, destination, nameof(destination));
+    }
+
     public static void CheckRowKronecker<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {

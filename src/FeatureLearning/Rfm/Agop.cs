@@ -17,7 +17,8 @@ public static class Agop
     /// <param name="model">A fitted kernel machine.</param>
     /// <param name="points">Where to evaluate the gradients (m × d); null for the training inputs.</param>
     /// <param name="centre">Whether to subtract each output's mean gradient first.</param>
-    /// <param name="form">Which exact formula to evaluate (<see cref="AgopForm.Auto"/> picks the cheaper).</param>
+    /// <param name="form">Which exact formula to evaluate (<see cref="AgopForm.Auto"/> picks the cheapest, the sparse direct form
+    /// included when at most a quarter of the training inputs' entries are non-zero).</param>
     /// <param name="backend">Backend; null for <see cref="ComputeBackends.Default"/>.</param>
     /// <param name="blockSize">Form the m × n kernel derivatives at most this many points at a time (bounding memory, as
     /// <see cref="RfmOptions.BlockSize"/>); null for all at once.</param>
@@ -50,12 +51,18 @@ public static class Agop
             m = points.RowCount;
         }
 
+        var sparsity = form switch
+        {
+            AgopForm.Auto => SparseColumns.Detect<T>(centres, n, d),
+            AgopForm.SparseDirect => SparseColumns.Build<T>(centres, n, d),
+            _ => null,
+        };
         using var xc = be.Upload<T>(centres, n, d);
         using var alphaBuffer = be.Upload<T>(model.Coefficients.ToRowMajorArray(), n, model.OutputDimension);
         using var metricBuffer = model.Metric.Upload<T>(be);
         if (blockSize is { } block && block < m)
         {
-            var blocked = AgopEngine.ComputeBlocked(be, model.Kernel, model.Metric, metricBuffer, sample, m, xc, alphaBuffer, centre, form, block, CancellationToken.None);
+            var blocked = AgopEngine.ComputeBlocked(be, model.Kernel, model.Metric, metricBuffer, sample, m, xc, alphaBuffer, centre, form, block, CancellationToken.None, sparsity);
             return Matrix<double>.Build.DenseOfRowMajor(d, d, blocked);
         }
 
@@ -63,7 +70,7 @@ public static class Agop
         using var k = be.Allocate<T>(m, n);
         using var w = be.Allocate<T>(m, model.Kernel.DerivativeWeightColumns(n));
         be.KernelMatrix(model.Kernel, xs ?? xc, xc, metricBuffer, k, w);
-        var g = AgopEngine.Compute(be, model.Kernel, model.Metric, metricBuffer, xs ?? xc, xc, alphaBuffer, w, centre, form, CancellationToken.None);
+        var g = AgopEngine.Compute(be, model.Kernel, model.Metric, metricBuffer, xs ?? xc, xc, alphaBuffer, w, centre, form, CancellationToken.None, sparsity);
         return Matrix<double>.Build.DenseOfRowMajor(d, d, g);
     }
 }

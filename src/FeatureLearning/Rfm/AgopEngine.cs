@@ -15,6 +15,13 @@ namespace FeatureLearning.Rfm;
 /// with W' = −∂κ/∂u and S = 2(∂κ/∂a)α: everything below holds for it unchanged. So G = M H M with H = (1/m) Σ_jk (s_jk x_j − t_jk)(s_jk x_j − t_jk)ᵀ, which the
 /// Gram form evaluates as X_sᵀdiag(q)X_s − X_sᵀCX_c − X_cᵀCᵀX_s + X_cᵀ[(W'ᵀW') ∘ (ααᵀ)]X_c with q_j = Σ_k s_jk²
 /// and C = W' ∘ (Sαᵀ), and the direct form from the gradients one output at a time.</para>
+/// <para>The sparse direct form exploits sparse centres: component l of t_jk is Σ_{i∈I_l} W'_ji α_ik (X_c)_il over the rows
+/// I_l where column l of X_c is non-zero, so with the columns W'[:, I_l] gathered into a contiguous block, one GEMM per input
+/// column gives that component for every output and sample row (2mc·nnz(X_c) flops in all instead of 2mncd). The gradients
+/// s_jk x_j − t_jk of a chunk of sample rows are laid out as a d × (c·rows) matrix R (row l: component l, output-major),
+/// so H += RRᵀ is one SYRK (mcd² flops); chunks keep R and the gathered weights within <see cref="SparseChunkElements"/>
+/// elements each. It reads the derivative weights without scaling them: the factor of W' (2, −1 or 1) goes into the
+/// coefficients and the GEMMs' α.</para>
 /// <para>Centring subtracts the mean gradient per output: with w = W'ᵀ1, Σ_j (s_jk x_j − t_jk) = X_sᵀS_k − X_cᵀ(w ∘ α_k),
 /// so H_centred = H − ḠḠᵀ with Ḡ = (1/m)(X_sᵀS − X_cᵀ diag(w) α), a d × c matrix.</para>
 /// <para>Self-pairs at zero distance carry W = 0 for kernels not differentiable there (the backends' kernel matrix
@@ -22,7 +29,26 @@ namespace FeatureLearning.Rfm;
 /// </remarks>
 internal static class AgopEngine
 {
-    /// <summary>Flop estimates of the two forms.</summary>
+    /// <summary>
+    /// Elements of the sparse direct form's gradient chunk (d × c·rows, the sample rows per chunk chosen to fit) and of its
+    /// gathered derivative weights: 2²² (32 MiB in double precision) each.
+    /// </summary>
+    internal const int SparseChunkElements = 1 << 22;
+
+    [ThreadStatic]
+    private static int chunkElementsOnThisThread;
+
+    /// <summary>
+    /// The chunk bound in elements that the sparse direct form uses on the calling thread: <see cref="SparseChunkElements"/>
+    /// unless set (0 restores it); tests shrink it to exercise several chunks and column groups on small problems.
+    /// </summary>
+    internal static int ChunkElements
+    {
+        get => chunkElementsOnThisThread > 0 ? chunkElementsOnThisThread : SparseChunkElements;
+        set => chunkElementsOnThisThread = value;
+    }
+
+    /// <summary>Flop estimates of the two dense forms.</summary>
     public static (double Direct, double Gram) Cost(int m, int n, int d, int c)
     {
         double direct = (c * ((2.0 * m * n * d) + ((double)m * d * d))) + (2.0 * m * n * c);
@@ -30,7 +56,21 @@ internal static class AgopEngine
         return (direct, gram);
     }
 
-    public static AgopForm Resolve(AgopForm form, int m, int n, int d, int c)
+    /// <summary>
+    /// Flop estimate of the sparse direct form with <paramref name="nonZeros"/> non-zero entries in X_c: S = W'α, the gathered
+    /// GEMMs 2mc·nnz, the SYRK of the m·c gradients (mcd²), and the element-wise work on the gathered weights and gradients.
+    /// </summary>
+    public static double SparseCost(int m, int n, int d, int c, long nonZeros) =>
+        (2.0 * m * n * c) + (2.0 * m * c * nonZeros) + ((double)m * c * d * d) + (2.0 * m * c * d) + ((double)m * nonZeros);
+
+    public static AgopForm Resolve(AgopForm form, int m, int n, int d, int c) => Resolve(form, m, n, d, c, null);
+
+    /// <summary>
+    /// The form to evaluate: <paramref name="form"/> unless it is <see cref="AgopForm.Auto"/>, else the cheapest by the flop
+    /// counts, the sparse direct form competing only when the centres' pattern <paramref name="sparsity"/> is known and at
+    /// most <see cref="SparseColumns.DensityLimit"/> of X_c is non-zero.
+    /// </summary>
+    public static AgopForm Resolve(AgopForm form, int m, int n, int d, int c, SparseColumns? sparsity)
     {
         if (form != AgopForm.Auto)
         {
@@ -38,20 +78,30 @@ internal static class AgopEngine
         }
 
         var (direct, gram) = Cost(m, n, d, c);
-        return direct <= gram ? AgopForm.Direct : AgopForm.Gram;
+        var dense = direct <= gram ? AgopForm.Direct : AgopForm.Gram;
+        if (sparsity is not null && sparsity.NonZeros <= SparseColumns.DensityLimit * n * d && SparseCost(m, n, d, c, sparsity.NonZeros) < Math.Min(direct, gram))
+        {
+            return AgopForm.SparseDirect;
+        }
+
+        return dense;
     }
 
     /// <summary>
     /// Computes the d × d AGOP (row-major, double) of the predictor with centres <paramref name="xc"/> and coefficients
     /// <paramref name="alpha"/> at the sample <paramref name="xs"/>, given the derivative weights
-    /// <paramref name="weights"/> (m × n, ∂k/∂u; overwritten).
+    /// <paramref name="weights"/> (m × n, ∂k/∂u; overwritten, except by the sparse direct form, which only reads them).
+    /// <paramref name="sparsity"/> is the non-zero pattern of X_c when the caller knows it (detected once per fit); under
+    /// <see cref="AgopForm.Auto"/> only a known pattern lets the sparse direct form be chosen, and an explicit
+    /// <see cref="AgopForm.SparseDirect"/> without one downloads X_c to find it.
     /// </summary>
     public static double[] Compute<T>(
         IComputeBackend backend, IKernelFunction kernel, Metric metric, DeviceBuffer<T>? metricBuffer,
-        DeviceBuffer<T> xs, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, DeviceBuffer<T> weights, bool centre, AgopForm form, CancellationToken cancellationToken)
+        DeviceBuffer<T> xs, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, DeviceBuffer<T> weights, bool centre, AgopForm form, CancellationToken cancellationToken,
+        SparseColumns? sparsity = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, xs.Rows, centre, form);
+        using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, xs.Rows, centre, form, sparsity);
         accumulator.Add(xs, weights, cancellationToken);
         return accumulator.Finish(metric, metricBuffer, cancellationToken);
     }
@@ -64,7 +114,8 @@ internal static class AgopEngine
     /// </summary>
     public static double[] ComputeBlocked<T>(
         IComputeBackend backend, IKernelFunction kernel, Metric metric, DeviceBuffer<T>? metricBuffer,
-        ReadOnlyMemory<T> points, int m, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, bool centre, AgopForm form, int blockRows, CancellationToken cancellationToken)
+        ReadOnlyMemory<T> points, int m, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, bool centre, AgopForm form, int blockRows, CancellationToken cancellationToken,
+        SparseColumns? sparsity = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         using var xb = backend.Allocate<T>(Math.Min(blockRows, m), xc.Cols);
@@ -73,7 +124,7 @@ internal static class AgopEngine
             var rowsOfBlock = xb.RowRange(0, rows);
             backend.Upload(points.Span.Slice(i0 * xc.Cols, rows * xc.Cols), rowsOfBlock);
             return rowsOfBlock;
-        }, cancellationToken);
+        }, sparsity, cancellationToken);
     }
 
     /// <summary>
@@ -82,18 +133,20 @@ internal static class AgopEngine
     /// </summary>
     public static double[] ComputeBlocked<T>(
         IComputeBackend backend, IKernelFunction kernel, Metric metric, DeviceBuffer<T>? metricBuffer,
-        DeviceBuffer<T> points, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, bool centre, AgopForm form, int blockRows, CancellationToken cancellationToken)
+        DeviceBuffer<T> points, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, bool centre, AgopForm form, int blockRows, CancellationToken cancellationToken,
+        SparseColumns? sparsity = null)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Blocked(backend, kernel, metric, metricBuffer, points.Rows, xc, alpha, centre, form, blockRows, points.RowRange, cancellationToken);
+        Blocked(backend, kernel, metric, metricBuffer, points.Rows, xc, alpha, centre, form, blockRows, points.RowRange, sparsity, cancellationToken);
 
     /// <summary>The blocked AGOP over the sample blocks <paramref name="block"/>(first row, rows), each a rows × d device buffer.</summary>
     private static double[] Blocked<T>(
         IComputeBackend backend, IKernelFunction kernel, Metric metric, DeviceBuffer<T>? metricBuffer,
-        int m, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, bool centre, AgopForm form, int blockRows, Func<int, int, DeviceBuffer<T>> block, CancellationToken cancellationToken)
+        int m, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, bool centre, AgopForm form, int blockRows, Func<int, int, DeviceBuffer<T>> block,
+        SparseColumns? sparsity, CancellationToken cancellationToken)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = xc.Rows;
-        using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, m, centre, form);
+        using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, m, centre, form, sparsity);
         using var k = backend.Allocate<T>(Math.Min(blockRows, m), n);
         using var w = backend.Allocate<T>(Math.Min(blockRows, m), kernel.DerivativeWeightColumns(n));
         for (int i0 = 0; i0 < m; i0 += blockRows)
@@ -111,8 +164,8 @@ internal static class AgopEngine
     /// <summary>
     /// Sums the AGOP over blocks of sample rows. Every term of both forms is a sum over the sample: the direct form's
     /// Σ_j g_jk g_jkᵀ, the Gram form's X_sᵀdiag(q)X_s and X_sᵀCX_c (row sums) and W'ᵀW' = Σ_b W'_bᵀW'_b, and the
-    /// centring sums X_sᵀS and W'ᵀ1. The form is chosen once from the whole sample size, so a blocked evaluation takes
-    /// the same formula as an unblocked one.
+    /// centring sums X_sᵀS and W'ᵀ1, and the sparse direct form's Σ_jk g_jk g_jkᵀ. The form is chosen once from the whole
+    /// sample size, so a blocked evaluation takes the same formula as an unblocked one.
     /// </summary>
     private sealed class Accumulator<T> : IDisposable
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -127,20 +180,42 @@ internal static class AgopEngine
         // Gram form: Σ_b W'_bᵀW'_b (n × n). Batched direct form: α⊗X_c (n × c·d) and Σ_b R_bᵀR_b (c·d × c·d).
         // Centring: Σ_b X_bᵀS_b (d × c) and Σ_b W'_bᵀ1 (n × 1).
         private readonly DeviceBuffer<T>? p, kron, rr, sumXs, sumW;
+
+        // Sparse direct form: the pattern of X_c, Bᵀ (c × nnz, Bᵀ[k, t] = f·v_t·α[i_t, k] for the t-th non-zero v_t at row i_t,
+        // column by column, with f the factor that turns ∂k/∂u into W') and the d × d identity (for X_sᵀ).
+        private readonly SparseColumns? sparse;
+        private readonly DeviceBuffer<T>? bt, identity;
         private bool any;
 
-        public Accumulator(IComputeBackend backend, IKernelFunction kernel, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, int sampleRows, bool centre, AgopForm form)
+        public Accumulator(IComputeBackend backend, IKernelFunction kernel, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, int sampleRows, bool centre, AgopForm form, SparseColumns? sparsity)
         {
             (be, this.xc, this.alpha) = (backend, xc, alpha);
             (m, n, d, c) = (sampleRows, xc.Rows, xc.Cols, alpha.Cols);
             geometry = kernel.Geometry;
-            this.form = Resolve(form, m, n, d, c);
+            if (sparsity is not null && (sparsity.RowCount != n || sparsity.ColumnCount != d))
+            {
+                throw new ArgumentException($"The sparsity pattern is {sparsity.RowCount} x {sparsity.ColumnCount}; the centres are {n} x {d}.", nameof(sparsity));
+            }
+
+            this.form = Resolve(form, m, n, d, c, sparsity);
             batched = this.form == AgopForm.Direct && c > 1 && (long)c * d * 5 <= Math.Min(n, m);
             h = be.Allocate<T>(d, d);
             be.Scale(T.Zero, h);
             if (this.form == AgopForm.Gram)
             {
                 p = Zeroed(n, n);
+            }
+            else if (this.form == AgopForm.SparseDirect)
+            {
+                sparse = sparsity ?? DownloadPattern();
+                bt = UploadScaledCoefficients();
+                var eye = new T[d * d];
+                for (int l = 0; l < d; l++)
+                {
+                    eye[(l * d) + l] = T.One;
+                }
+
+                identity = be.Upload<T>(eye, d, d);
             }
             else if (batched)
             {
@@ -164,6 +239,11 @@ internal static class AgopEngine
         {
             any = true;
             int rows = xs.Rows;
+            if (sparse is not null)
+            {
+                SparseDirectTerms(xs, weights, cancellationToken);
+                return;
+            }
 
             // W' and S = (the weights of x_j)·α: radial W' = 2W, S = W'α (∇ₓk = 2φ'M(x − z)); norm-dependent W' = −∂κ/∂u,
             // S = 2(∂κ/∂a)α (∇ₓk = ∂κ/∂u·Mz + 2∂κ/∂a·Mx); dot-product W' = W and no S (the sign is taken below).
@@ -263,6 +343,8 @@ internal static class AgopEngine
             p?.Dispose();
             kron?.Dispose();
             rr?.Dispose();
+            bt?.Dispose();
+            identity?.Dispose();
             sumXs?.Dispose();
             sumW?.Dispose();
         }
@@ -361,6 +443,153 @@ internal static class AgopEngine
 
             be.Gemm(Transpose.None, Transpose.None, s is null ? T.One : -T.One, w, kron!, s is null ? T.Zero : T.One, r);
             be.Syrk(Transpose.Transpose, T.One, r, T.One, rr!);
+        }
+
+        /// <summary>The factor f with W' = f·∂k/∂u: 2 for radial kernels, −1 for norm-dependent ones, 1 for dot-product kernels.</summary>
+        private T WeightFactor => geometry switch
+        {
+            KernelGeometry.Radial => T.CreateTruncating(2),
+            KernelGeometry.InnerProductAndNorms => -T.One,
+            _ => T.One,
+        };
+
+        /// <summary>The pattern of X_c from a download of it (an explicit <see cref="AgopForm.SparseDirect"/> without a known pattern).</summary>
+        private SparseColumns DownloadPattern()
+        {
+            var host = new T[n * d];
+            be.Download(xc, host);
+            return SparseColumns.Build<T>(host, n, d);
+        }
+
+        /// <summary>Bᵀ (c × nnz): Bᵀ[k, t] = f·v_t·α[i_t, k], the coefficients of the centres of each column's non-zeros, scaled.</summary>
+        private DeviceBuffer<T> UploadScaledCoefficients()
+        {
+            int nnz = sparse!.NonZeros;
+            var a = new T[n * c];
+            be.Download(alpha, a);
+            var host = new T[c * nnz];
+            T f = WeightFactor;
+            for (int t = 0; t < nnz; t++)
+            {
+                T v = f * T.CreateTruncating(sparse.Values[t]);
+                int i = sparse.Rows[t];
+                for (int k = 0; k < c; k++)
+                {
+                    host[(k * nnz) + t] = v * a[(i * c) + k];
+                }
+            }
+
+            return be.Upload<T>(host, c, nnz);
+        }
+
+        /// <summary>
+        /// The sparse direct form for the sample rows <paramref name="xs"/>, in chunks of rows: per chunk of r rows, the
+        /// gradients R (d × c·r, row l holding component l of g_jk = s_jk x_j − t_jk at column k·r + j) are built one input
+        /// column at a time — the row l of R, seen as a c × r matrix, is Sᵀdiag(X_s[:, l]) − Bᵀ_l (W'[:, I_l])ᵀ with W'[:, I_l]
+        /// the gathered derivative weights of the centres I_l where column l is non-zero — and H += RRᵀ is one SYRK. The
+        /// derivative weights are read, not scaled: the factor f of W' sits in Bᵀ and in the GEMMs' α.
+        /// </summary>
+        private void SparseDirectTerms(DeviceBuffer<T> xs, DeviceBuffer<T> weights, CancellationToken cancellationToken)
+        {
+            int rows = xs.Rows, nnz = sparse!.NonZeros;
+            int[] start = sparse.Start;
+            T f = WeightFactor;
+            int budget = ChunkElements;
+            int widest = 0;
+            for (int l = 0; l < d; l++)
+            {
+                widest = Math.Max(widest, start[l + 1] - start[l]);
+            }
+
+            // Rows per chunk: the gradients (d·c per row) and one column's gathered weights (widest per row) within the budget.
+            long perRow = Math.Max((long)c * d, widest);
+            int chunk = (int)Math.Clamp(budget / perRow, 1, Math.Max(1, rows));
+
+            // Columns are gathered in groups of at most `capacity` non-zeros (one group when the whole pattern fits).
+            int capacity = (int)Math.Min(nnz, Math.Max(widest, budget / chunk));
+            using var du = geometry == KernelGeometry.InnerProductAndNorms ? weights.ColumnRange(0, n) : null;
+            var w = du ?? weights;
+            using var gradients = be.Allocate<T>(d * c * chunk, 1);
+            using var gathered = be.Allocate<T>((int)Math.Max(1, (long)chunk * capacity), 1);
+            using var st = geometry == KernelGeometry.DotProduct ? null : be.Allocate<T>(c * chunk, 1);
+            using var xt = st is null ? null : be.Allocate<T>(d * chunk, 1);
+            using var ones = sumW is null ? null : be.Upload<T>(Enumerable.Repeat(T.One, chunk).ToArray(), chunk, 1);
+            for (int r0 = 0; r0 < rows; r0 += chunk)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int len = Math.Min(chunk, rows - r0);
+                using var wb = w.RowRange(r0, len);
+                using var xb = xs.RowRange(r0, len);
+                using var r = gradients.RowRange(0, d * c * len).Reshape(d, c * len);
+
+                // Sᵀ = (W'α)ᵀ (c × len) and X_sᵀ (d × len): radial S = W'α, norm-dependent S = 2(∂κ/∂a)α, dot-product none.
+                using var sT = st?.RowRange(0, c * len).Reshape(c, len);
+                using var xT = xt?.RowRange(0, d * len).Reshape(d, len);
+                if (sT is not null)
+                {
+                    if (geometry == KernelGeometry.Radial)
+                    {
+                        be.Gemm(Transpose.Transpose, Transpose.Transpose, f, alpha, wb, T.Zero, sT);
+                    }
+                    else
+                    {
+                        using var wa = weights.Slice(r0, len, n, n);
+                        be.Gemm(Transpose.Transpose, Transpose.Transpose, T.CreateTruncating(2), alpha, wa, T.Zero, sT);
+                    }
+
+                    be.Gemm(Transpose.None, Transpose.Transpose, T.One, identity!, xb, T.Zero, xT!);
+                }
+
+                for (int g0 = 0; g0 < d;)
+                {
+                    int g1 = g0 + 1;
+                    while (g1 < d && start[g1 + 1] - start[g0] <= capacity)
+                    {
+                        g1++;
+                    }
+
+                    int width = start[g1] - start[g0];
+                    using var wg = gathered.RowRange(0, len * width).Reshape(len, width);
+                    be.GatherColumns(wb, sparse.Rows.AsSpan(start[g0], width), wg);
+                    for (int l = g0; l < g1; l++)
+                    {
+                        using var slab = r.RowRange(l, 1).Reshape(c, len);
+                        T beta = T.Zero;
+                        if (sT is not null)
+                        {
+                            be.Copy(sT, slab);
+                            using var xl = xT!.RowRange(l, 1);
+                            be.ScaleColumns(slab, xl);
+                            beta = T.One;
+                        }
+
+                        int count = start[l + 1] - start[l];
+                        if (count > 0)
+                        {
+                            using var bl = bt!.ColumnRange(start[l], count);
+                            using var wl = wg.ColumnRange(start[l] - start[g0], count);
+                            be.Gemm(Transpose.None, Transpose.Transpose, -T.One, bl, wl, beta, slab);
+                        }
+                        else if (sT is null)
+                        {
+                            be.Scale(T.Zero, slab);
+                        }
+                    }
+
+                    g0 = g1;
+                }
+
+                be.Syrk(Transpose.None, T.One, r, T.One, h);
+                if (sumW is not null)
+                {
+                    using var onesB = ones!.RowRange(0, len);
+                    be.Gemm(Transpose.Transpose, Transpose.None, f, wb, onesB, T.One, sumW);
+                    if (sT is not null)
+                    {
+                        be.Gemm(Transpose.Transpose, Transpose.Transpose, T.One, xb, sT, T.One, sumXs!);
+                    }
+                }
+            }
         }
 
         /// <summary>H += Σ_k (RᵀR)_kk, the diagonal d × d blocks of the accumulated RᵀR, added through views where RᵀR lives.</summary>

@@ -1,6 +1,6 @@
 namespace FeatureLearning.Rfm;
 
-/// <summary>Which of the two exact AGOP formulas to evaluate (both are GEMM-only; they differ in cost).</summary>
+/// <summary>Which of the exact AGOP formulas to evaluate (all are GEMM-based and give the same matrix; they differ in cost).</summary>
 public enum AgopForm
 {
     /// <summary>Pick the cheaper form for the problem shape from the flop counts of both.</summary>
@@ -17,4 +17,14 @@ public enum AgopForm
     /// independent of c·d, best for many outputs (grokking: c·d = 7,442 &gt; n = 1,860).
     /// </summary>
     Gram = 2,
+
+    /// <summary>
+    /// The direct form for sparse centres X_c (for instance one-hot inputs): for every input column l with non-zero rows
+    /// I_l, the derivative weights W'[:, I_l] are gathered (<see cref="Compute.IComputeBackend.GatherColumns{T}"/>) and one GEMM
+    /// gives that column of every output's gradient, t_jk[l] = Σ_{i∈I_l} W'_ji α_ik (X_c)_il; H is then one SYRK of all the
+    /// gradients as a d × (m·c) matrix. About 2mnc + 2mc·nnz(X_c) + mcd² flops, built in chunks of sample rows so that the
+    /// gradients held at once stay bounded. <see cref="Auto"/> takes it when X_c has at most a quarter of its entries
+    /// non-zero and it is the cheapest of the three counts (grokking: two non-zeros in 122 columns per row).
+    /// </summary>
+    SparseDirect = 3,
 }

@@ -133,6 +133,14 @@ public sealed class RecursiveFeatureMachine
             var selection = new RoundSelection<(Metric Metric, T[] Alpha, double Jitter)>(o.SelectBy, c, xvHost is not null);
 
             using var xb = be.Upload<T>(xHost, n, d);
+
+            // The centres' non-zero pattern, found once per fit: under Auto it lets the AGOP take the sparse direct form.
+            var sparsity = o.AgopForm switch
+            {
+                AgopForm.Auto => SparseColumns.Detect<T>(xHost, n, d),
+                AgopForm.SparseDirect => SparseColumns.Build<T>(xHost, n, d),
+                _ => null,
+            };
             int m = sample?.Length ?? n;
             bool blocked = blockRows < m;
             using var xs = sampleHost is null || blocked ? null : be.Upload<T>(sampleHost, m, d);
@@ -187,7 +195,7 @@ public sealed class RecursiveFeatureMachine
                     double[] g;
                     if (blocked)
                     {
-                        g = AgopEngine.ComputeBlocked(be, o.Kernel, metric, mb, sampleHost ?? xHost, m, xb, alpha, o.CenterGradients, o.AgopForm, blockRows, ct);
+                        g = AgopEngine.ComputeBlocked(be, o.Kernel, metric, mb, sampleHost ?? xHost, m, xb, alpha, o.CenterGradients, o.AgopForm, blockRows, ct, sparsity);
                     }
                     else
                     {
@@ -197,7 +205,7 @@ public sealed class RecursiveFeatureMachine
                             be.KernelMatrix(o.Kernel, xs, xb, mb, ks, w);
                         }
 
-                        g = AgopEngine.Compute(be, o.Kernel, metric, mb, xs ?? xb, xb, alpha, w!, o.CenterGradients, o.AgopForm, ct);
+                        g = AgopEngine.Compute(be, o.Kernel, metric, mb, xs ?? xb, xb, alpha, w!, o.CenterGradients, o.AgopForm, ct, sparsity);
                     }
 
                     nextMetric = NextMetric(g, t);

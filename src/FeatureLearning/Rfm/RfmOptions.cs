@@ -48,7 +48,11 @@ public sealed record RfmOptions
     /// <summary>Rescaling of M after each update (default: by its largest entry, as the reference implementation).</summary>
     public MetricNormalization Normalization { get; init; } = MetricNormalization.MaxEntry;
 
-    /// <summary>Which AGOP formula to evaluate; <see cref="AgopForm.Auto"/> picks the cheaper for the shape.</summary>
+    /// <summary>
+    /// Which AGOP formula to evaluate; <see cref="AgopForm.Auto"/> picks the cheapest for the shape, and for sparse training
+    /// inputs (at most a quarter of the entries non-zero, such as one-hot encodings; checked once per fit) considers the
+    /// sparse direct form too.
+    /// </summary>
     public AgopForm AgopForm { get; init; } = AgopForm.Auto;
 
     /// <summary>The initial metric M_0 (default: the identity).</summary>

@@ -214,7 +214,7 @@ public abstract partial class BackendConformanceTests
     [
         "Upload", "Download", "Gemm", "GemmTransposed", "Syrk", "SyrkTransposed", "CholeskyFactor", "CholeskySolve", "SymmetricEigen",
         "KernelMatrix", "KernelMatrixDiagonalMetric", "KernelMatrixSymmetric", "KernelMatrixHostProfile", "KernelMatrixNormDependent", "ApplyActivation", "ApplyActivationInPlace", "Copy", "Scale", "Axpy", "AddDiagonal",
-        "Hadamard", "ScaleColumns", "ScaleRows", "RowKronecker", "BlockSum", "RowDot", "Dot",
+        "Hadamard", "ScaleColumns", "ScaleRows", "RowKronecker", "GatherColumns", "BlockSum", "RowDot", "Dot",
     ];
 
     /// <summary>
@@ -473,6 +473,12 @@ public abstract partial class BackendConformanceTests
                 return ([R(n, 2, 99), R(n, d, 100), R(n, 2 * d, 101)], b =>
                 {
                     be.RowKronecker(b[0], b[1], b[2]);
+                    return 0;
+                });
+            case "GatherColumns":
+                return ([R(n, d, 110), R(n, 4, 111)], b =>
+                {
+                    be.GatherColumns(b[0], [2, 0, 2, 1], b[1]);
                     return 0;
                 });
             case "BlockSum":

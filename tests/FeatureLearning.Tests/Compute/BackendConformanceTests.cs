@@ -547,6 +547,49 @@ public abstract partial class BackendConformanceTests : IDisposable
     }
 
     [SkippableFact]
+    public void GatherColumnsMatchesIndexingOnTheHost()
+    {
+        const int n = 11, m = 7;
+        int[] columns = [6, 0, 3, 3, 1, 6];
+        var a = Random(n, m, 23);
+        var expected = new double[n * columns.Length];
+        for (int i = 0; i < n; i++)
+        {
+            for (int t = 0; t < columns.Length; t++)
+            {
+                expected[(i * columns.Length) + t] = a[(i * m) + columns[t]];
+            }
+        }
+
+        using var ab = Backend.Upload<double>(a, n, m);
+        using var db = Backend.Allocate<double>(n, columns.Length);
+        Backend.GatherColumns(ab, columns, db);
+        Download(Backend, db).Should().Equal(expected);
+
+        // From a strided view (columns 2 … 6 of A) into a strided view (columns 1 … 3 of a wider destination).
+        using var wide = Backend.Upload<double>(Enumerable.Repeat(-1.0, n * 5).ToArray(), n, 5);
+        using var source = ab.ColumnRange(2, 5);
+        using var target = wide.ColumnRange(1, 3);
+        Backend.GatherColumns(source, [4, 0, 2], target);
+        var got = Download(Backend, wide);
+        for (int i = 0; i < n; i++)
+        {
+            got.Skip(i * 5).Take(5).Should().Equal(-1.0, a[(i * m) + 6], a[(i * m) + 2], a[(i * m) + 4], -1.0);
+        }
+
+        using var single = Backend.Upload<float>(a.Select(v => (float)v).ToArray(), n, m);
+        using var singleResult = Backend.Allocate<float>(n, columns.Length);
+        Backend.GatherColumns(single, columns, singleResult);
+        Download(Backend, singleResult).Should().Equal(expected.Select(v => (double)(float)v));
+
+        using var empty = Backend.Allocate<double>(n, 0);
+        Backend.GatherColumns(ab, [], empty);
+        ((Action)(() => Backend.GatherColumns(ab, [0, m], db.ColumnRange(0, 2)))).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("columns");
+        ((Action)(() => Backend.GatherColumns(ab, [-1], db.ColumnRange(0, 1)))).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("columns");
+        ((Action)(() => Backend.GatherColumns(ab, columns, db.ColumnRange(0, 2)))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("destination");
+    }
+
+    [SkippableFact]
     public void ScaleByZeroClearsEvenNaN()
     {
         using var x = Backend.Upload<double>([double.NaN, double.PositiveInfinity, 3], 1, 3);

@@ -34,6 +34,7 @@ public sealed class BackendContractTests
         { "ScaleColumns", (be, a, _, c) => be.ScaleColumns(a, c) },
         { "ScaleRows", (be, a, _, c) => be.ScaleRows(a, c) },
         { "RowKronecker", (be, a, b, c) => be.RowKronecker(a, b, c) },
+        { "GatherColumns", (be, a, _, c) => be.GatherColumns(a, [1, 0], c) },
         { "BlockSum", (be, a, _, c) => be.BlockSum(a, 1, 1, 1.0, c) },
         { "RowDot", (be, a, b, c) => be.RowDot(a, b, c) },
         { "Dot", (be, a, b, _) => be.Dot(a, b) },

@@ -110,6 +110,9 @@ internal sealed class PeakTrackingBackend(IComputeBackend inner) : IComputeBacke
     public void RowKronecker<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T> => inner.RowKronecker(a, b, result);
 
+    public void GatherColumns<T>(DeviceBuffer<T> source, ReadOnlySpan<int> columns, DeviceBuffer<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> => inner.GatherColumns(source, columns, destination);
+
     public void RowDot<T>(DeviceBuffer<T> a, DeviceBuffer<T> b, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T> => inner.RowDot(a, b, result);
 

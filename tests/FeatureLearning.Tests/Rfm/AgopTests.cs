@@ -240,6 +240,157 @@ public sealed class AgopTests
         RelativeError(agop.ToRowMajorArray(), expected.ToRowMajorArray()).Should().BeLessThan(1e-6);
     }
 
+    /// <summary>One-hot rows (two blocks of p columns, one 1 in each, distinct pairs) or random rows with about 30% non-zeros.</summary>
+    private static double[] SparseInputs(string kind, int n, int d, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new double[n * d];
+        if (kind == "onehot")
+        {
+            int p = d / 2;
+            var pairs = Enumerable.Range(0, p * p).OrderBy(_ => rng.Next()).Take(n).ToArray();
+            for (int i = 0; i < n; i++)
+            {
+                x[(i * d) + (pairs[i] / p)] = 1;
+                x[(i * d) + p + (pairs[i] % p)] = 1;
+            }
+
+            return x;
+        }
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = rng.NextDouble() < 0.3 ? (2 * rng.NextDouble()) - 1 : 0;
+        }
+
+        // One column without any non-zero (its gradients come from S alone) and one without zeros (wider than a small chunk
+        // bound allows per row, so the chunk shrinks to fit its gathered weights).
+        for (int i = 0; i < n; i++)
+        {
+            x[(i * d) + 1] = 0;
+            x[(i * d) + 2] = 0.5 + rng.NextDouble();
+        }
+
+        return x;
+    }
+
+    private static KernelRidgeModel<T> FitOn<T>(IKernelFunction kernel, Metric metric, double[] x, int n, int d, int c)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var xm = Matrix<T>.Build.DenseOfRowMajor(n, d, x.Select(T.CreateTruncating).ToArray());
+        var y = Matrix<T>.Build.DenseOfRowMajor(n, c, Random(n, c, 2).Select(T.CreateTruncating).ToArray());
+        return new KernelRidge(new KernelRidgeOptions { Kernel = kernel, Metric = metric, Ridge = 0.1, Backend = Backend }).Fit(xm, y);
+    }
+
+    public static TheoryData<string, string, int, bool, bool> SparseCases()
+    {
+        var data = new TheoryData<string, string, int, bool, bool>();
+        foreach (string kernel in new[] { "gaussian", "laplace", "polynomial", "normpolynomial" })
+        {
+            foreach (string inputs in new[] { "onehot", "random" })
+            {
+                foreach (int c in new[] { 1, 3 })
+                {
+                    data.Add(kernel, inputs, c, c == 3, kernel != "laplace");
+                }
+            }
+        }
+
+        data.Add("gaussian", "onehot", 3, false, true);
+        data.Add("normpolynomial", "random", 1, true, false);
+        return data;
+    }
+
+    /// <summary>
+    /// The sparse direct form against the dense direct and Gram forms (independent formulas over the same W' and α), at the
+    /// training points and at new sparse points, unblocked, in blocks of sample rows, and with a chunk bound small enough for
+    /// several row chunks and column groups per block.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SparseCases))]
+    public void SparseDirectFormEqualsTheDenseForms(string kernelName, string inputs, int c, bool centre, bool trainingPoints)
+    {
+        const int n = 30, d = 12;
+        var model = FitOn<double>(BackendConformanceTests.MakeKernel(kernelName), BackendConformanceTests.MakeMetric("full", d), SparseInputs(inputs, n, d, 5), n, d, c);
+        var points = trainingPoints ? null : Matrix<double>.Build.DenseOfRowMajor(9, d, SparseInputs(inputs, 9, d, 6));
+        var direct = Agop.Compute(model, points, centre, AgopForm.Direct, Backend).ToRowMajorArray();
+        var gram = Agop.Compute(model, points, centre, AgopForm.Gram, Backend).ToRowMajorArray();
+        RelativeError(gram, direct).Should().BeLessThan(1e-12, "the two dense forms agree");
+        foreach (int? block in new int?[] { null, 4 })
+        {
+            foreach (int chunkElements in new[] { 0, 5 * c * d })
+            {
+                AgopEngine.ChunkElements = chunkElements;
+                try
+                {
+                    var sparse = Agop.Compute(model, points, centre, AgopForm.SparseDirect, Backend, block).ToRowMajorArray();
+                    string where = $"block {block?.ToString() ?? "none"}, chunk bound {chunkElements}";
+                    RelativeError(sparse, direct).Should().BeLessThan(1e-12, where);
+                    RelativeError(sparse, gram).Should().BeLessThan(1e-12, where);
+                }
+                finally
+                {
+                    AgopEngine.ChunkElements = 0;
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("gaussian", true)]
+    [InlineData("normpolynomial", false)]
+    public void SparseDirectFormMatchesFiniteDifferences(string kernelName, bool centre)
+    {
+        const int n = 20, d = 10;
+        var model = FitOn<double>(BackendConformanceTests.MakeKernel(kernelName), BackendConformanceTests.MakeMetric("diagonal", d), SparseInputs("onehot", n, d, 7), n, d, 2);
+        var points = Matrix<double>.Build.DenseOfRowMajor(6, d, SparseInputs("onehot", 6, d, 8));
+        var agop = Agop.Compute(model, points, centre, AgopForm.SparseDirect, Backend);
+        RelativeError(agop.ToRowMajorArray(), FiniteDifferenceAgop(model, points, centre).ToRowMajorArray()).Should().BeLessThan(1e-6);
+    }
+
+    [Theory]
+    [InlineData("gaussian", true)]
+    [InlineData("polynomial", false)]
+    public void SparseDirectFormInSinglePrecisionMatchesTheDoubleDenseForm(string kernelName, bool centre)
+    {
+        const int n = 30, d = 12, c = 3;
+        var x = SparseInputs("onehot", n, d, 9);
+        var kernel = BackendConformanceTests.MakeKernel(kernelName);
+        var metric = BackendConformanceTests.MakeMetric("full", d);
+        var single = Agop.Compute(FitOn<float>(kernel, metric, x, n, d, c), centre: centre, form: AgopForm.SparseDirect, backend: Backend).ToRowMajorArray();
+        var reference = Agop.Compute(FitOn<double>(kernel, metric, x, n, d, c), centre: centre, form: AgopForm.Direct, backend: Backend).ToRowMajorArray();
+        RelativeError(single, reference).Should().BeLessThan(1e-4);
+    }
+
+    [Fact]
+    public void AutoTakesTheSparseDirectFormForOneHotInputsOnly()
+    {
+        const int n = 60, d = 16;
+        var oneHot = SparseColumns.Detect<double>(SparseInputs("onehot", n, d, 10), n, d);
+        oneHot.Should().NotBeNull();
+        oneHot!.NonZeros.Should().Be(2 * n);
+        SparseColumns.Detect<double>(Random(n, d, 11), n, d).Should().BeNull("a dense matrix is not sparse");
+
+        // Grokking's shape (p = 61): two non-zeros per row of 122; the sparse count is below both dense ones.
+        var grokking = new double[1860 * 122];
+        for (int i = 0; i < 1860; i++)
+        {
+            grokking[(i * 122) + (i % 61)] = 1;
+            grokking[(i * 122) + 61 + ((i * 7) % 61)] = 1;
+        }
+
+        var pattern = SparseColumns.Detect<double>(grokking, 1860, 122)!;
+        AgopEngine.Resolve(AgopForm.Auto, 1860, 1860, 122, 61, pattern).Should().Be(AgopForm.SparseDirect);
+        AgopEngine.Resolve(AgopForm.Auto, 1860, 1860, 122, 61, null).Should().Be(AgopForm.Gram, "without a known pattern");
+        AgopEngine.Resolve(AgopForm.Gram, 1860, 1860, 122, 61, pattern).Should().Be(AgopForm.Gram, "an explicit form is kept");
+        AgopEngine.SparseCost(1860, 1860, 122, 61, pattern.NonZeros).Should().BeLessThan(AgopEngine.Cost(1860, 1860, 122, 61).Gram / 2);
+
+        // The same result whichever form Auto takes.
+        var model = FitOn<double>(new GaussianKernel(1.5), Metric.Identity, SparseInputs("onehot", n, d, 10), n, d, 2);
+        var auto = Agop.Compute(model, centre: true, backend: Backend).ToRowMajorArray();
+        RelativeError(auto, Agop.Compute(model, centre: true, form: AgopForm.Direct, backend: Backend).ToRowMajorArray()).Should().BeLessThan(1e-12);
+    }
+
     [Fact]
     public void AutoPicksTheCheaperForm()
     {

@@ -1,0 +1,94 @@
+using System.Numerics;
+
+namespace FeatureLearning.Rfm;
+
+/// <summary>
+/// The non-zero pattern of a host matrix X (n × d, row-major) by columns (compressed sparse columns): the rows
+/// <see cref="Rows"/>[<see cref="Start"/>[l] … <see cref="Start"/>[l + 1] − 1] of column l, ascending, with their values.
+/// The AGOP's sparse direct form gathers the derivative weights of those rows for each column.
+/// </summary>
+internal sealed class SparseColumns
+{
+    /// <summary>The largest fraction of non-zero entries for which <see cref="AgopForm.Auto"/> considers the sparse direct form.</summary>
+    public const double DensityLimit = 0.25;
+
+    private SparseColumns(int n, int d, int[] start, int[] rows, double[] values)
+    {
+        (RowCount, ColumnCount, Start, Rows, Values) = (n, d, start, rows, values);
+    }
+
+    /// <summary>Rows of X.</summary>
+    public int RowCount { get; }
+
+    /// <summary>Columns of X.</summary>
+    public int ColumnCount { get; }
+
+    /// <summary>d + 1 offsets into <see cref="Rows"/> and <see cref="Values"/>: column l holds entries Start[l] … Start[l + 1] − 1.</summary>
+    public int[] Start { get; }
+
+    /// <summary>The row of each non-zero entry, column by column, ascending within a column.</summary>
+    public int[] Rows { get; }
+
+    /// <summary>The value of each non-zero entry.</summary>
+    public double[] Values { get; }
+
+    /// <summary>Number of non-zero entries.</summary>
+    public int NonZeros => Rows.Length;
+
+    /// <summary>The pattern of <paramref name="x"/> when at most <see cref="DensityLimit"/> of its entries are non-zero, else null (counted first, so a dense matrix costs one pass).</summary>
+    public static SparseColumns? Detect<T>(ReadOnlySpan<T> x, int n, int d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long nnz = 0;
+        foreach (var v in x[..checked(n * d)])
+        {
+            if (v != T.Zero)
+            {
+                nnz++;
+            }
+        }
+
+        return nnz <= DensityLimit * n * d ? Build(x, n, d) : null;
+    }
+
+    /// <summary>The pattern of <paramref name="x"/> (n × d, row-major), whatever its density.</summary>
+    public static SparseColumns Build<T>(ReadOnlySpan<T> x, int n, int d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var start = new int[d + 1];
+        for (int i = 0; i < n; i++)
+        {
+            for (int l = 0; l < d; l++)
+            {
+                if (x[(i * d) + l] != T.Zero)
+                {
+                    start[l + 1]++;
+                }
+            }
+        }
+
+        for (int l = 0; l < d; l++)
+        {
+            start[l + 1] += start[l];
+        }
+
+        var next = (int[])start.Clone();
+        var rows = new int[start[d]];
+        var values = new double[start[d]];
+        for (int i = 0; i < n; i++)
+        {
+            for (int l = 0; l < d; l++)
+            {
+                var v = x[(i * d) + l];
+                if (v != T.Zero)
+                {
+                    int at = next[l]++;
+                    rows[at] = i;
+                    values[at] = double.CreateTruncating(v);
+                }
+            }
+        }
+
+        return new SparseColumns(n, d, start, rows, values);
+    }
+}
