@@ -2,7 +2,7 @@
 //
 //   dotnet run -c Release --project samples/MatrixCompletion -- [--rows 500] [--cols 500] [--rank 5] [--observed 10000]
 //       [--alpha 1] [--ridge 0.05] [--ridge-decay 0.1] [--ridge-decay-below 0] [--minimum-ridge 1e-4] [--patience 100]
-//       [--min-improvement 0.05] [--tolerance 1e-4] [--held-out 0.05] [--refit 1] [--iterations 5000] [--target 0]
+//       [--min-improvement 0.05] [--tolerance 1e-4] [--held-out 0.02] [--refit 1] [--iterations 5000] [--target 0]
 //       [--seed 0] [--backend managed] [--precision double|float] [--out completion-output] [--json] [--help]
 //   (the defaults are those of MatrixCompletionOptions)
 //
@@ -23,7 +23,7 @@ if (options.Has("help"))
         Low-rank matrix completion by lin-RFM on a planted problem.
         dotnet run -c Release --project samples/MatrixCompletion -- [--rows 500] [--cols 500] [--rank 5] [--observed 10000]
             [--alpha 1] [--ridge 0.05] [--ridge-decay 0.1] [--ridge-decay-below 0] [--minimum-ridge 1e-4] [--patience 100]
-            [--min-improvement 0.05] [--tolerance 1e-4] [--held-out 0.05] [--refit 1] [--iterations 5000] [--target 0]
+            [--min-improvement 0.05] [--tolerance 1e-4] [--held-out 0.02] [--refit 1] [--iterations 5000] [--target 0]
             [--seed 0] [--backend managed|native|ilgpu] [--precision double|float] [--out completion-output] [--json]
         The defaults are those of MatrixCompletionOptions: the ridge is lowered x0.1 whenever the held-out error stops
         falling by 5% per 50 iterations (a plateau over a window of 100), the fit stops on a plateau at the smallest ridge or

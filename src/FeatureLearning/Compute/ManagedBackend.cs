@@ -32,6 +32,7 @@ public sealed unsafe class ManagedBackend : CpuBackend
         : base(maxDegreeOfParallelism, bufferPoolBytes)
     {
         _ = SimdSetting.Requested;
+        GemmBlocking.CheckOverride();
     }
 
     /// <inheritdoc />

@@ -130,6 +130,11 @@ public sealed class SmallSystemBatch
     internal static unsafe void SolveAll<T>(T* p, int ldp, T ridge, SmallSystemBatch systems, T* rhs, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (systems.Count == 0)
+        {
+            return;
+        }
+
         int failedSystem = int.MaxValue, failedPivot = -1;
         var gate = new object();
         nint pp = (nint)p, pr = (nint)rhs;

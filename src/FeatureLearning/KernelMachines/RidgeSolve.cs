@@ -12,7 +12,8 @@ internal static class RidgeSolve
     /// <summary>Solves (K + λI)α = Y through the backend, α on the device and on the host.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="be">The backend.</param>
-    /// <param name="k">K, n × n; overwritten by the Cholesky factor of K + (λ + jitter)I.</param>
+    /// <param name="k">K, n × n; overwritten by the Cholesky factor of K + (λ + jitter)I, or, when a mixed-precision solve answered
+    /// (<see cref="CholeskyReport.RefinementSteps"/> &gt; 0), left as K + λI.</param>
     /// <param name="ridge">λ ≥ 0.</param>
     /// <param name="cholesky">The jitter policy.</param>
     /// <param name="y">Y, n × c row-major, uploaded into <paramref name="alpha"/>.</param>
@@ -104,6 +105,7 @@ internal static class RidgeSolve
         using var correction = be.Allocate<float>(n, c);
         be.Copy(yb, r);
         be.Scale(0.0, x);
+        double scale = MaxAbs(y);
         var rHost = new double[n * c];
         var xHost = new double[n * c];
         var previous = new double[c];
@@ -113,18 +115,26 @@ internal static class RidgeSolve
         {
             cancellationToken.ThrowIfCancellationRequested();
 
-            // X ← X + (LLᵀ)⁻¹R in single precision, then R ← Y − A·X in double.
+            // X ← X + s·(LLᵀ)⁻¹(R/s) in single precision (s = max|R|, so R/s neither underflows nor overflows in single
+            // precision), then R ← Y − A·X in double.
+            if (scale == 0)
+            {
+                return step;
+            }
+
+            be.Scale(1.0 / scale, r);
             be.Convert(r, correction);
             be.CholeskySolve(factor, correction);
             be.Convert(correction, r);
-            be.Axpy(1.0, r, x);
+            be.Axpy(scale, r, x);
             be.Copy(yb, r);
             be.Gemm(Transpose.None, Transpose.None, -1.0, a, x, 1.0, r);
             be.Download(r, rHost);
             be.Download(x, xHost);
+            scale = MaxAbs(rHost);
             ColumnNorms(rHost, c, residual);
             ColumnNorms(xHost, c, bound);
-            bool converged = true, stalled = false, withinReach = true;
+            bool converged = true, stalled = false;
             for (int j = 0; j < c; j++)
             {
                 if (!double.IsFinite(residual[j]) || !double.IsFinite(bound[j]))
@@ -134,7 +144,6 @@ internal static class RidgeSolve
 
                 double target = double.Epsilon + (Math.Sqrt(n) * Eps * normA * bound[j]);
                 converged &= residual[j] <= target;
-                withinReach &= residual[j] <= 16 * target;
                 stalled |= step > 1 && residual[j] > target && residual[j] > 0.5 * previous[j];
             }
 
@@ -145,8 +154,8 @@ internal static class RidgeSolve
 
             if (stalled)
             {
-                // The refinement has reached the level its residuals allow: accept it near a double solve's, else fall back.
-                return withinReach ? step : 0;
+                // A column stopped converging above a double solve's level: the double factorization answers instead.
+                return 0;
             }
 
             residual.CopyTo(previous, 0);
@@ -157,6 +166,17 @@ internal static class RidgeSolve
 
     /// <summary>The unit roundoff of double precision.</summary>
     private const double Eps = 1.1102230246251565e-16;
+
+    private static double MaxAbs(ReadOnlySpan<double> values)
+    {
+        double max = 0;
+        foreach (double v in values)
+        {
+            max = Math.Max(max, Math.Abs(v));
+        }
+
+        return max;
+    }
 
     private static void ColumnNorms(double[] m, int c, double[] norms)
     {

@@ -143,7 +143,7 @@ public sealed class MatrixCompletion
                 continue;
             }
 
-            if (heldMse < Options.TargetHeldOutMse || heldMse <= Options.RelativeTolerance * meanSquare)
+            if (heldMse < Options.TargetHeldOutMse || (Options.RelativeTolerance > 0 && heldMse <= Options.RelativeTolerance * meanSquare))
             {
                 break;
             }
@@ -177,7 +177,12 @@ public sealed class MatrixCompletion
             bestIteration = record.Iteration;
         }
 
-        return new MatrixCompletionModel<T>(n, d, best!, history, bestIteration);
+        if (best is null)
+        {
+            throw new ArithmeticException("lin-RFM: no iteration produced a finite held-out error (the completion diverged); increase the ridge or check the data.");
+        }
+
+        return new MatrixCompletionModel<T>(n, d, best, history, bestIteration);
     }
 
     /// <summary>

@@ -26,6 +26,9 @@ public class GemmBlockingTests
     [InlineData("1024K", 1024 * 1024)]
     [InlineData("32M", 32 * 1024 * 1024)]
     [InlineData("512", 512)]
+    [InlineData("abc", 0)]
+    [InlineData("4096M", 0)]
+    [InlineData("99999999999K", 0)]
     public void ParsesSysfsSizes(string text, int bytes) => GemmBlocking.ParseSize(text).Should().Be(bytes);
 
     [Fact]
@@ -38,5 +41,7 @@ public class GemmBlockingTests
         bad.Should().Throw<InvalidOperationException>().WithMessage("*FEATURELEARNING_GEMM_BLOCKING*KC,MC,NC*");
         var negative = () => GemmBlocking.Parse("256,-1,3072", 8, 24);
         negative.Should().Throw<InvalidOperationException>();
+        var huge = () => GemmBlocking.Parse("16384,8,24", 8, 24);
+        huge.Should().Throw<InvalidOperationException>("a block of 16384² elements is refused, not allocated");
     }
 }

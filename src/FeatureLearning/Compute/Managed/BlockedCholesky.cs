@@ -26,7 +26,7 @@ internal static unsafe class BlockedCholesky<T>
     public static int Factor(T* a, int n, int lda, int threads, CancellationToken cancellationToken)
     {
         int nb = BlockSize;
-        T* inverse = (T*)NativeMemory.AlignedAlloc((nuint)(nb * nb * sizeof(T)), 64);
+        T* inverse = (T*)NativeMemory.AlignedAlloc((nuint)((long)nb * nb * sizeof(T)), 64);
         T* panel = n > nb ? (T*)NativeMemory.AlignedAlloc((nuint)((long)(n - nb) * nb * sizeof(T)), 64) : null;
         try
         {

@@ -24,6 +24,9 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
     /// <summary>The environment variable that overrides the blocking.</summary>
     public const string Variable = "FEATURELEARNING_GEMM_BLOCKING";
 
+    /// <summary>The largest KC, MC or NC the override accepts.</summary>
+    public const int MaxBlock = 4096;
+
     /// <summary>The L1d and L2 sizes assumed when the OS does not report them (a Zen 5 core).</summary>
     public const int DefaultL1Bytes = 48 * 1024, DefaultL2Bytes = 1024 * 1024;
 
@@ -45,6 +48,28 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
         return FromCaches(l1, l2, elementBytes, mr, nr);
     }
 
+    /// <summary>
+    /// The blocking for the GEMM's static initializer: as <see cref="For"/>, but a malformed override falls back to the
+    /// cache-derived blocking instead of failing the type's initialization (the managed backend's constructor calls
+    /// <see cref="CheckOverride"/> first, so a bad value is reported there as an <see cref="InvalidOperationException"/>).
+    /// </summary>
+    internal static GemmBlocking ForInitializer(int elementBytes, int mr, int nr)
+    {
+        try
+        {
+            return For(elementBytes, mr, nr);
+        }
+        catch (InvalidOperationException)
+        {
+            var (l1, l2, _) = Caches.Value;
+            return FromCaches(l1, l2, elementBytes, mr, nr);
+        }
+    }
+
+    /// <summary>Throws when the override variable is set to something malformed.</summary>
+    /// <exception cref="InvalidOperationException">The value is not three integers KC,MC,NC in range.</exception>
+    public static void CheckOverride() => _ = Parse(Environment.GetEnvironmentVariable(Variable), 8, 8);
+
     /// <summary>The rule: KC from L1d (one NR-wide row of B per k), MC from a fifth of L2, NC = 128 register-tile widths (single: 64).</summary>
     public static GemmBlocking FromCaches(int l1Bytes, int l2Bytes, int elementBytes, int mr, int nr)
     {
@@ -64,9 +89,9 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
         }
 
         var parts = value.Split(',', StringSplitOptions.TrimEntries);
-        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0 && v <= 1 << 16))
+        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0 && v <= MaxBlock))
         {
-            throw new InvalidOperationException($"The environment variable {Variable} is '{value}': use three positive integers KC,MC,NC (e.g. 256,96,3072), or leave it unset.");
+            throw new InvalidOperationException($"The environment variable {Variable} is '{value}': use three integers KC,MC,NC from 1 to {MaxBlock} (e.g. 256,96,3072), or leave it unset.");
         }
 
         int kc = int.Parse(parts[0], CultureInfo.InvariantCulture);
@@ -102,7 +127,7 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
                 }
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             (l1, l2) = (0, 0);
         }
@@ -111,9 +136,10 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
     }
 
     /// <summary>Parses sysfs's cache size, e.g. <c>32K</c>, <c>1024K</c>, <c>2M</c>.</summary>
+    /// <returns>The size in bytes, or 0 when the text is not a size up to 1 GiB.</returns>
     internal static int ParseSize(string text)
     {
-        int scale = 1;
+        long scale = 1;
         if (text.EndsWith('K'))
         {
             scale = 1024;
@@ -124,6 +150,8 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
         }
 
         string digits = scale == 1 ? text : text[..^1];
-        return int.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture) * scale;
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value * scale is > 0 and <= 1L << 30
+            ? (int)(value * scale)
+            : 0;
     }
 }

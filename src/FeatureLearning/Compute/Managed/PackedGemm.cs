@@ -36,7 +36,7 @@ internal static unsafe class PackedGemm<T>
     public static readonly int NR = Kind switch { Isa.Avx512 => 3 * Vector512<T>.Count, Isa.Avx2 => 3 * Vector256<T>.Count, _ => 4 };
 
     /// <summary>The cache blocking for this CPU (<see cref="GemmBlocking"/>); settable for the benchmarks' calibration sweep.</summary>
-    internal static GemmBlocking Blocking { get; set; } = GemmBlocking.For(Unsafe.SizeOf<T>(), MR, NR);
+    internal static GemmBlocking Blocking { get; set; } = GemmBlocking.ForInitializer(Unsafe.SizeOf<T>(), MR, NR);
 
     /// <summary>Depth of a packed block (B micro-panel kc × NR stays in L1).</summary>
     public static int KC => Blocking.Kc;
@@ -113,30 +113,34 @@ internal static unsafe class PackedGemm<T>
         }
 
         int mr = MR, nr = NR;
-        int ncMax = Math.Min(NC, RoundUp(n, nr));
-        int kcMax = Math.Min(KC, k);
-        int mcMax = Math.Min(MC, RoundUp(m, mr));
+
+        // One reading of the blocking per call (the benchmarks' sweep sets it between calls), MC and NC whole tiles.
+        var blocking = Blocking;
+        int kcBlock = Math.Max(1, blocking.Kc), mcBlock = RoundUp(Math.Max(1, blocking.Mc), mr), ncBlock = RoundUp(Math.Max(1, blocking.Nc), nr);
+        int ncMax = Math.Min(ncBlock, RoundUp(n, nr));
+        int kcMax = Math.Min(kcBlock, k);
+        int mcMax = Math.Min(mcBlock, RoundUp(m, mr));
         T* bPacked = (T*)NativeMemory.AlignedAlloc((nuint)((long)kcMax * ncMax * sizeof(T)), 64);
         int workers = Math.Max(1, threads);
         T*[] aPacked = new T*[workers];
         try
         {
-            for (int jc = 0; jc < n; jc += NC)
+            for (int jc = 0; jc < n; jc += ncBlock)
             {
-                int nc = Math.Min(NC, n - jc);
+                int nc = Math.Min(ncBlock, n - jc);
                 int panels = (nc + nr - 1) / nr;
-                for (int pc = 0; pc < k; pc += KC)
+                for (int pc = 0; pc < k; pc += kcBlock)
                 {
-                    int kc = Math.Min(KC, k - pc);
+                    int kc = Math.Min(kcBlock, k - pc);
                     PackBAll(transB, b, ldb, pc, jc, kc, nc, bPacked, threads);
 
-                    int rowBlocks = (m + MC - 1) / MC;
+                    int rowBlocks = (m + mcBlock - 1) / mcBlock;
                     int chunks = threads == 1 ? 1 : Math.Max(1, Math.Min(panels, (4 * threads + rowBlocks - 1) / rowBlocks));
                     int panelsPerChunk = (panels + chunks - 1) / chunks;
                     chunks = (panels + panelsPerChunk - 1) / panelsPerChunk;
                     int items = rowBlocks * chunks;
 
-                    var ctx = new BlockContext(transA, m, a, lda, c, ldc, pc, jc, kc, nc, mcMax, panelsPerChunk, chunks, bPacked, lowerOnly, alpha);
+                    var ctx = new BlockContext(transA, m, a, lda, c, ldc, pc, jc, kc, nc, mcBlock, panelsPerChunk, chunks, bPacked, lowerOnly, alpha);
                     if (threads == 1 || items == 1)
                     {
                         aPacked[0] = EnsureA(aPacked[0], mcMax, kcMax);
@@ -210,8 +214,8 @@ internal static unsafe class PackedGemm<T>
     {
         int rowBlock = item / x.Chunks;
         int chunk = item % x.Chunks;
-        int ic = rowBlock * MC;
-        int mc = Math.Min(MC, x.M - ic);
+        int ic = rowBlock * x.McMax;
+        int mc = Math.Min(x.McMax, x.M - ic);
         int p0 = chunk * x.PanelsPerChunk;
         int panelCount = (x.Nc + NR - 1) / NR;
         int p1 = Math.Min(panelCount, p0 + x.PanelsPerChunk);
