@@ -3,7 +3,7 @@
 //   dotnet run -c Release --project samples/TreeFit -- plan --dir work [--csv data.csv [--header] [--target-column k]]
 //       [--n 20000 --d 20 --n-test 2000] [--test-fraction 0.2] [--leaf-size 2000] [--split-sample 2000] [--split-rounds 3]
 //       [--rounds 5] [--bandwidth 10] [--ridge 1e-3] [--diagonal] [--agop-sample m] [--trees 1] [--validation-fraction 0.2]
-//       [--seed 0] [--precision double] [--backend managed]
+//       [--seed 0] [--precision double] [--backend managed] [--json]
 //   dotnet TreeFit.dll fit-leaf --dir work --leaf i [--backend managed]     (i from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when --leaf is absent)
 //   dotnet TreeFit.dll assemble --dir work [--json]
 //
@@ -149,6 +149,12 @@ static void Plan(SampleOptions o, string dir, IComputeBackend backend)
     TreeFitSettings.WriteShard(Path.Combine(dir, TreeFitSettings.TestFile), xTest, yTest);
     settings = settings with { Rows = x.RowCount, Dimension = x.ColumnCount, Outputs = y.ColumnCount, Leaves = plan.LeafCount };
     settings.Write(dir);
+    if (o.Has("json"))
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"leaves\": {plan.LeafCount}, \"splits\": {plan.Routing.SplitCount}, \"rows\": {x.RowCount}, \"test_rows\": {xTest.RowCount}, \"seconds\": {clock.Elapsed.TotalSeconds:F3}}}"));
+        return;
+    }
+
     Console.WriteLine($"Backend: {backend.Describe()}");
     Console.WriteLine($"{settings.Source}: {x.RowCount} training rows x {x.ColumnCount} features, {xTest.RowCount} test rows.");
     Console.WriteLine($"{plan} in {clock.Elapsed.TotalSeconds:F1} s. Next: fit-leaf --leaf i for i = 0 … {plan.LeafCount - 1}, then assemble.");
