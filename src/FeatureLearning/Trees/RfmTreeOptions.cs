@@ -36,7 +36,11 @@ public sealed record RfmTreeOptions
     /// </summary>
     public double ValidationFraction { get; init; } = 0.2;
 
-    /// <summary>Number of trees, each built with its own seeds; the model predicts their average (default 1).</summary>
+    /// <summary>
+    /// Number of trees, each built with its own seeds on all the rows; the model predicts their average (default 1). Trees
+    /// differ through their split samples and their leaves' validation splits: a node with at most
+    /// <see cref="SplitSampleSize"/> rows fits its split RFM on all of them, so such a split is the same in every tree.
+    /// </summary>
     public int Trees { get; init; } = 1;
 
     /// <summary>Nodes deeper than this are leaves whatever their size (default 30), a guard against degenerate data.</summary>
@@ -48,6 +52,12 @@ public sealed record RfmTreeOptions
     /// leaf kernel matrix (rows² elements) in memory per running leaf. On a GPU backend (any backend that is not a
     /// CPU backend) the leaves are always fitted one after another.
     /// </summary>
+    /// <remarks>
+    /// Each leaf's kernel matrix, solve and AGOP already use all of its backend's threads, so k leaves at once share the
+    /// cores k ways; to give each running leaf its own cores, set <see cref="RfmOptions.Backend"/> of
+    /// <see cref="LeafRfm"/> to a backend with fewer threads (<c>new ManagedBackend(maxDegreeOfParallelism: cores / k)</c>).
+    /// The model is the same whatever the setting: each leaf depends only on its rows, the options and its index.
+    /// </remarks>
     public int MaxParallelLeaves { get; init; } = 1;
 
     /// <summary>
