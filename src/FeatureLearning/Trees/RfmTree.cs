@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.ExceptionServices;
@@ -91,11 +92,11 @@ public sealed class RfmTree
         }
         else
         {
-            // Largest leaves first, so that the last leaves to start are short.
+            // Largest leaves first, handed out one at a time, so that the last leaves to start are short.
             var order = Enumerable.Range(0, leaves).OrderByDescending(l => plan.Rows(l).Length).ThenBy(l => l).ToArray();
             try
             {
-                Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, FitOne);
+                Parallel.ForEach(Partitioner.Create(order, EnumerablePartitionerOptions.NoBuffering), new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, FitOne);
             }
             catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
             {
