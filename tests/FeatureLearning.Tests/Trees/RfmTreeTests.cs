@@ -219,6 +219,26 @@ public sealed class RfmTreeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ClassifiesWithOneHotTargets()
+    {
+        static (Matrix<double> X, Matrix<double> Y, int[] Labels) Make(int n, int seed)
+        {
+            var (x, _) = TwoHalves(n, 15, seed);
+            var labels = Enumerable.Range(0, n).Select(i => (x[i, 0] > 0 ? x[i, 1] : x[i, 2]) > 0 ? 1 : 0).ToArray();
+            return (x, FeatureLearning.Data.OneHot.Encode(labels, 2), labels);
+        }
+
+        var (x, y, _) = Make(1200, 19);
+        var (xt, _, labels) = Make(300, 20);
+        var model = new RfmTree(Small with { MaxLeafSize = 600, SplitSampleSize = 600 }).Fit(x, y);
+        model.OutputDimension.Should().Be(2);
+        double accuracy = FeatureLearning.Data.OneHot.Accuracy(model.PredictClass(xt), labels);
+        output.WriteLine($"test accuracy {accuracy:F3} with {model.Leaves.Count} leaves");
+        accuracy.Should().BeGreaterThan(0.8);
+        model.Leaves.Should().OnlyContain(l => !double.IsNaN(l.History[l.SelectedIteration].ValidationAccuracy), "two outputs: the rounds are chosen by validation accuracy");
+    }
+
+    [Fact]
     public void SmallDataIsOneLeaf()
     {
         var (x, y) = TwoHalves(100, 15, 16);
