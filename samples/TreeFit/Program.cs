@@ -4,7 +4,9 @@
 //       [--n 20000 --d 20 --n-test 2000] [--test-fraction 0.2] [--leaf-size 2000] [--split-sample 2000] [--split-rounds 3]
 //       [--rounds 5] [--bandwidth 10] [--ridge 1e-3] [--diagonal] [--agop-sample m] [--trees 1] [--validation-fraction 0.2]
 //       [--seed 0] [--precision double] [--backend managed] [--json]
-//   dotnet TreeFit.dll fit-leaf --dir work --leaf i [--backend managed]     (i from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when --leaf is absent)
+//   dotnet TreeFit.dll fit-leaf --dir work --leaf i [--batch k] [--backend managed]
+//       (i from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when --leaf is absent; with --batch k, task i fits leaves
+//       i·k … i·k + k − 1, for more leaves than a job array may have tasks)
 //   dotnet TreeFit.dll assemble --dir work [--json]
 //
 // plan builds the splits (RfmTree.Plan) on the training data, writes plan.json (the options, read back by the other verbs),
@@ -42,13 +44,22 @@ try
             break;
         case "fit-leaf":
             var settings = TreeFitSettings.Read(dir);
-            int leaf = LeafIndex(options);
-            if (leaf < 0 || leaf >= settings.Leaves)
+            int task = LeafIndex(options), batch = options.Get("batch", 1);
+            if (batch < 1)
             {
-                throw new ArgumentException($"--leaf {leaf} is not a leaf: the plan has leaves 0 … {settings.Leaves - 1}.");
+                throw new ArgumentException($"--batch must be at least 1, not {batch}.");
             }
 
-            Run(settings, new FitLeafVerb(dir, settings, leaf, backend));
+            if (task < 0 || (long)task * batch >= settings.Leaves)
+            {
+                throw new ArgumentException($"--leaf {task} is not a leaf: the plan has leaves 0 … {settings.Leaves - 1}" + (batch > 1 ? $", tasks 0 … {((settings.Leaves + batch - 1) / batch) - 1} of {batch} leaves." : "."));
+            }
+
+            for (int leaf = task * batch; leaf < Math.Min(settings.Leaves, (task + 1) * batch); leaf++)
+            {
+                Run(settings, new FitLeafVerb(dir, settings, leaf, backend));
+            }
+
             break;
         case "assemble":
             Run(TreeFitSettings.Read(dir), new AssembleVerb(dir, options.Has("json"), backend));
