@@ -22,7 +22,8 @@ namespace FeatureLearning.Trees;
 /// training rows to leaves; <see cref="FitLeaf{T}"/> fits one leaf from its rows alone, so leaves can be fitted as separate
 /// jobs (Slurm job arrays, Kubernetes indexed Jobs: see <c>samples/TreeFit</c> and <c>docs/scale.md</c>);
 /// <see cref="RfmTreeModel{T}.Assemble"/> joins them. <see cref="Fit{T}"/> does the three in this process and gives the same
-/// model as the three steps run apart, to the last bit, on the same backend.</para>
+/// model as the three steps run apart with the same options on the same kind of backend (each leaf depends only on its
+/// rows, the options and its index).</para>
 /// <para>Leaves are fitted one after another, each with all the backend's threads, or up to
 /// <see cref="RfmTreeOptions.MaxParallelLeaves"/> at a time on a CPU backend; always one after another on a GPU backend.</para>
 /// </remarks>
