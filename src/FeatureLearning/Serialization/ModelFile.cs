@@ -31,6 +31,12 @@ internal static class ModelFile
     public const string SparseRegressionTag = "LSR1";
     public const string MatrixCompletionTag = "LMC1";
 
+    /// <summary>The splits of RFM trees (<see cref="Trees.RfmTreeRouting"/>), written before the leaves are fitted.</summary>
+    public const string RfmTreeRoutingTag = "RTR1";
+
+    /// <summary>A whole RFM tree model: its routing and one RFM per leaf.</summary>
+    public const string RfmTreeTag = "RFT1";
+
     /// <summary>The estimator facade's classifier: scaler, class labels and the kernel ridge or RFM model.</summary>
     public const string ClassifierTag = "FMC1";
 

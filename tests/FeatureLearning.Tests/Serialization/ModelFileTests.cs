@@ -338,6 +338,9 @@ public sealed class ModelFileTests : IDisposable
             case FeatureLearning.Estimators.FittedClassifier<string> m: m.Save(path); break;
             case FeatureLearning.Estimators.FittedClassifier<int> m: m.Save(path); break;
             case FeatureLearning.Estimators.FittedRegressor m: m.Save(path); break;
+            case FeatureLearning.Trees.RfmTreeModel<double> m: m.Save(path); break;
+            case FeatureLearning.Trees.RfmTreeModel<float> m: m.Save(path); break;
+            case FeatureLearning.Trees.RfmTreeRouting m: m.Save(path); break;
             default: ((FeatureLearning.ConvRfm.DeepConvRfmModel<double>)model).Save(path); break;
         }
     }
@@ -358,6 +361,9 @@ public sealed class ModelFileTests : IDisposable
         "FittedClassifier<string>" => FeatureLearning.Estimators.FittedClassifier<string>.Load(path),
         "FittedClassifier<int>" => FeatureLearning.Estimators.FittedClassifier<int>.Load(path),
         "FittedRegressor" => FeatureLearning.Estimators.FittedRegressor.Load(path),
+        "RfmTreeModel<double>" => FeatureLearning.Trees.RfmTreeModel<double>.Load(path),
+        "RfmTreeModel<float>" => FeatureLearning.Trees.RfmTreeModel<float>.Load(path),
+        "RfmTreeRouting" => FeatureLearning.Trees.RfmTreeRouting.Load(path),
         _ => FeatureLearning.ConvRfm.DeepConvRfmModel<double>.Load(path),
     };
 

@@ -6,6 +6,7 @@ using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
 using FeatureLearning.LinearRfm;
 using FeatureLearning.Rfm;
+using FeatureLearning.Trees;
 using MathNet.Numerics.LinearAlgebra;
 using static FeatureLearning.Tests.TestMatrices;
 
@@ -40,7 +41,7 @@ public static class SmallModels
     private static readonly ManagedBackend Backend = new();
     private static readonly Lazy<IReadOnlyList<ModelCase>> Cases = new(Build);
 
-    /// <summary>Every model type: kernel ridge, RFM and the lin-RFM models, ConvRFM and deep ConvRFM, each in double and single precision, and the estimator facade's classifier (string and int labels) and regressor.</summary>
+    /// <summary>Every model type: kernel ridge, RFM and the lin-RFM models, ConvRFM and deep ConvRFM, each in double and single precision, the RFM tree and its routing, and the estimator facade's classifier (string and int labels) and regressor.</summary>
     public static IReadOnlyList<ModelCase> All => Cases.Value;
 
     /// <summary>The case names, for theories.</summary>
@@ -87,6 +88,18 @@ public static class SmallModels
         var completion = new MatrixCompletion(new MatrixCompletionOptions { MaxIterations = 3, HeldOutFraction = 0.1, Backend = Backend }).Fit(observed, truth);
         var completionF = new MatrixCompletion(new MatrixCompletionOptions { MaxIterations = 2, HeldOutFraction = 0, Backend = Backend }).Fit<float>(observed);
 
+        var treeOptions = new RfmTreeOptions
+        {
+            MaxLeafSize = 3,
+            SplitSampleSize = 6,
+            SplitRfm = new RfmOptions { Rounds = 2, Backend = Backend },
+            LeafRfm = new RfmOptions { Rounds = 2, Backend = Backend },
+            Trees = 2,
+            Seed = 35,
+        };
+        var tree = new RfmTree(treeOptions).Fit(x, y);
+        var treeF = new RfmTree(treeOptions with { Trees = 1, MaxLeafSize = 4, LeafRfm = new RfmOptions { Rounds = 2, Diagonal = true, Backend = Backend } }).Fit(xf, yf);
+
         var facadeOptions = new FeatureMachineOptions { Rounds = 2, Backend = Backend };
         string[] names = ["low", "high", "mid"];
         var labels = Enumerable.Range(0, 8).Select(i => names[i % 3]).ToArray();
@@ -110,9 +123,14 @@ public static class SmallModels
             Case("SparseRegressionModel<double>", sparse, s => SparseRegressionModel<double>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(xs).ToArray()),
             Case("SparseRegressionModel<float>", sparseF, s => SparseRegressionModel<float>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(xs.Map(v => (float)v)).Select(v => (double)v).ToArray()),
             Case("MatrixCompletionModel<double>", completion, MatrixCompletionModel<double>.Load, (m, s) => m.Save(s), m => m.Completed.ToRowMajorArray()),
+            Case("RfmTreeModel<double>", tree, s => RfmTreeModel<double>.Load(s, Backend), (m, s) => m.Save(s), m => m.Predict(x).ToRowMajorArray()),
+            Case("RfmTreeModel<float>", treeF, s => RfmTreeModel<float>.Load(s, Backend), (m, s) => m.Save(s), m => Doubles(m.Predict(xf))),
+            Case("RfmTreeRouting", tree.Routing, RfmTreeRouting.Load, (m, s) => m.Save(s), m => Routes(m.Route(x))),
             Case("MatrixCompletionModel<float>", completionF, MatrixCompletionModel<float>.Load, (m, s) => m.Save(s), m => Doubles(m.Completed)),
         ];
     }
+
+    private static double[] Routes(int[,] leaves) => leaves.Cast<int>().Select(l => (double)l).ToArray();
 
     private static double[] Doubles(Matrix<float> m) => m.ToRowMajorArray().Select(v => (double)v).ToArray();
 
