@@ -71,8 +71,7 @@ if (options.Has("warmup"))
 {
     // The same fit once, untimed and unreported: compilation (JIT, GPU kernels) and first-touch allocations happen here.
     var warm = Stopwatch.StartNew();
-    _ = new RecursiveFeatureMachine(rfmOptions with { RecordFeatureMatrices = false }).Fit(
-        task.Inputs<double>(train), task.Targets<double>(train), (task.Inputs<double>(test), task.Targets<double>(test)));
+    _ = Fit(rfmOptions with { RecordFeatureMatrices = false }, null);
     double warmSeconds = warm.Elapsed.TotalSeconds;
     if (json)
     {
@@ -85,8 +84,7 @@ if (options.Has("warmup"))
 }
 
 var clock = Stopwatch.StartNew();
-var model = new RecursiveFeatureMachine(rfmOptions).Fit(
-    task.Inputs<double>(train), task.Targets<double>(train), (task.Inputs<double>(test), task.Targets<double>(test)), new ConsoleProgress());
+var model = Fit(rfmOptions, new ConsoleProgress());
 double totalSeconds = clock.Elapsed.TotalSeconds;
 
 // Progress measures of every M_t against the final M.
@@ -174,6 +172,23 @@ static void SaveLines(string path, string title, string yLabel, params (string L
     plot.YLabel(yLabel);
     plot.ShowLegend();
     plot.SavePng(path, 800, 500);
+}
+
+
+// The fit in the precision --precision asks for (double by default); the history and the feature matrices are the same types
+// either way.
+(IReadOnlyList<RfmIteration> History, IReadOnlyList<Matrix<double>> FeatureMatrixHistory) Fit(RfmOptions o, IProgress<RfmIteration>? progress)
+{
+    if (options.Precision() == FeatureLearning.Compute.Precision.Single)
+    {
+        var single = new RecursiveFeatureMachine(o).Fit(
+            task.Inputs<float>(train), task.Targets<float>(train), (task.Inputs<float>(test), task.Targets<float>(test)), progress);
+        return (single.History, single.FeatureMatrixHistory);
+    }
+
+    var m = new RecursiveFeatureMachine(o).Fit(
+        task.Inputs<double>(train), task.Targets<double>(train), (task.Inputs<double>(test), task.Targets<double>(test)), progress);
+    return (m.History, m.FeatureMatrixHistory);
 }
 
 static void SaveHeatmap(string path, string title, Matrix<double> m, string axisLabel)
