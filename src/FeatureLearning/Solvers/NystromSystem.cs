@@ -111,6 +111,7 @@ internal sealed class NystromSystem<T> : IDisposable
         using var hp = be.Allocate<T>(m, c);
         using var scratch = be.Allocate<T>(m, c);
         using var scalars = be.Allocate<T>(1, c);
+        using var products = be.Allocate<T>(knm is null ? blockRows : n, c);
         var step = new T[c];
 
         // r = b = K_nmᵀY, β = 0.
@@ -136,7 +137,7 @@ internal sealed class NystromSystem<T> : IDisposable
             iteration++;
 
             // a_k = r_kᵀz_k / p_kᵀHp_k; β += a∘p; r −= a∘Hp.
-            ApplySystem(p, hp, scratch, cancellationToken);
+            ApplySystem(p, hp, scratch, products, cancellationToken);
             var php = ColumnDots(p, hp);
             for (int k = 0; k < c; k++)
             {
@@ -220,20 +221,20 @@ internal sealed class NystromSystem<T> : IDisposable
         }, cancellationToken);
     }
 
-    /// <summary>result = (K_nmᵀK_nm + λLLᵀ)v, with <paramref name="scratch"/> (m × c) as workspace.</summary>
-    private void ApplySystem(DeviceBuffer<T> v, DeviceBuffer<T> result, DeviceBuffer<T> scratch, CancellationToken cancellationToken)
+    /// <summary>
+    /// result = (K_nmᵀK_nm + λLLᵀ)v, with <paramref name="scratch"/> (m × c) and <paramref name="t"/> (K_nm·v: n × c when
+    /// K_nm is stored, BlockRows × c when streamed) as workspace.
+    /// </summary>
+    private void ApplySystem(DeviceBuffer<T> v, DeviceBuffer<T> result, DeviceBuffer<T> scratch, DeviceBuffer<T> t, CancellationToken cancellationToken)
     {
-        int c = v.Cols;
         if (knm is not null)
         {
-            using var t = be.Allocate<T>(n, c);
             be.Gemm(Transpose.None, Transpose.None, T.One, knm, v, T.Zero, t);
             be.Gemm(Transpose.Transpose, Transpose.None, T.One, knm, t, T.Zero, result);
         }
         else
         {
             be.Scale(T.Zero, result);
-            using var t = be.Allocate<T>(blockRows, c);
             ForEachBlock((kb, i0, rows) =>
             {
                 using var tb = t.RowRange(0, rows);
