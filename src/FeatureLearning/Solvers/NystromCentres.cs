@@ -36,9 +36,10 @@ internal static class NystromCentres
 
     /// <summary>
     /// Approximate ridge leverage scores up to a common factor: k_ii − k_iSᵀ(K_SS + λ(s/n)I)⁻¹k_iS over a uniform pilot S of
-    /// <paramref name="s"/> points, K_Sb formed and solved one row block at a time (s × block memory).
+    /// <paramref name="s"/> points (the seeded sample of <see cref="Rfm.SeededSample"/> with seed + 1), K_Sb formed and
+    /// solved one row block at a time (s × block memory).
     /// </summary>
-    private static double[] LeverageScores<T>(
+    internal static double[] LeverageScores<T>(
         IComputeBackend be, IKernelFunction kernel, DeviceBuffer<T> x, DeviceBuffer<T>? metric, double ridge, int s, int seed, int blockRows,
         CholeskyOptions cholesky, CancellationToken cancellationToken)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -220,6 +220,31 @@ public sealed class NystromTests(ITestOutputHelper output)
         first.Converged.Should().BeTrue();
     }
 
+    [Theory]
+    [InlineData("gaussian")]
+    [InlineData("polynomial")]
+    public void LeverageScoresMatchADenseReference(string kernelName)
+    {
+        // k_ii − k_iSᵀ(K_SS + λ(s/n)I)⁻¹k_iS over the pilot S, by MathNet on per-pair kernel values.
+        IKernelFunction kernel = kernelName == "gaussian" ? new GaussianKernel(1.0) : new PolynomialKernel(2, 1.0);
+        int n = 300, s = 40, seed = 5;
+        double ridge = 1e-2;
+        var x = Gaussian(n, 3, 13);
+        using var xb = Backend.Upload<double>(x.ToRowMajorArray(), n, 3);
+        var scores = NystromCentres.LeverageScores<double>(Backend, kernel, xb, null, ridge, s, seed, 64, CholeskyOptions.Default, default);
+
+        var pilot = FeatureLearning.Rfm.SeededSample.Indices(n, s, seed + 1);
+        var xs = Matrix<double>.Build.DenseOfRowArrays(pilot.Select(i => x.Row(i).ToArray()));
+        var kss = KernelMatrix(kernel, xs, xs) + (ridge * s / n * Matrix<double>.Build.DenseIdentity(s));
+        var ksn = KernelMatrix(kernel, xs, x);
+        var solved = kss.Solve(ksn);
+        var expected = Enumerable.Range(0, n)
+            .Select(i => Math.Max(kernel.Evaluate(x.Row(i).ToArray(), x.Row(i).ToArray(), Metric.Identity) - ksn.Column(i).DotProduct(solved.Column(i)), 0))
+            .ToArray();
+        double scale = expected.Max();
+        scores.Zip(expected).Should().OnlyContain(p => Math.Abs(p.First - p.Second) <= 1e-8 * scale);
+    }
+
     [Fact]
     public void BadOptionsNameTheArgument()
     {
