@@ -49,10 +49,10 @@ internal static class NystromRidge
         return new NystromReport
         {
             Centres = centres.Rows,
-            CentreIndices = indices,
+            CentreIndices = Array.AsReadOnly((int[])indices.Clone()),
             Iterations = iterations,
             Converged = converged,
-            ResidualHistory = history,
+            ResidualHistory = history.AsReadOnly(),
             KernelMatrixStored = system.Stored,
             Jitter = system.Jitter,
         };
