@@ -256,6 +256,14 @@ public sealed class RecursiveFeatureMachine
             int m = indices.Length;
             var centresHost = NystromRidge.Gather(xHost, d, indices);
             using var centres = be.Upload<T>(centresHost, m, d);
+
+            // The centres' non-zero pattern, found once per fit as in the exact path (AGOP's sparse direct form).
+            var sparsity = o.AgopForm switch
+            {
+                AgopForm.Auto => SparseColumns.Detect<T>(centresHost, m, d),
+                AgopForm.SparseDirect => SparseColumns.Build<T>(centresHost, m, d),
+                _ => null,
+            };
             using var beta = be.Allocate<T>(m, c);
             using var fitted = be.Allocate<T>(n, c);
             var betaHost = new T[m * c];
@@ -300,7 +308,7 @@ public sealed class RecursiveFeatureMachine
                     ct.ThrowIfCancellationRequested();
                     clock.Restart();
                     var g = AgopEngine.ComputeBlocked(
-                        be, o.Kernel, metric, mb, sampleHost ?? xHost, sample?.Length ?? n, centres, beta, o.CenterGradients, o.AgopForm, blockRows, ct);
+                        be, o.Kernel, metric, mb, sampleHost ?? xHost, sample?.Length ?? n, centres, beta, o.CenterGradients, o.AgopForm, blockRows, ct, sparsity);
                     nextMetric = NextMetric(g, t);
                     agopSeconds = clock.Elapsed.TotalSeconds;
                 }
