@@ -23,4 +23,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "ConvRFM round {Iteration} of 0–{LastIteration}: train MSE {TrainMse:G4}, validation MSE {ValidationMse:G4}, validation accuracy {ValidationAccuracy:P2}, {Seconds:F3} s.")]
     public static partial void ConvRfmIteration(ILogger logger, int iteration, int lastIteration, double trainMse, double validationMse, double validationAccuracy, double seconds);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Nyström solve (round {Round}): CG reached its cap of {Iterations} iterations with relative residual {Residual:G3} (tolerance {Tolerance:G3}).")]
+    public static partial void NystromNotConverged(ILogger logger, int round, int iterations, double residual, double tolerance);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Debug, Message = "Nyström solve (round {Round}): m={Centres} centres, {Iterations} CG iterations, relative residual {Residual:G3}, K_nm {Mode}.")]
+    public static partial void NystromSolved(ILogger logger, int round, int centres, int iterations, double residual, string mode);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Nyström solve (round {Round}): K_mm was not numerically positive definite; added jitter {Jitter:G3}.")]
+    public static partial void NystromJitter(ILogger logger, int round, double jitter);
 }

@@ -11,6 +11,11 @@ namespace FeatureLearning.KernelMachines;
 /// A fitted kernel ridge regressor f(x) = Σ_i α_i k_M(x, x_i): immutable; its training inputs and
 /// coefficients are copies.
 /// </summary>
+/// <remarks>
+/// A Nyström fit (<see cref="Solvers.NystromSolver"/>) is the same predictor over its m centres: <see cref="TrainingInputs"/>
+/// are the centres, <see cref="TrainingCount"/> is m and <see cref="Coefficients"/> is β (m × c); <see cref="Nystrom"/>
+/// holds the solve's report. It saves and loads like any kernel ridge model (the report is not saved).
+/// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 [DebuggerDisplay("{ToString(),nq}")]
 public sealed class KernelRidgeModel<T>
@@ -44,10 +49,19 @@ public sealed class KernelRidgeModel<T>
     /// <summary>The ridge λ of the fit.</summary>
     public double Ridge { get; }
 
-    /// <summary>The jitter the Cholesky solve had to add to the diagonal (0 when none): α solves (K + (λ + jitter)I)α = Y.</summary>
+    /// <summary>
+    /// The jitter the Cholesky solve had to add to the diagonal (0 when none): α solves (K + (λ + jitter)I)α = Y; for a
+    /// Nyström fit, the jitter added to K_mm.
+    /// </summary>
     public double Jitter { get; }
 
-    /// <summary>Number of training points n (rows of <see cref="Coefficients"/>).</summary>
+    /// <summary>
+    /// What the Nyström solver did (centres, CG iterations, residual history) when the model was fitted with it;
+    /// <see langword="null"/> for the exact solver and for a loaded model.
+    /// </summary>
+    public Solvers.NystromReport? Nystrom { get; init; }
+
+    /// <summary>Number of training points n, or of centres m for a Nyström fit (rows of <see cref="Coefficients"/>).</summary>
     public int TrainingCount { get; }
 
     /// <summary>Input dimension d.</summary>
@@ -59,7 +73,7 @@ public sealed class KernelRidgeModel<T>
     /// <summary>The coefficients α (n × c), a copy.</summary>
     public Matrix<T> Coefficients => Matrix<T>.Build.DenseOfRowMajor(TrainingCount, OutputDimension, coefficients);
 
-    /// <summary>The training inputs (the kernel's centres, n × d), a copy.</summary>
+    /// <summary>The training inputs (the kernel's centres, n × d; the m Nyström centres for a Nyström fit), a copy.</summary>
     public Matrix<T> TrainingInputs => Matrix<T>.Build.DenseOfRowMajor(TrainingCount, InputDimension, trainingInputs);
 
     /// <summary>Predicts f(x) for each row of <paramref name="x"/>, in blocks of rows so memory stays bounded.</summary>

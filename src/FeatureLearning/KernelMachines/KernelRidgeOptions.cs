@@ -1,5 +1,6 @@
 using FeatureLearning.Compute;
 using FeatureLearning.Kernels;
+using FeatureLearning.Solvers;
 using Microsoft.Extensions.Logging;
 
 namespace FeatureLearning.KernelMachines;
@@ -18,6 +19,13 @@ public sealed record KernelRidgeOptions
     /// (kernel interpolation); the Cholesky jitter retry then keeps the solve defined and is reported.
     /// </summary>
     public double Ridge { get; init; } = 1e-3;
+
+    /// <summary>
+    /// How the coefficients are solved for: <see cref="KernelSolver.Exact"/> (the default; (K + λI)α = Y by Cholesky, n²
+    /// memory) or <see cref="KernelSolver.Nystrom(int, int)"/> (m centres and preconditioned conjugate gradients on
+    /// (K_nmᵀK_nm + λK_mm)β = K_nmᵀY, m² + n·m or m² + block·m memory; see <see cref="NystromSolver"/>).
+    /// </summary>
+    public KernelSolver Solver { get; init; } = KernelSolver.Exact;
 
     /// <summary>The compute backend; <see langword="null"/> uses <see cref="ComputeBackends.Default"/>.</summary>
     public IComputeBackend? Backend { get; init; }
@@ -44,5 +52,11 @@ public sealed record KernelRidgeOptions
         }
 
         Cholesky.Validate();
+        if (Solver is null)
+        {
+            throw new ArgumentNullException(nameof(Solver), "A solver is required (use KernelSolver.Exact).");
+        }
+
+        Solver.Validate();
     }
 }

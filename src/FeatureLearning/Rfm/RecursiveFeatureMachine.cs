@@ -3,6 +3,7 @@ using System.Numerics;
 using FeatureLearning.Compute;
 using FeatureLearning.KernelMachines;
 using FeatureLearning.Kernels;
+using FeatureLearning.Solvers;
 using MathNet.Numerics.LinearAlgebra;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -113,19 +114,25 @@ public sealed class RecursiveFeatureMachine
                 nv = v.X.RowCount;
             }
 
-            if (o.AgopSampleSize is { } size && size < n)
+            int? sampleSize = o.AgopSampleSize ?? (o.Solver is NystromSolver ? RfmOptions.DefaultNystromAgopSampleSize : null);
+            if (sampleSize is { } size && size < n)
             {
                 sample = SeededSample.Indices(n, size, o.Seed);
                 sampleHost = sample.SelectMany(i => xHost.AsSpan(i * d, d).ToArray()).ToArray();
             }
 
-            blockRows = o.BlockSize ?? int.MaxValue;
+            blockRows = o.BlockSize ?? (o.Solver is NystromSolver nystrom ? nystrom.BlockRows : int.MaxValue);
 
             this.ct = ct;
         }
 
         public RfmModel<T> Execute(IProgress<RfmIteration>? progress)
         {
+            if (o.Solver is NystromSolver nystrom)
+            {
+                return ExecuteNystrom(nystrom, progress);
+            }
+
             int iterations = o.Rounds;
             var history = new List<RfmIteration>(iterations);
             var metrics = new List<Matrix<double>>();
@@ -225,6 +232,104 @@ public sealed class RecursiveFeatureMachine
             return new RfmModel<T>(predictor, history, metrics, selection.Iteration);
         }
 
+        /// <summary>
+        /// The rounds on the Nyström predictor: centres drawn once, then per round the Nyström solve with M_t, the errors of
+        /// K_nmβ on every training point, and the AGOP over the centres (X_c = centres, α = β) on the AGOP sample in blocks.
+        /// </summary>
+        private RfmModel<T> ExecuteNystrom(NystromSolver nystrom, IProgress<RfmIteration>? progress)
+        {
+            int iterations = o.Rounds;
+            var history = new List<RfmIteration>(iterations);
+            var metrics = new List<Matrix<double>>();
+            var metric = o.InitialMetric;
+            var selection = new RoundSelection<(Metric Metric, T[] Alpha, double Jitter)>(o.SelectBy, c, xvHost is not null);
+            double tolerance = nystrom.ToleranceFor<T>();
+
+            using var xb = be.Upload<T>(xHost, n, d);
+            using var yb = be.Upload<T>(yHost, n, c);
+            int[] indices;
+            using (var initial = metric.Upload<T>(be))
+            {
+                indices = NystromCentres.Select(be, o.Kernel, xb, initial, o.Ridge, nystrom, o.Cholesky, ct);
+            }
+
+            int m = indices.Length;
+            var centresHost = NystromRidge.Gather(xHost, d, indices);
+            using var centres = be.Upload<T>(centresHost, m, d);
+
+            // The centres' non-zero pattern, found once per fit as in the exact path (AGOP's sparse direct form).
+            var sparsity = o.AgopForm switch
+            {
+                AgopForm.Auto => SparseColumns.Detect<T>(centresHost, m, d),
+                AgopForm.SparseDirect => SparseColumns.Build<T>(centresHost, m, d),
+                _ => null,
+            };
+            using var beta = be.Allocate<T>(m, c);
+            using var fitted = be.Allocate<T>(n, c);
+            var betaHost = new T[m * c];
+            var fittedHost = new T[n * c];
+
+            for (int t = 0; t < iterations; t++)
+            {
+                ct.ThrowIfCancellationRequested();
+                bool update = t < iterations - 1;
+                if (o.RecordFeatureMatrices)
+                {
+                    metrics.Add(metric.ToMatrix(d));
+                }
+
+                using var mb = metric.Upload<T>(be);
+                var clock = Stopwatch.StartNew();
+                var report = NystromRidge.Solve(be, o.Kernel, xb, mb, centres, indices, yb, beta, o.Ridge, nystrom, o.Cholesky, t, o.OnSolverIteration, fitted, ct);
+                be.Synchronize();
+                double solveSeconds = clock.Elapsed.TotalSeconds;
+                NystromRidge.LogReport(logger, t, report, tolerance);
+                be.Download(beta, betaHost);
+                NystromRidge.CheckFinite(betaHost);
+
+                // Training errors of the Nyström predictor itself, K_nmβ on all n training points.
+                be.Download(fitted, fittedHost);
+                var (trainMse, trainAcc) = FitErrors.Compute<T>(fittedHost.Select(double.CreateTruncating).ToArray(), yHost, n, c);
+                double valMse = double.NaN, valAcc = double.NaN, kernelSeconds = 0;
+                if (xvHost is not null)
+                {
+                    clock.Restart();
+                    (valMse, valAcc) = ValidationErrors(centres, mb, beta);
+                    kernelSeconds = clock.Elapsed.TotalSeconds;
+                }
+
+                var roundMetric = metric;
+                selection.Offer(t, !update, valMse, valAcc, () => (roundMetric, (T[])betaHost.Clone(), report.Jitter));
+
+                double agopSeconds = 0;
+                var nextMetric = metric;
+                if (update)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    clock.Restart();
+                    var g = AgopEngine.ComputeBlocked(
+                        be, o.Kernel, metric, mb, sampleHost ?? xHost, sample?.Length ?? n, centres, beta, o.CenterGradients, o.AgopForm, blockRows, ct, sparsity);
+                    nextMetric = NextMetric(g, t);
+                    agopSeconds = clock.Elapsed.TotalSeconds;
+                }
+
+                var record = new RfmIteration(t, iterations, trainMse, trainAcc, valMse, valAcc, report.Jitter, kernelSeconds, solveSeconds, agopSeconds)
+                {
+                    SolverIterations = report.Iterations,
+                    SolverResidual = report.FinalResidual,
+                };
+                history.Add(record);
+                Log.RfmIteration(logger, t, iterations - 1, trainMse, valMse, valAcc, record.Seconds);
+                o.OnRound?.Invoke(record);
+                progress?.Report(record);
+                metric = nextMetric;
+            }
+
+            var chosen = selection.State;
+            var predictor = new KernelRidgeModel<T>(o.Kernel, chosen.Metric, o.Ridge, chosen.Jitter, centresHost, m, d, chosen.Alpha, c, be);
+            return new RfmModel<T>(predictor, history, metrics, selection.Iteration);
+        }
+
         private (double Mse, double Accuracy) TrainErrors(double shift, T[] alphaHost)
         {
             var predictions = new double[n * c];
@@ -236,7 +341,10 @@ public sealed class RecursiveFeatureMachine
             return FitErrors.Compute<T>(predictions, yHost, n, c);
         }
 
-        /// <summary>Validation errors, with the validation kernel matrix formed at most <see cref="RfmOptions.BlockSize"/> rows at a time.</summary>
+        /// <summary>
+        /// Validation errors of the predictor with centres <paramref name="xb"/> and coefficients <paramref name="alpha"/>, with the
+        /// validation kernel matrix formed at most <see cref="RfmOptions.BlockSize"/> rows at a time.
+        /// </summary>
         private (double Mse, double Accuracy) ValidationErrors(DeviceBuffer<T> xb, DeviceBuffer<T>? mb, DeviceBuffer<T> alpha)
         {
             var host = new T[nv * c];
@@ -245,7 +353,7 @@ public sealed class RecursiveFeatureMachine
             {
                 int rows = Math.Min(rowsPerBlock, nv - i0);
                 using var xv = be.Upload<T>(xvHost.AsSpan(i0 * d, rows * d), rows, d);
-                using var kv = be.Allocate<T>(rows, n);
+                using var kv = be.Allocate<T>(rows, xb.Rows);
                 using var f = be.Allocate<T>(rows, c);
                 be.KernelMatrix(o.Kernel, xv, xb, mb, kv);
                 be.Gemm(Transpose.None, Transpose.None, T.One, kv, alpha, T.Zero, f);

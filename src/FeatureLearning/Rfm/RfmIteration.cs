@@ -13,7 +13,8 @@ namespace FeatureLearning.Rfm;
 /// <param name="ValidationAccuracy">Validation accuracy, or NaN without a validation set or with one output.</param>
 /// <param name="Jitter">Jitter the Cholesky solve added (0 when none).</param>
 /// <param name="KernelSeconds">Seconds spent on kernel matrices (training, validation and AGOP sample).</param>
-/// <param name="SolveSeconds">Seconds spent on the Cholesky factorization and solve.</param>
+/// <param name="SolveSeconds">Seconds spent on the Cholesky factorization and solve (with the Nyström solver: the whole solve,
+/// its kernel matrices K_mm and K_nm, the factorizations, CG and the training predictions).</param>
 /// <param name="AgopSeconds">Seconds spent on the AGOP and the metric update (0 in the last round).</param>
 public readonly record struct RfmIteration(
     int Iteration,
@@ -32,6 +33,12 @@ public readonly record struct RfmIteration(
     /// (<see cref="Compute.CholeskyOptions.MixedPrecision"/>); 0 when K + λI was factored in the precision of the data.
     /// </summary>
     public int RefinementSteps { get; init; }
+
+    /// <summary>Conjugate-gradient iterations of the round's Nyström solve; 0 with the exact solver. Not kept by the model file.</summary>
+    public int SolverIterations { get; init; }
+
+    /// <summary>Final relative CG residual of the round's Nyström solve (<see cref="Solvers.NystromReport.FinalResidual"/>); 0 with the exact solver. Not kept by the model file.</summary>
+    public double SolverResidual { get; init; }
 
     /// <summary>Total seconds of the round.</summary>
     public double Seconds => KernelSeconds + SolveSeconds + AgopSeconds;

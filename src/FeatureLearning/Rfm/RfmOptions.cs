@@ -1,5 +1,6 @@
 using FeatureLearning.Compute;
 using FeatureLearning.Kernels;
+using FeatureLearning.Solvers;
 using Microsoft.Extensions.Logging;
 
 namespace FeatureLearning.Rfm;
@@ -22,8 +23,33 @@ public sealed record RfmOptions
     /// <summary>Subtract each output's mean gradient before forming the AGOP (the grokking setting).</summary>
     public bool CenterGradients { get; init; }
 
-    /// <summary>Evaluate the AGOP on a seeded random sample of this many training points; null for all points.</summary>
+    /// <summary>
+    /// Evaluate the AGOP on a seeded random sample of this many training points; null for all points with the exact solver and
+    /// for min(n, <see cref="DefaultNystromAgopSampleSize"/>) with the Nyström solver.
+    /// </summary>
     public int? AgopSampleSize { get; init; }
+
+    /// <summary>The AGOP sample size of a Nyström RFM when <see cref="AgopSampleSize"/> is null.</summary>
+    public const int DefaultNystromAgopSampleSize = 20_000;
+
+    /// <summary>
+    /// How each round's kernel machine is solved: <see cref="KernelSolver.Exact"/> (the default, the n × n Cholesky solve) or
+    /// <see cref="KernelSolver.Nystrom(int, int)"/>. With the Nyström solver the centres are drawn once (seeded, from the
+    /// training set, with the initial metric for leverage scores) and kept for every round; each round solves the Nyström
+    /// system with its metric, and the AGOP is that of f(x) = Σ_j β_j k_M(x, c_j) over the centres, evaluated on the AGOP
+    /// sample in blocks of <see cref="BlockSize"/> (or <see cref="NystromSolver.BlockRows"/>) rows. A round then holds two
+    /// m × m factors, K_nm (n × m, or one block of it past <see cref="NystromSolver.MemoryBudgetBytes"/>), the AGOP's
+    /// block × m kernel and weight blocks (and an m × m accumulator for the Gram form), and the data: no n × n matrix.
+    /// The training errors of <see cref="RfmIteration"/> are then those of the predictor on every training point (K_nmβ,
+    /// from the stored K_nm or block by block), not the exact solver's shortcut Kα = Y − λα.
+    /// </summary>
+    public KernelSolver Solver { get; init; } = KernelSolver.Exact;
+
+    /// <summary>
+    /// With the Nyström solver, called synchronously on the fitting thread after every CG iteration of every round (keep it
+    /// short); not called with the exact solver. <see cref="RfmIteration.SolverIterations"/> records the count per round.
+    /// </summary>
+    public Action<SolverProgress>? OnSolverIteration { get; init; }
 
     /// <summary>
     /// Bounds the memory of a round beyond the n × n kernel matrix: the AGOP's derivative weights and the validation
@@ -134,5 +160,11 @@ public sealed record RfmOptions
         }
 
         Cholesky.Validate();
+        if (Solver is null)
+        {
+            throw new ArgumentNullException(nameof(Solver), "A solver is required (use KernelSolver.Exact).");
+        }
+
+        Solver.Validate();
     }
 }
