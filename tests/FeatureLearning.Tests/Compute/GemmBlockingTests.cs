@@ -5,11 +5,12 @@ namespace FeatureLearning.Tests.Compute;
 public class GemmBlockingTests
 {
     [Fact]
-    public void TheRuleGivesTheFormerFixedBlockingOnA48KiBL1()
+    public void TheRuleGivesTheFormerFixedDepthOnA48KiBL1()
     {
-        // 48 KiB L1d, 1 MiB L2, AVX-512 tiles 8 x 24 (double) and 8 x 48 (single): KC 256, MC 96 / 192.
-        GemmBlocking.FromCaches(48 * 1024, 1024 * 1024, 8, 8, 24).Should().Be(new GemmBlocking(256, 96, 3072));
-        GemmBlocking.FromCaches(48 * 1024, 1024 * 1024, 4, 8, 48).Should().Be(new GemmBlocking(256, 200, 3072));
+        // 48 KiB L1d, 1 MiB L2, AVX-512 tiles 8 x 24 (double) and 8 x 48 (single): KC 256 (the former fixed depth); a tenth of
+        // L2 holds 51 rows of 256 doubles (48 after rounding to the tile) or 102 rows of floats (96).
+        GemmBlocking.FromCaches(48 * 1024, 1024 * 1024, 8, 8, 24).Should().Be(new GemmBlocking(256, 48, 3072));
+        GemmBlocking.FromCaches(48 * 1024, 1024 * 1024, 4, 8, 48).Should().Be(new GemmBlocking(256, 96, 3072));
     }
 
     [Fact]
@@ -18,7 +19,7 @@ public class GemmBlockingTests
         // Zen 4: 32 KiB L1d. One NR-wide row of the B panel is 192 bytes, so KC = 32768 / 192 = 170, rounded down to 168.
         var zen4 = GemmBlocking.FromCaches(32 * 1024, 1024 * 1024, 8, 8, 24);
         zen4.Kc.Should().Be(168);
-        zen4.Mc.Should().Be(152, "a fifth of L2 holds 156 rows of 168 doubles, rounded down to the tile's 8");
+        zen4.Mc.Should().Be(72, "a tenth of L2 holds 78 rows of 168 doubles, rounded down to the tile's 8");
     }
 
     [Theory]

@@ -10,8 +10,9 @@ namespace FeatureLearning.Compute.Managed;
 /// <para>The macro-kernel keeps one KC × NR micro-panel of B in the L1 data cache while it sweeps the MC rows of the packed A
 /// block, which stays in L2; the KC × NC block of B stays in L3. So KC is the L1d size divided by the bytes of one NR-wide row of
 /// the B panel (NR·sizeof(T): 192 bytes for both precisions with AVX-512's 8 × 24 and 8 × 48 tiles), and MC makes the A block a
-/// fifth of L2. On a core with 48 KiB L1d and 1 MiB L2 (Zen 5) this gives KC = 256 and MC = 96 (double), the fixed blocking the
-/// library had before; on a Zen 4 core (32 KiB L1d) KC = 168. The sizes come from Linux's sysfs
+/// tenth of L2 (a sweep of KC and MC on a 2-core Zen 4, docs/benchmarks.md, put the best double-precision GEMM and Cholesky at
+/// A blocks of 100–110 KiB; a fifth of L2 was 3–6% slower). On a Zen 4 core (32 KiB L1d, 1 MiB L2): KC = 168, MC = 72 (double)
+/// / 152 (single); on a core with 48 KiB L1d (Zen 5): KC = 256, the fixed depth the library had before. The sizes come from Linux's sysfs
 /// (<c>/sys/devices/system/cpu/cpu0/cache</c>); elsewhere, or when it cannot be read, 48 KiB L1d and 1 MiB L2 are assumed.</para>
 /// <para>The environment variable <c>FEATURELEARNING_GEMM_BLOCKING=KC,MC,NC</c> overrides the choice (for calibration: the
 /// benchmarks' <c>--quick --gemm-blocking</c> sweeps it).</para>
@@ -70,11 +71,11 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
     /// <exception cref="InvalidOperationException">The value is not three integers KC,MC,NC in range.</exception>
     public static void CheckOverride() => _ = Parse(Environment.GetEnvironmentVariable(Variable), 8, 8);
 
-    /// <summary>The rule: KC from L1d (one NR-wide row of B per k), MC from a fifth of L2, NC = 128 register-tile widths (single: 64).</summary>
+    /// <summary>The rule: KC from L1d (one NR-wide row of B per k), MC from a tenth of L2, NC = 128 register-tile widths (single: 64).</summary>
     public static GemmBlocking FromCaches(int l1Bytes, int l2Bytes, int elementBytes, int mr, int nr)
     {
         int kc = Math.Clamp(l1Bytes / (nr * elementBytes) / 8 * 8, 64, 512);
-        int mc = Math.Clamp(l2Bytes / 5 / (kc * elementBytes) / mr * mr, mr, 64 * mr);
+        int mc = Math.Clamp(l2Bytes / 10 / (kc * elementBytes) / mr * mr, mr, 64 * mr);
         int nc = nr * (elementBytes == 4 ? 64 : 128);
         return new GemmBlocking(kc, mc, nc);
     }
