@@ -11,7 +11,7 @@ namespace FeatureLearning.Compute.Managed;
 /// block, which stays in L2; the KC × NC block of B stays in L3. So KC is the L1d size divided by the bytes of one NR-wide row of
 /// the B panel (NR·sizeof(T): 192 bytes for both precisions with AVX-512's 8 × 24 and 8 × 48 tiles), and MC makes the A block a
 /// tenth of L2 (a sweep of KC and MC on a 2-core Zen 4, docs/benchmarks.md, put the best double-precision GEMM and Cholesky at
-/// A blocks of 100–110 KiB; a fifth of L2 was 3–6% slower). On a Zen 4 core (32 KiB L1d, 1 MiB L2): KC = 168, MC = 72 (double)
+/// A blocks of about 100 KiB; with a fifth of L2 the double GEMM was 4–6% slower, the single one within the noise). On a Zen 4 core (32 KiB L1d, 1 MiB L2): KC = 168, MC = 72 (double)
 /// / 152 (single); on a core with 48 KiB L1d (Zen 5): KC = 256, the fixed depth the library had before. The sizes come from Linux's sysfs
 /// (<c>/sys/devices/system/cpu/cpu0/cache</c>); elsewhere, or when it cannot be read, 48 KiB L1d and 1 MiB L2 are assumed.</para>
 /// <para>The environment variable <c>FEATURELEARNING_GEMM_BLOCKING=KC,MC,NC</c> overrides the choice (for calibration: the
