@@ -103,13 +103,14 @@ public abstract partial class BackendConformanceTests
         report.RefinementSteps.Should().Be(0);
         report.RefinementFellBack.Should().BeTrue();
 
-        // The answer is the double factorization's: the same as a solve that never tried single precision.
+        // The answer is the double factorization's: a solve that never tried single precision agrees to what κ ~ 1e11 allows
+        // (a threaded BLAS rounds differently from one call to the next, so not bit for bit).
         using var kd = Backend.Upload<double>(k, n, n);
         using var alphaD = Backend.Allocate<double>(n, 2);
         var direct = new double[n * 2];
         RidgeSolve.Solve<double>(
             Backend, kd, 0, new CholeskyOptions { MixedPrecision = MixedPrecision.Off, MaxRetries = 0 }, y, alphaD, direct, _ => { }, "non-finite", default);
-        host.Should().Equal(direct);
+        RelativeError(host, direct).Should().BeLessThan(1e-4);
         RelativeError(host, expected).Should().BeLessThan(1e-4, "a condition number of ~1e11 leaves about five digits to any double solve");
     }
 
