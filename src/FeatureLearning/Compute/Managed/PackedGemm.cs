@@ -106,6 +106,14 @@ internal static unsafe class PackedGemm<T>
             return;
         }
 
+        if (n == 1 && !transA && !lowerOnly)
+        {
+            // C = α·A·b + C with one column: memory-bound, so one pass of row dot products over A instead of packing it into
+            // tiles NR columns wide for one useful column.
+            MatrixVector(m, k, alpha, a, lda, b, transB ? 1 : ldb, c, ldc, threads);
+            return;
+        }
+
         double flops = 2.0 * m * n * k;
         if (flops < 2.0 * 48 * 48 * 48)
         {
@@ -276,6 +284,36 @@ internal static unsafe class PackedGemm<T>
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>c_i += α·(A_i · b) for the m rows of a row-major A (m × k) and a vector b of stride <paramref name="incb"/>.</summary>
+    private static void MatrixVector(int m, int k, T alpha, T* a, int lda, T* b, int incb, T* c, int ldc, int threads)
+    {
+        T[]? gathered = incb == 1 ? null : new T[k];
+        if (gathered is not null)
+        {
+            for (int p = 0; p < k; p++)
+            {
+                gathered[p] = b[(long)p * incb];
+            }
+        }
+
+        fixed (T* g = gathered)
+        {
+            T* x = g != null ? g : b;
+            int workers = (long)m * k < 1 << 16 ? 1 : Math.Max(1, threads);
+            int chunk = Math.Max(1, (m + (4 * workers) - 1) / (4 * workers));
+            int chunks = (m + chunk - 1) / chunk;
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = workers }, q =>
+            {
+                var vector = new ReadOnlySpan<T>(x, k);
+                int end = Math.Min(m, (q + 1) * chunk);
+                for (int i = q * chunk; i < end; i++)
+                {
+                    c[(long)i * ldc] += alpha * System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<T>(a + ((long)i * lda), k), vector);
+                }
+            });
         }
     }
 
