@@ -4,11 +4,17 @@
 //   dotnet run -c Release --project samples/Grokking -- [--modulus 61] [--operation add|sub|mul|div]
 //       [--train-fraction 0.5] [--iterations 30] [--seed 0] [--backend managed] [--out grokking-output] [--json]
 //       [--bandwidth 2.5] [--ridge 0] [--precision double] [--warmup] [--agop-form auto|direct|gram|sparse]
+//       [--time-split]
 //
 // --warmup fits once first, untimed, so that the timed fit runs warm (the JIT and, on a GPU, the kernels compiled);
 // the warm-up's own wall time is printed (in --json, a line {"warmup_seconds": …} before the rounds).
 // --agop-form forces one AGOP formula (default auto, which takes the sparse direct form for these one-hot inputs);
 // every form gives the same AGOP up to rounding, so the rounds differ only in agop_seconds.
+// On the ILGPU backend the warm-up line and a line after the rounds carry the backend's counters (kernel compilation,
+// launches, library calls, host-device copies: IlgpuTimings). --time-split then fits once more with
+// IlgpuBackend.SplitTimings on (a synchronization after every launch), which splits that fit's time into compilation,
+// launches, device compute, transfers and the rest (host code), printed as one more line; the timed fit above it is
+// unaffected.
 //
 // Reference setting: Gaussian kernel L = 2.5, ridge 0 (the Cholesky jitter retry keeps the solve defined),
 // M <- AGOP^(1/2) without normalisation, centred gradients. Test accuracy stays near chance (1/p) for the first
@@ -16,6 +22,7 @@
 // the final M rises before it does.
 using System.Diagnostics;
 using System.Globalization;
+using FeatureLearning.Backends.Ilgpu;
 using FeatureLearning.Data;
 using FeatureLearning.Diagnostics;
 using FeatureLearning.Kernels;
@@ -67,25 +74,33 @@ var rfmOptions = RfmOptions.Grokking(iterations) with
 log.WriteLine($"RFM: {rfmOptions.Kernel.Name}, ridge {rfmOptions.Ridge}, M <- AGOP^{rfmOptions.AgopPower}, normalisation {rfmOptions.Normalization}, centred gradients, AGOP form {agopForm}, {iterations} rounds.");
 log.WriteLine();
 
+var device = backend as IlgpuBackend;
 if (options.Has("warmup"))
 {
     // The same fit once, untimed and unreported: compilation (JIT, GPU kernels) and first-touch allocations happen here.
+    device?.ResetTimings();
     var warm = Stopwatch.StartNew();
     _ = Fit(rfmOptions with { RecordFeatureMatrices = false }, null);
     double warmSeconds = warm.Elapsed.TotalSeconds;
     if (json)
     {
-        Console.WriteLine($"{{\"warmup_seconds\":{Json(warmSeconds)}}}");
+        Console.WriteLine($"{{\"warmup_seconds\":{Json(warmSeconds)}{(device is null ? string.Empty : $",\"device_timings\":{device.Timings.ToJson()}")}}}");
     }
     else
     {
         log.WriteLine($"Warm-up fit (untimed below; includes compilation): {warmSeconds:F2} s.");
+        if (device is not null)
+        {
+            log.WriteLine($"  device: {device.Timings}");
+        }
     }
 }
 
+device?.ResetTimings();
 var clock = Stopwatch.StartNew();
 var model = Fit(rfmOptions, new ConsoleProgress());
 double totalSeconds = clock.Elapsed.TotalSeconds;
+var fitTimings = device?.Timings;
 
 // Progress measures of every M_t against the final M.
 var final = model.FeatureMatrixHistory[^1];
@@ -126,6 +141,43 @@ else
 
     Console.WriteLine();
     Console.WriteLine($"Final test accuracy {rows[^1].TestAccuracy:P2}; RFM time {model.History.Sum(h => h.Seconds):F2} s (kernel {model.History.Sum(h => h.KernelSeconds):F2}, solve {model.History.Sum(h => h.SolveSeconds):F2}, AGOP {model.History.Sum(h => h.AgopSeconds):F2}); wall clock {totalSeconds:F2} s.");
+    if (fitTimings is not null)
+    {
+        Console.WriteLine($"Device: {fitTimings}.");
+    }
+}
+
+if (json && fitTimings is not null)
+{
+    Console.WriteLine($"{{\"fit_seconds\":{Json(totalSeconds)},\"device_timings\":{fitTimings.ToJson()}}}");
+}
+
+if (options.Has("time-split"))
+{
+    if (device is null)
+    {
+        log.WriteLine("--time-split: the backend is not ILGPU; nothing to split.");
+    }
+    else
+    {
+        // Once more, synchronizing after every launch: compile + launch + compute + transfer + host = the fit's wall time.
+        device.ResetTimings();
+        device.SplitTimings = true;
+        var splitClock = Stopwatch.StartNew();
+        var split = Fit(rfmOptions with { RecordFeatureMatrices = false }, null);
+        double splitSeconds = splitClock.Elapsed.TotalSeconds;
+        var t = device.Timings;
+        device.SplitTimings = false;
+        double host = splitSeconds - t.BackendSeconds;
+        if (json)
+        {
+            Console.WriteLine($"{{\"time_split\":{t.ToJson()},\"fit_seconds\":{Json(splitSeconds)},\"rounds_seconds\":{Json(split.History.Sum(h => h.Seconds))},\"host_seconds\":{Json(host)}}}");
+        }
+        else
+        {
+            Console.WriteLine($"Time split (a fit with a synchronization after every launch, {splitSeconds:F3} s): {t}, host {host:F3} s.");
+        }
+    }
 }
 
 Directory.CreateDirectory(outDir);

@@ -3,7 +3,8 @@
 //
 //   dotnet run -c Release --project samples/Scale -- [--solver exact|nystrom|tree] [--n 20000] [--d 50] [--n-test k]
 //       [--csv data.csv [--header] [--target-column name|index]] [--test-fraction 0.2]
-//       [--centres 1000] [--max-cg 100] [--leaf-size 10000] [--leaf-solver exact|nystrom]
+//       [--centres 1000] [--max-cg 100] [--cg-tolerance t] [--centre-selection uniform|leverage] [--block-rows b]
+//       [--leaf-size 10000] [--leaf-solver exact|nystrom]
 //       [--iterations 5] [--bandwidth 10] [--ridge 1e-3] [--agop-sample k]
 //       [--seed 0] [--precision double] [--backend managed] [--json]
 //
@@ -13,7 +14,8 @@
 // any numeric CSV: the target is the last column unless --target-column names it (a header name implies --header), a
 // seeded --test-fraction is held out and the features are standardised with the training statistics.
 // Output: per RFM round (exact, nystrom) round, test MSE and R² of that round's model (the test set is the RFM's
-// validation set), wall-clock seconds of the round, CG iterations (0 for exact) and the process's peak resident memory;
+// validation set), wall-clock seconds of the round and its kernel, solve and AGOP parts, CG iterations (0 for exact) and
+// the process's peak resident memory (and, on the ILGPU backend, the peak device memory of its buffers);
 // with --json one JSON line per round. The tree (leaves of at most --leaf-size rows, each an RFM with --iterations rounds,
 // exact or Nyström with --centres) prints one line for the whole fit. A progress bar on standard error shows the CG
 // residual during Nyström solves, the rounds of an exact RFM, and the leaves of the tree.
@@ -41,6 +43,14 @@ try
         Bandwidth = Double(options, "bandwidth", 10),
         Ridge = Double(options, "ridge", 1e-3),
         MaxCgIterations = Int(options, "max-cg", 100),
+        CgTolerance = options.Has("cg-tolerance") ? Double(options, "cg-tolerance", 0) : null,
+        BlockRows = options.Has("block-rows") ? Int(options, "block-rows", 0) : null,
+        CentreSelection = options.Get("centre-selection", "uniform").ToUpperInvariant() switch
+        {
+            "UNIFORM" => CentreSelection.Uniform,
+            "LEVERAGE" => CentreSelection.ApproximateLeverage,
+            var other => throw new ArgumentException($"--centre-selection must be uniform or leverage, not '{other}'."),
+        },
         AgopSample = options.Has("agop-sample") ? Int(options, "agop-sample", 0) : null,
         Seed = Int(options, "seed", 0),
     };
@@ -134,7 +144,8 @@ static void Run<T>(SampleOptions options, ScaleSettings settings, IComputeBacken
             }
         },
         bar.Solver,
-        bar.Leaf);
+        bar.Leaf,
+        backend is FeatureLearning.Backends.Ilgpu.IlgpuBackend device ? () => device.PeakBytesInUse : null);
 }
 
 static ScaleSolver ParseSolver(string value, string option, bool allowTree) => value.ToUpperInvariant() switch

@@ -42,6 +42,15 @@ internal sealed record ScaleSettings
     /// <summary>The CG iteration cap of the Nyström solver.</summary>
     public int MaxCgIterations { get; init; } = 100;
 
+    /// <summary>The CG stopping tolerance of the Nyström solver; null for the solver's default.</summary>
+    public double? CgTolerance { get; init; }
+
+    /// <summary>Rows of K_nm per streamed block; null for the solver's default.</summary>
+    public int? BlockRows { get; init; }
+
+    /// <summary>How the Nyström centres are drawn.</summary>
+    public CentreSelection CentreSelection { get; init; } = CentreSelection.Uniform;
+
     /// <summary>The AGOP sample size; null for the library's default.</summary>
     public int? AgopSample { get; init; }
 
@@ -57,6 +66,8 @@ internal sealed record ScaleSettings
         Require(Bandwidth > 0 && double.IsFinite(Bandwidth), $"--bandwidth must be positive, not {Bandwidth}.");
         Require(Ridge >= 0 && double.IsFinite(Ridge), $"--ridge must be at least 0, not {Ridge}.");
         Require(MaxCgIterations >= 1, $"--max-cg must be at least 1, not {MaxCgIterations}.");
+        Require(BlockRows is null or >= 1, $"--block-rows must be at least 1, not {BlockRows}.");
+        Require(CgTolerance is null or (> 0 and < 1), $"--cg-tolerance must be in (0, 1), not {CgTolerance}.");
         Require(AgopSample is null or >= 1, $"--agop-sample must be at least 1, not {AgopSample}.");
     }
 
@@ -67,7 +78,7 @@ internal sealed record ScaleSettings
         Ridge = Ridge,
         Rounds = Iterations,
         AgopSampleSize = AgopSample,
-        Solver = solver == ScaleSolver.Nystrom ? KernelSolver.Nystrom(Centres, Seed) with { MaxIterations = MaxCgIterations } : KernelSolver.Exact,
+        Solver = solver == ScaleSolver.Nystrom ? KernelSolver.Nystrom(Centres, Seed) with { MaxIterations = MaxCgIterations, Tolerance = CgTolerance, Selection = CentreSelection, BlockRows = BlockRows ?? NystromSolver.DefaultBlockRows } : KernelSolver.Exact,
         OnSolverIteration = solver == ScaleSolver.Nystrom ? onSolverIteration : null,
         OnRound = onRound,
         Seed = Seed,
@@ -93,17 +104,21 @@ internal sealed record ScaleSettings
 /// <param name="CgResidual">Final relative CG residual of the round; 0 for the exact solver and the tree.</param>
 /// <param name="Leaves">The tree's leaves; 0 for a single RFM.</param>
 /// <param name="PeakMemoryBytes">The process's peak resident memory so far.</param>
-internal readonly record struct ScaleReport(string Solver, int Round, double TestMse, double TestR2, double Seconds, int CgIterations, double CgResidual, int Leaves, long PeakMemoryBytes)
+/// <param name="Parts">The round's kernel, solve and AGOP seconds (zero for the tree).</param>
+/// <param name="PeakDeviceBytes">On a GPU backend, the peak device memory of the backend's buffers so far; otherwise 0.</param>
+internal readonly record struct ScaleReport(string Solver, int Round, double TestMse, double TestR2, double Seconds, int CgIterations, double CgResidual, int Leaves, long PeakMemoryBytes, (double Kernel, double Solve, double Agop) Parts = default, long PeakDeviceBytes = 0)
 {
     /// <summary>The report as one JSON line.</summary>
     public string ToJson(int n, int d) => Round >= 0
-        ? Invariant($"{{\"solver\":\"{Solver}\",\"n\":{n},\"d\":{d},\"round\":{Round},\"test_mse\":{Json(TestMse)},\"test_r2\":{Json(TestR2)},\"seconds\":{Json(Seconds)},\"cg_iterations\":{CgIterations},\"cg_residual\":{Json(CgResidual)},\"peak_memory_bytes\":{PeakMemoryBytes}}}")
-        : Invariant($"{{\"solver\":\"{Solver}\",\"n\":{n},\"d\":{d},\"test_mse\":{Json(TestMse)},\"test_r2\":{Json(TestR2)},\"seconds\":{Json(Seconds)},\"leaves\":{Leaves},\"peak_memory_bytes\":{PeakMemoryBytes}}}");
+        ? Invariant($"{{\"solver\":\"{Solver}\",\"n\":{n},\"d\":{d},\"round\":{Round},\"test_mse\":{Json(TestMse)},\"test_r2\":{Json(TestR2)},\"seconds\":{Json(Seconds)},\"cg_iterations\":{CgIterations},\"cg_residual\":{Json(CgResidual)},\"peak_memory_bytes\":{PeakMemoryBytes},\"kernel_seconds\":{Json(Parts.Kernel)},\"solve_seconds\":{Json(Parts.Solve)},\"agop_seconds\":{Json(Parts.Agop)}{Device}}}")
+        : Invariant($"{{\"solver\":\"{Solver}\",\"n\":{n},\"d\":{d},\"test_mse\":{Json(TestMse)},\"test_r2\":{Json(TestR2)},\"seconds\":{Json(Seconds)},\"leaves\":{Leaves},\"peak_memory_bytes\":{PeakMemoryBytes}{Device}}}");
 
     /// <summary>The report as a table row (<see cref="Header"/>).</summary>
     public string ToRow() => Round >= 0
         ? Invariant($"{Round,5} {TestMse,12:G5} {TestR2,8:F4} {Seconds,9:F2} {CgIterations,6} {CgResidual,10:G3} {PeakMemoryBytes / 1048576.0,10:F0}")
         : Invariant($"tree: {Leaves} leaves, test MSE {TestMse:G5}, test R² {TestR2:F4}, {Seconds:F2} s, peak memory {PeakMemoryBytes / 1048576.0:F0} MiB");
+
+    private string Device => PeakDeviceBytes > 0 ? Invariant($",\"peak_device_bytes\":{PeakDeviceBytes}") : string.Empty;
 
     /// <summary>The table header of the RFM rounds.</summary>
     public static string Header => "round     test MSE  test R²   seconds     CG   residual  peak MiB";
@@ -162,9 +177,10 @@ internal static class ScaleRun
     /// <summary>Fits and reports: one report per RFM round (exact, Nyström) or one for the whole tree.</summary>
     /// <param name="onSolverIteration">Called after every CG iteration of a Nyström solve (the progress bar).</param>
     /// <param name="onLeaf">Called after every split and fitted leaf of the tree.</param>
+    /// <param name="peakDeviceBytes">The backend's peak device memory so far (a GPU backend), for the reports.</param>
     public static void Fit<T>(
         ScaleSettings settings, Matrix<T> x, Matrix<T> y, Matrix<T> xTest, Matrix<T> yTest, IComputeBackend? backend,
-        Action<ScaleReport> report, Action<SolverProgress>? onSolverIteration = null, Action<RfmTreeProgress>? onLeaf = null)
+        Action<ScaleReport> report, Action<SolverProgress>? onSolverIteration = null, Action<RfmTreeProgress>? onLeaf = null, Func<long>? peakDeviceBytes = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         settings.Validate();
@@ -182,7 +198,7 @@ internal static class ScaleRun
             });
             var model = tree.Fit(x, y, onLeaf is null ? null : new SynchronousProgress<RfmTreeProgress>(onLeaf));
             double mse = Mse(model.Predict(xTest), yTest);
-            report(new ScaleReport(name, -1, mse, 1 - (mse / variance), clock.Elapsed.TotalSeconds, 0, 0, model.Leaves.Count, PeakMemoryBytes()));
+            report(new ScaleReport(name, -1, mse, 1 - (mse / variance), clock.Elapsed.TotalSeconds, 0, 0, model.Leaves.Count, PeakMemoryBytes(), PeakDeviceBytes: peakDeviceBytes?.Invoke() ?? 0));
             return;
         }
 
@@ -190,7 +206,9 @@ internal static class ScaleRun
         {
             double seconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
-            report(new ScaleReport(name, round.Iteration, round.ValidationMse, 1 - (round.ValidationMse / variance), seconds, round.SolverIterations, round.SolverResidual, 0, PeakMemoryBytes()));
+            report(new ScaleReport(
+                name, round.Iteration, round.ValidationMse, 1 - (round.ValidationMse / variance), seconds, round.SolverIterations, round.SolverResidual, 0, PeakMemoryBytes(),
+                (round.KernelSeconds, round.SolveSeconds, round.AgopSeconds), peakDeviceBytes?.Invoke() ?? 0));
         });
         _ = new RecursiveFeatureMachine(options).Fit(x, y, (xTest, yTest));
     }

@@ -14,7 +14,7 @@ namespace FeatureLearning.Backends.Ilgpu;
 internal static unsafe class HostCopy
 {
     /// <summary>Copies <paramref name="source"/> into the first elements of <paramref name="destination"/>.</summary>
-    public static void ToDevice<T>(ReadOnlySpan<T> source, ArrayView1D<T, Stride1D.Dense> destination)
+    public static void ToDevice<T>(DeviceClock clock, ReadOnlySpan<T> source, ArrayView1D<T, Stride1D.Dense> destination)
         where T : unmanaged
     {
         if (source.IsEmpty)
@@ -22,6 +22,7 @@ internal static unsafe class HostCopy
             return;
         }
 
+        using var transfer = clock.Transfer((long)source.Length * sizeof(T));
         fixed (T* p = source)
         {
             destination.SubView(0, source.Length).CopyFromCPU(ref Unsafe.AsRef<T>(p), source.Length);
@@ -29,7 +30,7 @@ internal static unsafe class HostCopy
     }
 
     /// <summary>Copies the first <c>destination.Length</c> elements of <paramref name="source"/> into <paramref name="destination"/>.</summary>
-    public static void ToHost<T>(ArrayView1D<T, Stride1D.Dense> source, Span<T> destination)
+    public static void ToHost<T>(DeviceClock clock, ArrayView1D<T, Stride1D.Dense> source, Span<T> destination)
         where T : unmanaged
     {
         if (destination.IsEmpty)
@@ -37,6 +38,7 @@ internal static unsafe class HostCopy
             return;
         }
 
+        using var transfer = clock.Transfer((long)destination.Length * sizeof(T));
         fixed (T* p = destination)
         {
             source.SubView(0, destination.Length).CopyToCPU(ref Unsafe.AsRef<T>(p), destination.Length);
@@ -44,11 +46,11 @@ internal static unsafe class HostCopy
     }
 
     /// <summary>The whole of <paramref name="source"/> as a new host array.</summary>
-    public static T[] ToHostArray<T>(ArrayView1D<T, Stride1D.Dense> source)
+    public static T[] ToHostArray<T>(DeviceClock clock, ArrayView1D<T, Stride1D.Dense> source)
         where T : unmanaged
     {
         var host = new T[source.Length];
-        ToHost(source, host);
+        ToHost(clock, source, host);
         return host;
     }
 }

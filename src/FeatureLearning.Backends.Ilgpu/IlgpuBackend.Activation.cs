@@ -27,6 +27,7 @@ public sealed partial class IlgpuBackend
         }
 
         using var exclusive = Enter();
+        using var launch = clock.Launch();
         int threads = (int)Math.Max(1, Math.Min(length, Kernels<T>().StrideThreads));
         ActivationLauncher<T>()(threads, gi.View, go.View, gi.Cols, gi.LeadingDimension, go.LeadingDimension, (int)activation.Kind, activation.Slope, derivativeOrder, length, threads);
     }
@@ -35,7 +36,7 @@ public sealed partial class IlgpuBackend
         where T : unmanaged =>
         (Action<Index1D, ArrayView<T>, ArrayView<T>, int, int, int, int, double, int, long, int>)activationKernels.GetOrAdd(
             typeof(T),
-            _ => typeof(T) == typeof(double)
+            _ => clock.Compile<Delegate>(() => typeof(T) == typeof(double)
                 ? accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int, int, int, int, double, int, long, int>(ActivationKernel.Apply<double, DoubleOps>)
-                : accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, double, int, long, int>(ActivationKernel.Apply<float, SingleOps>));
+                : accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, double, int, long, int>(ActivationKernel.Apply<float, SingleOps>)));
 }

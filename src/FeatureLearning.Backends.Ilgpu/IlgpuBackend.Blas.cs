@@ -33,6 +33,7 @@ public sealed partial class IlgpuBackend
         using var exclusive = Enter();
         if (cuda is not null)
         {
+            using var launch = clock.Launch(library: true);
             cuda.SyrkLower(t, n, k, alpha, ga.Pointer, a.LeadingDimension, beta, gc.Pointer, c.LeadingDimension);
         }
         else
@@ -54,6 +55,7 @@ public sealed partial class IlgpuBackend
 
         if (cuda is not null && !lowerOnly)
         {
+            using var launch = clock.Launch(library: true);
             cuda.Gemm(transA, transB, m, n, k, alpha, a.At(aOffset), lda, b.At(bOffset), ldb, beta, c.At(cOffset), ldc);
             return;
         }

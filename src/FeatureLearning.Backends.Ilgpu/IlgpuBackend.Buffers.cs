@@ -36,16 +36,16 @@ public sealed partial class IlgpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         using var exclusive = Enter();
-        Operands.Transfer(buffer, host, upload, static (b, row, h, up) =>
+        Operands.Transfer(buffer, host, upload, (b, row, h, up) =>
         {
             ArrayView1D<T, Stride1D.Dense> run = row < 0 ? b.View : b.Row(row);
             if (up)
             {
-                HostCopy.ToDevice<T>(h, run);
+                HostCopy.ToDevice<T>(clock, h, run);
             }
             else
             {
-                HostCopy.ToHost(run, h);
+                HostCopy.ToHost(clock, run, h);
             }
         });
     }

@@ -36,14 +36,15 @@ public sealed partial class IlgpuBackend
         }
 
         using var exclusive = Enter();
+        using var launch = clock.Launch();
         if (typeof(TSource) == typeof(double))
         {
-            toSingle ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, ArrayView<float>, int, int>(ToSingle);
+            toSingle ??= clock.Compile(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, ArrayView<float>, int, int>(ToSingle));
             toSingle((int)length, s.View.Cast<double>(), s.LeadingDimension, d.View.Cast<float>(), d.LeadingDimension, s.Cols);
         }
         else
         {
-            toDouble ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, ArrayView<double>, int, int>(ToDouble);
+            toDouble ??= clock.Compile(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, ArrayView<double>, int, int>(ToDouble));
             toDouble((int)length, s.View.Cast<float>(), s.LeadingDimension, d.View.Cast<double>(), d.LeadingDimension, s.Cols);
         }
     }

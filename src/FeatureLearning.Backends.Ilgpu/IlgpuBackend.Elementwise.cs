@@ -168,7 +168,7 @@ public sealed partial class IlgpuBackend
 
         using var exclusive = Enter();
         using var index = accelerator.Allocate1D<int>(columns.Length);
-        HostCopy.ToDevice(columns, index.View);
+        HostCopy.ToDevice(clock, columns, index.View);
         Kernels<T>().GatherColumns(source.Rows, gs.View, source.LeadingDimension, index.View, columns.Length, gd.View, destination.LeadingDimension);
     }
 
@@ -207,7 +207,7 @@ public sealed partial class IlgpuBackend
         int parts = (int)Math.Min(ga.LongLength, Math.Min(kernels.StrideThreads, 1 << 16));
         using var partials = accelerator.Allocate1D<double>(parts);
         kernels.DotPartials(a.Rows, a.Cols, ga.View, a.LeadingDimension, gb.View, b.LeadingDimension, partials.View);
-        var host = HostCopy.ToHostArray(partials.View);
+        var host = HostCopy.ToHostArray(clock, partials.View);
         double sum = 0;
         foreach (double p in host)
         {

@@ -55,10 +55,10 @@ public sealed partial class IlgpuBackend
                     kernels.RowDot(m, d, (zm ?? gz).View, d, gz.View, d, zNorms.View, 1);
                 }
 
-                KernelCentring.CheckNorms<T>(HostCopy.ToHostArray<T>(xNorms.View), "x");
+                KernelCentring.CheckNorms<T>(HostCopy.ToHostArray<T>(clock, xNorms.View), "x");
                 if (zNorms is not null)
                 {
-                    KernelCentring.CheckNorms<T>(HostCopy.ToHostArray<T>(zNorms.View), "z");
+                    KernelCentring.CheckNorms<T>(HostCopy.ToHostArray<T>(clock, zNorms.View), "z");
                 }
             }
 
@@ -149,23 +149,23 @@ public sealed partial class IlgpuBackend
             int count = (int)Math.Min(u.Length, length - start);
             var us = u.AsSpan(0, count);
             var vs = values.AsSpan(0, count);
-            HostCopy.ToHost(statistics.View.SubView(start, count), us);
+            HostCopy.ToHost(clock, statistics.View.SubView(start, count), us);
             kernel.Evaluate<T>(us, vs);
-            HostCopy.ToDevice<T>(vs, statistics.View.SubView(start, count));
+            HostCopy.ToDevice<T>(clock, vs, statistics.View.SubView(start, count));
             if (weights is not null)
             {
                 kernel.EvaluateDerivative<T>(us, vs, us);
-                HostCopy.ToDevice<T>(us, weights.View.SubView(start, count));
+                HostCopy.ToDevice<T>(clock, us, weights.View.SubView(start, count));
             }
         }
     }
 
-    private static void EvaluateNormKernelOnHost<T>(INormDependentKernel kernel, IlgpuBuffer<T> statistics, IlgpuBuffer<T> xNorms, IlgpuBuffer<T> zNorms, IlgpuBuffer<T>? weights)
+    private void EvaluateNormKernelOnHost<T>(INormDependentKernel kernel, IlgpuBuffer<T> statistics, IlgpuBuffer<T> xNorms, IlgpuBuffer<T> zNorms, IlgpuBuffer<T>? weights)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = statistics.Rows, m = statistics.Cols;
-        var a = HostCopy.ToHostArray<T>(xNorms.View);
-        var b = HostCopy.ToHostArray<T>(zNorms.View);
+        var a = HostCopy.ToHostArray<T>(clock, xNorms.View);
+        var b = HostCopy.ToHostArray<T>(clock, zNorms.View);
         int rowsPerBlock = Math.Max(1, EpilogueHostBlock / Math.Max(1, m));
         var u = new T[(long)Math.Min(rowsPerBlock, n) * m];
         var w = weights is null ? null : new T[2 * u.Length];
@@ -174,7 +174,7 @@ public sealed partial class IlgpuBackend
             int rows = Math.Min(rowsPerBlock, n - i0);
             long start = (long)i0 * m;
             var us = u.AsSpan(0, rows * m);
-            HostCopy.ToHost(statistics.View.SubView(start, us.Length), us);
+            HostCopy.ToHost(clock, statistics.View.SubView(start, us.Length), us);
             for (int r = 0; r < rows; r++)
             {
                 var row = us.Slice(r * m, m);
@@ -187,10 +187,10 @@ public sealed partial class IlgpuBackend
                 kernel.EvaluateRow<T>(row, a[i0 + r], b, row);
             }
 
-            HostCopy.ToDevice<T>(us, statistics.View.SubView(start, us.Length));
+            HostCopy.ToDevice<T>(clock, us, statistics.View.SubView(start, us.Length));
             if (w is not null)
             {
-                HostCopy.ToDevice<T>(w.AsSpan(0, 2 * us.Length), weights!.View.SubView(2 * start, 2 * us.Length));
+                HostCopy.ToDevice<T>(clock, w.AsSpan(0, 2 * us.Length), weights!.View.SubView(2 * start, 2 * us.Length));
             }
         }
     }

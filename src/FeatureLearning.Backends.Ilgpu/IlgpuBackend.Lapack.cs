@@ -41,9 +41,10 @@ public sealed partial class IlgpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var kernels = Kernels<T>();
-        HostCopy.ToDevice<int>([-1, int.MaxValue], info.View);
+        HostCopy.ToDevice<int>(clock, [-1, int.MaxValue], info.View);
         if (cuda is not null)
         {
+            using var launch = clock.Launch(library: true);
             int lwork = cuda.PotrfWorkspace<T>(n, a.Pointer, lda);
             var work = Rent<T>(Math.Max(1, lwork));
             try
@@ -74,7 +75,7 @@ public sealed partial class IlgpuBackend
 
         // NaN pivots pass some factorizations silently: check the diagonal of L as well.
         kernels.CheckDiagonal(n, a.View, info.View, lda);
-        var status = HostCopy.ToHostArray(info.View);
+        var status = HostCopy.ToHostArray(clock, info.View);
         if (cuda is not null)
         {
             // cuSOLVER's info is 1-based (0 = success).
@@ -99,7 +100,11 @@ public sealed partial class IlgpuBackend
         int n = factor.Rows, c = b.Cols, ldl = factor.LeadingDimension, ldb = b.LeadingDimension;
         if (cuda is not null)
         {
-            cuda.CholeskySolve<T>(n, c, gl.Pointer, ldl, gb.Pointer, ldb);
+            using (clock.Launch(library: true))
+            {
+                cuda.CholeskySolve<T>(n, c, gl.Pointer, ldl, gb.Pointer, ldb);
+            }
+
             return;
         }
 
@@ -156,13 +161,13 @@ public sealed partial class IlgpuBackend
         using var deviceLayout = accelerator.Allocate1D<int>(layout.Length);
         using var deviceOffsets = accelerator.Allocate1D<long>(offsets.Length);
         using var status = accelerator.Allocate1D<int>(count);
-        HostCopy.ToDevice<int>(layout, deviceLayout.View);
-        HostCopy.ToDevice<long>(offsets, deviceOffsets.View);
+        HostCopy.ToDevice<int>(clock, layout, deviceLayout.View);
+        HostCopy.ToDevice<long>(clock, offsets, deviceOffsets.View);
         var factors = Rent<T>(Math.Max(1, systems.FactorLength));
         try
         {
             Kernels<T>().BatchedRidgeSolve(count, gp.View, factors.View.BaseView, gb.View, deviceLayout.View.BaseView, deviceOffsets.View.BaseView, status.View.BaseView, p.LeadingDimension, ridge);
-            var result = HostCopy.ToHostArray(status.View);
+            var result = HostCopy.ToHostArray(clock, status.View);
             for (int s = 0; s < count; s++)
             {
                 if (result[s] >= 0)

@@ -45,6 +45,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
     private readonly DeviceMemoryPool pool;
     private readonly (string Nvvm, string LibDevice)? libDevice;
     private readonly Lock gate = new();
+    private readonly DeviceClock clock;
     private long hostEpilogues;
     private volatile bool disposed;
 
@@ -82,9 +83,10 @@ public sealed partial class IlgpuBackend : IComputeBackend
             accelerator = DeviceSelection.CreateAccelerator(context, kind, index);
             accelerator.Bind();
             DeviceKind = DeviceSelection.KindOf(accelerator);
+            clock = new DeviceClock(accelerator);
             int strideThreads = DeviceKind == IlgpuDevice.Cpu ? 1024 : 1 << 20;
-            single = new KernelSet<float, SingleOps>(accelerator, strideThreads);
-            @double = new KernelSet<double, DoubleOps>(accelerator, strideThreads);
+            single = new KernelSet<float, SingleOps>(accelerator, clock, strideThreads);
+            @double = new KernelSet<double, DoubleOps>(accelerator, clock, strideThreads);
             pool = new DeviceMemoryPool(accelerator, options.BufferPoolBytes >= 0 ? options.BufferPoolBytes : accelerator.MemorySize / 4);
             cudaStatus = "portable ILGPU kernels";
             if (DeviceKind == IlgpuDevice.Cuda)
@@ -131,6 +133,26 @@ public sealed partial class IlgpuBackend : IComputeBackend
 
     /// <summary>Restarts <see cref="PeakBytesInUse"/> from the current <see cref="BytesInUse"/>, to measure one computation.</summary>
     public void ResetPeakBytesInUse() => pool.ResetPeak();
+
+    /// <summary>
+    /// Where the backend's time went since it was created or <see cref="ResetTimings"/> was called: kernel compilation,
+    /// launches and library calls, host-device copies and, with <see cref="SplitTimings"/>, the wait for the device.
+    /// </summary>
+    public IlgpuTimings Timings => clock.Snapshot();
+
+    /// <summary>
+    /// Whether every launch and library call is followed by a synchronization and every copy preceded by one, so that
+    /// <see cref="Timings"/> splits the time into compilation, launches, compute and transfers (default false; turning it
+    /// on removes the overlap of host and device work, so use it to see where time goes, not to time a run).
+    /// </summary>
+    public bool SplitTimings
+    {
+        get => clock.SplitTimings;
+        set => clock.SplitTimings = value;
+    }
+
+    /// <summary>Sets every counter of <see cref="Timings"/> to zero.</summary>
+    public void ResetTimings() => clock.Reset();
 
     /// <summary>Whether GEMM, SYRK and the Cholesky steps run in cuBLAS and cuSOLVER (CUDA with the libraries found).</summary>
     public bool UsesCudaLibraries => cuda is not null;

@@ -25,6 +25,44 @@ public sealed class IlgpuBackendTests
         ilgpu.DeviceMemoryBytes.Should().BeGreaterThan(0);
     }
 
+    [Fact]
+    public void TimingsCountCompilationLaunchesAndTheBytesCopied()
+    {
+        // A fresh backend: the first GEMM compiles its kernel, the second does not; the copies are counted to the byte
+        // (two 4 x 3 and 3 x 5 uploads, one 4 x 5 download of doubles). With split timings on, the launch is followed by a
+        // synchronization whose wait is counted as compute and the snapshot says so.
+        using var backend = new IlgpuBackend(new IlgpuBackendOptions { Device = IlgpuDevice.Cpu });
+        backend.Timings.Launches.Should().Be(0);
+        using var a = backend.Upload<double>(Random(4, 3, 1), 4, 3);
+        using var b = backend.Upload<double>(Random(3, 5, 2), 3, 5);
+        using var c = backend.Allocate<double>(4, 5);
+        backend.ResetTimings();
+        backend.Gemm(Transpose.None, Transpose.None, 1.0, a, b, 0.0, c);
+        var first = backend.Timings;
+        first.KernelsCompiled.Should().BeGreaterThanOrEqualTo(1);
+        first.CompileSeconds.Should().BePositive();
+        first.Launches.Should().BeGreaterThanOrEqualTo(1);
+        first.Transfers.Should().Be(0);
+
+        backend.ResetTimings();
+        backend.SplitTimings = true;
+        backend.Gemm(Transpose.None, Transpose.None, 1.0, a, b, 0.0, c);
+        var result = new double[20];
+        backend.Download(c, result);
+        var second = backend.Timings;
+        backend.SplitTimings = false;
+        second.KernelsCompiled.Should().Be(0);
+        second.CompileSeconds.Should().Be(0);
+        second.Launches.Should().Be(first.Launches);
+        second.Transfers.Should().Be(1);
+        second.TransferBytes.Should().Be(20 * sizeof(double));
+        second.Split.Should().BeTrue();
+        second.ComputeSeconds.Should().BeGreaterThan(0);
+        second.BackendSeconds.Should().BeApproximately(second.CompileSeconds + second.LaunchSeconds + second.ComputeSeconds + second.TransferSeconds, 1e-12);
+        second.ToJson().Should().Contain("\"transfer_bytes\":160").And.Contain("\"split\":true");
+        RelativeError(result, Gemm(false, false, 4, 5, 3, 1.0, Random(4, 3, 1), 3, Random(3, 5, 2), 5, 0.0, new double[20])).Should().BeLessThan(1e-12);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -53,7 +53,7 @@ public static class Agop
 
         var sparsity = form switch
         {
-            AgopForm.Auto => SparseColumns.Detect<T>(centres, n, d),
+            AgopForm.Auto when be is CpuBackend => SparseColumns.Detect<T>(centres, n, d),
             AgopForm.SparseDirect => SparseColumns.Build<T>(centres, n, d),
             _ => null,
         };

@@ -144,7 +144,7 @@ public sealed class RecursiveFeatureMachine
             // The centres' non-zero pattern, found once per fit: under Auto it lets the AGOP take the sparse direct form.
             var sparsity = o.AgopForm switch
             {
-                AgopForm.Auto => SparseColumns.Detect<T>(xHost, n, d),
+                AgopForm.Auto when be is CpuBackend => SparseColumns.Detect<T>(xHost, n, d),
                 AgopForm.SparseDirect => SparseColumns.Build<T>(xHost, n, d),
                 _ => null,
             };
@@ -260,7 +260,7 @@ public sealed class RecursiveFeatureMachine
             // The centres' non-zero pattern, found once per fit as in the exact path (AGOP's sparse direct form).
             var sparsity = o.AgopForm switch
             {
-                AgopForm.Auto => SparseColumns.Detect<T>(centresHost, m, d),
+                AgopForm.Auto when be is CpuBackend => SparseColumns.Detect<T>(centresHost, m, d),
                 AgopForm.SparseDirect => SparseColumns.Build<T>(centresHost, m, d),
                 _ => null,
             };

@@ -21,6 +21,9 @@ namespace FeatureLearning.Solvers;
 /// </remarks>
 public sealed record NystromSolver : KernelSolver
 {
+    /// <summary>The default of <see cref="BlockRows"/>.</summary>
+    public const int DefaultBlockRows = 2048;
+
     /// <summary>Number of centres m ≥ 1 (default 1,000); when m ≥ n all n training points are the centres.</summary>
     public int Centres { get; init; } = 1000;
 
@@ -46,7 +49,7 @@ public sealed record NystromSolver : KernelSolver
     /// Rows per block where K_nm is streamed and where training predictions are formed (default 2,048); an RFM on this
     /// solver also takes its AGOP sample this many rows at a time unless <see cref="Rfm.RfmOptions.BlockSize"/> is set.
     /// </summary>
-    public int BlockRows { get; init; } = 2048;
+    public int BlockRows { get; init; } = DefaultBlockRows;
 
     /// <summary>The tolerance for element type <typeparamref name="T"/>: <see cref="Tolerance"/> or its precision's default.</summary>
     internal double ToleranceFor<T>() => Tolerance ?? (typeof(T) == typeof(float) ? 1e-4 : 1e-7);
