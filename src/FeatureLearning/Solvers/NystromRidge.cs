@@ -39,9 +39,10 @@ internal static class NystromRidge
     {
         using var system = new NystromSystem<T>(be, kernel, x, metric, centres, ridge, options, cholesky, cancellationToken);
         int max = options.MaxIterations;
-        var (iterations, converged, history) = system.Solve(
-            y, beta, max, options.ToleranceFor<T>(), onIteration is null ? null : (i, r) => onIteration(new SolverProgress(round, i, max, r)), cancellationToken);
-        if (trainingPredictions is not null)
+        var (iterations, converged, history, fitted) = system.Solve(
+            y, beta, max, options.ToleranceFor<T>(), onIteration is null ? null : (i, r) => onIteration(new SolverProgress(round, i, max, r)), cancellationToken,
+            trainingPredictions);
+        if (trainingPredictions is not null && !fitted)
         {
             system.Predict(beta, trainingPredictions, cancellationToken);
         }

@@ -100,23 +100,36 @@ internal sealed class NystromSystem<T> : IDisposable
     /// <param name="tolerance">Relative residual to reach in every column.</param>
     /// <param name="onIteration">Called after each iteration with (iteration, largest relative residual).</param>
     /// <param name="cancellationToken">Checked every iteration and every streamed block.</param>
-    /// <returns>The iterations taken, whether every column converged, and the residual history.</returns>
-    public (int Iterations, bool Converged, List<double> History) Solve(
-        DeviceBuffer<T> y, DeviceBuffer<T> beta, int maxIterations, double tolerance, Action<int, double>? onIteration, CancellationToken cancellationToken)
+    /// <param name="fitted">
+    /// Where K_nm is streamed, an n × c buffer that receives the training predictions K_nmβ, kept up to date through the
+    /// iterations (K_nmβ_{k+1} = K_nmβ_k + a_k·K_nm p_k, and every iteration forms K_nm p_k anyway), which saves the
+    /// separate pass over K_nm that <see cref="Predict"/> costs; ignored (and left untouched) where K_nm is stored.
+    /// </param>
+    /// <returns>The iterations taken, whether every column converged, the residual history, and whether
+    /// <paramref name="fitted"/> was filled.</returns>
+    public (int Iterations, bool Converged, List<double> History, bool Fitted) Solve(
+        DeviceBuffer<T> y, DeviceBuffer<T> beta, int maxIterations, double tolerance, Action<int, double>? onIteration, CancellationToken cancellationToken,
+        DeviceBuffer<T>? fitted = null)
     {
         int c = y.Cols;
+        bool track = fitted is not null && knm is null;
         using var r = be.Allocate<T>(m, c);
         using var z = be.Allocate<T>(m, c);
         using var p = be.Allocate<T>(m, c);
         using var hp = be.Allocate<T>(m, c);
         using var scratch = be.Allocate<T>(m, c);
         using var scalars = be.Allocate<T>(1, c);
-        using var products = be.Allocate<T>(knm is null ? blockRows : n, c);
+        using var products = be.Allocate<T>(knm is null && !track ? blockRows : n, c);
         var step = new T[c];
 
         // r = b = K_nmᵀY, β = 0.
         MultiplyTransposed(y, r, cancellationToken);
         be.Scale(T.Zero, beta);
+        if (track)
+        {
+            be.Scale(T.Zero, fitted!);
+        }
+
         Precondition(r, z, scratch);
         be.Copy(z, p);
         var rz = ColumnDots(r, z);
@@ -151,6 +164,12 @@ internal sealed class NystromSystem<T> : IDisposable
             be.Copy(hp, scratch);
             be.ScaleColumns(scratch, scalars);
             be.Axpy(-T.One, scratch, r);
+            if (track)
+            {
+                // products holds K_nm·p (n × c) from ApplySystem; it is overwritten in the next iteration.
+                be.ScaleColumns(products, scalars);
+                be.Axpy(T.One, products, fitted!);
+            }
 
             // z = Pr; g_k = r_kᵀz_k (new) / r_kᵀz_k (old); p = z + g∘p.
             Precondition(r, z, scratch);
@@ -174,7 +193,7 @@ internal sealed class NystromSystem<T> : IDisposable
             be.Axpy(T.One, z, p);
         }
 
-        return (iteration, residual.All(v => v <= tolerance), history);
+        return (iteration, residual.All(v => v <= tolerance), history, track);
     }
 
     /// <summary>The training predictions K_nmβ (n × c) into <paramref name="result"/>.</summary>
@@ -223,7 +242,7 @@ internal sealed class NystromSystem<T> : IDisposable
 
     /// <summary>
     /// result = (K_nmᵀK_nm + λLLᵀ)v, with <paramref name="scratch"/> (m × c) and <paramref name="t"/> (K_nm·v: n × c when
-    /// K_nm is stored, BlockRows × c when streamed) as workspace.
+    /// K_nm is stored or the caller keeps the whole product, else BlockRows × c, one block at a time) as workspace.
     /// </summary>
     private void ApplySystem(DeviceBuffer<T> v, DeviceBuffer<T> result, DeviceBuffer<T> scratch, DeviceBuffer<T> t, CancellationToken cancellationToken)
     {
@@ -237,7 +256,7 @@ internal sealed class NystromSystem<T> : IDisposable
             be.Scale(T.Zero, result);
             ForEachBlock((kb, i0, rows) =>
             {
-                using var tb = t.RowRange(0, rows);
+                using var tb = t.RowRange(t.Rows == n ? i0 : 0, rows);
                 be.Gemm(Transpose.None, Transpose.None, T.One, kb, v, T.Zero, tb);
                 be.Gemm(Transpose.Transpose, Transpose.None, T.One, kb, tb, T.One, result);
             }, cancellationToken);

@@ -45,7 +45,7 @@ public abstract partial class BackendConformanceTests : IDisposable
     public static TheoryData<int, int, int, bool, bool> GemmShapes()
     {
         var data = new TheoryData<int, int, int, bool, bool>();
-        int[][] shapes = [[1, 1, 1], [7, 13, 11], [37, 53, 29], [200, 97, 300], [9, 500, 3], [129, 131, 257], [1, 67, 2], [65, 1, 70]];
+        int[][] shapes = [[1, 1, 1], [7, 13, 11], [37, 53, 29], [200, 97, 300], [9, 500, 3], [129, 131, 257], [1, 67, 2], [65, 1, 70], [300, 1, 700]];
         foreach (var s in shapes)
         {
             foreach (bool ta in new[] { false, true })

@@ -12,7 +12,7 @@ namespace FeatureLearning.Tests.Solvers;
 /// </summary>
 public sealed class ScaleSampleTests
 {
-    private static readonly string[] RoundFields = ["solver", "n", "d", "round", "test_mse", "test_r2", "seconds", "cg_iterations", "cg_residual", "peak_memory_bytes"];
+    private static readonly string[] RoundFields = ["solver", "n", "d", "round", "test_mse", "test_r2", "seconds", "cg_iterations", "cg_residual", "peak_memory_bytes", "kernel_seconds", "solve_seconds", "agop_seconds"];
     private static readonly string[] TreeFields = ["solver", "n", "d", "test_mse", "test_r2", "seconds", "leaves", "peak_memory_bytes"];
 
     [Theory]
@@ -44,6 +44,8 @@ public sealed class ScaleSampleTests
             }
 
             FieldsOf(report.ToJson(2_000, 50)).Should().Equal(RoundFields);
+            report.Parts.Solve.Should().BePositive();
+            (report.Parts.Kernel + report.Parts.Solve + report.Parts.Agop).Should().BeLessThanOrEqualTo(report.Seconds, "the parts are inside the round's wall time");
         }
     }
 

@@ -106,11 +106,20 @@ internal static unsafe class PackedGemm<T>
             return;
         }
 
-        if (n == 1 && !transA && !lowerOnly)
+        if (n == 1 && !lowerOnly)
         {
-            // C = α·A·b + C with one column: memory-bound, so one pass of row dot products over A instead of packing it into
-            // tiles NR columns wide for one useful column.
-            MatrixVector(m, k, alpha, a, lda, b, transB ? 1 : ldb, c, ldc, threads);
+            // C = α·op(A)·b + C with one column: memory-bound, so one pass over A instead of packing it into tiles NR columns
+            // wide for one useful column (the Nyström solver's CG products, one-column refinement residuals). Aᵀb reads A
+            // row by row as well: packing op(A) = Aᵀ read it a column at a time, 100 times slower at 30,000 × 4,000.
+            if (transA)
+            {
+                TransposedMatrixVector(m, k, alpha, a, lda, b, transB ? 1 : ldb, c, ldc, threads);
+            }
+            else
+            {
+                MatrixVector(m, k, alpha, a, lda, b, transB ? 1 : ldb, c, ldc, threads);
+            }
+
             return;
         }
 
@@ -314,6 +323,80 @@ internal static unsafe class PackedGemm<T>
                     c[(long)i * ldc] += alpha * System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<T>(a + ((long)i * lda), k), vector);
                 }
             });
+        }
+    }
+
+    /// <summary>
+    /// c[i] += α Σ_p a[p, i] x[p] for A stored k × m (row stride <paramref name="lda"/>): each worker streams a contiguous
+    /// range of A's rows into its own accumulator of length m, and the accumulators are added into C at the end.
+    /// </summary>
+    private static void TransposedMatrixVector(int m, int k, T alpha, T* a, int lda, T* b, int incb, T* c, int ldc, int threads)
+    {
+        int workers = (long)m * k < 1 << 16 ? 1 : Math.Max(1, Math.Min(threads, k));
+        int chunk = (k + workers - 1) / workers;
+        var partial = new T[workers][];
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        {
+            var acc = new T[m];
+            int end = Math.Min(k, (w + 1) * chunk);
+            int p = w * chunk;
+            fixed (T* sum = acc)
+            {
+                // Four rows per pass: the accumulator is loaded and stored once for four rows (3× faster than one row
+                // per pass on the Nyström solver's 2,048 × 10,000 blocks).
+                for (; p + 3 < end; p += 4)
+                {
+                    AddFourRows(m, a + ((long)p * lda), lda, b[(long)p * incb], b[(long)(p + 1) * incb], b[(long)(p + 2) * incb], b[(long)(p + 3) * incb], sum);
+                }
+            }
+
+            for (; p < end; p++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>(a + ((long)p * lda), m), b[(long)p * incb], acc, acc);
+            }
+
+            partial[w] = acc;
+        });
+
+        for (int i = 0; i < m; i++)
+        {
+            T sum = T.Zero;
+            foreach (var acc in partial)
+            {
+                sum += acc[i];
+            }
+
+            c[(long)i * ldc] += alpha * sum;
+        }
+    }
+
+    /// <summary>sum[i] += x0·r0[i] + x1·r1[i] + x2·r2[i] + x3·r3[i] for the four rows r_q = row + q·lda.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void AddFourRows(int m, T* row, int lda, T x0, T x1, T x2, T x3, T* sum)
+    {
+        T* r0 = row, r1 = row + lda, r2 = row + (2L * lda), r3 = row + (3L * lda);
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            int w = System.Numerics.Vector<T>.Count;
+            var v0 = new System.Numerics.Vector<T>(x0);
+            var v1 = new System.Numerics.Vector<T>(x1);
+            var v2 = new System.Numerics.Vector<T>(x2);
+            var v3 = new System.Numerics.Vector<T>(x3);
+            for (; i <= m - w; i += w)
+            {
+                var s = System.Runtime.CompilerServices.Unsafe.ReadUnaligned<System.Numerics.Vector<T>>(sum + i);
+                s += (System.Runtime.CompilerServices.Unsafe.ReadUnaligned<System.Numerics.Vector<T>>(r0 + i) * v0)
+                    + (System.Runtime.CompilerServices.Unsafe.ReadUnaligned<System.Numerics.Vector<T>>(r1 + i) * v1)
+                    + (System.Runtime.CompilerServices.Unsafe.ReadUnaligned<System.Numerics.Vector<T>>(r2 + i) * v2)
+                    + (System.Runtime.CompilerServices.Unsafe.ReadUnaligned<System.Numerics.Vector<T>>(r3 + i) * v3);
+                System.Runtime.CompilerServices.Unsafe.WriteUnaligned(sum + i, s);
+            }
+        }
+
+        for (; i < m; i++)
+        {
+            sum[i] += (r0[i] * x0) + (r1[i] * x1) + (r2[i] * x2) + (r3[i] * x3);
         }
     }
 
