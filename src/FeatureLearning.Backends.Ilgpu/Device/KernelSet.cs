@@ -146,10 +146,10 @@ internal sealed class KernelSet<T, TOps> : KernelSet<T>
 
     public override void CholeskyPanel(ArrayView<T> a, int n, int lda, int k0, int nb)
     {
-        using var launch = clock.Launch();
         int rows = n - k0 - nb;
         if (rows > 0)
         {
+            using var launch = clock.Launch();
             cholPanel.Value(new KernelConfig((rows + Kernels.CholeskyBlock - 1) / Kernels.CholeskyBlock, Kernels.CholeskyBlock), a, n, lda, k0, nb);
         }
     }
