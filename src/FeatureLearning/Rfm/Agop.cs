@@ -51,12 +51,7 @@ public static class Agop
             m = points.RowCount;
         }
 
-        var sparsity = form switch
-        {
-            AgopForm.Auto when be is CpuBackend => SparseColumns.Detect<T>(centres, n, d),
-            AgopForm.SparseDirect => SparseColumns.Build<T>(centres, n, d),
-            _ => null,
-        };
+        var sparsity = SparseColumns.ForAgop<T>(form, be, centres, n, d);
         using var xc = be.Upload<T>(centres, n, d);
         using var alphaBuffer = be.Upload<T>(model.Coefficients.ToRowMajorArray(), n, model.OutputDimension);
         using var metricBuffer = model.Metric.Upload<T>(be);

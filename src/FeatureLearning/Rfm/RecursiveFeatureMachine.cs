@@ -142,12 +142,7 @@ public sealed class RecursiveFeatureMachine
             using var xb = be.Upload<T>(xHost, n, d);
 
             // The centres' non-zero pattern, found once per fit: under Auto it lets the AGOP take the sparse direct form.
-            var sparsity = o.AgopForm switch
-            {
-                AgopForm.Auto when be is CpuBackend => SparseColumns.Detect<T>(xHost, n, d),
-                AgopForm.SparseDirect => SparseColumns.Build<T>(xHost, n, d),
-                _ => null,
-            };
+            var sparsity = SparseColumns.ForAgop<T>(o.AgopForm, be, xHost, n, d);
             int m = sample?.Length ?? n;
             bool blocked = blockRows < m;
             using var xs = sampleHost is null || blocked ? null : be.Upload<T>(sampleHost, m, d);
@@ -258,12 +253,7 @@ public sealed class RecursiveFeatureMachine
             using var centres = be.Upload<T>(centresHost, m, d);
 
             // The centres' non-zero pattern, found once per fit as in the exact path (AGOP's sparse direct form).
-            var sparsity = o.AgopForm switch
-            {
-                AgopForm.Auto when be is CpuBackend => SparseColumns.Detect<T>(centresHost, m, d),
-                AgopForm.SparseDirect => SparseColumns.Build<T>(centresHost, m, d),
-                _ => null,
-            };
+            var sparsity = SparseColumns.ForAgop<T>(o.AgopForm, be, centresHost, m, d);
             using var beta = be.Allocate<T>(m, c);
             using var fitted = be.Allocate<T>(n, c);
             var betaHost = new T[m * c];

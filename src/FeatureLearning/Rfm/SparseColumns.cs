@@ -35,6 +35,21 @@ internal sealed class SparseColumns
     /// <summary>Number of non-zero entries.</summary>
     public int NonZeros => Rows.Length;
 
+    /// <summary>
+    /// The pattern the AGOP needs for <paramref name="form"/> on <paramref name="backend"/>, found once per fit: always for
+    /// <see cref="AgopForm.SparseDirect"/>; under <see cref="AgopForm.Auto"/> only on a CPU backend and only for sparse
+    /// centres (<see cref="Detect{T}"/>), since on a GPU the sparse form's per-column gathers and GEMMs cost more in launches
+    /// than the flops they save; otherwise null, which keeps <see cref="AgopEngine.Resolve(AgopForm, int, int, int, int, SparseColumns?)"/>
+    /// to the dense forms.
+    /// </summary>
+    public static SparseColumns? ForAgop<T>(AgopForm form, Compute.IComputeBackend backend, ReadOnlySpan<T> centres, int n, int d)
+        where T : unmanaged, IFloatingPointIeee754<T> => form switch
+        {
+            AgopForm.Auto when backend is Compute.CpuBackend => Detect(centres, n, d),
+            AgopForm.SparseDirect => Build(centres, n, d),
+            _ => null,
+        };
+
     /// <summary>The pattern of <paramref name="x"/> when at most <see cref="DensityLimit"/> of its entries are non-zero, else null (counted first, so a dense matrix costs one pass).</summary>
     public static SparseColumns? Detect<T>(ReadOnlySpan<T> x, int n, int d)
         where T : unmanaged, IFloatingPointIeee754<T>

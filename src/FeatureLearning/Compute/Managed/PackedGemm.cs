@@ -110,7 +110,7 @@ internal static unsafe class PackedGemm<T>
         {
             // C = α·op(A)·b + C with one column: memory-bound, so one pass over A instead of packing it into tiles NR columns
             // wide for one useful column (the Nyström solver's CG products, one-column refinement residuals). Aᵀb reads A
-            // row by row as well: packing op(A) = Aᵀ read it a column at a time, 100 times slower at 30,000 × 4,000.
+            // row by row as well: packing op(A) = Aᵀ reads A a column at a time, which dominated the Nyström CG.
             if (transA)
             {
                 TransposedMatrixVector(m, k, alpha, a, lda, b, transB ? 1 : ldb, c, ldc, threads);
@@ -342,8 +342,7 @@ internal static unsafe class PackedGemm<T>
             int p = w * chunk;
             fixed (T* sum = acc)
             {
-                // Four rows per pass: the accumulator is loaded and stored once for four rows (3× faster than one row
-                // per pass on the Nyström solver's 2,048 × 10,000 blocks).
+                // Four rows per pass: the accumulator is loaded and stored once for four rows instead of once per row.
                 for (; p + 3 < end; p += 4)
                 {
                     AddFourRows(m, a + ((long)p * lda), lda, b[(long)p * incb], b[(long)(p + 1) * incb], b[(long)(p + 2) * incb], b[(long)(p + 3) * incb], sum);
