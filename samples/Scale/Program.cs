@@ -5,7 +5,8 @@
 //       [--csv data.csv [--header] [--target-column name|index]] [--test-fraction 0.2]
 //       [--centres 1000] [--max-cg 100] [--cg-tolerance t] [--centre-selection uniform|leverage] [--block-rows b]
 //       [--leaf-size 10000] [--leaf-solver exact|nystrom]
-//       [--iterations 5] [--bandwidth 10] [--ridge 1e-3] [--agop-sample k]
+//       [--iterations 5] [--kernel laplace|gaussian|generalized-laplace [--exponent 1.5]] [--bandwidth 10] [--ridge 1e-3]
+//       [--agop-sample k]
 //       [--seed 0] [--precision double] [--backend managed] [--json]
 //
 // Data: without --csv, the planted problem of ScaleRun.Planted: x ~ N(0, I_d), y = 2 z₁z₂ + 2 tanh(2 z₃) + 0.1 ε with
@@ -41,6 +42,8 @@ try
         LeafSolver = ParseSolver(options.Get("leaf-solver", "exact"), "--leaf-solver", allowTree: false),
         Iterations = Int(options, "iterations", 5),
         Bandwidth = Double(options, "bandwidth", 10),
+        Kernel = options.Get("kernel", "laplace").ToLowerInvariant(),
+        Exponent = Double(options, "exponent", 1.5),
         Ridge = Double(options, "ridge", 1e-3),
         MaxCgIterations = Int(options, "max-cg", 100),
         CgTolerance = options.Has("cg-tolerance") ? Double(options, "cg-tolerance", 0) : null,
@@ -137,7 +140,7 @@ static void Run<T>(SampleOptions options, ScaleSettings settings, IComputeBacken
         report =>
         {
             bar.Clear();
-            Console.WriteLine(json ? report.ToJson(x.RowCount, x.ColumnCount) : report.ToRow());
+            Console.WriteLine(json ? report.ToJson(x.RowCount, x.ColumnCount, settings.KernelLabel) : report.ToRow());
             if (report.Round >= 0)
             {
                 bar.Round(report.Round);

@@ -37,6 +37,12 @@ internal sealed record ScaleSettings
 
     public double Bandwidth { get; init; } = 10;
 
+    /// <summary>The kernel family: laplace (the default), gaussian or generalized-laplace (with <see cref="Exponent"/>).</summary>
+    public string Kernel { get; init; } = "laplace";
+
+    /// <summary>The exponent γ ∈ (0, 2] of the generalized Laplace kernel exp(−‖x − z‖^γ / L^γ).</summary>
+    public double Exponent { get; init; } = 1.5;
+
     public double Ridge { get; init; } = 1e-3;
 
     /// <summary>The CG iteration cap of the Nyström solver.</summary>
@@ -64,6 +70,8 @@ internal sealed record ScaleSettings
         Require(LeafSolver != ScaleSolver.Tree, "--leaf-solver must be exact or nystrom.");
         Require(Iterations >= 1, $"--iterations must be at least 1, not {Iterations}.");
         Require(Bandwidth > 0 && double.IsFinite(Bandwidth), $"--bandwidth must be positive, not {Bandwidth}.");
+        Require(Kernel is "laplace" or "gaussian" or "generalized-laplace", $"--kernel must be laplace, gaussian or generalized-laplace, not '{Kernel}'.");
+        Require(Exponent is > 0 and <= 2, $"--exponent must be in (0, 2], not {Exponent}.");
         Require(Ridge >= 0 && double.IsFinite(Ridge), $"--ridge must be at least 0, not {Ridge}.");
         Require(MaxCgIterations >= 1, $"--max-cg must be at least 1, not {MaxCgIterations}.");
         Require(BlockRows is null or >= 1, $"--block-rows must be at least 1, not {BlockRows}.");
@@ -71,10 +79,23 @@ internal sealed record ScaleSettings
         Require(AgopSample is null or >= 1, $"--agop-sample must be at least 1, not {AgopSample}.");
     }
 
+    /// <summary>The kernel of every RFM of the run (the single RFM, the tree's splits and its leaves).</summary>
+    public IKernelFunction KernelFunction() => Kernel switch
+    {
+        "gaussian" => new GaussianKernel(Bandwidth),
+        "generalized-laplace" => new GeneralizedLaplaceKernel(Bandwidth, Exponent),
+        _ => new LaplaceKernel(Bandwidth),
+    };
+
+    /// <summary>The kernel as the JSON lines name it: "laplace L=10", "generalized-laplace L=5 gamma=1.5".</summary>
+    public string KernelLabel => Kernel == "generalized-laplace"
+        ? string.Create(CultureInfo.InvariantCulture, $"{Kernel} L={Bandwidth} gamma={Exponent}")
+        : string.Create(CultureInfo.InvariantCulture, $"{Kernel} L={Bandwidth}");
+
     /// <summary>The RFM options of the single RFM (exact or Nyström) or of the tree's leaves.</summary>
     public RfmOptions RfmOptions(ScaleSolver solver, IComputeBackend? backend, Action<SolverProgress>? onSolverIteration, Action<RfmIteration>? onRound) => new()
     {
-        Kernel = new LaplaceKernel(Bandwidth),
+        Kernel = KernelFunction(),
         Ridge = Ridge,
         Rounds = Iterations,
         AgopSampleSize = AgopSample,
@@ -109,9 +130,12 @@ internal sealed record ScaleSettings
 internal readonly record struct ScaleReport(string Solver, int Round, double TestMse, double TestR2, double Seconds, int CgIterations, double CgResidual, int Leaves, long PeakMemoryBytes, (double Kernel, double Solve, double Agop) Parts = default, long PeakDeviceBytes = 0)
 {
     /// <summary>The report as one JSON line.</summary>
-    public string ToJson(int n, int d) => Round >= 0
-        ? Invariant($"{{\"solver\":\"{Solver}\",\"n\":{n},\"d\":{d},\"round\":{Round},\"test_mse\":{Json(TestMse)},\"test_r2\":{Json(TestR2)},\"seconds\":{Json(Seconds)},\"cg_iterations\":{CgIterations},\"cg_residual\":{Json(CgResidual)},\"peak_memory_bytes\":{PeakMemoryBytes},\"kernel_seconds\":{Json(Parts.Kernel)},\"solve_seconds\":{Json(Parts.Solve)},\"agop_seconds\":{Json(Parts.Agop)}{Device}}}")
-        : Invariant($"{{\"solver\":\"{Solver}\",\"n\":{n},\"d\":{d},\"test_mse\":{Json(TestMse)},\"test_r2\":{Json(TestR2)},\"seconds\":{Json(Seconds)},\"leaves\":{Leaves},\"peak_memory_bytes\":{PeakMemoryBytes}{Device}}}");
+    /// <param name="n">Training rows.</param>
+    /// <param name="d">Input dimension.</param>
+    /// <param name="kernel">The kernel's label (<see cref="ScaleSettings.KernelLabel"/>).</param>
+    public string ToJson(int n, int d, string kernel) => Round >= 0
+        ? Invariant($"{{\"solver\":\"{Solver}\",\"kernel\":\"{kernel}\",\"n\":{n},\"d\":{d},\"round\":{Round},\"test_mse\":{Json(TestMse)},\"test_r2\":{Json(TestR2)},\"seconds\":{Json(Seconds)},\"cg_iterations\":{CgIterations},\"cg_residual\":{Json(CgResidual)},\"peak_memory_bytes\":{PeakMemoryBytes},\"kernel_seconds\":{Json(Parts.Kernel)},\"solve_seconds\":{Json(Parts.Solve)},\"agop_seconds\":{Json(Parts.Agop)}{Device}}}")
+        : Invariant($"{{\"solver\":\"{Solver}\",\"kernel\":\"{kernel}\",\"n\":{n},\"d\":{d},\"test_mse\":{Json(TestMse)},\"test_r2\":{Json(TestR2)},\"seconds\":{Json(Seconds)},\"leaves\":{Leaves},\"peak_memory_bytes\":{PeakMemoryBytes}{Device}}}");
 
     /// <summary>The report as a table row (<see cref="Header"/>).</summary>
     public string ToRow() => Round >= 0
@@ -193,7 +217,7 @@ internal static class ScaleRun
             {
                 MaxLeafSize = settings.LeafSize,
                 LeafRfm = settings.RfmOptions(settings.LeafSolver, backend, onSolverIteration, null),
-                SplitRfm = new RfmOptions { Kernel = new LaplaceKernel(settings.Bandwidth), Ridge = settings.Ridge, Rounds = 3, SelectBy = SelectionMetric.Last, Seed = settings.Seed, Backend = backend },
+                SplitRfm = new RfmOptions { Kernel = settings.KernelFunction(), Ridge = settings.Ridge, Rounds = 3, SelectBy = SelectionMetric.Last, Seed = settings.Seed, Backend = backend },
                 Seed = settings.Seed,
             });
             var model = tree.Fit(x, y, onLeaf is null ? null : new SynchronousProgress<RfmTreeProgress>(onLeaf));

@@ -177,14 +177,24 @@ public sealed unsafe class NativeBackend : CpuBackend
         // L Y = B, then Lᵀ X = Y, both with CBLAS row-major TRSM on the lower triangle.
         foreach (int trans in SolveOrder)
         {
-            if (typeof(T) == typeof(double))
-            {
-                library.Dtrsm(BlasLibrary.RowMajor, BlasLibrary.Left, BlasLibrary.Lower, trans, BlasLibrary.NonUnit, n, c, 1.0, (double*)l, ldl, (double*)b, ldb);
-            }
-            else
-            {
-                library.Strsm(BlasLibrary.RowMajor, BlasLibrary.Left, BlasLibrary.Lower, trans, BlasLibrary.NonUnit, n, c, 1f, (float*)l, ldl, (float*)b, ldb);
-            }
+            Trsm(l, n, ldl, b, c, ldb, trans);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void TriangularSolveCore<T>(T* l, int n, int ldl, T* b, int c, int ldb, bool transpose)
+        => Trsm(l, n, ldl, b, c, ldb, transpose ? BlasLibrary.Trans : BlasLibrary.NoTrans);
+
+    private void Trsm<T>(T* l, int n, int ldl, T* b, int c, int ldb, int trans)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(double))
+        {
+            library.Dtrsm(BlasLibrary.RowMajor, BlasLibrary.Left, BlasLibrary.Lower, trans, BlasLibrary.NonUnit, n, c, 1.0, (double*)l, ldl, (double*)b, ldb);
+        }
+        else
+        {
+            library.Strsm(BlasLibrary.RowMajor, BlasLibrary.Left, BlasLibrary.Lower, trans, BlasLibrary.NonUnit, n, c, 1f, (float*)l, ldl, (float*)b, ldb);
         }
     }
 

@@ -158,6 +158,20 @@ public abstract unsafe class CpuBackend : IComputeBackend
     protected abstract void CholeskySolveCore<T>(T* l, int n, int ldl, T* b, int c, int ldb)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>Solves LX = B or LᵀX = B in place given the lower factor L (one of the two passes of <see cref="CholeskySolveCore{T}"/>).</summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <param name="l">L, row-major (lower triangle; the upper triangle is not read).</param>
+    /// <param name="n">Order.</param>
+    /// <param name="ldl">Row stride of L.</param>
+    /// <param name="b">B, n × c row-major.</param>
+    /// <param name="c">Right-hand sides.</param>
+    /// <param name="ldb">Row stride of B.</param>
+    /// <param name="transpose">Solve with Lᵀ instead of L.</param>
+    /// <remarks>The default is the managed blocked solve; a backend over a native library overrides it (TRSM).</remarks>
+    protected virtual void TriangularSolveCore<T>(T* l, int n, int ldl, T* b, int c, int ldb, bool transpose)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => Managed.BlockedCholesky<T>.SolveTriangular(l, n, ldl, b, c, ldb, Threads, transpose);
+
     /// <summary>
     /// Whether the kernel matrix runs one single-threaded GEMM per tile inside a parallel loop, each tile's epilogue right
     /// after its GEMM while the tile is in cache, and K(X, X) with a symmetric metric only on and below the diagonal blocks,
@@ -248,6 +262,28 @@ public abstract unsafe class CpuBackend : IComputeBackend
                 }
             },
             cancellationToken);
+    }
+
+    /// <summary>
+    /// Solves LX = B (or LᵀX = B with <paramref name="transpose"/>) in place, with L the lower triangle of a factor from
+    /// <see cref="CholeskyFactor{T}"/>: half of <see cref="CholeskySolve{T}"/>, for callers that apply L⁻¹ alone (the
+    /// Nyström preconditioner).
+    /// </summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <param name="factor">The factor (its upper triangle is not read).</param>
+    /// <param name="b">The right-hand sides, overwritten by the solution.</param>
+    /// <param name="transpose">Solve with Lᵀ.</param>
+    internal void TriangularSolve<T>(DeviceBuffer<T> factor, DeviceBuffer<T> b, bool transpose)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (ml, mb) = (Own(factor, nameof(factor)), Own(b, nameof(b)));
+        Shapes.CheckCholeskySolve(factor, b);
+        if (b.Length == 0)
+        {
+            return;
+        }
+
+        TriangularSolveCore(ml.Pointer, factor.Rows, factor.LeadingDimension, mb.Pointer, b.Cols, b.LeadingDimension, transpose);
     }
 
     /// <inheritdoc />

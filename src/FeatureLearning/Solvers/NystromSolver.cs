@@ -47,7 +47,9 @@ public sealed record NystromSolver : KernelSolver
 
     /// <summary>
     /// Rows per block where K_nm is streamed and where training predictions are formed (default 2,048); an RFM on this
-    /// solver also takes its AGOP sample this many rows at a time unless <see cref="Rfm.RfmOptions.BlockSize"/> is set.
+    /// solver also takes its AGOP sample this many rows at a time unless <see cref="Rfm.RfmOptions.BlockSize"/> is set. On a
+    /// CPU backend a stored K_nm is also multiplied in row blocks, of at most this many rows and about 4 MiB, K_b·v and
+    /// K_bᵀ(K_b·v) one after the other, so that each CG iteration reads K_nm from memory once rather than twice.
     /// </summary>
     public int BlockRows { get; init; } = DefaultBlockRows;
 

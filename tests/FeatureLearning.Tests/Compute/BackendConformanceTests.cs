@@ -1,6 +1,7 @@
 using System.Numerics;
 using FeatureLearning.Compute;
 using FeatureLearning.Kernels;
+using MathNet.Numerics.LinearAlgebra;
 using static FeatureLearning.Tests.TestMatrices;
 
 namespace FeatureLearning.Tests.Compute;
@@ -181,9 +182,32 @@ public abstract partial class BackendConformanceTests : IDisposable
         using var bb = Backend.Upload<T>(Cast<T>(b), n, c);
         Backend.CholeskyFactor(ab);
         Backend.CholeskySolve(ab, bb);
-        var expected = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(n, n, a)
-            .Solve(MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(n, c, b)).ToRowMajorArray();
+        var expected = Matrix<double>.Build.DenseOfRowMajor(n, n, a).Solve(Matrix<double>.Build.DenseOfRowMajor(n, c, b)).ToRowMajorArray();
         RelativeError(Download(Backend, bb), expected).Should().BeLessThan(10 * Tolerance<T>());
+        if (Backend is CpuBackend cpu)
+        {
+            CheckTriangularSolve(cpu, ab, b, c);
+        }
+    }
+
+    /// <summary>
+    /// A CPU backend's one-sided solves with the factor L and with Lᵀ (the Nyström preconditioner's) against MathNet's
+    /// triangular solve with L taken from the factor's lower triangle; the factor's upper triangle still holds A, which the
+    /// solve must not read.
+    /// </summary>
+    private static void CheckTriangularSolve<T>(CpuBackend cpu, DeviceBuffer<T> factorBuffer, double[] b, int c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = factorBuffer.Rows;
+        var factor = Download(cpu, factorBuffer);
+        var l = Matrix<double>.Build.Dense(n, n, (i, j) => j <= i ? factor[(i * n) + j] : 0);
+        foreach (bool transpose in new[] { false, true })
+        {
+            using var bb = cpu.Upload<T>(Cast<T>(b), n, c);
+            cpu.TriangularSolve(factorBuffer, bb, transpose);
+            var expected = (transpose ? l.Transpose() : l).Solve(Matrix<double>.Build.DenseOfRowMajor(n, c, b)).ToRowMajorArray();
+            RelativeError(Download(cpu, bb), expected).Should().BeLessThan(10 * Tolerance<T>(), $"transpose = {transpose}");
+        }
     }
 
     [SkippableFact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FeatureLearning.Kernels;
 using FeatureLearning.Samples.Scale;
 
 namespace FeatureLearning.Tests.Solvers;
@@ -12,8 +13,8 @@ namespace FeatureLearning.Tests.Solvers;
 /// </summary>
 public sealed class ScaleSampleTests
 {
-    private static readonly string[] RoundFields = ["solver", "n", "d", "round", "test_mse", "test_r2", "seconds", "cg_iterations", "cg_residual", "peak_memory_bytes", "kernel_seconds", "solve_seconds", "agop_seconds"];
-    private static readonly string[] TreeFields = ["solver", "n", "d", "test_mse", "test_r2", "seconds", "leaves", "peak_memory_bytes"];
+    private static readonly string[] RoundFields = ["solver", "kernel", "n", "d", "round", "test_mse", "test_r2", "seconds", "cg_iterations", "cg_residual", "peak_memory_bytes", "kernel_seconds", "solve_seconds", "agop_seconds"];
+    private static readonly string[] TreeFields = ["solver", "kernel", "n", "d", "test_mse", "test_r2", "seconds", "leaves", "peak_memory_bytes"];
 
     [Theory]
     [InlineData("exact", 0, 0.9)]
@@ -43,7 +44,8 @@ public sealed class ScaleSampleTests
                 report.CgIterations.Should().Be(0);
             }
 
-            FieldsOf(report.ToJson(2_000, 50)).Should().Equal(RoundFields);
+            FieldsOf(report.ToJson(2_000, 50, settings.KernelLabel)).Should().Equal(RoundFields);
+            JsonDocument.Parse(report.ToJson(2_000, 50, settings.KernelLabel)).RootElement.GetProperty("kernel").GetString().Should().Be("laplace L=10");
             report.Parts.Solve.Should().BePositive();
             (report.Parts.Kernel + report.Parts.Solve + report.Parts.Agop).Should().BeLessThanOrEqualTo(report.Seconds, "the parts are inside the round's wall time");
         }
@@ -58,7 +60,20 @@ public sealed class ScaleSampleTests
         var tree = reports[0];
         tree.Leaves.Should().Be(2, "median splits halve 2,000 rows into two leaves of 1,000");
         tree.TestR2.Should().BeGreaterThan(0.8);
-        FieldsOf(tree.ToJson(2_000, 50)).Should().Equal(TreeFields);
+        FieldsOf(tree.ToJson(2_000, 50, "laplace L=10")).Should().Equal(TreeFields);
+    }
+
+    [Fact]
+    public void TheKernelOptionChoosesTheFamilyAndRefusesOthers()
+    {
+        new ScaleSettings().KernelFunction().Should().Be(new LaplaceKernel(10));
+        new ScaleSettings { Kernel = "gaussian", Bandwidth = 3 }.KernelFunction().Should().Be(new GaussianKernel(3));
+        var general = new ScaleSettings { Kernel = "generalized-laplace", Bandwidth = 5, Exponent = 1.5 };
+        general.KernelFunction().Should().Be(new GeneralizedLaplaceKernel(5, 1.5));
+        general.KernelLabel.Should().Be("generalized-laplace L=5 gamma=1.5");
+        general.RfmOptions(ScaleSolver.Nystrom, null, null, null).Kernel.Should().Be(new GeneralizedLaplaceKernel(5, 1.5));
+        FluentActions.Invoking(() => new ScaleSettings { Kernel = "cosine" }.Validate()).Should().Throw<ArgumentException>().WithMessage("--kernel must be laplace, gaussian or generalized-laplace, not 'cosine'.");
+        FluentActions.Invoking(() => (general with { Exponent = 2.5 }).Validate()).Should().Throw<ArgumentException>().WithMessage("--exponent*");
     }
 
     [Fact]

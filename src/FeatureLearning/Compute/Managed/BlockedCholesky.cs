@@ -201,11 +201,17 @@ internal static unsafe class BlockedCholesky<T>
     private static int Half(int n) => Math.Min(n - 1, ((n / 2) + 7) / 8 * 8);
 
     /// <summary>Solves (LLᵀ)X = B in place for an n × c right-hand side, by blocks, with GEMMs (one column: <see cref="SolveVector"/>).</summary>
-    public static void Solve(T* l, int n, int ldl, T* b, int c, int ldb, int threads)
+    public static void Solve(T* l, int n, int ldl, T* b, int c, int ldb, int threads) => Solve(l, n, ldl, b, c, ldb, threads, Passes.Both);
+
+    /// <summary>Solves LX = B (<paramref name="transpose"/> false) or LᵀX = B (true) in place, one pass of <see cref="Solve(T*, int, int, T*, int, int, int)"/>.</summary>
+    public static void SolveTriangular(T* l, int n, int ldl, T* b, int c, int ldb, int threads, bool transpose) =>
+        Solve(l, n, ldl, b, c, ldb, threads, transpose ? Passes.Backward : Passes.Forward);
+
+    private static void Solve(T* l, int n, int ldl, T* b, int c, int ldb, int threads, Passes passes)
     {
         if (c == 1)
         {
-            SolveVector(l, n, ldl, b, ldb, threads);
+            SolveVector(l, n, ldl, b, ldb, threads, passes);
             return;
         }
 
@@ -222,7 +228,7 @@ internal static unsafe class BlockedCholesky<T>
             }
 
             // Forward: L Y = B.  Y_q = L_qq⁻¹ (B_q − L_q,<q Y_<q)
-            for (int q = 0; q < blocks; q++)
+            for (int q = 0; (passes & Passes.Forward) != 0 && q < blocks; q++)
             {
                 int k0 = q * nb, kb = Math.Min(nb, n - k0);
                 T* bq = b + ((long)k0 * ldb);
@@ -236,7 +242,7 @@ internal static unsafe class BlockedCholesky<T>
             }
 
             // Backward: Lᵀ X = Y.  X_q = L_qq⁻ᵀ (Y_q − (L_>q,q)ᵀ X_>q)
-            for (int q = blocks - 1; q >= 0; q--)
+            for (int q = blocks - 1; (passes & Passes.Backward) != 0 && q >= 0; q--)
             {
                 int k0 = q * nb, kb = Math.Min(nb, n - k0);
                 int below = n - k0 - kb;
@@ -264,7 +270,7 @@ internal static unsafe class BlockedCholesky<T>
     /// register tile would be NR columns wide for one useful column. Rows are split between the threads in blocks of
     /// <see cref="BlockSize"/>; the backward pass sums per-thread partial updates of each block.
     /// </summary>
-    private static void SolveVector(T* l, int n, int ldl, T* b, int ldb, int threads)
+    private static void SolveVector(T* l, int n, int ldl, T* b, int ldb, int threads, Passes passes)
     {
         int nb = BlockSize;
         T[] x = new T[n];
@@ -282,7 +288,7 @@ internal static unsafe class BlockedCholesky<T>
             T* ps = pp;
 
             // Forward, L y = b: per block, the rows' dot products with the solved part (in parallel), then the small triangle.
-            for (int k0 = 0; k0 < n; k0 += nb)
+            for (int k0 = 0; (passes & Passes.Forward) != 0 && k0 < n; k0 += nb)
             {
                 int kb = Math.Min(nb, n - k0);
                 int start = k0;
@@ -307,7 +313,7 @@ internal static unsafe class BlockedCholesky<T>
 
             // Backward, Lᵀ x = y: per block (last first), the small triangle, then every row of the block scatters into the rows
             // above it: x[0..k0) −= x_i · L[i, 0..k0), split by rows between the threads with per-thread partial sums.
-            for (int k0 = (n - 1) / nb * nb; k0 >= 0; k0 -= nb)
+            for (int k0 = (n - 1) / nb * nb; (passes & Passes.Backward) != 0 && k0 >= 0; k0 -= nb)
             {
                 int kb = Math.Min(nb, n - k0);
                 for (int i = k0 + kb - 1; i >= k0; i--)
@@ -355,5 +361,14 @@ internal static unsafe class BlockedCholesky<T>
         {
             new ReadOnlySpan<T>(src + ((long)i * lds), cols).CopyTo(new Span<T>(dst + ((long)i * ldd), cols));
         }
+    }
+
+    /// <summary>The passes of a solve with LLᵀ: L⁻¹ (forward), L⁻ᵀ (backward), or both.</summary>
+    [Flags]
+    private enum Passes
+    {
+        Forward = 1,
+        Backward = 2,
+        Both = Forward | Backward,
     }
 }
