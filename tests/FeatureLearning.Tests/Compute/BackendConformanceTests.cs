@@ -84,6 +84,29 @@ public abstract partial class BackendConformanceTests : IDisposable
         RelativeError(Download(Backend, cb), expected).Should().BeLessThan(Tolerance<T>());
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(GemmShapes))]
+    public void GemmWithBetaZeroOverwritesCOfAnyContent(int m, int n, int k, bool ta, bool tb)
+    {
+        // β = 0 over every shape (full and edge register tiles, several k-panels): C starts as NaN, which must not survive.
+        CheckGemmBetaZero<double>(m, n, k, ta, tb);
+        CheckGemmBetaZero<float>(m, n, k, ta, tb);
+    }
+
+    private void CheckGemmBetaZero<T>(int m, int n, int k, bool ta, bool tb)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+        var a = Random(aRows, aCols, 4);
+        var b = Random(bRows, bCols, 5);
+        using var ab = Backend.Upload<T>(Cast<T>(a), aRows, aCols);
+        using var bb = Backend.Upload<T>(Cast<T>(b), bRows, bCols);
+        using var cb = Backend.Upload<T>(Enumerable.Repeat(T.NaN, m * n).ToArray(), m, n);
+        Backend.Gemm(ta ? Transpose.Transpose : Transpose.None, tb ? Transpose.Transpose : Transpose.None, T.CreateTruncating(1.25), ab, bb, T.Zero, cb);
+        var expected = Gemm(ta, tb, m, n, k, 1.25, a, aCols, b, bCols, 0, new double[m * n]);
+        RelativeError(Download(Backend, cb), expected).Should().BeLessThan(Tolerance<T>());
+    }
+
     [SkippableFact]
     public void GemmWithBetaZeroIgnoresNaNInC()
     {

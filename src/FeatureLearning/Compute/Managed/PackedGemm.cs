@@ -100,13 +100,21 @@ internal static unsafe class PackedGemm<T>
             return;
         }
 
-        ScaleC(m, n, beta, c, ldc, lowerOnly);
+        // β = 0 on the packed path: the first k-panel's micro-kernels store into C instead of adding to it, so C is not
+        // cleared first (a pass over C that cost about a tenth of a kernel-matrix tile at k = d = 50).
+        bool vector = n == 1 && !lowerOnly;
+        bool overwrite = beta == T.Zero && k > 0 && alpha != T.Zero && !vector;
+        if (!overwrite)
+        {
+            ScaleC(m, n, beta, c, ldc, lowerOnly);
+        }
+
         if (k == 0 || alpha == T.Zero)
         {
             return;
         }
 
-        if (n == 1 && !lowerOnly)
+        if (vector)
         {
             // C = α·op(A)·b + C with one column: memory-bound, so one pass over A instead of packing it into tiles NR columns
             // wide for one useful column (the Nyström solver's CG products, one-column refinement residuals). Aᵀb reads A
@@ -157,7 +165,7 @@ internal static unsafe class PackedGemm<T>
                     chunks = (panels + panelsPerChunk - 1) / panelsPerChunk;
                     int items = rowBlocks * chunks;
 
-                    var ctx = new BlockContext(transA, m, a, lda, c, ldc, pc, jc, kc, nc, mcBlock, panelsPerChunk, chunks, bPacked, lowerOnly, alpha);
+                    var ctx = new BlockContext(transA, m, a, lda, c, ldc, pc, jc, kc, nc, mcBlock, panelsPerChunk, chunks, bPacked, lowerOnly, alpha, overwrite && pc == 0);
                     if (threads == 1 || items == 1)
                     {
                         aPacked[0] = EnsureA(aPacked[0], mcMax, kcMax);
@@ -207,7 +215,7 @@ internal static unsafe class PackedGemm<T>
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 
     private readonly struct BlockContext(
-        bool transA, int m, T* a, int lda, T* c, int ldc, int pc, int jc, int kc, int nc, int mcMax, int panelsPerChunk, int chunks, T* bPacked, bool lowerOnly, T alpha)
+        bool transA, int m, T* a, int lda, T* c, int ldc, int pc, int jc, int kc, int nc, int mcMax, int panelsPerChunk, int chunks, T* bPacked, bool lowerOnly, T alpha, bool overwrite)
     {
         public readonly bool TransA = transA;
         public readonly int M = m;
@@ -225,6 +233,9 @@ internal static unsafe class PackedGemm<T>
         public readonly T* BPacked = bPacked;
         public readonly bool LowerOnly = lowerOnly;
         public readonly T Alpha = alpha;
+
+        /// <summary>Store the products into C (the first k-panel of a β = 0 product) instead of adding them.</summary>
+        public readonly bool Overwrite = overwrite;
     }
 
     private static void RunItem(in BlockContext x, int item, T* aPacked)
@@ -275,17 +286,22 @@ internal static unsafe class PackedGemm<T>
                 bool straddles = x.LowerOnly && j0 + nrEff - 1 > i0;
                 if (mrEff == mr && nrEff == nr && !straddles)
                 {
-                    MicroKernel(kc, ap, bp, cTile, x.Ldc);
+                    MicroKernel(kc, ap, bp, cTile, x.Ldc, x.Overwrite);
                 }
                 else
                 {
-                    new Span<T>(tile, mr * nr).Clear();
-                    MicroKernel(kc, ap, bp, tile, nr);
+                    MicroKernel(kc, ap, bp, tile, nr, overwrite: true);
                     for (int r = 0; r < mrEff; r++)
                     {
                         int limit = straddles ? Math.Min(nrEff, i0 + r - j0 + 1) : nrEff;
                         T* cRow = cTile + ((long)r * x.Ldc);
                         T* tRow = tile + (r * nr);
+                        if (x.Overwrite)
+                        {
+                            new ReadOnlySpan<T>(tRow, limit).CopyTo(new Span<T>(cRow, limit));
+                            continue;
+                        }
+
                         for (int cc = 0; cc < limit; cc++)
                         {
                             cRow[cc] += tRow[cc];
@@ -529,18 +545,18 @@ internal static unsafe class PackedGemm<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MicroKernel(int kc, T* ap, T* bp, T* c, int ldc)
+    private static void MicroKernel(int kc, T* ap, T* bp, T* c, int ldc, bool overwrite)
     {
         switch (Kind)
         {
             case Isa.Avx512:
-                Kernel512(kc, ap, bp, c, ldc);
+                Kernel512(kc, ap, bp, c, ldc, overwrite);
                 break;
             case Isa.Avx2:
-                Kernel256(kc, ap, bp, c, ldc);
+                Kernel256(kc, ap, bp, c, ldc, overwrite);
                 break;
             default:
-                KernelScalar(kc, ap, bp, c, ldc);
+                KernelScalar(kc, ap, bp, c, ldc, overwrite);
                 break;
         }
     }
@@ -577,9 +593,9 @@ internal static unsafe class PackedGemm<T>
         return (a * b) + acc;
     }
 
-    /// <summary>8 × (3 vectors) register tile: C[0:8, 0:NR] += Ap · Bp.</summary>
+    /// <summary>8 × (3 vectors) register tile: C[0:8, 0:NR] += Ap · Bp (= with <paramref name="overwrite"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512(int kc, T* ap, T* bp, T* c, int ldc)
+    private static void Kernel512(int kc, T* ap, T* bp, T* c, int ldc, bool overwrite)
     {
         int w = Vector512<T>.Count;
         Vector512<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
@@ -611,19 +627,27 @@ internal static unsafe class PackedGemm<T>
             bp += 3 * w;
         }
 
-        Store512(c, w, c00, c01, c02);
-        Store512(c + ldc, w, c10, c11, c12);
-        Store512(c + (2 * ldc), w, c20, c21, c22);
-        Store512(c + (3 * ldc), w, c30, c31, c32);
-        Store512(c + (4 * ldc), w, c40, c41, c42);
-        Store512(c + (5 * ldc), w, c50, c51, c52);
-        Store512(c + (6 * ldc), w, c60, c61, c62);
-        Store512(c + (7 * ldc), w, c70, c71, c72);
+        Store512(c, w, c00, c01, c02, overwrite);
+        Store512(c + ldc, w, c10, c11, c12, overwrite);
+        Store512(c + (2 * ldc), w, c20, c21, c22, overwrite);
+        Store512(c + (3 * ldc), w, c30, c31, c32, overwrite);
+        Store512(c + (4 * ldc), w, c40, c41, c42, overwrite);
+        Store512(c + (5 * ldc), w, c50, c51, c52, overwrite);
+        Store512(c + (6 * ldc), w, c60, c61, c62, overwrite);
+        Store512(c + (7 * ldc), w, c70, c71, c72, overwrite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(T* row, int w, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2)
+    private static void Store512(T* row, int w, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2, bool overwrite)
     {
+        if (overwrite)
+        {
+            v0.Store(row);
+            v1.Store(row + w);
+            v2.Store(row + (2 * w));
+            return;
+        }
+
         (Vector512.Load(row) + v0).Store(row);
         (Vector512.Load(row + w) + v1).Store(row + w);
         (Vector512.Load(row + (2 * w)) + v2).Store(row + (2 * w));
@@ -631,7 +655,7 @@ internal static unsafe class PackedGemm<T>
 
     /// <summary>4 × (3 vectors) register tile for AVX2 machines (16 vector registers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel256(int kc, T* ap, T* bp, T* c, int ldc)
+    private static void Kernel256(int kc, T* ap, T* bp, T* c, int ldc, bool overwrite)
     {
         int w = Vector256<T>.Count;
         Vector256<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
@@ -653,15 +677,23 @@ internal static unsafe class PackedGemm<T>
             bp += 3 * w;
         }
 
-        Store256(c, w, c00, c01, c02);
-        Store256(c + ldc, w, c10, c11, c12);
-        Store256(c + (2 * ldc), w, c20, c21, c22);
-        Store256(c + (3 * ldc), w, c30, c31, c32);
+        Store256(c, w, c00, c01, c02, overwrite);
+        Store256(c + ldc, w, c10, c11, c12, overwrite);
+        Store256(c + (2 * ldc), w, c20, c21, c22, overwrite);
+        Store256(c + (3 * ldc), w, c30, c31, c32, overwrite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store256(T* row, int w, Vector256<T> v0, Vector256<T> v1, Vector256<T> v2)
+    private static void Store256(T* row, int w, Vector256<T> v0, Vector256<T> v1, Vector256<T> v2, bool overwrite)
     {
+        if (overwrite)
+        {
+            v0.Store(row);
+            v1.Store(row + w);
+            v2.Store(row + (2 * w));
+            return;
+        }
+
         (Vector256.Load(row) + v0).Store(row);
         (Vector256.Load(row + w) + v1).Store(row + w);
         (Vector256.Load(row + (2 * w)) + v2).Store(row + (2 * w));
@@ -669,7 +701,7 @@ internal static unsafe class PackedGemm<T>
 
     /// <summary>Portable MR × NR tile for machines without SIMD FMA.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void KernelScalar(int kc, T* ap, T* bp, T* c, int ldc)
+    private static void KernelScalar(int kc, T* ap, T* bp, T* c, int ldc, bool overwrite)
     {
         int mr = MR, nr = NR;
         Span<T> acc = stackalloc T[mr * nr];
@@ -693,7 +725,7 @@ internal static unsafe class PackedGemm<T>
         {
             for (int j = 0; j < nr; j++)
             {
-                c[((long)r * ldc) + j] += acc[(r * nr) + j];
+                c[((long)r * ldc) + j] = overwrite ? acc[(r * nr) + j] : c[((long)r * ldc) + j] + acc[(r * nr) + j];
             }
         }
     }
