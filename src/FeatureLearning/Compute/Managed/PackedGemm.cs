@@ -131,6 +131,12 @@ internal static unsafe class PackedGemm<T>
             return;
         }
 
+        if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= 4L * KC * threads)
+        {
+            MultiplySplitK(transA, transB, m, n, k, alpha, a, lda, b, ldb, overwrite, c, ldc, lowerOnly, threads);
+            return;
+        }
+
         double flops = 2.0 * m * n * k;
         if (flops < 2.0 * 48 * 48 * 48)
         {
@@ -205,6 +211,60 @@ internal static unsafe class PackedGemm<T>
                 {
                     NativeMemory.AlignedFree(p);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The largest C (in elements) that <see cref="Multiply"/> computes by splitting k between the threads: a product with a
+    /// small C and a long k (the AGOP's d × d sums over n·c gradients, k = tens of thousands) has too few tiles per k-panel to
+    /// share, and one parallel loop per k-panel cost more than the panel's work.
+    /// </summary>
+    internal const int SplitKMaxOutput = 1 << 16;
+
+    /// <summary>
+    /// C = α·op(A)·op(B) + C (or = with <paramref name="overwrite"/>, C not yet scaled) for a small C and a long k: each thread
+    /// multiplies its contiguous range of k into a private C, single-threaded, and the partial products are summed into C
+    /// (only on and below the diagonal with <paramref name="lowerOnly"/>). The split depends on the thread count only, so a
+    /// result is reproducible for a given backend.
+    /// </summary>
+    private static void MultiplySplitK(
+        bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, bool overwrite, T* c, int ldc, bool lowerOnly, int threads)
+    {
+        int chunk = (k + threads - 1) / threads;
+        var partial = new T[threads][];
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, w =>
+        {
+            int k0 = w * chunk, kw = Math.Min(chunk, k - k0);
+            var p = new T[(long)m * n];
+            partial[w] = p;
+            if (kw <= 0)
+            {
+                return;
+            }
+
+            // op(A) columns k0… are A's rows k0… when A is stored transposed (k × m), its columns otherwise; op(B)'s rows
+            // k0… likewise.
+            T* aw = transA ? a + ((long)k0 * lda) : a + k0;
+            T* bw = transB ? b + k0 : b + ((long)k0 * ldb);
+            fixed (T* pp = p)
+            {
+                Multiply(transA, transB, m, n, kw, alpha, aw, lda, bw, ldb, T.Zero, pp, n, lowerOnly, 1);
+            }
+        });
+
+        for (int i = 0; i < m; i++)
+        {
+            int cols = lowerOnly ? Math.Min(n, i + 1) : n;
+            var row = new Span<T>(c + ((long)i * ldc), cols);
+            if (overwrite)
+            {
+                row.Clear();
+            }
+
+            foreach (var p in partial)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(row, new ReadOnlySpan<T>(p, i * n, cols), row);
             }
         }
     }
