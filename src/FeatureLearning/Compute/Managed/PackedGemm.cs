@@ -231,15 +231,18 @@ internal static unsafe class PackedGemm<T>
     private static void MultiplySplitK(
         bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, bool overwrite, T* c, int ldc, bool lowerOnly, int threads)
     {
+        // The partial products come from the shared array pool (C is small, but called per AGOP chunk it would otherwise be
+        // a large-object allocation per thread and call); each is overwritten by its β = 0 product before it is read.
         int chunk = (k + threads - 1) / threads;
         var partial = new T[threads][];
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, w =>
         {
             int k0 = w * chunk, kw = Math.Min(chunk, k - k0);
-            var p = new T[(long)m * n];
+            var p = System.Buffers.ArrayPool<T>.Shared.Rent(m * n);
             partial[w] = p;
             if (kw <= 0)
             {
+                Array.Clear(p, 0, m * n);
                 return;
             }
 
@@ -266,6 +269,11 @@ internal static unsafe class PackedGemm<T>
             {
                 System.Numerics.Tensors.TensorPrimitives.Add(row, new ReadOnlySpan<T>(p, i * n, cols), row);
             }
+        }
+
+        foreach (var p in partial)
+        {
+            System.Buffers.ArrayPool<T>.Shared.Return(p);
         }
     }
 
