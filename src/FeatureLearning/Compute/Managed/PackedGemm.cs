@@ -101,7 +101,7 @@ internal static unsafe class PackedGemm<T>
         }
 
         // β = 0 on the packed path: the first k-panel's micro-kernels store into C instead of adding to it, so C is not
-        // cleared first (a pass over C that cost about a tenth of a kernel-matrix tile at k = d = 50).
+        // cleared first (a whole pass over C, which shows in thin products such as kernel-matrix tiles with k = d).
         bool vector = n == 1 && !lowerOnly;
         bool overwrite = beta == T.Zero && k > 0 && alpha != T.Zero && !vector;
         if (!overwrite)
