@@ -822,6 +822,48 @@ public abstract unsafe class CpuBackend : IComputeBackend
         });
     }
 
+    /// <summary>
+    /// H += RRᵀ for the AGOP's sparse direct gradients, built in cached blocks by a register-blocked kernel
+    /// (<see cref="Managed.SparseGradientKernel{T}"/>) and never stored whole: R[l, j·c + k] = x_jl·s_jk + Σ_{t ∈ column l}
+    /// W'[j, i_t]·B⁻[t, k] for the sample rows j of <paramref name="weights"/>, with the column pattern of X_c and its negated,
+    /// packed coefficients B⁻ (<see cref="Managed.SparseGradientKernel{T}.Pack"/>). H stays symmetric.
+    /// </summary>
+    /// <param name="weights">W' (rows × n).</param>
+    /// <param name="start">d + 1 column offsets into <paramref name="centreRows"/>.</param>
+    /// <param name="centreRows">The row of X_c of each non-zero, column by column.</param>
+    /// <param name="packed">B⁻ packed by output block (<see cref="Managed.SparseGradientKernel{T}.PackedLength"/> elements).</param>
+    /// <param name="outputs">c, the outputs.</param>
+    /// <param name="s">S (rows × c), or null for no x·s term.</param>
+    /// <param name="xs">X_s (rows × d), read where <paramref name="s"/> is given.</param>
+    /// <param name="h">H (d × d), added to.</param>
+    internal unsafe void AddSparseAgopOuterProducts<T>(
+        DeviceBuffer<T> weights, int[] start, int[] centreRows, T[] packed, int outputs, DeviceBuffer<T>? s, DeviceBuffer<T> xs, DeviceBuffer<T> h)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (mw, mx, mh) = (Own(weights, nameof(weights)), Own(xs, nameof(xs)), Own(h, nameof(h)));
+        var ms = s is null ? null : Own(s, nameof(s));
+        int rows = weights.Rows, d = xs.Cols, c = outputs;
+        if (xs.Rows != rows || h.Rows != d || h.Cols != d || start.Length != d + 1 || (s is not null && (s.Rows != rows || s.Cols != c))
+            || packed.LongLength < Managed.SparseGradientKernel<T>.PackedLength(start[d], c))
+        {
+            throw new ArgumentException($"Sparse AGOP gradients: W' {rows} x {weights.Cols}, X_s {xs.Rows} x {d}, H {h.Rows} x {h.Cols}, S {s?.Rows} x {s?.Cols}, {start.Length - 1} pattern columns and {c} outputs do not fit together.");
+        }
+
+        if (rows == 0)
+        {
+            return;
+        }
+
+        fixed (T* pp = packed)
+        {
+            Managed.SparseGradientKernel<T>.AddOuterProducts(
+                rows, weights.Cols, d, c, mw.Pointer, weights.LeadingDimension, start, centreRows, pp, ms is null ? null : ms.Pointer, s?.LeadingDimension ?? 0,
+                mx.Pointer, xs.LeadingDimension, mh.Pointer, h.LeadingDimension, Threads);
+        }
+
+        Mirror(mh.Pointer, d, h.LeadingDimension, lowerToUpper: true);
+    }
+
     /// <inheritdoc />
     public void BlockSum<T>(DeviceBuffer<T> a, int rowGroup, int colGroup, T scale, DeviceBuffer<T> result)
         where T : unmanaged, IFloatingPointIeee754<T>

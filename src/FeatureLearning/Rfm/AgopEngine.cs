@@ -48,6 +48,20 @@ internal static class AgopEngine
         set => chunkElementsOnThisThread = value;
     }
 
+    [ThreadStatic]
+    private static bool? sparseKernelOnThisThread;
+
+    /// <summary>
+    /// Whether the sparse direct form runs its gradients through <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}"/> on the
+    /// calling thread: null (the default) where that kernel runs and there are enough outputs to fill its register block,
+    /// false for the gather-and-GEMM path on every backend; tests set it to check one path against the other.
+    /// </summary>
+    internal static bool? SparseKernel
+    {
+        get => sparseKernelOnThisThread;
+        set => sparseKernelOnThisThread = value;
+    }
+
     /// <summary>Flop estimates of the two dense forms.</summary>
     public static (double Direct, double Gram) Cost(int m, int n, int d, int c)
     {
@@ -185,6 +199,10 @@ internal static class AgopEngine
         // column by column, with f the factor that turns ∂k/∂u into W') and the d × d identity (for X_sᵀ).
         private readonly SparseColumns? sparse;
         private readonly DeviceBuffer<T>? bt, identity;
+
+        // Sparse direct form through the register-blocked kernel (CPU backends): −B packed by output block.
+        private readonly CpuBackend? cpu;
+        private readonly T[]? packed;
         private bool any;
 
         public Accumulator(IComputeBackend backend, IKernelFunction kernel, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, int sampleRows, bool centre, AgopForm form, SparseColumns? sparsity)
@@ -208,14 +226,22 @@ internal static class AgopEngine
             else if (this.form == AgopForm.SparseDirect)
             {
                 sparse = sparsity ?? DownloadPattern();
-                bt = UploadScaledCoefficients();
-                var eye = new T[d * d];
-                for (int l = 0; l < d; l++)
+                cpu = UsesSparseKernel(be, c) ? (CpuBackend)be : null;
+                if (cpu is not null)
                 {
-                    eye[(l * d) + l] = T.One;
+                    packed = PackNegatedCoefficients();
                 }
+                else
+                {
+                    bt = UploadScaledCoefficients();
+                    var eye = new T[d * d];
+                    for (int l = 0; l < d; l++)
+                    {
+                        eye[(l * d) + l] = T.One;
+                    }
 
-                identity = be.Upload<T>(eye, d, d);
+                    identity = be.Upload<T>(eye, d, d);
+                }
             }
             else if (batched)
             {
@@ -239,6 +265,12 @@ internal static class AgopEngine
         {
             any = true;
             int rows = xs.Rows;
+            if (packed is not null)
+            {
+                SparseKernelTerms(xs, weights, cancellationToken);
+                return;
+            }
+
             if (sparse is not null)
             {
                 SparseDirectTerms(xs, weights, cancellationToken);
@@ -461,6 +493,84 @@ internal static class AgopEngine
             return SparseColumns.Build<T>(host, n, d);
         }
 
+        /// <summary>
+        /// Whether the sparse direct form takes <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}"/>: on a CPU backend where it
+        /// runs, with at least half an output block of outputs (fewer would leave most of each vector idle), unless
+        /// <see cref="SparseKernel"/> says otherwise.
+        /// </summary>
+        private static bool UsesSparseKernel(IComputeBackend backend, int outputs) =>
+            backend is CpuBackend && FeatureLearning.Compute.Managed.SparseGradientKernel<T>.Supported
+            && (SparseKernel ?? (2 * outputs >= FeatureLearning.Compute.Managed.SparseGradientKernel<T>.OutputBlock));
+
+        /// <summary>−B packed for the kernel: row t holds −f·v_t·α[i_t, ·] for the t-th non-zero v_t (at row i_t), column by column.</summary>
+        private T[] PackNegatedCoefficients()
+        {
+            var a = new T[n * c];
+            be.Download(alpha, a);
+            T f = -WeightFactor;
+            int nnz = sparse!.NonZeros;
+            var result = new T[FeatureLearning.Compute.Managed.SparseGradientKernel<T>.PackedLength(nnz, c)];
+            FeatureLearning.Compute.Managed.SparseGradientKernel<T>.Pack(nnz, c, (t, k) => f * T.CreateTruncating(sparse.Values[t]) * a[(sparse.Rows[t] * c) + k], result);
+            return result;
+        }
+
+        /// <summary>
+        /// The sparse direct form through <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}"/>, in chunks of sample rows: per
+        /// chunk S = W'α (radial; 2(∂κ/∂a)α for a norm-dependent kernel, none for a dot-product one) as rows × c, then
+        /// H += RRᵀ for the gradients R (d × rows·c), which the kernel builds and multiplies in cached blocks.
+        /// </summary>
+        private void SparseKernelTerms(DeviceBuffer<T> xs, DeviceBuffer<T> weights, CancellationToken cancellationToken)
+        {
+            int rows = xs.Rows;
+            T f = WeightFactor;
+            int chunk = (int)Math.Clamp(ChunkElements / ((long)c * d), 1, Math.Max(1, rows));
+            using var du = geometry == KernelGeometry.InnerProductAndNorms ? weights.ColumnRange(0, n) : null;
+            var w = du ?? weights;
+            using var sAll = geometry == KernelGeometry.DotProduct ? null : be.Allocate<T>(chunk * c, 1);
+            using var ones = sumW is null ? null : be.Upload<T>(Enumerable.Repeat(T.One, chunk).ToArray(), chunk, 1);
+            for (int r0 = 0; r0 < rows; r0 += chunk)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int len = Math.Min(chunk, rows - r0);
+                using var wb = w.RowRange(r0, len);
+                using var xb = xs.RowRange(r0, len);
+                using var s = sAll?.RowRange(0, len * c).Reshape(len, c);
+                if (s is not null)
+                {
+                    SampleCoefficients(weights, wb, r0, len, s, transposed: false);
+                }
+
+                cpu!.AddSparseAgopOuterProducts(wb, sparse!.Start, sparse.Rows, packed!, c, s, xb, h);
+                if (sumW is not null)
+                {
+                    using var onesB = ones!.RowRange(0, len);
+                    be.Gemm(Transpose.Transpose, Transpose.None, f, wb, onesB, T.One, sumW);
+                    if (s is not null)
+                    {
+                        be.Gemm(Transpose.Transpose, Transpose.None, T.One, xb, s, T.One, sumXs!);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// S of the sample rows r0 … r0 + len − 1 (<paramref name="wb"/> their W'), rows × c or transposed: radial S = f·W'α,
+        /// norm-dependent S = 2(∂κ/∂a)α.
+        /// </summary>
+        private void SampleCoefficients(DeviceBuffer<T> weights, DeviceBuffer<T> wb, int r0, int len, DeviceBuffer<T> s, bool transposed)
+        {
+            using var wa = geometry == KernelGeometry.Radial ? null : weights.Slice(r0, len, n, n);
+            T scale = geometry == KernelGeometry.Radial ? WeightFactor : T.CreateTruncating(2);
+            if (transposed)
+            {
+                be.Gemm(Transpose.Transpose, Transpose.Transpose, scale, alpha, wa ?? wb, T.Zero, s);
+            }
+            else
+            {
+                be.Gemm(Transpose.None, Transpose.None, scale, wa ?? wb, alpha, T.Zero, s);
+            }
+        }
+
         /// <summary>Bᵀ (c × nnz): Bᵀ[k, t] = f·v_t·α[i_t, k], the coefficients of the centres of each column's non-zeros, scaled.</summary>
         private DeviceBuffer<T> UploadScaledCoefficients()
         {
@@ -527,16 +637,7 @@ internal static class AgopEngine
                 using var xT = xt?.RowRange(0, d * len).Reshape(d, len);
                 if (sT is not null)
                 {
-                    if (geometry == KernelGeometry.Radial)
-                    {
-                        be.Gemm(Transpose.Transpose, Transpose.Transpose, f, alpha, wb, T.Zero, sT);
-                    }
-                    else
-                    {
-                        using var wa = weights.Slice(r0, len, n, n);
-                        be.Gemm(Transpose.Transpose, Transpose.Transpose, T.CreateTruncating(2), alpha, wa, T.Zero, sT);
-                    }
-
+                    SampleCoefficients(weights, wb, r0, len, sT, transposed: true);
                     be.Gemm(Transpose.None, Transpose.Transpose, T.One, identity!, xb, T.Zero, xT!);
                 }
 

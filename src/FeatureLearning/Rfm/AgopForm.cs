@@ -25,8 +25,10 @@ public enum AgopForm
     /// gradients as a d × (m·c) matrix. About 2mnc + 2mc·nnz(X_c) + mcd² flops, built in chunks of sample rows so that the
     /// gradients held at once stay bounded. <see cref="Auto"/> takes it when X_c has at most a quarter of its entries
     /// non-zero and it is the cheapest of the three counts (grokking: two non-zeros in 122 columns per row), on a CPU backend
-    /// only: it runs one gather and one GEMM per input column, and on a GPU those small launches cost more than the flops
-    /// saved (grokking on an H200: 0.69 s of AGOP in 30 rounds, about 1,000 launches and library calls per round).
+    /// only: there, with AVX-512, a register-blocked kernel builds the gradients of twelve sample rows at a time and adds their
+    /// outer products while they are cached (without AVX-512, or with few outputs, one gather and one GEMM per input column);
+    /// on a GPU the per-column launches cost more than the flops saved (grokking on an H200: 0.69 s of AGOP in 30 rounds,
+    /// about 1,000 launches and library calls per round).
     /// </summary>
     SparseDirect = 3,
 }

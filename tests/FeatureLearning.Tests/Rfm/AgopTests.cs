@@ -298,6 +298,14 @@ public sealed class AgopTests
 
         data.Add("gaussian", "onehot", 3, false, true);
         data.Add("normpolynomial", "random", 1, true, false);
+
+        // Enough outputs for the register-blocked kernel: a full and a partial output block in double precision.
+        foreach (string kernel in new[] { "gaussian", "laplace", "polynomial", "normpolynomial" })
+        {
+            data.Add(kernel, "onehot", 20, true, kernel != "laplace");
+            data.Add(kernel, "random", 20, false, false);
+        }
+
         return data;
     }
 
@@ -316,21 +324,27 @@ public sealed class AgopTests
         var direct = Agop.Compute(model, points, centre, AgopForm.Direct, Backend).ToRowMajorArray();
         var gram = Agop.Compute(model, points, centre, AgopForm.Gram, Backend).ToRowMajorArray();
         RelativeError(gram, direct).Should().BeLessThan(1e-12, "the two dense forms agree");
-        foreach (int? block in new int?[] { null, 4 })
+        foreach (bool kernelPath in new[] { false, true })
         {
-            foreach (int chunkElements in new[] { 0, 5 * c * d })
+            foreach (int? block in new int?[] { null, 4 })
             {
-                AgopEngine.ChunkElements = chunkElements;
-                try
+                foreach (int chunkElements in new[] { 0, 5 * c * d })
                 {
-                    var sparse = Agop.Compute(model, points, centre, AgopForm.SparseDirect, Backend, block).ToRowMajorArray();
-                    string where = $"block {block?.ToString() ?? "none"}, chunk bound {chunkElements}";
-                    RelativeError(sparse, direct).Should().BeLessThan(1e-12, where);
-                    RelativeError(sparse, gram).Should().BeLessThan(1e-12, where);
-                }
-                finally
-                {
-                    AgopEngine.ChunkElements = 0;
+                    // The register-blocked kernel (where the CPU has it) and the gather-and-GEMM path.
+                    AgopEngine.ChunkElements = chunkElements;
+                    AgopEngine.SparseKernel = kernelPath;
+                    try
+                    {
+                        var sparse = Agop.Compute(model, points, centre, AgopForm.SparseDirect, Backend, block).ToRowMajorArray();
+                        string where = $"kernel path {kernelPath}, block {block?.ToString() ?? "none"}, chunk bound {chunkElements}";
+                        RelativeError(sparse, direct).Should().BeLessThan(1e-12, where);
+                        RelativeError(sparse, gram).Should().BeLessThan(1e-12, where);
+                    }
+                    finally
+                    {
+                        AgopEngine.ChunkElements = 0;
+                        AgopEngine.SparseKernel = null;
+                    }
                 }
             }
         }
@@ -349,17 +363,30 @@ public sealed class AgopTests
     }
 
     [Theory]
-    [InlineData("gaussian", true)]
-    [InlineData("polynomial", false)]
-    public void SparseDirectFormInSinglePrecisionMatchesTheDoubleDenseForm(string kernelName, bool centre)
+    [InlineData("gaussian", true, 3)]
+    [InlineData("polynomial", false, 3)]
+    [InlineData("gaussian", true, 40)]
+    public void SparseDirectFormInSinglePrecisionMatchesTheDoubleDenseForm(string kernelName, bool centre, int c)
     {
-        const int n = 30, d = 12, c = 3;
+        const int n = 30, d = 12;
         var x = SparseInputs("onehot", n, d, 9);
         var kernel = BackendConformanceTests.MakeKernel(kernelName);
         var metric = BackendConformanceTests.MakeMetric("full", d);
-        var single = Agop.Compute(FitOn<float>(kernel, metric, x, n, d, c), centre: centre, form: AgopForm.SparseDirect, backend: Backend).ToRowMajorArray();
+        var model = FitOn<float>(kernel, metric, x, n, d, c);
         var reference = Agop.Compute(FitOn<double>(kernel, metric, x, n, d, c), centre: centre, form: AgopForm.Direct, backend: Backend).ToRowMajorArray();
-        RelativeError(single, reference).Should().BeLessThan(1e-4);
+        foreach (bool kernelPath in new[] { false, true })
+        {
+            AgopEngine.SparseKernel = kernelPath;
+            try
+            {
+                var single = Agop.Compute(model, centre: centre, form: AgopForm.SparseDirect, backend: Backend).ToRowMajorArray();
+                RelativeError(single, reference).Should().BeLessThan(1e-4, $"kernel path {kernelPath}");
+            }
+            finally
+            {
+                AgopEngine.SparseKernel = null;
+            }
+        }
     }
 
     [Fact]

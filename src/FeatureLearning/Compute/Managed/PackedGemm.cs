@@ -629,8 +629,9 @@ internal static unsafe class PackedGemm<T>
         }
     }
 
+    /// <summary>acc + a·b, fused for <see cref="float"/> and <see cref="double"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma(Vector512<T> a, Vector512<T> b, Vector512<T> acc)
+    internal static Vector512<T> Fma(Vector512<T> a, Vector512<T> b, Vector512<T> acc)
     {
         if (typeof(T) == typeof(double))
         {

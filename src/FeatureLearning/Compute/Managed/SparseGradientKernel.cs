@@ -1,0 +1,279 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace FeatureLearning.Compute.Managed;
+
+/// <summary>
+/// The gradients of the AGOP's sparse direct form in one register-blocked pass, for centres X_c whose columns are sparse
+/// (one-hot inputs): R[l, j·c + k] = x_jl·s_jk − Σ_{t ∈ column l} W'[j, i_t]·B[t, k], where t runs over the non-zeros of
+/// column l of X_c (at rows i_t) and B[t, ·] = f·v_t·α[i_t, ·] holds each non-zero's coefficients, scaled. The generic form
+/// gathers W'[:, I_l] and runs one small GEMM per column l (k = the column's non-zero count, about 30 for grokking), which
+/// spends more in packing and calls than in flops; here twelve sample rows and sixteen (double) or thirty-two (single)
+/// outputs are held in 24 AVX-512 accumulators while the column's non-zeros stream past, so W' is read once per output
+/// block and B's block stays in L2.
+/// </summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+internal static unsafe class SparseGradientKernel<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Sample rows per register block.</summary>
+    private const int RowBlock = 12;
+
+    /// <summary>Vectors of outputs per register block.</summary>
+    private const int VectorBlock = 2;
+
+    /// <summary>Outputs per register block: <see cref="VectorBlock"/> AVX-512 vectors.</summary>
+    public static int OutputBlock => VectorBlock * Vector512<T>.Count;
+
+    /// <summary>
+    /// Whether the kernel runs here: AVX-512 (its 32 vector registers hold the 24 accumulators), not restricted by
+    /// <see cref="SimdSetting"/>, for <see cref="float"/> or <see cref="double"/>.
+    /// </summary>
+    public static bool Supported => PackedGemm<T>.SimdBits == 512 && System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported;
+
+    /// <summary>Padded length of a packed coefficient array for <paramref name="nonZeros"/> non-zeros and <paramref name="c"/> outputs.</summary>
+    public static long PackedLength(int nonZeros, int c) => (long)Blocks(c) * OutputBlock * nonZeros;
+
+    /// <summary>
+    /// Packs the coefficients B (nonZeros × c, from <paramref name="coefficient"/>(t, k)) output block by output block:
+    /// block b holds B[t, b·OB … b·OB + OB − 1] for every t, zero beyond c, so one block of all non-zeros is contiguous.
+    /// </summary>
+    public static void Pack(int nonZeros, int c, Func<int, int, T> coefficient, Span<T> packed)
+    {
+        int ob = OutputBlock;
+        packed.Clear();
+        for (int b = 0; b < Blocks(c); b++)
+        {
+            int k0 = b * ob, width = Math.Min(ob, c - k0);
+            for (int t = 0; t < nonZeros; t++)
+            {
+                var row = packed.Slice((int)((((long)b * nonZeros) + t) * ob), ob);
+                for (int k = 0; k < width; k++)
+                {
+                    row[k] = coefficient(t, k0 + k);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// H += RRᵀ on and below the diagonal (d × d, leading dimension <paramref name="ldh"/>) for the gradients R (d × rows·c)
+    /// of the derivative weights W' (rows × <paramref name="n"/>, leading dimension <paramref name="ldw"/>), the column pattern
+    /// of X_c (<paramref name="start"/>, <paramref name="centreRows"/>), the packed coefficients and, unless
+    /// <paramref name="s"/> is null, the sample rows X_s (rows × d) with S (rows × c). R is never formed whole: each worker
+    /// builds the gradients of twelve sample rows at a time (d × 12c, cached) and adds their outer products to a private H
+    /// with the single-threaded packed GEMM; the private sums are added to H at the end.
+    /// </summary>
+    public static void AddOuterProducts(
+        int rows, int n, int d, int c, T* w, int ldw, int[] start, int[] centreRows, T* packed, T* s, int lds, T* xs, int ldxs, T* h, int ldh, int threads)
+    {
+        int blocks = (rows + RowBlock - 1) / RowBlock;
+        int workers = Math.Max(1, Math.Min(threads, blocks));
+        int perWorker = (blocks + workers - 1) / workers;
+        var args = new Arguments(rows, d, c, w, ldw, packed, s, lds, xs, ldxs);
+        var partial = new T[workers][];
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        {
+            var hw = System.Buffers.ArrayPool<T>.Shared.Rent(d * d);
+            Array.Clear(hw, 0, d * d);
+            partial[worker] = hw;
+            fixed (T* hp = hw)
+            {
+                Range(args, start, centreRows, worker * perWorker, Math.Min(blocks, (worker + 1) * perWorker), n, hp);
+            }
+        });
+
+        for (int i = 0; i < d; i++)
+        {
+            var row = new Span<T>(h + ((long)i * ldh), i + 1);
+            foreach (var hw in partial)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(row, new ReadOnlySpan<T>(hw, i * d, i + 1), row);
+            }
+        }
+
+        foreach (var hw in partial)
+        {
+            System.Buffers.ArrayPool<T>.Shared.Return(hw);
+        }
+    }
+
+    private static int Blocks(int c) => (c + OutputBlock - 1) / OutputBlock;
+
+    /// <summary>
+    /// The row blocks [<paramref name="b0"/>, <paramref name="b1"/>): each block's twelve rows of W' are interleaved first
+    /// (the twelve weights of one centre side by side, so a non-zero's twelve broadcasts read one cache line or two), then
+    /// every output block is accumulated column by column.
+    /// </summary>
+    private static void Range(in Arguments a, int[] start, int[] centreRows, int b0, int b1, int n, T* hw)
+    {
+        int ob = OutputBlock, nnz = start[a.D];
+        T* stage = stackalloc T[RowBlock * ob];
+        T** to = stackalloc T*[RowBlock];
+        int ldr = RowBlock * a.C;
+        T* wp = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)n * RowBlock * sizeof(T)), 64);
+        T* r = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)a.D * ldr * sizeof(T)), 64);
+        try
+        {
+            fixed (int* st = start, ir = centreRows)
+            {
+                for (int blk = b0; blk < b1; blk++)
+                {
+                    int j0 = blk * RowBlock, count = Math.Min(RowBlock, a.Rows - j0);
+                    for (int q = 0; q < RowBlock; q++)
+                    {
+                        // Rows past the end repeat the last row; their sums go to the stage and are dropped.
+                        T* from = a.W + ((long)(j0 + Math.Min(q, count - 1)) * a.Ldw);
+                        for (int i = 0; i < n; i++)
+                        {
+                            wp[(i * RowBlock) + q] = from[i];
+                        }
+                    }
+
+                    for (int kb = 0; kb < Blocks(a.C); kb++)
+                    {
+                        int k0 = kb * ob, width = Math.Min(ob, a.C - k0);
+                        T* pb = a.Packed + ((long)kb * nnz * ob);
+                        for (int l = 0; l < a.D; l++)
+                        {
+                            T* row = r + ((long)l * ldr) + k0;
+                            for (int q = 0; q < RowBlock; q++)
+                            {
+                                // A full output block is stored in place; a partial last one, and rows past the end, go through the stage.
+                                to[q] = q < count && width == ob ? row + ((long)q * a.C) : stage + (q * ob);
+                            }
+
+                            Accumulate(wp, ir + st[l], st[l + 1] - st[l], pb + ((long)st[l] * ob), to);
+                            if (width < ob)
+                            {
+                                for (int q = 0; q < count; q++)
+                                {
+                                    new ReadOnlySpan<T>(stage + (q * ob), width).CopyTo(new Span<T>(row + ((long)q * a.C), width));
+                                }
+                            }
+                        }
+
+                        if (a.S is not null)
+                        {
+                            AddSampleTerms(a, r, ldr, j0, count, k0, width);
+                        }
+                    }
+
+                    // The block's gradients are R[:, 0 … count·c): H += RRᵀ on and below the diagonal.
+                    PackedGemm<T>.Multiply(false, true, a.D, a.D, count * a.C, T.One, r, ldr, r, ldr, T.One, hw, a.D, lowerOnly: true, threads: 1);
+                }
+            }
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(wp);
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(r);
+        }
+    }
+
+    /// <summary>R[l, q·c + k0 + k] += x_jl·s_j,k0+k (j = j0 + q) over the non-zeros x_jl of the block's sample rows.</summary>
+    private static void AddSampleTerms(in Arguments a, T* r, int ldr, int j0, int count, int k0, int width)
+    {
+        for (int j = j0; j < j0 + count; j++)
+        {
+            T* x = a.Xs + ((long)j * a.Ldxs);
+            T* s = a.S + ((long)j * a.Lds) + k0;
+            for (int l = 0; l < a.D; l++)
+            {
+                if (x[l] != T.Zero)
+                {
+                    T* row = r + ((long)l * ldr) + ((long)(j - j0) * a.C) + k0;
+                    for (int k = 0; k < width; k++)
+                    {
+                        row[k] += x[l] * s[k];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>to[q][·] = Σ_t W'[q, i_t]·B[t, ·] over one column's non-zeros (B packed negated), for the twelve interleaved rows <paramref name="wp"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Accumulate(T* wp, int* ir, int count, T* pb, T** to)
+    {
+        int v = Vector512<T>.Count;
+        Vector512<T> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default;
+        Vector512<T> a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
+        Vector512<T> a60 = default, a61 = default, a70 = default, a71 = default, a80 = default, a81 = default;
+        Vector512<T> a90 = default, a91 = default, aa0 = default, aa1 = default, ab0 = default, ab1 = default;
+        for (int t = 0; t < count; t++, pb += 2 * v)
+        {
+            T* wi = wp + (ir[t] * RowBlock);
+            var b0 = Vector512.Load(pb);
+            var b1 = Vector512.Load(pb + v);
+            var x = Vector512.Create(wi[0]);
+            a00 = PackedGemm<T>.Fma(x, b0, a00);
+            a01 = PackedGemm<T>.Fma(x, b1, a01);
+            x = Vector512.Create(wi[1]);
+            a10 = PackedGemm<T>.Fma(x, b0, a10);
+            a11 = PackedGemm<T>.Fma(x, b1, a11);
+            x = Vector512.Create(wi[2]);
+            a20 = PackedGemm<T>.Fma(x, b0, a20);
+            a21 = PackedGemm<T>.Fma(x, b1, a21);
+            x = Vector512.Create(wi[3]);
+            a30 = PackedGemm<T>.Fma(x, b0, a30);
+            a31 = PackedGemm<T>.Fma(x, b1, a31);
+            x = Vector512.Create(wi[4]);
+            a40 = PackedGemm<T>.Fma(x, b0, a40);
+            a41 = PackedGemm<T>.Fma(x, b1, a41);
+            x = Vector512.Create(wi[5]);
+            a50 = PackedGemm<T>.Fma(x, b0, a50);
+            a51 = PackedGemm<T>.Fma(x, b1, a51);
+            x = Vector512.Create(wi[6]);
+            a60 = PackedGemm<T>.Fma(x, b0, a60);
+            a61 = PackedGemm<T>.Fma(x, b1, a61);
+            x = Vector512.Create(wi[7]);
+            a70 = PackedGemm<T>.Fma(x, b0, a70);
+            a71 = PackedGemm<T>.Fma(x, b1, a71);
+            x = Vector512.Create(wi[8]);
+            a80 = PackedGemm<T>.Fma(x, b0, a80);
+            a81 = PackedGemm<T>.Fma(x, b1, a81);
+            x = Vector512.Create(wi[9]);
+            a90 = PackedGemm<T>.Fma(x, b0, a90);
+            a91 = PackedGemm<T>.Fma(x, b1, a91);
+            x = Vector512.Create(wi[10]);
+            aa0 = PackedGemm<T>.Fma(x, b0, aa0);
+            aa1 = PackedGemm<T>.Fma(x, b1, aa1);
+            x = Vector512.Create(wi[11]);
+            ab0 = PackedGemm<T>.Fma(x, b0, ab0);
+            ab1 = PackedGemm<T>.Fma(x, b1, ab1);
+        }
+
+        a00.Store(to[0]);
+        a01.Store(to[0] + v);
+        a10.Store(to[1]);
+        a11.Store(to[1] + v);
+        a20.Store(to[2]);
+        a21.Store(to[2] + v);
+        a30.Store(to[3]);
+        a31.Store(to[3] + v);
+        a40.Store(to[4]);
+        a41.Store(to[4] + v);
+        a50.Store(to[5]);
+        a51.Store(to[5] + v);
+        a60.Store(to[6]);
+        a61.Store(to[6] + v);
+        a70.Store(to[7]);
+        a71.Store(to[7] + v);
+        a80.Store(to[8]);
+        a81.Store(to[8] + v);
+        a90.Store(to[9]);
+        a91.Store(to[9] + v);
+        aa0.Store(to[10]);
+        aa1.Store(to[10] + v);
+        ab0.Store(to[11]);
+        ab1.Store(to[11] + v);
+    }
+
+    private readonly struct Arguments(int rows, int d, int c, T* w, int ldw, T* packed, T* s, int lds, T* xs, int ldxs)
+    {
+        public readonly int Rows = rows, D = d, C = c, Ldw = ldw, Lds = lds, Ldxs = ldxs;
+        public readonly T* W = w, Packed = packed, S = s, Xs = xs;
+    }
+}
