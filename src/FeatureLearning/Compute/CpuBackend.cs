@@ -344,10 +344,17 @@ public abstract unsafe class CpuBackend : IComputeBackend
         bool radial = kernel.Geometry == KernelGeometry.Radial;
         bool same = operands.Same;
         ManagedBuffer<T>? xCentred = null, zCentred = null;
+
+        // Sparse centres (one-hot inputs): the tiles' inner products sum over each z_j's non-zeros instead of running a GEMM.
+        // Centring would fill Z in, so a radial kernel keeps sparse data uncentred where its mean is small next to its
+        // spread (then ‖x‖² + ‖z‖² stays within a small factor of the centred norms and the cancellation it guards against
+        // cannot grow); otherwise it centres and multiplies densely.
+        var sparseZ = KernelGemmPerRowBlock ? SparseRows<T>.Detect(mz.Span, m, d) : null;
         try
         {
-            if (radial)
+            if (radial && !(sparseZ is not null && KernelCentring.MeanIsSmall<T>(mx.Span, mz.Span, n, m, d)))
             {
+                sparseZ = null;
                 // ‖x − z‖ is shift-invariant; ‖x‖² + ‖z‖² − 2xᵀz is not: centre both on the mean of Z first, so data far
                 // from the origin keeps its distances (issue 13).
                 var centre = KernelCentring.ColumnMeans<T>(mz.Span, m, d);
@@ -362,7 +369,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
                 (mx, mz) = (xCentred, zCentred);
             }
 
-            KernelMatrixCore(kernel, normKernel, mx, mz, metric, mr, mwt, radial, same);
+            KernelMatrixCore(kernel, normKernel, mx, mz, metric, mr, mwt, radial, same, sparseZ);
         }
         finally
         {
@@ -374,7 +381,8 @@ public abstract unsafe class CpuBackend : IComputeBackend
         }
     }
 
-    private void KernelMatrixCore<T, TKernel>(TKernel kernel, INormDependentKernel? normKernel, ManagedBuffer<T> mx, ManagedBuffer<T> mz, ManagedBuffer<T>? metric, ManagedBuffer<T> mr, ManagedBuffer<T>? mwt, bool radial, bool same)
+    private void KernelMatrixCore<T, TKernel>(
+        TKernel kernel, INormDependentKernel? normKernel, ManagedBuffer<T> mx, ManagedBuffer<T> mz, ManagedBuffer<T>? metric, ManagedBuffer<T> mr, ManagedBuffer<T>? mwt, bool radial, bool same, SparseRows<T>? sparseZ)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction
     {
@@ -383,8 +391,12 @@ public abstract unsafe class CpuBackend : IComputeBackend
         // XM = X·M (n × d) and ZT = Zᵀ (d × m); norms x_iᵀMx_i, z_jᵀMz_j for radial kernels. The temporaries come from
         // the buffer pool, so an RFM round reuses them.
         using var xmStore = metric is null ? null : ApplyMetric(mx, metric);
-        using var zt = (ManagedBuffer<T>)Allocate<T>(d, m);
-        TransposeInto(mz.Span, m, d, zt.Span);
+        using var zt = sparseZ is null ? (ManagedBuffer<T>)Allocate<T>(d, m) : null;
+        if (zt is not null)
+        {
+            TransposeInto(mz.Span, m, d, zt.Span);
+        }
+
         T[]? xNorms = null, zNorms = null;
         if (radial || normKernel is not null)
         {
@@ -407,7 +419,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         bool perBlock = KernelGemmPerRowBlock;
         if (!perBlock)
         {
-            GemmCore(false, false, n, m, d, T.One, xm.Pointer, d, zt.Pointer, m, T.Zero, mr.Pointer, m, Threads);
+            GemmCore(false, false, n, m, d, T.One, xm.Pointer, d, zt!.Pointer, m, T.Zero, mr.Pointer, m, Threads);
         }
 
         // K(X, X) of a kernel of u alone with a symmetric metric is symmetric, and so is W: each row block computes only
@@ -436,9 +448,13 @@ public abstract unsafe class CpuBackend : IComputeBackend
                         cols = Math.Min(cols, i0 - j0);
                     }
 
-                    if (perBlock)
+                    if (sparseZ is not null)
                     {
-                        GemmCore(false, false, rows, cols, d, T.One, xm.Pointer + ((long)i0 * d), d, zt.Pointer + j0, m, T.Zero, mr.Pointer + ((long)i0 * m) + j0, m, 1);
+                        sparseZ.MultiplyTile(xm.Pointer, d, i0, rows, j0, cols, mr.Pointer, m);
+                    }
+                    else if (perBlock)
+                    {
+                        GemmCore(false, false, rows, cols, d, T.One, xm.Pointer + ((long)i0 * d), d, zt!.Pointer + j0, m, T.Zero, mr.Pointer + ((long)i0 * m) + j0, m, 1);
                     }
 
                     tile.Evaluate(i0, rows, j0, cols);

@@ -35,6 +35,41 @@ internal static class KernelCentring
         return means;
     }
 
+    /// <summary>
+    /// Whether the mean μ of Z is small next to the spread of both operands about it: 2‖μ‖² ≤ mean ‖z‖² (so ‖μ‖² is at
+    /// most the mean ‖z − μ‖²) and mean ‖x − μ‖² ≥ ‖μ‖². Then the uncentred squared norms are within a small factor of the
+    /// centred ones on average, and ‖x‖² + ‖z‖² − 2xᵀMz loses no more to cancellation than the centred form; the CPU
+    /// kernel matrix leaves such sparse data uncentred so that it stays sparse.
+    /// </summary>
+    public static bool MeanIsSmall<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> z, int n, int m, int d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var mu = ColumnMeans(z, m, d);
+        var xBar = ColumnMeans(x, n, d);
+        double muSquared = 0, xDotMu = 0;
+        for (int j = 0; j < d; j++)
+        {
+            double v = double.CreateTruncating(mu[j]);
+            muSquared += v * v;
+            xDotMu += double.CreateTruncating(xBar[j]) * v;
+        }
+
+        return 2 * muSquared <= MeanSquaredNorm(z, m, d) && MeanSquaredNorm(x, n, d) - (2 * xDotMu) >= 0;
+    }
+
+    private static double MeanSquaredNorm<T>(ReadOnlySpan<T> data, int rows, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double sum = 0;
+        for (int i = 0; i < data.Length; i++)
+        {
+            double v = double.CreateTruncating(data[i]);
+            sum += v * v;
+        }
+
+        return sum / Math.Max(1, rows);
+    }
+
     /// <summary>Each row of <paramref name="data"/> minus <paramref name="centre"/>, into <paramref name="destination"/>.</summary>
     public static void Subtract<T>(ReadOnlySpan<T> data, ReadOnlySpan<T> centre, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -356,18 +356,45 @@ public abstract partial class BackendConformanceTests : IDisposable
     [MemberData(nameof(KernelCases))]
     public void KernelMatrixMatchesPerPairEvaluation(string kernelName, string metricName)
     {
-        CheckKernelMatrix<double>(kernelName, metricName);
-        CheckKernelMatrix<float>(kernelName, metricName);
+        CheckKernelMatrix<double>(kernelName, metricName, oneHot: false);
+        CheckKernelMatrix<float>(kernelName, metricName, oneHot: false);
     }
 
-    private void CheckKernelMatrix<T>(string kernelName, string metricName)
+    /// <summary>
+    /// Sparse inputs (two non-zeros of random value in 32 columns per row, as one-hot pairs): CPU backends sum over the
+    /// non-zeros instead of a GEMM and, for radial kernels, leave such data uncentred.
+    /// </summary>
+    [SkippableTheory]
+    [MemberData(nameof(KernelCases))]
+    public void KernelMatrixOfSparseInputsMatchesPerPairEvaluation(string kernelName, string metricName)
+    {
+        CheckKernelMatrix<double>(kernelName, metricName, oneHot: true);
+        CheckKernelMatrix<float>(kernelName, metricName, oneHot: true);
+    }
+
+    /// <summary>Rows of two non-zeros, one in each half of the columns, with values in [0.5, 1.5).</summary>
+    internal static double[] PairInputs(int rows, int d, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new double[rows * d];
+        for (int i = 0; i < rows; i++)
+        {
+            x[(i * d) + rng.Next(d / 2)] = 0.5 + rng.NextDouble();
+            x[(i * d) + (d / 2) + rng.Next(d / 2)] = 0.5 + rng.NextDouble();
+        }
+
+        return x;
+    }
+
+    private void CheckKernelMatrix<T>(string kernelName, string metricName, bool oneHot)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int n = 37, m = 29, d = 5;
+        const int n = 37, m = 29;
+        int d = oneHot ? 32 : 5;
         var kernel = MakeKernel(kernelName);
         var metric = MakeMetric(metricName, d);
-        var x = Cast<T>(Random(n, d, 12));
-        var z = Cast<T>(Random(m, d, 13));
+        var x = Cast<T>(oneHot ? PairInputs(n, d, 12) : Random(n, d, 12));
+        var z = Cast<T>(oneHot ? PairInputs(m, d, 13) : Random(m, d, 13));
         using var xb = Backend.Upload<T>(x, n, d);
         using var zb = Backend.Upload<T>(z, m, d);
         using var mb = metric.Upload<T>(Backend);
@@ -449,6 +476,49 @@ public abstract partial class BackendConformanceTests : IDisposable
 
         var actual = Download(Backend, kb);
         actual.Zip(expected, (a, e) => Math.Abs(a - e)).Max().Should().BeLessThan(tolerance, $"{typeof(T).Name}, shift {shift}");
+    }
+
+    /// <summary>
+    /// Sparse data far from the origin (pairs plus a column held at 10⁷ in every row) is still centred: without the shift
+    /// its squared norms would be 10¹⁴ and the distances of order 1 would cancel.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("gaussian")]
+    [InlineData("laplace")]
+    public void SparseDataFarFromTheOriginIsCentred(string kernelName)
+    {
+        const int n = 23, m = 19, d = 64;
+        var kernel = MakeKernel(kernelName);
+        var metric = MakeMetric("diagonal", d);
+        var x = PairInputs(n, d, 31);
+        var z = PairInputs(m, d, 32);
+        var xs = (double[])x.Clone();
+        var zs = (double[])z.Clone();
+        for (int i = 0; i < n; i++)
+        {
+            xs[(i * d) + d - 1] = 1e7;
+        }
+
+        for (int j = 0; j < m; j++)
+        {
+            zs[(j * d) + d - 1] = 1e7;
+        }
+
+        using var xb = Backend.Upload<double>(xs, n, d);
+        using var zb = Backend.Upload<double>(zs, m, d);
+        using var mb = metric.Upload<double>(Backend);
+        using var kb = Backend.Allocate<double>(n, m);
+        Backend.KernelMatrix(kernel, xb, zb, mb, kb);
+        var expected = new double[n * m];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < m; j++)
+            {
+                expected[(i * m) + j] = kernel.Value(metric.SquaredDistance(x.AsSpan(i * d, d), z.AsSpan(j * d, d)));
+            }
+        }
+
+        Download(Backend, kb).Zip(expected, (a, e) => Math.Abs(a - e)).Max().Should().BeLessThan(1e-7);
     }
 
     [SkippableTheory]
