@@ -227,34 +227,32 @@ internal static unsafe class BlockedCholesky<T>
                 InvertLower(l + ((long)k0 * ldl) + k0, kb, ldl, inverses + ((long)q * nb * nb), nb);
             }
 
-            // Forward: L Y = B.  Y_q = L_qq⁻¹ (B_q − L_q,<q Y_<q)
+            // Forward, L Y = B, right-looking: Y_q = L_qq⁻¹ B_q, then B_>q −= L_>q,q Y_q. Each update is one GEMM with all the
+            // rows below (many row blocks to share between the threads) and one k-panel, and packs each element of L once.
             for (int q = 0; (passes & Passes.Forward) != 0 && q < blocks; q++)
-            {
-                int k0 = q * nb, kb = Math.Min(nb, n - k0);
-                T* bq = b + ((long)k0 * ldb);
-                if (k0 > 0)
-                {
-                    PackedGemm<T>.Multiply(false, false, kb, c, k0, -T.One, l + ((long)k0 * ldl), ldl, b, ldb, T.One, bq, ldb, false, threads);
-                }
-
-                CopyRows(bq, ldb, scratch, c, kb, c);
-                PackedGemm<T>.Multiply(false, false, kb, c, kb, T.One, inverses + ((long)q * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
-            }
-
-            // Backward: Lᵀ X = Y.  X_q = L_qq⁻ᵀ (Y_q − (L_>q,q)ᵀ X_>q)
-            for (int q = blocks - 1; (passes & Passes.Backward) != 0 && q >= 0; q--)
             {
                 int k0 = q * nb, kb = Math.Min(nb, n - k0);
                 int below = n - k0 - kb;
                 T* bq = b + ((long)k0 * ldb);
+                CopyRows(bq, ldb, scratch, c, kb, c);
+                PackedGemm<T>.Multiply(false, false, kb, c, kb, T.One, inverses + ((long)q * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
                 if (below > 0)
                 {
-                    T* lBelow = l + ((long)(k0 + kb) * ldl) + k0;
-                    PackedGemm<T>.Multiply(true, false, kb, c, below, -T.One, lBelow, ldl, b + ((long)(k0 + kb) * ldb), ldb, T.One, bq, ldb, false, threads);
+                    PackedGemm<T>.Multiply(false, false, below, c, kb, -T.One, l + ((long)(k0 + kb) * ldl) + k0, ldl, bq, ldb, T.One, b + ((long)(k0 + kb) * ldb), ldb, false, threads);
                 }
+            }
 
+            // Backward, Lᵀ X = Y, right-looking from the last block: X_q = L_qq⁻ᵀ Y_q, then Y_<q −= (L_q,<q)ᵀ X_q.
+            for (int q = blocks - 1; (passes & Passes.Backward) != 0 && q >= 0; q--)
+            {
+                int k0 = q * nb, kb = Math.Min(nb, n - k0);
+                T* bq = b + ((long)k0 * ldb);
                 CopyRows(bq, ldb, scratch, c, kb, c);
                 PackedGemm<T>.Multiply(true, false, kb, c, kb, T.One, inverses + ((long)q * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
+                if (k0 > 0)
+                {
+                    PackedGemm<T>.Multiply(true, false, k0, c, kb, -T.One, l + ((long)k0 * ldl), ldl, bq, ldb, T.One, b, ldb, false, threads);
+                }
             }
         }
         finally
