@@ -369,7 +369,8 @@ public abstract unsafe class CpuBackend : IComputeBackend
                 (mx, mz) = (xCentred, zCentred);
             }
 
-            KernelMatrixCore(kernel, normKernel, mx, mz, metric, mr, mwt, radial, same, sparseZ);
+            var sparseX = sparseZ is null ? null : same ? sparseZ : SparseRows<T>.Detect(mx.Span, n, d);
+            KernelMatrixCore(kernel, normKernel, mx, mz, metric, mr, mwt, radial, same, sparseX, sparseZ);
         }
         finally
         {
@@ -382,7 +383,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
     }
 
     private void KernelMatrixCore<T, TKernel>(
-        TKernel kernel, INormDependentKernel? normKernel, ManagedBuffer<T> mx, ManagedBuffer<T> mz, ManagedBuffer<T>? metric, ManagedBuffer<T> mr, ManagedBuffer<T>? mwt, bool radial, bool same, SparseRows<T>? sparseZ)
+        TKernel kernel, INormDependentKernel? normKernel, ManagedBuffer<T> mx, ManagedBuffer<T> mz, ManagedBuffer<T>? metric, ManagedBuffer<T> mr, ManagedBuffer<T>? mwt, bool radial, bool same, SparseRows<T>? sparseX, SparseRows<T>? sparseZ)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction
     {
@@ -390,7 +391,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
 
         // XM = X·M (n × d) and ZT = Zᵀ (d × m); norms x_iᵀMx_i, z_jᵀMz_j for radial kernels. The temporaries come from
         // the buffer pool, so an RFM round reuses them.
-        using var xmStore = metric is null ? null : ApplyMetric(mx, metric);
+        using var xmStore = metric is null ? null : ApplyMetric(mx, metric, sparseX);
         using var zt = sparseZ is null ? (ManagedBuffer<T>)Allocate<T>(d, m) : null;
         if (zt is not null)
         {
@@ -407,7 +408,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
             }
             else
             {
-                using var zm = metric is null ? null : ApplyMetric(mz, metric);
+                using var zm = metric is null ? null : ApplyMetric(mz, metric, sparseZ);
                 zNorms = RowDots((zm ?? mz).Span, mz.Span, m, d);
             }
 
@@ -605,13 +606,17 @@ public abstract unsafe class CpuBackend : IComputeBackend
         }
     }
 
-    /// <summary>X·M (n × d) in a pooled buffer the caller disposes.</summary>
-    private ManagedBuffer<T> ApplyMetric<T>(ManagedBuffer<T> x, ManagedBuffer<T> metric)
+    /// <summary>X·M (n × d) in a pooled buffer the caller disposes; a sparse X (its <paramref name="pattern"/>) sums rows of M.</summary>
+    private ManagedBuffer<T> ApplyMetric<T>(ManagedBuffer<T> x, ManagedBuffer<T> metric, SparseRows<T>? pattern)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Rows, d = x.Cols;
         var xm = (ManagedBuffer<T>)Allocate<T>(n, d);
-        if (metric.Rows == d && metric.Cols == d && d > 1)
+        if (metric.Rows == d && metric.Cols == d && d > 1 && pattern is not null)
+        {
+            pattern.MultiplyDense(metric.Pointer, d, d, xm.Span);
+        }
+        else if (metric.Rows == d && metric.Cols == d && d > 1)
         {
             GemmCore(false, false, n, d, d, T.One, x.Pointer, d, metric.Pointer, d, T.Zero, xm.Pointer, d, Threads);
         }

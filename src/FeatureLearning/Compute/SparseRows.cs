@@ -17,7 +17,22 @@ internal sealed class SparseRows<T>
     /// </summary>
     public const int DensityDivisor = 16;
 
-    private SparseRows(int[] start, int[] columns, T[] values) => (Start, Columns, Values) = (start, columns, values);
+    private SparseRows(int[] start, int[] columns, T[] values)
+    {
+        (Start, Columns, Values) = (start, columns, values);
+        int rows = start.Length - 1;
+        int first = rows > 0 ? start[1] : 0;
+        bool uniform = true;
+        for (int i = 1; uniform && i < rows; i++)
+        {
+            uniform = start[i + 1] - start[i] == first;
+        }
+
+        PerRow = uniform ? first : -1;
+    }
+
+    /// <summary>The number of non-zeros of every row when all rows have the same (one-hot pairs: 2); −1 otherwise.</summary>
+    public int PerRow { get; }
 
     /// <summary>rows + 1 offsets: row i holds entries Start[i] … Start[i + 1] − 1.</summary>
     public int[] Start { get; }
@@ -85,6 +100,17 @@ internal sealed class SparseRows<T>
             {
                 T* ai = a + ((long)i * lda);
                 T* ri = result + ((long)i * ldr);
+                if (PerRow == 2)
+                {
+                    // Two non-zeros in every row (one-hot pairs): no offsets to read, no inner loop.
+                    for (int j = j0, t = 2 * j0; j < j0 + cols; j++, t += 2)
+                    {
+                        ri[j] = (ai[column[t]] * value[t]) + (ai[column[t + 1]] * value[t + 1]);
+                    }
+
+                    continue;
+                }
+
                 for (int j = j0; j < j0 + cols; j++)
                 {
                     T sum = T.Zero;
@@ -95,6 +121,24 @@ internal sealed class SparseRows<T>
 
                     ri[j] = sum;
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// result = this · B for a dense <paramref name="b"/> (cols × <paramref name="width"/>, leading dimension
+    /// <paramref name="ldb"/>): row i is Σ_t Values[t]·B[Columns[t], ·] over row i's non-zeros, into <paramref name="result"/>
+    /// (rows × width, contiguous).
+    /// </summary>
+    public unsafe void MultiplyDense(T* b, int ldb, int width, Span<T> result)
+    {
+        result.Clear();
+        for (int i = 0; i < Start.Length - 1; i++)
+        {
+            var row = result.Slice(i * width, width);
+            for (int t = Start[i]; t < Start[i + 1]; t++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>(b + ((long)Columns[t] * ldb), width), Values[t], row, row);
             }
         }
     }

@@ -356,45 +356,50 @@ public abstract partial class BackendConformanceTests : IDisposable
     [MemberData(nameof(KernelCases))]
     public void KernelMatrixMatchesPerPairEvaluation(string kernelName, string metricName)
     {
-        CheckKernelMatrix<double>(kernelName, metricName, oneHot: false);
-        CheckKernelMatrix<float>(kernelName, metricName, oneHot: false);
+        CheckKernelMatrix<double>(kernelName, metricName, "dense");
+        CheckKernelMatrix<float>(kernelName, metricName, "dense");
     }
 
     /// <summary>
-    /// Sparse inputs (two non-zeros of random value in 32 columns per row, as one-hot pairs): CPU backends sum over the
-    /// non-zeros instead of a GEMM and, for radial kernels, leave such data uncentred.
+    /// Sparse inputs (two non-zeros of random value in 32 columns per row, as one-hot pairs; in "mixed", every fourth row of
+    /// Z has one): CPU backends sum over the non-zeros instead of a GEMM and, for radial kernels, leave such data uncentred.
     /// </summary>
     [SkippableTheory]
     [MemberData(nameof(KernelCases))]
     public void KernelMatrixOfSparseInputsMatchesPerPairEvaluation(string kernelName, string metricName)
     {
-        CheckKernelMatrix<double>(kernelName, metricName, oneHot: true);
-        CheckKernelMatrix<float>(kernelName, metricName, oneHot: true);
+        foreach (string inputs in new[] { "pairs", "mixed" })
+        {
+            CheckKernelMatrix<double>(kernelName, metricName, inputs);
+            CheckKernelMatrix<float>(kernelName, metricName, inputs);
+        }
     }
 
-    /// <summary>Rows of two non-zeros, one in each half of the columns, with values in [0.5, 1.5).</summary>
-    internal static double[] PairInputs(int rows, int d, int seed)
+    /// <summary>Rows of two non-zeros, one in each half of the columns, with values in [0.5, 1.5); every <paramref name="single"/>-th row has only the first.</summary>
+    internal static double[] PairInputs(int rows, int d, int seed, int single = int.MaxValue)
     {
         var rng = new Random(seed);
         var x = new double[rows * d];
         for (int i = 0; i < rows; i++)
         {
             x[(i * d) + rng.Next(d / 2)] = 0.5 + rng.NextDouble();
-            x[(i * d) + (d / 2) + rng.Next(d / 2)] = 0.5 + rng.NextDouble();
+            double second = 0.5 + rng.NextDouble();
+            x[(i * d) + (d / 2) + rng.Next(d / 2)] = i % single == single - 1 ? 0 : second;
         }
 
         return x;
     }
 
-    private void CheckKernelMatrix<T>(string kernelName, string metricName, bool oneHot)
+    private void CheckKernelMatrix<T>(string kernelName, string metricName, string inputs)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         const int n = 37, m = 29;
-        int d = oneHot ? 32 : 5;
+        bool sparse = inputs != "dense";
+        int d = sparse ? 32 : 5;
         var kernel = MakeKernel(kernelName);
         var metric = MakeMetric(metricName, d);
-        var x = Cast<T>(oneHot ? PairInputs(n, d, 12) : Random(n, d, 12));
-        var z = Cast<T>(oneHot ? PairInputs(m, d, 13) : Random(m, d, 13));
+        var x = Cast<T>(sparse ? PairInputs(n, d, 12) : Random(n, d, 12));
+        var z = Cast<T>(sparse ? PairInputs(m, d, 13, inputs == "mixed" ? 4 : int.MaxValue) : Random(m, d, 13));
         using var xb = Backend.Upload<T>(x, n, d);
         using var zb = Backend.Upload<T>(z, m, d);
         using var mb = metric.Upload<T>(Backend);
@@ -487,23 +492,17 @@ public abstract partial class BackendConformanceTests : IDisposable
     [InlineData("laplace")]
     public void SparseDataFarFromTheOriginIsCentred(string kernelName)
     {
-        const int n = 23, m = 19, d = 64;
+        const int n = 23, m = 19, d = 65;
         var kernel = MakeKernel(kernelName);
         var metric = MakeMetric("diagonal", d);
-        var x = PairInputs(n, d, 31);
-        var z = PairInputs(m, d, 32);
-        var xs = (double[])x.Clone();
-        var zs = (double[])z.Clone();
-        for (int i = 0; i < n; i++)
-        {
-            xs[(i * d) + d - 1] = 1e7;
-        }
 
-        for (int j = 0; j < m; j++)
-        {
-            zs[(j * d) + d - 1] = 1e7;
-        }
-
+        // Pairs in the first 64 columns; the last column is 0 for the reference and 10⁷ in every row for the backend.
+        double[] Widen(double[] pairs, int rows, double last) =>
+            Enumerable.Range(0, rows).SelectMany(i => pairs.Skip(i * (d - 1)).Take(d - 1).Append(last)).ToArray();
+        var x = Widen(PairInputs(n, d - 1, 31), n, 0);
+        var z = Widen(PairInputs(m, d - 1, 32), m, 0);
+        var xs = Widen(PairInputs(n, d - 1, 31), n, 1e7);
+        var zs = Widen(PairInputs(m, d - 1, 32), m, 1e7);
         using var xb = Backend.Upload<double>(xs, n, d);
         using var zb = Backend.Upload<double>(zs, m, d);
         using var mb = metric.Upload<double>(Backend);
