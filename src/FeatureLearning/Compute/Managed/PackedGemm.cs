@@ -523,11 +523,19 @@ internal static unsafe class PackedGemm<T>
                     new Span<T>(panel, kc * mr).Clear();
                 }
 
+                // Whole 8 × 8 blocks transposed in registers; the rest element by element.
+                int done = rows == 8 && mr == 8 && Transpose8<T>.Supported ? kc / 8 * 8 : 0;
+                T* first = a + ((long)(ic + ir) * lda) + pc;
+                for (int p = 0; p < done; p += 8)
+                {
+                    Transpose8<T>.Block(first + p, lda, panel + (p * mr), mr, alpha, alpha != T.One);
+                }
+
                 for (int r = 0; r < rows; r++)
                 {
-                    T* src = a + ((long)(ic + ir + r) * lda) + pc;
+                    T* src = first + ((long)r * lda);
                     T* d = panel + r;
-                    for (int p = 0; p < kc; p++)
+                    for (int p = done; p < kc; p++)
                     {
                         d[p * mr] = alpha * src[p];
                     }
@@ -600,11 +608,22 @@ internal static unsafe class PackedGemm<T>
                 new Span<T>(panel, kc * nr).Clear();
             }
 
+            // Groups of eight stored rows in 8 × 8 blocks transposed in registers; the rest element by element.
+            int groups = Transpose8<T>.Supported ? cols / 8 : 0, done = kc / 8 * 8;
+            for (int g = 0; g < groups; g++)
+            {
+                T* first = b + ((long)(j0 + (8 * g)) * ldb) + pc;
+                for (int p = 0; p < done; p += 8)
+                {
+                    Transpose8<T>.Block(first + p, ldb, panel + (p * nr) + (8 * g), nr, T.One, scale: false);
+                }
+            }
+
             for (int jj = 0; jj < cols; jj++)
             {
                 T* src = b + ((long)(j0 + jj) * ldb) + pc;
                 T* d = panel + jj;
-                for (int p = 0; p < kc; p++)
+                for (int p = jj < 8 * groups ? done : 0; p < kc; p++)
                 {
                     d[p * nr] = src[p];
                 }
