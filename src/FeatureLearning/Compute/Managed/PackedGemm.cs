@@ -543,7 +543,18 @@ internal static unsafe class PackedGemm<T>
             }
             else
             {
-                // op(A)(i, p) = a[p*lda + i]: each p gives MR contiguous values.
+                // op(A)(i, p) = a[p*lda + i]: each p gives MR contiguous values, one vector for a whole panel of eight.
+                if (rows == 8 && mr == 8 && Transpose8<T>.Supported)
+                {
+                    bool scale = alpha != T.One;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        Transpose8<T>.Row(a + ((long)(pc + p) * lda) + ic + ir, panel + (p * mr), alpha, scale);
+                    }
+
+                    continue;
+                }
+
                 for (int p = 0; p < kc; p++)
                 {
                     T* src = a + ((long)(pc + p) * lda) + ic + ir;

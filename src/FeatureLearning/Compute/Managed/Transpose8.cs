@@ -39,6 +39,20 @@ internal static unsafe class Transpose8<T>
         }
     }
 
+    /// <summary>dst[r] = α·src[r] for r &lt; 8, as one vector (only where <see cref="Supported"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Row(T* src, T* dst, T alpha, bool scale)
+    {
+        if (typeof(T) == typeof(double))
+        {
+            Put((double*)dst, Vector512.Load((double*)src), Vector512.Create(double.CreateTruncating(alpha)), scale);
+        }
+        else
+        {
+            Put((float*)dst, Vector256.Load((float*)src), Vector256.Create(float.CreateTruncating(alpha)), scale);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Double(double* s, int lds, double* d, int ldd, double alpha, bool scale)
     {
