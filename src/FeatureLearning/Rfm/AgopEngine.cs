@@ -510,7 +510,13 @@ internal static class AgopEngine
             T f = -WeightFactor;
             int nnz = sparse!.NonZeros;
             var result = new T[FeatureLearning.Compute.Managed.SparseGradientKernel<T>.PackedLength(nnz, c)];
-            FeatureLearning.Compute.Managed.SparseGradientKernel<T>.Pack(nnz, c, (t, k) => f * T.CreateTruncating(sparse.Values[t]) * a[(sparse.Rows[t] * c) + k], result);
+            var scale = new T[nnz];
+            for (int t = 0; t < nnz; t++)
+            {
+                scale[t] = f * T.CreateTruncating(sparse.Values[t]);
+            }
+
+            FeatureLearning.Compute.Managed.SparseGradientKernel<T>.Pack(scale, sparse.Rows, a, c, result);
             return result;
         }
 

@@ -36,23 +36,20 @@ internal static unsafe class SparseGradientKernel<T>
     public static long PackedLength(int nonZeros, int c) => (long)Blocks(c) * OutputBlock * nonZeros;
 
     /// <summary>
-    /// Packs the coefficients B (nonZeros × c, from <paramref name="coefficient"/>(t, k)) output block by output block:
-    /// block b holds B[t, b·OB … b·OB + OB − 1] for every t, zero beyond c, so one block of all non-zeros is contiguous.
+    /// Packs the coefficients B[t, k] = scale[t]·α[rows[t], k] (nonZeros × c; α is n × c, row-major) output block by output
+    /// block: block b holds B[t, b·OB … b·OB + OB − 1] for every t, zero beyond c, so one block of all non-zeros is contiguous.
     /// </summary>
-    public static void Pack(int nonZeros, int c, Func<int, int, T> coefficient, Span<T> packed)
+    public static void Pack(ReadOnlySpan<T> scale, ReadOnlySpan<int> rows, ReadOnlySpan<T> alpha, int c, Span<T> packed)
     {
-        int ob = OutputBlock;
+        int ob = OutputBlock, nonZeros = scale.Length;
         packed.Clear();
         for (int b = 0; b < Blocks(c); b++)
         {
             int k0 = b * ob, width = Math.Min(ob, c - k0);
             for (int t = 0; t < nonZeros; t++)
             {
-                var row = packed.Slice((int)((((long)b * nonZeros) + t) * ob), ob);
-                for (int k = 0; k < width; k++)
-                {
-                    row[k] = coefficient(t, k0 + k);
-                }
+                var row = packed.Slice((int)((((long)b * nonZeros) + t) * ob), width);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(alpha.Slice((rows[t] * c) + k0, width), scale[t], row);
             }
         }
     }
