@@ -18,7 +18,7 @@ internal static unsafe class SparseGradientKernel<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Sample rows per register block.</summary>
-    private const int RowBlock = 12;
+    public const int RowBlock = 12;
 
     /// <summary>Vectors of outputs per register block.</summary>
     private const int VectorBlock = 2;
