@@ -110,7 +110,7 @@ internal static unsafe class SparseGradientKernel<T>
         T** to = stackalloc T*[RowBlock];
         int ldr = RowBlock * a.C;
         T* wp = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)n * RowBlock * sizeof(T)), 64);
-        T* r = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)a.D * ldr * sizeof(T)), 64);
+        T* r = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(((long)a.D * ldr) + ob) * (nuint)sizeof(T), 64);
         try
         {
             fixed (int* st = start, ir = centreRows)
@@ -128,7 +128,10 @@ internal static unsafe class SparseGradientKernel<T>
                         }
                     }
 
-                    for (int kb = 0; kb < Blocks(a.C); kb++)
+                    // Output blocks last first: every block is stored as whole vectors, and a partial last block's excess
+                    // lands on outputs that a later store overwrites (the next rows' first outputs, the next column's row,
+                    // or the padding after R), so no block goes through a copy. Rows past the end go to the stage.
+                    for (int kb = Blocks(a.C) - 1; kb >= 0; kb--)
                     {
                         int k0 = kb * ob, width = Math.Min(ob, a.C - k0);
                         T* pb = a.Packed + ((long)kb * nnz * ob);
@@ -137,18 +140,10 @@ internal static unsafe class SparseGradientKernel<T>
                             T* row = r + ((long)l * ldr) + k0;
                             for (int q = 0; q < RowBlock; q++)
                             {
-                                // A full output block is stored in place; a partial last one, and rows past the end, go through the stage.
-                                to[q] = q < count && width == ob ? row + ((long)q * a.C) : stage + (q * ob);
+                                to[q] = q < count ? row + ((long)q * a.C) : stage + (q * ob);
                             }
 
                             Accumulate(wp, ir + st[l], st[l + 1] - st[l], pb + ((long)st[l] * ob), to);
-                            if (width < ob)
-                            {
-                                for (int q = 0; q < count; q++)
-                                {
-                                    new ReadOnlySpan<T>(stage + (q * ob), width).CopyTo(new Span<T>(row + ((long)q * a.C), width));
-                                }
-                            }
                         }
 
                         if (a.S is not null)
