@@ -118,11 +118,18 @@ internal static unsafe class SparseGradientKernel<T>
                 for (int blk = b0; blk < b1; blk++)
                 {
                     int j0 = blk * RowBlock, count = Math.Min(RowBlock, a.Rows - j0);
+                    // The first eight rows in 8 × 8 blocks transposed in registers where there are eight; the rest, and rows
+                    // past the end (which repeat the last row; their sums go to the stage and are dropped), one by one.
+                    int blocked = count >= 8 && Transpose8<T>.Supported ? n / 8 * 8 : 0;
+                    for (int i0 = 0; i0 < blocked; i0 += 8)
+                    {
+                        Transpose8<T>.Block(a.W + ((long)j0 * a.Ldw) + i0, a.Ldw, wp + (i0 * RowBlock), RowBlock, T.One, scale: false);
+                    }
+
                     for (int q = 0; q < RowBlock; q++)
                     {
-                        // Rows past the end repeat the last row; their sums go to the stage and are dropped.
                         T* from = a.W + ((long)(j0 + Math.Min(q, count - 1)) * a.Ldw);
-                        for (int i = 0; i < n; i++)
+                        for (int i = q < 8 ? blocked : 0; i < n; i++)
                         {
                             wp[(i * RowBlock) + q] = from[i];
                         }
