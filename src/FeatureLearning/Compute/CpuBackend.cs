@@ -346,15 +346,16 @@ public abstract unsafe class CpuBackend : IComputeBackend
         ManagedBuffer<T>? xCentred = null, zCentred = null;
 
         // Sparse centres (one-hot inputs): the tiles' inner products sum over each z_j's non-zeros instead of running a GEMM.
-        // Centring would fill Z in, so a radial kernel keeps sparse data uncentred where its mean is small next to its
-        // spread (then ‖x‖² + ‖z‖² stays within a small factor of the centred norms and the cancellation it guards against
-        // cannot grow); otherwise it centres and multiplies densely.
+        // Centring would fill Z in, so a radial kernel keeps sparse data uncentred where both operands are sparse and Z's
+        // mean is small next to their spread in the metric's norm (then ‖x‖² + ‖z‖² stays within a small factor of the
+        // centred norms and the cancellation it guards against cannot grow); otherwise it centres and multiplies densely.
         var sparseZ = KernelGemmPerRowBlock ? SparseRows<T>.Detect(mz.Span, m, d) : null;
+        var sparseX = sparseZ is null ? null : same ? sparseZ : SparseRows<T>.Detect(mx.Span, n, d);
         try
         {
-            if (radial && !(sparseZ is not null && KernelCentring.MeanIsSmall<T>(mx.Span, mz.Span, n, m, d)))
+            if (radial && !(sparseZ is not null && sparseX is not null && KernelCentring.MeanIsSmall<T>(sparseX, sparseZ, metric is null ? default : metric.Span, d)))
             {
-                sparseZ = null;
+                (sparseX, sparseZ) = (null, null);
                 // ‖x − z‖ is shift-invariant; ‖x‖² + ‖z‖² − 2xᵀz is not: centre both on the mean of Z first, so data far
                 // from the origin keeps its distances (issue 13).
                 var centre = KernelCentring.ColumnMeans<T>(mz.Span, m, d);
@@ -369,7 +370,6 @@ public abstract unsafe class CpuBackend : IComputeBackend
                 (mx, mz) = (xCentred, zCentred);
             }
 
-            var sparseX = sparseZ is null ? null : same ? sparseZ : SparseRows<T>.Detect(mx.Span, n, d);
             KernelMatrixCore(kernel, normKernel, mx, mz, metric, mr, mwt, radial, same, sparseX, sparseZ);
         }
         finally
@@ -865,9 +865,26 @@ public abstract unsafe class CpuBackend : IComputeBackend
         var ms = s is null ? null : Own(s, nameof(s));
         int rows = weights.Rows, d = xs.Cols, c = outputs;
         if (xs.Rows != rows || h.Rows != d || h.Cols != d || start.Length != d + 1 || (s is not null && (s.Rows != rows || s.Cols != c))
-            || packed.LongLength < Managed.SparseGradientKernel<T>.PackedLength(start[d], c))
+            || start[0] != 0 || centreRows.Length < start[d] || packed.LongLength < Managed.SparseGradientKernel<T>.PackedLength(start[d], c))
         {
-            throw new ArgumentException($"Sparse AGOP gradients: W' {rows} x {weights.Cols}, X_s {xs.Rows} x {d}, H {h.Rows} x {h.Cols}, S {s?.Rows} x {s?.Cols}, {start.Length - 1} pattern columns and {c} outputs do not fit together.");
+            throw new ArgumentException($"Sparse AGOP gradients: W' {rows} x {weights.Cols}, X_s {xs.Rows} x {d}, H {h.Rows} x {h.Cols}, S {s?.Rows} x {s?.Cols}, {start.Length - 1} pattern columns, {centreRows.Length} non-zero rows and {c} outputs do not fit together.");
+        }
+
+        // The kernel reads W'[j, centreRows[t]] through raw pointers: the pattern must lie within W'.
+        for (int l = 0; l < d; l++)
+        {
+            if (start[l + 1] < start[l])
+            {
+                throw new ArgumentException($"Sparse AGOP gradients: the pattern's column offsets decrease at column {l}.", nameof(start));
+            }
+        }
+
+        for (int t = 0; t < start[d]; t++)
+        {
+            if ((uint)centreRows[t] >= (uint)weights.Cols)
+            {
+                throw new ArgumentOutOfRangeException(nameof(centreRows), $"Sparse AGOP gradients: non-zero {t} names centre {centreRows[t]}, outside the {weights.Cols} columns of W'.");
+            }
         }
 
         if (rows == 0)

@@ -36,38 +36,54 @@ internal static class KernelCentring
     }
 
     /// <summary>
-    /// Whether the mean μ of Z is small next to the spread of both operands about it: 2‖μ‖² ≤ mean ‖z‖² (so ‖μ‖² is at
-    /// most the mean ‖z − μ‖²) and mean ‖x − μ‖² ≥ ‖μ‖². Then the uncentred squared norms are within a small factor of the
-    /// centred ones on average, and ‖x‖² + ‖z‖² − 2xᵀMz loses no more to cancellation than the centred form; the CPU
-    /// kernel matrix leaves such sparse data uncentred so that it stays sparse.
+    /// Whether the mean μ of Z is small next to the spread of both operands about it, in the metric's norm (the one the
+    /// kernel matrix's ‖x‖² + ‖z‖² − 2xᵀMz cancels in): 2μᵀMμ ≤ mean zᵀMz (so μᵀMμ is at most the mean of
+    /// (z − μ)ᵀM(z − μ)) and mean (x − μ)ᵀM(x − μ) ≥ μᵀMμ. Then the uncentred squared norms are within a small factor of the
+    /// centred ones on average, and the distances lose no more to cancellation than in the centred form; the CPU kernel
+    /// matrix leaves such sparse data uncentred so that it stays sparse.
     /// </summary>
-    public static bool MeanIsSmall<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> z, int n, int m, int d)
+    /// <param name="x">The pattern of X (n × d).</param>
+    /// <param name="z">The pattern of Z (m × d).</param>
+    /// <param name="metric">M: d × d, its diagonal (d values), or empty for the identity.</param>
+    /// <param name="d">Columns.</param>
+    public static bool MeanIsSmall<T>(SparseRows<T> x, SparseRows<T> z, ReadOnlySpan<T> metric, int d)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var mu = ColumnMeans(z, m, d);
-        var xBar = ColumnMeans(x, n, d);
-        double muSquared = 0, xDotMu = 0;
-        for (int j = 0; j < d; j++)
-        {
-            double v = double.CreateTruncating(mu[j]);
-            muSquared += v * v;
-            xDotMu += double.CreateTruncating(xBar[j]) * v;
-        }
-
-        return 2 * muSquared <= MeanSquaredNorm(z, m, d) && MeanSquaredNorm(x, n, d) - (2 * xDotMu) >= 0;
+        var mu = z.ColumnMeans(d);
+        var xBar = x.ColumnMeans(d);
+        double muMu = Quadratic(mu, mu, metric, d), xMu = Quadratic(xBar, mu, metric, d);
+        return 2 * muMu <= z.MeanQuadratic(metric, d) && x.MeanQuadratic(metric, d) - (2 * xMu) >= 0;
     }
 
-    private static double MeanSquaredNorm<T>(ReadOnlySpan<T> data, int rows, int cols)
+    /// <summary>uᵀMv for M given as in <see cref="MeanIsSmall{T}"/>.</summary>
+    internal static double Quadratic<T>(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<T> metric, int d)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double sum = 0;
-        for (int i = 0; i < data.Length; i++)
+        for (int a = 0; a < d; a++)
         {
-            double v = double.CreateTruncating(data[i]);
-            sum += v * v;
+            if (u[a] == 0)
+            {
+                continue;
+            }
+
+            if (metric.Length == d * d && d > 1)
+            {
+                double row = 0;
+                for (int b = 0; b < d; b++)
+                {
+                    row += double.CreateTruncating(metric[(a * d) + b]) * v[b];
+                }
+
+                sum += u[a] * row;
+            }
+            else
+            {
+                sum += u[a] * v[a] * (metric.Length == 0 ? 1 : double.CreateTruncating(metric[a]));
+            }
         }
 
-        return sum / Math.Max(1, rows);
+        return sum;
     }
 
     /// <summary>Each row of <paramref name="data"/> minus <paramref name="centre"/>, into <paramref name="destination"/>.</summary>

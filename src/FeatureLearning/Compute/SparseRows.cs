@@ -125,6 +125,50 @@ internal sealed class SparseRows<T>
         }
     }
 
+    /// <summary>The column means of the matrix (d columns), in double.</summary>
+    public double[] ColumnMeans(int d)
+    {
+        var sums = new double[d];
+        for (int t = 0; t < Columns.Length; t++)
+        {
+            sums[Columns[t]] += double.CreateTruncating(Values[t]);
+        }
+
+        int rows = Math.Max(1, Start.Length - 1);
+        for (int j = 0; j < d; j++)
+        {
+            sums[j] /= rows;
+        }
+
+        return sums;
+    }
+
+    /// <summary>The mean over rows of xᵀMx (M as in <see cref="KernelCentring.MeanIsSmall{T}"/>), from the non-zeros.</summary>
+    public double MeanQuadratic(ReadOnlySpan<T> metric, int d)
+    {
+        bool full = metric.Length == d * d && d > 1;
+        double sum = 0;
+        for (int i = 0; i < Start.Length - 1; i++)
+        {
+            for (int s = Start[i]; s < Start[i + 1]; s++)
+            {
+                double vs = double.CreateTruncating(Values[s]);
+                if (!full)
+                {
+                    sum += vs * vs * (metric.Length == 0 ? 1 : double.CreateTruncating(metric[Columns[s]]));
+                    continue;
+                }
+
+                for (int t = Start[i]; t < Start[i + 1]; t++)
+                {
+                    sum += vs * double.CreateTruncating(Values[t]) * double.CreateTruncating(metric[(Columns[s] * d) + Columns[t]]);
+                }
+            }
+        }
+
+        return sum / Math.Max(1, Start.Length - 1);
+    }
+
     /// <summary>
     /// result = this · B for a dense <paramref name="b"/> (cols × <paramref name="width"/>, leading dimension
     /// <paramref name="ldb"/>): row i is Σ_t Values[t]·B[Columns[t], ·] over row i's non-zeros, into <paramref name="result"/>

@@ -495,14 +495,16 @@ internal static class AgopEngine
 
         /// <summary>
         /// Whether the sparse direct form takes <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}"/>: on a CPU backend where it
-        /// runs, with at least half an output block of outputs (fewer would leave most of each vector idle) and the gradients of
-        /// one register block of sample rows (d × <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}.RowBlock"/>·c,
-        /// per thread) within the chunk bound, unless <see cref="SparseKernel"/> says otherwise.
+        /// runs, with at least half an output block of outputs (fewer would leave most of each vector idle), and with what each
+        /// thread holds — the gradients of one register block of sample rows (d ×
+        /// <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}.RowBlock"/>·c) and a private d × d sum — within
+        /// the chunk bound, unless <see cref="SparseKernel"/> says otherwise.
         /// </summary>
         private static bool UsesSparseKernel(IComputeBackend backend, int outputs, int inputs) =>
             backend is CpuBackend && FeatureLearning.Compute.Managed.SparseGradientKernel<T>.Supported
             && (SparseKernel ?? (2 * outputs >= FeatureLearning.Compute.Managed.SparseGradientKernel<T>.OutputBlock
-                && (long)inputs * FeatureLearning.Compute.Managed.SparseGradientKernel<T>.RowBlock * outputs <= ChunkElements));
+                && (long)inputs * FeatureLearning.Compute.Managed.SparseGradientKernel<T>.RowBlock * outputs <= ChunkElements
+                && (long)inputs * inputs <= ChunkElements));
 
         /// <summary>−B packed for the kernel: row t holds −f·v_t·α[i_t, ·] for the t-th non-zero v_t (at row i_t), column by column.</summary>
         private T[] PackNegatedCoefficients()

@@ -26,7 +26,8 @@ public enum AgopForm
     /// gradients held at once stay bounded. <see cref="Auto"/> takes it when X_c has at most a quarter of its entries
     /// non-zero and it is the cheapest of the three counts (grokking: two non-zeros in 122 columns per row), on a CPU backend
     /// only: there, with AVX-512, a register-blocked kernel builds the gradients of twelve sample rows at a time and adds their
-    /// outer products while they are cached (without AVX-512, or with few outputs, one gather and one GEMM per input column);
+    /// outer products while they are cached (without AVX-512, with few outputs, or when a thread's gradient block or private
+    /// d × d sum would exceed 2²² elements, one gather and one GEMM per input column);
     /// on a GPU the per-column launches cost more than the flops saved (grokking on an H200: 0.69 s of AGOP in 30 rounds,
     /// about 1,000 launches and library calls per round).
     /// </summary>

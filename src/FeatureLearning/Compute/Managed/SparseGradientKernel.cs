@@ -70,29 +70,37 @@ internal static unsafe class SparseGradientKernel<T>
         int perWorker = (blocks + workers - 1) / workers;
         var args = new Arguments(rows, d, c, w, ldw, packed, s, lds, xs, ldxs);
         var partial = new T[workers][];
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        for (int worker = 0; worker < workers; worker++)
         {
-            var hw = System.Buffers.ArrayPool<T>.Shared.Rent(d * d);
-            Array.Clear(hw, 0, d * d);
-            partial[worker] = hw;
-            fixed (T* hp = hw)
-            {
-                Range(args, start, centreRows, worker * perWorker, Math.Min(blocks, (worker + 1) * perWorker), n, hp);
-            }
-        });
-
-        for (int i = 0; i < d; i++)
-        {
-            var row = new Span<T>(h + ((long)i * ldh), i + 1);
-            foreach (var hw in partial)
-            {
-                System.Numerics.Tensors.TensorPrimitives.Add(row, new ReadOnlySpan<T>(hw, i * d, i + 1), row);
-            }
+            partial[worker] = System.Buffers.ArrayPool<T>.Shared.Rent(d * d);
+            Array.Clear(partial[worker], 0, d * d);
         }
 
-        foreach (var hw in partial)
+        try
         {
-            System.Buffers.ArrayPool<T>.Shared.Return(hw);
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+            {
+                fixed (T* hp = partial[worker])
+                {
+                    Range(args, start, centreRows, worker * perWorker, Math.Min(blocks, (worker + 1) * perWorker), n, hp);
+                }
+            });
+
+            for (int i = 0; i < d; i++)
+            {
+                var row = new Span<T>(h + ((long)i * ldh), i + 1);
+                foreach (var hw in partial)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, new ReadOnlySpan<T>(hw, i * d, i + 1), row);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var hw in partial)
+            {
+                System.Buffers.ArrayPool<T>.Shared.Return(hw);
+            }
         }
     }
 
