@@ -89,7 +89,8 @@ internal static class QuickBenchmark
         var task = Data.ModularArithmetic.Create(61, Data.ModularOperation.Add);
         var (train, _) = task.Split(0.5, 0);
         RfmRound(backend, task.Inputs<double>(train), task.Targets<double>(train), Rfm.RfmOptions.Grokking());
-        ReportRound(backend, "grokking p=61", train.Length, 122, 61, RfmRound(backend, task.Inputs<double>(train), task.Targets<double>(train), Rfm.RfmOptions.Grokking()));
+        var pattern = Rfm.SparseColumns.Detect<double>(task.Inputs<double>(train).ToRowMajorArray(), train.Length, 122);
+        ReportRound(backend, "grokking p=61", train.Length, 122, 61, RfmRound(backend, task.Inputs<double>(train), task.Targets<double>(train), Rfm.RfmOptions.Grokking()), sparsity: pattern);
     }
 
     /// <summary>The first round of a two-round fit (its history splits the time by step).</summary>
@@ -97,17 +98,29 @@ internal static class QuickBenchmark
         where T : unmanaged, IFloatingPointIeee754<T>
         => new Rfm.RecursiveFeatureMachine(options with { Rounds = 2, Backend = backend }).Fit(x, y).History[0];
 
-    private static void ReportRound(IComputeBackend backend, string label, int n, int d, int c, Rfm.RfmIteration r, string precision = "double", int? blockSize = null, string? solve = null)
+    /// <summary>
+    /// One rfm_iteration line. The AGOP's form and flops are the ones the fit chose (the sparse direct form's count where the
+    /// inputs' <paramref name="sparsity"/> is given, as the RFM finds it on a CPU backend); kernel_gflops counts the dense
+    /// 2n²d of the distance GEMM even where sparse inputs skip it (sparse_inputs says so).
+    /// </summary>
+    private static void ReportRound(
+        IComputeBackend backend, string label, int n, int d, int c, Rfm.RfmIteration r, string precision = "double", int? blockSize = null, string? solve = null, Rfm.SparseColumns? sparsity = null)
     {
         double kernelFlops = 2.0 * n * n * d;
         double solveFlops = Workloads<double>.CholeskySolveFlops(n, c);
-        var form = Rfm.AgopEngine.Resolve(Rfm.AgopForm.Auto, n, n, d, c);
+        var pattern = backend is CpuBackend ? sparsity : null;
+        var form = Rfm.AgopEngine.Resolve(Rfm.AgopForm.Auto, n, n, d, c, pattern);
         var (direct, gram) = Rfm.AgopEngine.Cost(n, n, d, c);
-        double agopFlops = form == Rfm.AgopForm.Gram ? gram : direct;
+        double agopFlops = form switch
+        {
+            Rfm.AgopForm.Gram => gram,
+            Rfm.AgopForm.SparseDirect => Rfm.AgopEngine.SparseCost(n, n, d, c, pattern!.NonZeros),
+            _ => direct,
+        };
         solve ??= r.RefinementSteps > 0 ? $"mixed ({r.RefinementSteps} refinement steps)" : precision;
         string line = string.Create(
             CultureInfo.InvariantCulture,
-            $"{{\"op\":\"rfm_iteration\",\"shape\":\"{label}\",\"backend\":\"{backend.Name}\",\"precision\":\"{precision}\",\"solve\":\"{solve}\",\"n\":{n},\"d\":{d},\"c\":{c},\"agop_form\":\"{form.ToString().ToLowerInvariant()}\",\"block_size\":{(blockSize is { } b ? b.ToString(CultureInfo.InvariantCulture) : "null")}," +
+            $"{{\"op\":\"rfm_iteration\",\"shape\":\"{label}\",\"backend\":\"{backend.Name}\",\"precision\":\"{precision}\",\"solve\":\"{solve}\",\"n\":{n},\"d\":{d},\"c\":{c},\"agop_form\":\"{form.ToString().ToLowerInvariant()}\",\"block_size\":{(blockSize is { } b ? b.ToString(CultureInfo.InvariantCulture) : "null")},\"sparse_inputs\":{(sparsity is null ? "false" : "true")}," +
             $"\"seconds\":{r.Seconds:F4},\"kernel_seconds\":{r.KernelSeconds:F4},\"solve_seconds\":{r.SolveSeconds:F4},\"agop_seconds\":{r.AgopSeconds:F4}," +
             $"\"kernel_gflops\":{kernelFlops / r.KernelSeconds / 1e9:F1},\"solve_gflops\":{solveFlops / r.SolveSeconds / 1e9:F1},\"agop_gflops\":{agopFlops / r.AgopSeconds / 1e9:F1},\"gflops\":{(kernelFlops + solveFlops + agopFlops) / r.Seconds / 1e9:F1}}}");
         Console.WriteLine(line);
