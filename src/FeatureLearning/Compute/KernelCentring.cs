@@ -62,29 +62,21 @@ internal static class KernelCentring
         double sum = 0;
         for (int a = 0; a < d; a++)
         {
-            if (u[a] == 0)
+            for (int b = 0; u[a] != 0 && b < d; b++)
             {
-                continue;
-            }
-
-            if (metric.Length == d * d && d > 1)
-            {
-                double row = 0;
-                for (int b = 0; b < d; b++)
-                {
-                    row += double.CreateTruncating(metric[(a * d) + b]) * v[b];
-                }
-
-                sum += u[a] * row;
-            }
-            else
-            {
-                sum += u[a] * v[a] * (metric.Length == 0 ? 1 : double.CreateTruncating(metric[a]));
+                sum += u[a] * MetricEntry(metric, d, a, b) * v[b];
             }
         }
 
         return sum;
     }
+
+    /// <summary>M[a, b] for M given as d × d, as its diagonal (d values), or empty for the identity.</summary>
+    internal static double MetricEntry<T>(ReadOnlySpan<T> metric, int d, int a, int b)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        metric.Length == d * d && d > 1 ? double.CreateTruncating(metric[(a * d) + b])
+        : a != b ? 0
+        : metric.Length == 0 ? 1 : double.CreateTruncating(metric[a]);
 
     /// <summary>Each row of <paramref name="data"/> minus <paramref name="centre"/>, into <paramref name="destination"/>.</summary>
     public static void Subtract<T>(ReadOnlySpan<T> data, ReadOnlySpan<T> centre, Span<T> destination)

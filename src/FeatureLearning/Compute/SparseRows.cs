@@ -13,7 +13,7 @@ internal sealed class SparseRows<T>
 {
     /// <summary>
     /// The largest average number of non-zeros per row, as a fraction of the columns, for which <see cref="Detect"/> returns
-    /// a pattern: a sum over k non-zeros costs a few cycles each, a GEMM tile about d/8 cycles per entry at its peak.
+    /// a pattern: an entry costs one multiply-add per non-zero of z_j (with scattered loads) here, 2d flops in a GEMM tile.
     /// </summary>
     public const int DensityDivisor = 16;
 
@@ -49,6 +49,11 @@ internal sealed class SparseRows<T>
     /// </summary>
     public static SparseRows<T>? Detect(ReadOnlySpan<T> data, int rows, int cols)
     {
+        if (rows == 0 || cols < DensityDivisor)
+        {
+            return null;
+        }
+
         long limit = (long)rows * cols / DensityDivisor;
         long count = 0;
         for (int i = 0; i < data.Length; i++)
@@ -57,11 +62,6 @@ internal sealed class SparseRows<T>
             {
                 return null;
             }
-        }
-
-        if (rows == 0 || cols < DensityDivisor)
-        {
-            return null;
         }
 
         var start = new int[rows + 1];
@@ -146,22 +146,14 @@ internal sealed class SparseRows<T>
     /// <summary>The mean over rows of xᵀMx (M as in <see cref="KernelCentring.MeanIsSmall{T}"/>), from the non-zeros.</summary>
     public double MeanQuadratic(ReadOnlySpan<T> metric, int d)
     {
-        bool full = metric.Length == d * d && d > 1;
         double sum = 0;
         for (int i = 0; i < Start.Length - 1; i++)
         {
             for (int s = Start[i]; s < Start[i + 1]; s++)
             {
-                double vs = double.CreateTruncating(Values[s]);
-                if (!full)
-                {
-                    sum += vs * vs * (metric.Length == 0 ? 1 : double.CreateTruncating(metric[Columns[s]]));
-                    continue;
-                }
-
                 for (int t = Start[i]; t < Start[i + 1]; t++)
                 {
-                    sum += vs * double.CreateTruncating(Values[t]) * double.CreateTruncating(metric[(Columns[s] * d) + Columns[t]]);
+                    sum += double.CreateTruncating(Values[s]) * KernelCentring.MetricEntry(metric, d, Columns[s], Columns[t]) * double.CreateTruncating(Values[t]);
                 }
             }
         }

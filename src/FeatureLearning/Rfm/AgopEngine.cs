@@ -509,19 +509,38 @@ internal static class AgopEngine
         /// <summary>−B packed for the kernel: row t holds −f·v_t·α[i_t, ·] for the t-th non-zero v_t (at row i_t), column by column.</summary>
         private T[] PackNegatedCoefficients()
         {
+            var (a, scale) = CoefficientFactors(-WeightFactor);
+            var result = new T[FeatureLearning.Compute.Managed.SparseGradientKernel<T>.PackedLength(scale.Length, c)];
+            FeatureLearning.Compute.Managed.SparseGradientKernel<T>.Pack(scale, sparse!.Rows, a, c, result);
+            return result;
+        }
+
+        /// <summary>α on the host and the scale factor·v_t of each non-zero v_t of X_c: B[t, k] = scale[t]·α[i_t, k].</summary>
+        private (T[] Alpha, T[] Scale) CoefficientFactors(T factor)
+        {
             var a = new T[n * c];
             be.Download(alpha, a);
-            T f = -WeightFactor;
-            int nnz = sparse!.NonZeros;
-            var result = new T[FeatureLearning.Compute.Managed.SparseGradientKernel<T>.PackedLength(nnz, c)];
-            var scale = new T[nnz];
-            for (int t = 0; t < nnz; t++)
+            var scale = new T[sparse!.NonZeros];
+            for (int t = 0; t < scale.Length; t++)
             {
-                scale[t] = f * T.CreateTruncating(sparse.Values[t]);
+                scale[t] = factor * T.CreateTruncating(sparse.Values[t]);
             }
 
-            FeatureLearning.Compute.Managed.SparseGradientKernel<T>.Pack(scale, sparse.Rows, a, c, result);
-            return result;
+            return (a, scale);
+        }
+
+        /// <summary>
+        /// The centring sums of one chunk of sample rows: Σ W'ᵀ1 (times f) and, unless <paramref name="s"/> is null, X_sᵀS
+        /// (S given as rows × c, or as its transpose with <paramref name="transposedS"/>).
+        /// </summary>
+        private void AddCentringSums(DeviceBuffer<T> wb, DeviceBuffer<T> xb, DeviceBuffer<T> ones, DeviceBuffer<T>? s, bool transposedS)
+        {
+            using var onesB = ones.RowRange(0, wb.Rows);
+            be.Gemm(Transpose.Transpose, Transpose.None, WeightFactor, wb, onesB, T.One, sumW!);
+            if (s is not null)
+            {
+                be.Gemm(Transpose.Transpose, transposedS ? Transpose.Transpose : Transpose.None, T.One, xb, s, T.One, sumXs!);
+            }
         }
 
         /// <summary>
@@ -532,7 +551,6 @@ internal static class AgopEngine
         private void SparseKernelTerms(DeviceBuffer<T> xs, DeviceBuffer<T> weights, CancellationToken cancellationToken)
         {
             int rows = xs.Rows;
-            T f = WeightFactor;
             int chunk = (int)Math.Clamp(ChunkElements / ((long)c * d), 1, Math.Max(1, rows));
             using var du = geometry == KernelGeometry.InnerProductAndNorms ? weights.ColumnRange(0, n) : null;
             var w = du ?? weights;
@@ -553,12 +571,7 @@ internal static class AgopEngine
                 cpu!.AddSparseAgopOuterProducts(wb, sparse!.Start, sparse.Rows, packed!, c, s, xb, h);
                 if (sumW is not null)
                 {
-                    using var onesB = ones!.RowRange(0, len);
-                    be.Gemm(Transpose.Transpose, Transpose.None, f, wb, onesB, T.One, sumW);
-                    if (s is not null)
-                    {
-                        be.Gemm(Transpose.Transpose, Transpose.None, T.One, xb, s, T.One, sumXs!);
-                    }
+                    AddCentringSums(wb, xb, ones!, s, transposedS: false);
                 }
             }
         }
@@ -584,18 +597,15 @@ internal static class AgopEngine
         /// <summary>Bᵀ (c × nnz): Bᵀ[k, t] = f·v_t·α[i_t, k], the coefficients of the centres of each column's non-zeros, scaled.</summary>
         private DeviceBuffer<T> UploadScaledCoefficients()
         {
-            int nnz = sparse!.NonZeros;
-            var a = new T[n * c];
-            be.Download(alpha, a);
+            var (a, scale) = CoefficientFactors(WeightFactor);
+            int nnz = scale.Length;
             var host = new T[c * nnz];
-            T f = WeightFactor;
             for (int t = 0; t < nnz; t++)
             {
-                T v = f * T.CreateTruncating(sparse.Values[t]);
-                int i = sparse.Rows[t];
+                int i = sparse!.Rows[t];
                 for (int k = 0; k < c; k++)
                 {
-                    host[(k * nnz) + t] = v * a[(i * c) + k];
+                    host[(k * nnz) + t] = scale[t] * a[(i * c) + k];
                 }
             }
 
@@ -613,7 +623,6 @@ internal static class AgopEngine
         {
             int rows = xs.Rows, nnz = sparse!.NonZeros;
             int[] start = sparse.Start;
-            T f = WeightFactor;
             int budget = ChunkElements;
             int widest = 0;
             for (int l = 0; l < d; l++)
@@ -693,12 +702,7 @@ internal static class AgopEngine
                 be.Syrk(Transpose.None, T.One, r, T.One, h);
                 if (sumW is not null)
                 {
-                    using var onesB = ones!.RowRange(0, len);
-                    be.Gemm(Transpose.Transpose, Transpose.None, f, wb, onesB, T.One, sumW);
-                    if (sT is not null)
-                    {
-                        be.Gemm(Transpose.Transpose, Transpose.Transpose, T.One, xb, sT, T.One, sumXs!);
-                    }
+                    AddCentringSums(wb, xb, ones!, sT, transposedS: true);
                 }
             }
         }

@@ -225,24 +225,17 @@ internal static unsafe class PackedGemm<T>
     /// <summary>
     /// C = α·op(A)·op(B) + C (or = with <paramref name="overwrite"/>, C not yet scaled) for a small C and a long k: each thread
     /// multiplies its contiguous range of k into a private C, single-threaded, and the partial products are summed into C
-    /// (only on and below the diagonal with <paramref name="lowerOnly"/>). The split depends on the thread count only, so a
-    /// result is reproducible for a given backend.
+    /// (only on and below the diagonal with <paramref name="lowerOnly"/>) by <see cref="SumPrivate"/>.
     /// </summary>
     private static void MultiplySplitK(
         bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, bool overwrite, T* c, int ldc, bool lowerOnly, int threads)
     {
-        // The partial products come from the shared array pool (C is small, but called per AGOP chunk it would otherwise be
-        // a large-object allocation per thread and call); each is overwritten by its β = 0 product before it is read.
         int chunk = (k + threads - 1) / threads;
-        var partial = new T[threads][];
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, w =>
+        SumPrivate(threads, m, n, c, ldc, lowerOnly, overwrite, (w, p) =>
         {
             int k0 = w * chunk, kw = Math.Min(chunk, k - k0);
-            var p = System.Buffers.ArrayPool<T>.Shared.Rent(m * n);
-            partial[w] = p;
             if (kw <= 0)
             {
-                Array.Clear(p, 0, m * n);
                 return;
             }
 
@@ -255,25 +248,51 @@ internal static unsafe class PackedGemm<T>
                 Multiply(transA, transB, m, n, kw, alpha, aw, lda, bw, ldb, T.Zero, pp, n, lowerOnly, 1);
             }
         });
+    }
 
-        for (int i = 0; i < m; i++)
+    /// <summary>
+    /// Runs <paramref name="work"/>(w, P_w) for the workers w = 0 … <paramref name="workers"/> − 1 in parallel, each into a
+    /// private, zeroed m × n buffer P_w, then C += Σ_w P_w (C = Σ_w P_w with <paramref name="overwrite"/>; only on and below
+    /// the diagonal with <paramref name="lowerOnly"/>). The buffers come from the shared array pool (C is small, but called
+    /// per AGOP chunk a large-object allocation per worker and call would add up) and go back to it even if a worker throws.
+    /// The sum's order depends on the worker count only, so a result is reproducible for a given backend.
+    /// </summary>
+    internal static void SumPrivate(int workers, int m, int n, T* c, int ldc, bool lowerOnly, bool overwrite, Action<int, T[]> work)
+    {
+        var partial = new T[workers][];
+        try
         {
-            int cols = lowerOnly ? Math.Min(n, i + 1) : n;
-            var row = new Span<T>(c + ((long)i * ldc), cols);
-            if (overwrite)
+            for (int w = 0; w < workers; w++)
             {
-                row.Clear();
+                partial[w] = System.Buffers.ArrayPool<T>.Shared.Rent(m * n);
+                Array.Clear(partial[w], 0, m * n);
             }
 
-            foreach (var p in partial)
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w => work(w, partial[w]));
+            for (int i = 0; i < m; i++)
             {
-                System.Numerics.Tensors.TensorPrimitives.Add(row, new ReadOnlySpan<T>(p, i * n, cols), row);
+                int cols = lowerOnly ? Math.Min(n, i + 1) : n;
+                var row = new Span<T>(c + ((long)i * ldc), cols);
+                if (overwrite)
+                {
+                    row.Clear();
+                }
+
+                foreach (var p in partial)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, new ReadOnlySpan<T>(p, i * n, cols), row);
+                }
             }
         }
-
-        foreach (var p in partial)
+        finally
         {
-            System.Buffers.ArrayPool<T>.Shared.Return(p);
+            foreach (var p in partial)
+            {
+                if (p is not null)
+                {
+                    System.Buffers.ArrayPool<T>.Shared.Return(p);
+                }
+            }
         }
     }
 

@@ -10,8 +10,8 @@ namespace FeatureLearning.Compute.Managed;
 /// column l of X_c (at rows i_t) and B[t, ·] = f·v_t·α[i_t, ·] holds each non-zero's coefficients, scaled. The generic form
 /// gathers W'[:, I_l] and runs one small GEMM per column l (k = the column's non-zero count, about 30 for grokking), which
 /// spends more in packing and calls than in flops; here twelve sample rows and sixteen (double) or thirty-two (single)
-/// outputs are held in 24 AVX-512 accumulators while the column's non-zeros stream past, so W' is read once per output
-/// block and B's block stays in L2.
+/// outputs are held in 24 AVX-512 accumulators while the column's non-zeros stream past; the twelve rows of W' are
+/// interleaved once per row block and B is packed by output block, so one block of it is contiguous.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 internal static unsafe class SparseGradientKernel<T>
@@ -69,39 +69,13 @@ internal static unsafe class SparseGradientKernel<T>
         int workers = Math.Max(1, Math.Min(threads, blocks));
         int perWorker = (blocks + workers - 1) / workers;
         var args = new Arguments(rows, d, c, w, ldw, packed, s, lds, xs, ldxs);
-        var partial = new T[workers][];
-        for (int worker = 0; worker < workers; worker++)
+        PackedGemm<T>.SumPrivate(workers, d, d, h, ldh, lowerOnly: true, overwrite: false, (worker, hw) =>
         {
-            partial[worker] = System.Buffers.ArrayPool<T>.Shared.Rent(d * d);
-            Array.Clear(partial[worker], 0, d * d);
-        }
-
-        try
-        {
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+            fixed (T* hp = hw)
             {
-                fixed (T* hp = partial[worker])
-                {
-                    Range(args, start, centreRows, worker * perWorker, Math.Min(blocks, (worker + 1) * perWorker), n, hp);
-                }
-            });
-
-            for (int i = 0; i < d; i++)
-            {
-                var row = new Span<T>(h + ((long)i * ldh), i + 1);
-                foreach (var hw in partial)
-                {
-                    System.Numerics.Tensors.TensorPrimitives.Add(row, new ReadOnlySpan<T>(hw, i * d, i + 1), row);
-                }
+                Range(args, start, centreRows, worker * perWorker, Math.Min(blocks, (worker + 1) * perWorker), n, hp);
             }
-        }
-        finally
-        {
-            foreach (var hw in partial)
-            {
-                System.Buffers.ArrayPool<T>.Shared.Return(hw);
-            }
-        }
+        });
     }
 
     private static int Blocks(int c) => (c + OutputBlock - 1) / OutputBlock;
