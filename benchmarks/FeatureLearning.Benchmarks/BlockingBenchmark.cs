@@ -6,7 +6,8 @@ using FeatureLearning.Compute.Managed;
 namespace FeatureLearning.Benchmarks;
 
 /// <summary>
-/// `--quick --gemm-blocking`: the managed GEMM (n = 2000) and Cholesky (n = 4000) under a grid of cache blockings (KC, MC),
+/// `--quick --gemm-blocking`: the managed GEMM (n = 2000) and Cholesky (n = 4000) under a grid of cache blockings (KC, and MC
+/// in register tiles: 1 is the rule's single micro-panel of A, 9 about a tenth of a 1 MiB L2 at KC = 168, the former rule),
 /// interleaved with the native backend's in the same process, so that the rule of <see cref="GemmBlocking"/> can be checked on
 /// the machine at hand. One JSON line per (precision, blocking); the native figures are the best over the whole sweep.
 /// </summary>
@@ -15,11 +16,11 @@ internal static class BlockingBenchmark
     public static void Run(IComputeBackend managed, IComputeBackend? native, int repeats)
     {
         Console.WriteLine($"# {managed.Describe()}");
-        Sweep<double>(managed, native, repeats, [96, 128, 168, 192, 256, 320], [0.1, 0.2, 0.35]);
-        Sweep<float>(managed, native, repeats, [96, 128, 168, 192, 256, 320], [0.1, 0.2, 0.35]);
+        Sweep<double>(managed, native, repeats, [128, 168, 256, 384, 512], [1, 2, 4, 9]);
+        Sweep<float>(managed, native, repeats, [128, 168, 256, 384, 512, 768], [1, 2, 4, 9]);
     }
 
-    private static void Sweep<T>(IComputeBackend managed, IComputeBackend? native, int repeats, int[] depths, double[] l2Fractions)
+    private static void Sweep<T>(IComputeBackend managed, IComputeBackend? native, int repeats, int[] depths, int[] tiles)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         const int n = 2000, nChol = 4000;
@@ -36,15 +37,13 @@ internal static class BlockingBenchmark
         using var nb = native?.Upload<T>(host, n, n);
         using var nc = native?.Allocate<T>(n, n);
         using var ns = native?.Allocate<T>(nChol, nChol);
-        int elementBytes = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         try
         {
             foreach (int kc in depths)
             {
-                foreach (double fraction in l2Fractions)
+                foreach (int tile in tiles)
                 {
-                    int mr = PackedGemm<T>.MR;
-                    int mc = Math.Max(mr, (int)(GemmBlocking.CacheSizes.L2Bytes * fraction / (kc * elementBytes)) / mr * mr);
+                    int mc = tile * PackedGemm<T>.MR;
                     PackedGemm<T>.Blocking = new GemmBlocking(kc, mc, original.Nc);
                     double gemm = QuickBenchmark.Time(() => managed.Gemm(Transpose.None, Transpose.None, T.One, a, b, T.Zero, c), repeats);
                     double chol = QuickBenchmark.Time(() => { managed.Upload<T>(spd, s); managed.CholeskyFactor(s); }, Math.Min(repeats, 2));
@@ -56,7 +55,7 @@ internal static class BlockingBenchmark
 
                     Console.WriteLine(string.Create(
                         CultureInfo.InvariantCulture,
-                        $"{{\"op\":\"gemm_blocking\",\"precision\":\"{PrecisionExtensions.Of<T>().ToName()}\",\"kc\":{kc},\"mc\":{mc},\"nc\":{original.Nc},\"rule\":{(kc == original.Kc && mc == original.Mc ? "true" : "false")}," +
+                        $"{{\"op\":\"gemm_blocking\",\"precision\":\"{PrecisionExtensions.Of<T>().ToName()}\",\"kc\":{kc},\"mc\":{mc},\"nc\":{original.Nc},\"cholesky_block\":{BlockedCholesky<T>.BlockSize},\"rule\":{(kc == original.Kc && mc == original.Mc ? "true" : "false")}," +
                         $"\"gemm_gflops\":{2.0 * n * n * n / gemm / 1e9:F1},\"cholesky_gflops\":{(double)nChol * nChol * nChol / 3 / chol / 1e9:F1},\"native_gemm_gflops\":{nativeGemm:F1},\"native_cholesky_gflops\":{nativeChol:F1}}}"));
                 }
             }
@@ -67,7 +66,7 @@ internal static class BlockingBenchmark
             double ch = QuickBenchmark.Time(() => { managed.Upload<T>(spd, s); managed.CholeskyFactor(s); }, Math.Min(repeats, 2));
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{{\"op\":\"gemm_blocking\",\"precision\":\"{PrecisionExtensions.Of<T>().ToName()}\",\"kc\":{original.Kc},\"mc\":{original.Mc},\"nc\":{original.Nc},\"rule\":true," +
+                $"{{\"op\":\"gemm_blocking\",\"precision\":\"{PrecisionExtensions.Of<T>().ToName()}\",\"kc\":{original.Kc},\"mc\":{original.Mc},\"nc\":{original.Nc},\"cholesky_block\":{BlockedCholesky<T>.BlockSize},\"rule\":true," +
                 $"\"gemm_gflops\":{2.0 * n * n * n / g / 1e9:F1},\"cholesky_gflops\":{(double)nChol * nChol * nChol / 3 / ch / 1e9:F1},\"native_gemm_gflops\":{nativeGemm:F1},\"native_cholesky_gflops\":{nativeChol:F1}}}"));
         }
         finally

@@ -1,3 +1,4 @@
+using FeatureLearning.Compute;
 using FeatureLearning.Compute.Managed;
 
 namespace FeatureLearning.Tests.Compute;
@@ -5,21 +6,87 @@ namespace FeatureLearning.Tests.Compute;
 public class GemmBlockingTests
 {
     [Fact]
-    public void TheRuleGivesTheFormerFixedDepthOnA48KiBL1()
+    public void TheRuleMakesOneMicroPanelOfAHalfOfL1()
     {
-        // 48 KiB L1d, 1 MiB L2, AVX-512 tiles 8 x 24 (double) and 8 x 48 (single): KC 256 (the former fixed depth); a tenth of
-        // L2 holds 51 rows of 256 doubles (48 after rounding to the tile) or 102 rows of floats (96).
-        GemmBlocking.FromCaches(48 * 1024, 1024 * 1024, 8, 8, 24).Should().Be(new GemmBlocking(256, 48, 3072));
-        GemmBlocking.FromCaches(48 * 1024, 1024 * 1024, 4, 8, 48).Should().Be(new GemmBlocking(256, 96, 3072));
+        // Zen 4: 32 KiB L1d. An 8-row micro-panel of A takes half of it at KC = 16384 / (8 · 8) = 256 doubles or 512 floats.
+        GemmBlocking.FromCaches(32 * 1024, 8, 8, 24).Should().Be(new GemmBlocking(256, 8, 3072));
+        GemmBlocking.FromCaches(32 * 1024, 4, 8, 48).Should().Be(new GemmBlocking(512, 8, 3072));
     }
 
     [Fact]
-    public void ASmallerL1GivesAShallowerBlock()
+    public void ALargerL1GivesADeeperBlockUpToTheCap()
     {
-        // Zen 4: 32 KiB L1d. One NR-wide row of the B panel is 192 bytes, so KC = 32768 / 192 = 170, rounded down to 168.
-        var zen4 = GemmBlocking.FromCaches(32 * 1024, 1024 * 1024, 8, 8, 24);
-        zen4.Kc.Should().Be(168);
-        zen4.Mc.Should().Be(72, "a tenth of L2 holds 78 rows of 168 doubles, rounded down to the tile's 8");
+        // 48 KiB L1d (Zen 5): 24576 / 64 = 384 doubles; floats would be 768, capped at 512. AVX2's 4-row tile: 768, capped.
+        GemmBlocking.FromCaches(48 * 1024, 8, 8, 24).Should().Be(new GemmBlocking(384, 8, 3072));
+        GemmBlocking.FromCaches(48 * 1024, 4, 8, 48).Kc.Should().Be(512);
+        GemmBlocking.FromCaches(48 * 1024, 8, 4, 12).Should().Be(new GemmBlocking(512, 4, 1536));
+        GemmBlocking.FromCaches(4 * 1024, 8, 8, 24).Kc.Should().Be(64, "a tiny L1 still gets the smallest depth, not zero");
+    }
+
+    [Theory]
+    [InlineData(16, 8, 48)]
+    [InlineData(24, 24, 96)]
+    [InlineData(40, 16, 24)]
+    [InlineData(512, 8, 3072)]
+    [InlineData(168, 72, 3072)]
+    public void EveryBlockingGivesTheSameProduct(int kc, int mc, int nc)
+    {
+        // Shapes that cross KC, MC and NC several times and end in partial tiles, in both precisions and every transpose,
+        // against a direct triple loop (the conformance suite only meets this machine's own blocking).
+        Check<double>(new GemmBlocking(kc, mc, nc), 1e-12);
+        Check<float>(new GemmBlocking(kc, mc, nc), 1e-4);
+    }
+
+    private static void Check<T>(GemmBlocking blocking, double tolerance)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var forced = new GemmBlocking(blocking.Kc, (blocking.Mc + PackedGemm<T>.MR - 1) / PackedGemm<T>.MR * PackedGemm<T>.MR, (blocking.Nc + PackedGemm<T>.NR - 1) / PackedGemm<T>.NR * PackedGemm<T>.NR);
+        using var be = new ManagedBackend(2);
+        var rng = new Random(11);
+        foreach (var (m, n, k) in new[] { (101, 75, 130), (9, 203, 57), (260, 270, 45) })
+        {
+            foreach (bool ta in new[] { false, true })
+            {
+                foreach (bool tb in new[] { false, true })
+                {
+                    var a = Enumerable.Range(0, m * k).Select(_ => rng.NextDouble() - 0.5).ToArray();
+                    var b = Enumerable.Range(0, k * n).Select(_ => rng.NextDouble() - 0.5).ToArray();
+                    var c0 = Enumerable.Range(0, m * n).Select(_ => rng.NextDouble() - 0.5).ToArray();
+                    var expected = new double[m * n];
+                    for (int i = 0; i < m; i++)
+                    {
+                        for (int j = 0; j < n; j++)
+                        {
+                            double sum = 0;
+                            for (int p = 0; p < k; p++)
+                            {
+                                sum += (ta ? a[(p * m) + i] : a[(i * k) + p]) * (tb ? b[(j * k) + p] : b[(p * n) + j]);
+                            }
+
+                            expected[(i * n) + j] = (1.5 * sum) + (0.5 * c0[(i * n) + j]);
+                        }
+                    }
+
+                    using var ab = be.Upload<T>(a.Select(T.CreateTruncating).ToArray(), ta ? k : m, ta ? m : k);
+                    using var bb = be.Upload<T>(b.Select(T.CreateTruncating).ToArray(), tb ? n : k, tb ? k : n);
+                    using var cb = be.Upload<T>(c0.Select(T.CreateTruncating).ToArray(), m, n);
+                    PackedGemm<T>.BlockingOnThisThread = forced;
+                    try
+                    {
+                        be.Gemm(ta ? Transpose.Transpose : Transpose.None, tb ? Transpose.Transpose : Transpose.None, T.CreateTruncating(1.5), ab, bb, T.CreateTruncating(0.5), cb);
+                    }
+                    finally
+                    {
+                        PackedGemm<T>.BlockingOnThisThread = null;
+                    }
+
+                    var actual = new T[m * n];
+                    be.Download(cb, actual);
+                    double worst = expected.Select((e, i) => Math.Abs(double.CreateTruncating(actual[i]) - e)).Max();
+                    worst.Should().BeLessThan(tolerance * Math.Sqrt(k), $"{typeof(T).Name} {m}x{n}x{k} transA {ta} transB {tb} under {forced}");
+                }
+            }
+        }
     }
 
     [Theory]

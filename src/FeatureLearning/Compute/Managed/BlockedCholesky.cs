@@ -17,10 +17,11 @@ internal static unsafe class BlockedCholesky<T>
 {
     /// <summary>
     /// Block size of the outer factorization and of the blocked solves: the GEMM's packed depth KC (<see cref="GemmBlocking"/>), so
-    /// that each trailing update A22 − A21·A21ᵀ is one full-depth pass of the GEMM (a block of 192 with KC = 168 would add a
-    /// second pass only 24 deep).
+    /// that each trailing update A22 − A21·A21ᵀ is one full-depth pass of the GEMM, but at most 256: the diagonal block is
+    /// factored and inverted by one thread, and blocks of 512 (single precision's KC on a Zen 4) made the factorization slower
+    /// than blocks of 128–256 (docs/benchmarks.md).
     /// </summary>
-    public static int BlockSize => Math.Max(64, PackedGemm<T>.KC);
+    public static int BlockSize => Math.Clamp(PackedGemm<T>.KC, 64, 256);
 
     /// <summary>Factors the lower triangle of A in place. Returns -1 on success or the index of the first non-positive pivot.</summary>
     public static int Factor(T* a, int n, int lda, int threads, CancellationToken cancellationToken)

@@ -4,16 +4,17 @@ namespace FeatureLearning.Compute.Managed;
 
 /// <summary>
 /// The cache blocking of the managed GEMM (<see cref="PackedGemm{T}"/>): the depth KC of a packed block, the rows MC of an A
-/// block and the columns NC of a B block, chosen for the CPU it runs on from its cache sizes.
+/// block and the columns NC of a B block, chosen for the CPU it runs on from its L1 data cache.
 /// </summary>
 /// <remarks>
-/// <para>The macro-kernel keeps one KC × NR micro-panel of B in the L1 data cache while it sweeps the MC rows of the packed A
-/// block, which stays in L2; the KC × NC block of B stays in L3. So KC is the L1d size divided by the bytes of one NR-wide row of
-/// the B panel (NR·sizeof(T): 192 bytes for both precisions with AVX-512's 8 × 24 and 8 × 48 tiles), and MC makes the A block a
-/// tenth of L2 (a sweep of KC and MC on a 2-core Zen 4, docs/benchmarks.md, put the best double-precision GEMM and Cholesky at
-/// A blocks of about 100 KiB; with a fifth of L2 the double GEMM was 4–6% slower, the single one within the noise). On a Zen 4 core (32 KiB L1d, 1 MiB L2): KC = 168, MC = 72 (double)
-/// / 152 (single); on a core with 48 KiB L1d (Zen 5): KC = 256, the fixed depth the library had before. The sizes come from Linux's sysfs
-/// (<c>/sys/devices/system/cpu/cpu0/cache</c>); elsewhere, or when it cannot be read, 48 KiB L1d and 1 MiB L2 are assumed.</para>
+/// <para>Each work item packs one MR × KC micro-panel of A (MC = MR), which stays in the L1 data cache while the item sweeps the
+/// KC × NR micro-panels of the packed B block, streamed from L2 and L3 (the KC × NC block of B is shared by the threads). KC makes
+/// the A micro-panel half of L1d: on a Zen 4 core (32 KiB L1d) 256 in double and 512 in single, on a 48 KiB L1d 384 and 512
+/// (capped). A deep KC spends less of each micro-kernel call loading and storing its C tile. The former rule held a B
+/// micro-panel in L1 (KC = L1d / (NR·sizeof(T)), 168 on Zen 4) and an A block of a tenth of L2; the sweep of
+/// <c>--quick --gemm-blocking</c> on a Zen 4 put it well behind OpenBLAS and this rule level with it (docs/benchmarks.md).
+/// The sizes come from Linux's sysfs (<c>/sys/devices/system/cpu/cpu0/cache</c>); elsewhere, or when it cannot be read, 48 KiB
+/// L1d and 1 MiB L2 are assumed.</para>
 /// <para>The environment variable <c>FEATURELEARNING_GEMM_BLOCKING=KC,MC,NC</c> overrides the choice (for calibration: the
 /// benchmarks' <c>--quick --gemm-blocking</c> sweeps it).</para>
 /// </remarks>
@@ -45,8 +46,7 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
             return forced;
         }
 
-        var (l1, l2, _) = Caches.Value;
-        return FromCaches(l1, l2, elementBytes, mr, nr);
+        return FromCaches(Caches.Value.L1, elementBytes, mr, nr);
     }
 
     /// <summary>
@@ -62,8 +62,7 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
         }
         catch (InvalidOperationException)
         {
-            var (l1, l2, _) = Caches.Value;
-            return FromCaches(l1, l2, elementBytes, mr, nr);
+            return FromCaches(Caches.Value.L1, elementBytes, mr, nr);
         }
     }
 
@@ -71,11 +70,11 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
     /// <exception cref="InvalidOperationException">The value is not three integers KC,MC,NC in range.</exception>
     public static void CheckOverride() => _ = Parse(Environment.GetEnvironmentVariable(Variable), 8, 8);
 
-    /// <summary>The rule: KC from L1d (one NR-wide row of B per k), MC from a tenth of L2, NC = 128 register-tile widths (single: 64).</summary>
-    public static GemmBlocking FromCaches(int l1Bytes, int l2Bytes, int elementBytes, int mr, int nr)
+    /// <summary>The rule: KC makes an MR-row micro-panel of A half of L1d (64 to 512), MC = MR, NC = 128 register-tile widths (single: 64).</summary>
+    public static GemmBlocking FromCaches(int l1Bytes, int elementBytes, int mr, int nr)
     {
-        int kc = Math.Clamp(l1Bytes / (nr * elementBytes) / 8 * 8, 64, 512);
-        int mc = Math.Clamp(l2Bytes / 10 / (kc * elementBytes) / mr * mr, mr, 64 * mr);
+        int kc = Math.Clamp(l1Bytes / (2 * mr * elementBytes) / 8 * 8, 64, 512);
+        int mc = mr;
         int nc = nr * (elementBytes == 4 ? 64 : 128);
         return new GemmBlocking(kc, mc, nc);
     }

@@ -38,13 +38,26 @@ internal static unsafe class PackedGemm<T>
     /// <summary>The cache blocking for this CPU (<see cref="GemmBlocking"/>); settable for the benchmarks' calibration sweep.</summary>
     internal static GemmBlocking Blocking { get; set; } = GemmBlocking.ForInitializer(Unsafe.SizeOf<T>(), MR, NR);
 
-    /// <summary>Depth of a packed block (B micro-panel kc × NR stays in L1).</summary>
+    [ThreadStatic]
+    private static GemmBlocking? blockingOnThisThread;
+
+    /// <summary>
+    /// A blocking for the products the calling thread starts (null, the default: <see cref="Blocking"/>); tests set it to check
+    /// that every blocking gives the same product. The single-threaded products of the split-k path keep <see cref="Blocking"/>.
+    /// </summary>
+    internal static GemmBlocking? BlockingOnThisThread
+    {
+        get => blockingOnThisThread;
+        set => blockingOnThisThread = value;
+    }
+
+    /// <summary>Depth of a packed block (the MR × KC micro-panel of A stays in L1).</summary>
     public static int KC => Blocking.Kc;
 
-    /// <summary>Rows of an A block (packed mc × kc stays in L2).</summary>
+    /// <summary>Rows of an A block packed by one work item (the rule: one micro-panel, MR).</summary>
     public static int MC => Blocking.Mc;
 
-    /// <summary>Columns of a B block (packed kc × nc stays in L3).</summary>
+    /// <summary>Columns of a B block (packed KC × NC, shared by the threads, streamed from L2 and L3).</summary>
     public static int NC => Blocking.Nc;
 
     /// <summary>Name of the micro-kernel chosen for this machine.</summary>
@@ -131,7 +144,9 @@ internal static unsafe class PackedGemm<T>
             return;
         }
 
-        if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= 4L * KC * threads)
+        // One reading of the blocking per call (the benchmarks' sweep sets it between calls).
+        var blocking = BlockingOnThisThread ?? Blocking;
+        if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= 4L * blocking.Kc * threads)
         {
             MultiplySplitK(transA, transB, m, n, k, alpha, a, lda, b, ldb, overwrite, c, ldc, lowerOnly, threads);
             return;
@@ -145,8 +160,7 @@ internal static unsafe class PackedGemm<T>
 
         int mr = MR, nr = NR;
 
-        // One reading of the blocking per call (the benchmarks' sweep sets it between calls), MC and NC whole tiles.
-        var blocking = Blocking;
+        // MC and NC whole tiles.
         int kcBlock = Math.Max(1, blocking.Kc), mcBlock = RoundUp(Math.Max(1, blocking.Mc), mr), ncBlock = RoundUp(Math.Max(1, blocking.Nc), nr);
         int ncMax = Math.Min(ncBlock, RoundUp(n, nr));
         int kcMax = Math.Min(kcBlock, k);
