@@ -18,6 +18,52 @@ internal static class BlockingBenchmark
         Console.WriteLine($"# {managed.Describe()}");
         Sweep<double>(managed, native, repeats, [128, 168, 256, 384, 512], [1, 2, 4, 9]);
         Sweep<float>(managed, native, repeats, [128, 168, 256, 384, 512, 768], [1, 2, 4, 9]);
+        CholeskyBlocks<double>(managed, repeats, [1860, 4000]);
+        CholeskyBlocks<float>(managed, repeats, [1860, 4000, 10000]);
+    }
+
+    /// <summary>
+    /// The managed Cholesky factor under block sizes 64–256 (the rule's own last), at the orders of a grokking round (1,860), the
+    /// sweep's 4,000 and the mixed-precision solve of an n = 10,000 round (single only). Samples alternate between the block sizes.
+    /// </summary>
+    private static void CholeskyBlocks<T>(IComputeBackend managed, int repeats, int[] orders)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int[] blocks = [64, 96, 128, 192, 256];
+        foreach (int n in orders)
+        {
+            var spd = Spd<T>(n);
+            using var s = managed.Allocate<T>(n, n);
+            int samples = n > 5000 ? Math.Min(repeats, 2) : Math.Max(repeats, 5);
+            var best = new double[blocks.Length + 1];
+            Array.Fill(best, double.PositiveInfinity);
+            for (int r = 0; r < samples; r++)
+            {
+                for (int b = 0; b <= blocks.Length; b++)
+                {
+                    BlockedCholesky<T>.BlockSizeOnThisThread = b < blocks.Length ? blocks[b] : null;
+                    try
+                    {
+                        managed.Upload<T>(spd, s);
+                        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                        managed.CholeskyFactor(s);
+                        best[b] = Math.Min(best[b], System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+                    }
+                    finally
+                    {
+                        BlockedCholesky<T>.BlockSizeOnThisThread = null;
+                    }
+                }
+            }
+
+            for (int b = 0; b <= blocks.Length; b++)
+            {
+                int nb = b < blocks.Length ? blocks[b] : BlockedCholesky<T>.BlockSize;
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{{\"op\":\"cholesky_block\",\"precision\":\"{PrecisionExtensions.Of<T>().ToName()}\",\"n\":{n},\"block\":{nb},\"rule\":{(b == blocks.Length ? "true" : "false")},\"samples\":{samples},\"seconds\":{best[b]:F4},\"gflops\":{(double)n * n * n / 3 / best[b] / 1e9:F1}}}"));
+            }
+        }
     }
 
     private static void Sweep<T>(IComputeBackend managed, IComputeBackend? native, int repeats, int[] depths, int[] tiles)

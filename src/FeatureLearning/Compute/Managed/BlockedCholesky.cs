@@ -16,12 +16,23 @@ internal static unsafe class BlockedCholesky<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>
-    /// Block size of the outer factorization and of the blocked solves: the GEMM's packed depth KC (<see cref="GemmBlocking"/>), so
-    /// that each trailing update A22 − A21·A21ᵀ is one full-depth pass of the GEMM, but at most 256: the diagonal block is
-    /// factored and inverted by one thread, and blocks of 512 (single precision's KC on a Zen 4) made the factorization slower
-    /// than blocks of 128–256 (docs/benchmarks.md).
+    /// Block size of the outer factorization and of the blocked solves: 96, or the GEMM's packed depth KC
+    /// (<see cref="GemmBlocking"/>) where that is shallower, so that each trailing update A22 − A21·A21ᵀ is one pass of the GEMM.
+    /// The diagonal block is factored and inverted by one thread while the others wait; with the GEMM's A micro-panel held in
+    /// L1, trailing updates 96 deep run near the full GEMM rate, and a block-size sweep on a Zen 4 found 96 as fast as 256 at
+    /// n = 10,000 and faster at n ≤ 4,000 (docs/benchmarks.md).
     /// </summary>
-    public static int BlockSize => Math.Clamp(PackedGemm<T>.KC, 64, 256);
+    public static int BlockSize => BlockSizeOnThisThread ?? Math.Clamp(PackedGemm<T>.KC, 64, 96);
+
+    [ThreadStatic]
+    private static int? blockSizeOnThisThread;
+
+    /// <summary>A block size for the factorizations and solves the calling thread starts (null, the default: the rule); the benchmarks' sweep sets it.</summary>
+    internal static int? BlockSizeOnThisThread
+    {
+        get => blockSizeOnThisThread;
+        set => blockSizeOnThisThread = value;
+    }
 
     /// <summary>Factors the lower triangle of A in place. Returns -1 on success or the index of the first non-positive pivot.</summary>
     public static int Factor(T* a, int n, int lda, int threads, CancellationToken cancellationToken)
