@@ -104,7 +104,7 @@ internal static class AgopEngine
     /// <summary>
     /// Computes the d × d AGOP (row-major, double) of the predictor with centres <paramref name="xc"/> and coefficients
     /// <paramref name="alpha"/> at the sample <paramref name="xs"/>, given the derivative weights
-    /// <paramref name="weights"/> (m × n, ∂k/∂u; overwritten, except by the sparse direct form, which only reads them).
+    /// <paramref name="weights"/> (m × n, ∂k/∂u; only read).
     /// <paramref name="sparsity"/> is the non-zero pattern of X_c when the caller knows it (detected once per fit); under
     /// <see cref="AgopForm.Auto"/> only a known pattern lets the sparse direct form be chosen, and an explicit
     /// <see cref="AgopForm.SparseDirect"/> without one downloads X_c to find it.
@@ -259,7 +259,7 @@ internal static class AgopEngine
 
         /// <summary>
         /// Adds the sample rows <paramref name="xs"/> with their derivative weights (rows × n, ∂k/∂u, or rows × 2n,
-        /// [∂κ/∂u | ∂κ/∂a], for a norm-dependent kernel; overwritten).
+        /// [∂κ/∂u | ∂κ/∂a], for a norm-dependent kernel; only read).
         /// </summary>
         public void Add(DeviceBuffer<T> xs, DeviceBuffer<T> weights, CancellationToken cancellationToken)
         {
@@ -277,19 +277,18 @@ internal static class AgopEngine
                 return;
             }
 
-            // W' and S = (the weights of x_j)·α: radial W' = 2W, S = W'α (∇ₓk = 2φ'M(x − z)); norm-dependent W' = −∂κ/∂u,
-            // S = 2(∂κ/∂a)α (∇ₓk = ∂κ/∂u·Mz + 2∂κ/∂a·Mx); dot-product W' = W and no S (the sign is taken below).
+            // W' = f·W (f = WeightFactor, folded into the products below instead of a pass over W) and S = (the weights of x_j)·α:
+            // radial W' = 2W, S = W'α (∇ₓk = 2φ'M(x − z)); norm-dependent W' = −∂κ/∂u, S = 2(∂κ/∂a)α
+            // (∇ₓk = ∂κ/∂u·Mz + 2∂κ/∂a·Mx); dot-product W' = W and no S (the sign is taken below).
             using var du = geometry == KernelGeometry.InnerProductAndNorms ? weights.ColumnRange(0, n) : null;
             var w = du ?? weights;
             using var s = geometry == KernelGeometry.DotProduct ? null : be.Allocate<T>(rows, c);
             if (geometry == KernelGeometry.Radial)
             {
-                be.Scale(T.CreateTruncating(2), w);
-                be.Gemm(Transpose.None, Transpose.None, T.One, w, alpha, T.Zero, s!);
+                be.Gemm(Transpose.None, Transpose.None, WeightFactor, w, alpha, T.Zero, s!);
             }
             else if (s is not null)
             {
-                be.Scale(-T.One, w);
                 using var wa = weights.ColumnRange(n, n);
                 be.Gemm(Transpose.None, Transpose.None, T.CreateTruncating(2), wa, alpha, T.Zero, s);
             }
@@ -311,7 +310,7 @@ internal static class AgopEngine
             if (sumW is not null)
             {
                 using var ones = be.Upload<T>(Enumerable.Repeat(T.One, rows).ToArray(), rows, 1);
-                be.Gemm(Transpose.Transpose, Transpose.None, T.One, w, ones, T.One, sumW);
+                be.Gemm(Transpose.Transpose, Transpose.None, WeightFactor, w, ones, T.One, sumW);
                 if (s is not null)
                 {
                     be.Gemm(Transpose.Transpose, Transpose.None, T.One, xs, s, T.One, sumXs!);
@@ -388,7 +387,7 @@ internal static class AgopEngine
             return b;
         }
 
-        /// <summary>X_sᵀdiag(q)X_s − X_sᵀCX_c − X_cᵀCᵀX_s into H, and W'ᵀW' into P, for one block.</summary>
+        /// <summary>X_sᵀdiag(q)X_s − X_sᵀCX_c − X_cᵀCᵀX_s into H, and W'ᵀW' into P, for one block (<paramref name="w"/> = W'/f).</summary>
         private void GramTerms(DeviceBuffer<T> xs, DeviceBuffer<T> w, DeviceBuffer<T>? s)
         {
             int rows = xs.Rows;
@@ -408,7 +407,7 @@ internal static class AgopEngine
                 using var cx = be.Allocate<T>(rows, d);
                 using (var cm = be.Allocate<T>(rows, n))
                 {
-                    be.Gemm(Transpose.None, Transpose.Transpose, T.One, s, alpha, T.Zero, cm);
+                    be.Gemm(Transpose.None, Transpose.Transpose, WeightFactor, s, alpha, T.Zero, cm);
                     be.Hadamard(w, cm, cm);
                     be.Gemm(Transpose.None, Transpose.None, T.One, cm, xc, T.Zero, cx);
                 }
@@ -417,7 +416,7 @@ internal static class AgopEngine
                 be.Gemm(Transpose.Transpose, Transpose.None, -T.One, cx, xs, T.One, h);
             }
 
-            be.Syrk(Transpose.Transpose, T.One, w, T.One, p!);
+            be.Syrk(Transpose.Transpose, WeightFactor * WeightFactor, w, T.One, p!);
         }
 
         /// <summary>
@@ -452,7 +451,7 @@ internal static class AgopEngine
                     beta = T.One;
                 }
 
-                be.Gemm(Transpose.None, Transpose.None, s is null ? T.One : -T.One, w, scaled, beta, gradients);
+                be.Gemm(Transpose.None, Transpose.None, s is null ? WeightFactor : -WeightFactor, w, scaled, beta, gradients);
                 be.Syrk(Transpose.Transpose, T.One, gradients, T.One, h);
             }
         }
@@ -473,7 +472,7 @@ internal static class AgopEngine
                 be.RowKronecker(s, xs, r);
             }
 
-            be.Gemm(Transpose.None, Transpose.None, s is null ? T.One : -T.One, w, kron!, s is null ? T.Zero : T.One, r);
+            be.Gemm(Transpose.None, Transpose.None, s is null ? WeightFactor : -WeightFactor, w, kron!, s is null ? T.Zero : T.One, r);
             be.Syrk(Transpose.Transpose, T.One, r, T.One, rr!);
         }
 
