@@ -506,20 +506,28 @@ public abstract unsafe class CpuBackend : IComputeBackend
     /// <summary>Copies the tile (rows i0.., columns j0..) of a row-major matrix with row stride ld onto its transpose.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void MirrorTile<T>(T* a, int ld, int i0, int rows, int j0, int cols)
-        where T : unmanaged
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // Destination rows are written contiguously; the source columns are read from the tile just computed (in cache).
-        const int strip = 8;
-        for (int c0 = 0; c0 < cols; c0 += strip)
+        // 8 × 8 blocks through registers (a vector load per source row, a vector store per destination row), then the
+        // edges element by element. The source is the tile just computed (in cache); destination rows are written 8 wide.
+        T* src = a + ((long)i0 * ld) + j0;
+        T* dst = a + ((long)j0 * ld) + i0;
+        bool vector = Managed.Transpose8<T>.Supported;
+        int rows8 = vector ? rows / 8 * 8 : 0, cols8 = vector ? cols / 8 * 8 : 0;
+        for (int c0 = 0; c0 < cols8; c0 += 8)
         {
-            int c1 = Math.Min(cols, c0 + strip);
-            for (int r = 0; r < rows; r++)
+            for (int r0 = 0; r0 < rows8; r0 += 8)
             {
-                T* src = a + ((long)(i0 + r) * ld) + j0;
-                for (int c = c0; c < c1; c++)
-                {
-                    a[((long)(j0 + c) * ld) + i0 + r] = src[c];
-                }
+                Managed.Transpose8<T>.Block(src + ((long)r0 * ld) + c0, ld, dst + ((long)c0 * ld) + r0, ld, T.One, scale: false);
+            }
+        }
+
+        for (int c = 0; c < cols; c++)
+        {
+            T* to = dst + ((long)c * ld);
+            for (int r = c < cols8 ? rows8 : 0; r < rows; r++)
+            {
+                to[r] = src[((long)r * ld) + c];
             }
         }
     }
