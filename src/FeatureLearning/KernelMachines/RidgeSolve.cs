@@ -83,17 +83,14 @@ internal static class RidgeSolve
     internal static int Refine(IComputeBackend be, DeviceBuffer<double> a, ReadOnlySpan<double> y, DeviceBuffer<double> x, CancellationToken cancellationToken)
     {
         int n = a.Rows, c = x.Cols;
-        using var factor = be.Allocate<float>(n, n);
-        be.Convert(a, factor);
-
-        // ‖A‖_F, which only scales the convergence test, from the single-precision copy (half the bytes of A; the backend sums
-        // in double). An entry beyond single precision's range makes it infinite, and the double solve answers instead.
-        double normA = Math.Sqrt(be.Dot(factor, factor));
+        double normA = Math.Sqrt(be.Dot(a, a));
         if (!double.IsFinite(normA))
         {
             return 0;
         }
 
+        using var factor = be.Allocate<float>(n, n);
+        be.Convert(a, factor);
         try
         {
             be.CholeskyFactor(factor, CholeskyOptions.NoJitter, cancellationToken);

@@ -20,7 +20,8 @@ namespace FeatureLearning.Rfm;
 /// column gives that component for every output and sample row (2mc·nnz(X_c) flops in all instead of 2mncd). The gradients
 /// s_jk x_j − t_jk of a chunk of sample rows are laid out as a d × (c·rows) matrix R (row l: component l, output-major),
 /// so H += RRᵀ is one SYRK (mcd² flops); chunks keep R and the gathered weights within <see cref="SparseChunkElements"/>
-/// elements each. It reads the derivative weights without scaling them: the factor of W' (2, −1 or 1) goes into the
+/// elements each.</para>
+/// <para>Every form reads the derivative weights W without scaling them: the factor f of W' = f·W (2, −1 or 1) goes into the
 /// coefficients and the GEMMs' α.</para>
 /// <para>Centring subtracts the mean gradient per output: with w = W'ᵀ1, Σ_j (s_jk x_j − t_jk) = X_sᵀS_k − X_cᵀ(w ∘ α_k),
 /// so H_centred = H − ḠḠᵀ with Ḡ = (1/m)(X_sᵀS − X_cᵀ diag(w) α), a d × c matrix.</para>
@@ -529,7 +530,7 @@ internal static class AgopEngine
         }
 
         /// <summary>
-        /// The centring sums of one chunk of sample rows: Σ W'ᵀ1 (times f) and, unless <paramref name="s"/> is null, X_sᵀS
+        /// The centring sums of one chunk of sample rows (<paramref name="wb"/> their W, unscaled): Σ W'ᵀ1 = f·Σ Wᵀ1 and, unless <paramref name="s"/> is null, X_sᵀS
         /// (S given as rows × c, or as its transpose with <paramref name="transposedS"/>).
         /// </summary>
         private void AddCentringSums(DeviceBuffer<T> wb, DeviceBuffer<T> xb, DeviceBuffer<T> ones, DeviceBuffer<T>? s, bool transposedS)
@@ -576,8 +577,8 @@ internal static class AgopEngine
         }
 
         /// <summary>
-        /// S of the sample rows r0 … r0 + len − 1 (<paramref name="wb"/> their W'), rows × c or transposed: radial S = f·W'α,
-        /// norm-dependent S = 2(∂κ/∂a)α.
+        /// S of the sample rows r0 … r0 + len − 1 (<paramref name="wb"/> their W, unscaled), rows × c or transposed: radial
+        /// S = W'α = f·Wα, norm-dependent S = 2(∂κ/∂a)α.
         /// </summary>
         private void SampleCoefficients(DeviceBuffer<T> weights, DeviceBuffer<T> wb, int r0, int len, DeviceBuffer<T> s, bool transposed)
         {

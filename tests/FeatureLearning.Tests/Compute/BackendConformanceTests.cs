@@ -42,7 +42,7 @@ public abstract partial class BackendConformanceTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    // m, n, k: 1x1, primes, non-multiples of the register tile and of the cache blocks (KC = 256–512, MC = 8 by CPU; GemmBlockingTests forces small blocks).
+    // m, n, k: 1x1, primes, non-multiples of the register tile and of the cache blocks (KC = 256–512 and MC = MR by CPU; GemmBlockingTests forces small blocks).
     public static TheoryData<int, int, int, bool, bool> GemmShapes()
     {
         var data = new TheoryData<int, int, int, bool, bool>();

@@ -16,8 +16,8 @@ internal static unsafe class BlockedCholesky<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>
-    /// Block size of the outer factorization and of the blocked solves: 96, or the GEMM's packed depth KC
-    /// (<see cref="GemmBlocking"/>) where that is shallower, so that each trailing update A22 − A21·A21ᵀ is one pass of the GEMM.
+    /// Block size of the outer factorization and of the blocked solves: min(96, max(64, KC)) for the GEMM's packed depth KC
+    /// (<see cref="GemmBlocking"/>; KC ≥ 64 unless overridden), so that each trailing update A22 − A21·A21ᵀ is one pass of the GEMM.
     /// The diagonal block is factored and inverted by one thread while the others wait; with the GEMM's A micro-panel held in
     /// L1, trailing updates 96 deep run near the full GEMM rate, and a block-size sweep on a Zen 4 found 96 as fast as 256 at
     /// n = 10,000 and faster at n ≤ 4,000 (docs/benchmarks.md).
@@ -28,10 +28,11 @@ internal static unsafe class BlockedCholesky<T>
     private static int? blockSizeOnThisThread;
 
     /// <summary>A block size for the factorizations and solves the calling thread starts (null, the default: the rule); the benchmarks' sweep sets it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 8.</exception>
     internal static int? BlockSizeOnThisThread
     {
         get => blockSizeOnThisThread;
-        set => blockSizeOnThisThread = value;
+        set => blockSizeOnThisThread = value is null or >= 8 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A Cholesky block size must be at least 8.");
     }
 
     /// <summary>Factors the lower triangle of A in place. Returns -1 on success or the index of the first non-positive pivot.</summary>

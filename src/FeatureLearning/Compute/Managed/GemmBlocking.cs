@@ -132,7 +132,13 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
             (l1, l2) = (0, 0);
         }
 
-        return l1 > 0 && l2 > 0 ? (l1, l2, "sysfs") : (DefaultL1Bytes, DefaultL2Bytes, "assumed");
+        // Only L1d sets the blocking; L2 is only reported (Describe).
+        return (l1, l2) switch
+        {
+            ( > 0, > 0) => (l1, l2, "sysfs"),
+            ( > 0, _) => (l1, DefaultL2Bytes, "sysfs L1d, L2 assumed"),
+            _ => (DefaultL1Bytes, DefaultL2Bytes, "assumed"),
+        };
     }
 
     /// <summary>Parses sysfs's cache size, e.g. <c>32K</c>, <c>1024K</c>, <c>2M</c>.</summary>

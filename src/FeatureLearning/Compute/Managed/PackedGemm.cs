@@ -43,7 +43,8 @@ internal static unsafe class PackedGemm<T>
 
     /// <summary>
     /// A blocking for the products the calling thread starts (null, the default: <see cref="Blocking"/>); tests set it to check
-    /// that every blocking gives the same product. The single-threaded products of the split-k path keep <see cref="Blocking"/>.
+    /// that every blocking gives the same product. It is read once per call on the calling thread, except by the per-thread
+    /// products of the split-k path, which read it on their own threads (the calling thread's sees it, the others do not).
     /// </summary>
     internal static GemmBlocking? BlockingOnThisThread
     {
@@ -146,7 +147,7 @@ internal static unsafe class PackedGemm<T>
 
         // One reading of the blocking per call (the benchmarks' sweep sets it between calls).
         var blocking = BlockingOnThisThread ?? Blocking;
-        if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= 4L * blocking.Kc * threads)
+        if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads)
         {
             MultiplySplitK(transA, transB, m, n, k, alpha, a, lda, b, ldb, overwrite, c, ldc, lowerOnly, threads);
             return;
@@ -235,6 +236,12 @@ internal static unsafe class PackedGemm<T>
     /// share, and one parallel loop per k-panel cost more than the panel's work.
     /// </summary>
     internal const int SplitKMaxOutput = 1 << 16;
+
+    /// <summary>
+    /// The depth per thread from which a small product splits k (<see cref="SplitKMaxOutput"/>): four packed blocks of the
+    /// blocking this threshold was measured with (KC = 168), kept fixed so that a deeper KC does not move it.
+    /// </summary>
+    internal const int SplitKMinDepth = 4 * 168;
 
     /// <summary>
     /// C = α·op(A)·op(B) + C (or = with <paramref name="overwrite"/>, C not yet scaled) for a small C and a long k: each thread
