@@ -211,9 +211,12 @@ internal static class AgopEngine
         private readonly DeviceBuffer<T>? p, kron, rr, sumXs, sumW;
 
         // Sparse direct form: the pattern of X_c, Bᵀ (c × nnz, Bᵀ[k, t] = f·v_t·α[i_t, k] for the t-th non-zero v_t at row i_t,
-        // column by column, with f the factor that turns ∂k/∂u into W') and the d × d identity (for X_sᵀ).
+        // column by column, with f the factor that turns ∂k/∂u into W').
         private readonly SparseColumns? sparse;
-        private readonly DeviceBuffer<T>? bt, identity;
+        private readonly DeviceBuffer<T>? bt;
+
+        // The d × d identity for the transposes X_sᵀ (sparse direct and transposed direct forms), uploaded on first use.
+        private DeviceBuffer<T>? identity;
 
         // Sparse direct form through the register-blocked kernel (CPU backends): −B packed by output block.
         private readonly CpuBackend? cpu;
@@ -249,13 +252,6 @@ internal static class AgopEngine
                 else
                 {
                     bt = UploadScaledCoefficients();
-                    var eye = new T[d * d];
-                    for (int l = 0; l < d; l++)
-                    {
-                        eye[(l * d) + l] = T.One;
-                    }
-
-                    identity = be.Upload<T>(eye, d, d);
                 }
             }
             else if (batched)
@@ -325,11 +321,7 @@ internal static class AgopEngine
             if (sumW is not null)
             {
                 using var ones = be.Upload<T>(Enumerable.Repeat(T.One, rows).ToArray(), rows, 1);
-                be.Gemm(Transpose.Transpose, Transpose.None, WeightFactor, w, ones, T.One, sumW);
-                if (s is not null)
-                {
-                    be.Gemm(Transpose.Transpose, Transpose.None, T.One, xs, s, T.One, sumXs!);
-                }
+                AddCentringSums(w, xs, ones, s, transposedS: false);
             }
         }
 
@@ -451,14 +443,7 @@ internal static class AgopEngine
             if (xsT is not null)
             {
                 // X_sᵀ through a GEMM with the identity (2d²·rows flops, against the 2n·d·rows of each output's product).
-                var eye = new T[d * d];
-                for (int l = 0; l < d; l++)
-                {
-                    eye[(l * d) + l] = T.One;
-                }
-
-                using var identityD = be.Upload<T>(eye, d, d);
-                be.Gemm(Transpose.None, Transpose.Transpose, T.One, identityD, xs, T.Zero, xsT);
+                be.Gemm(Transpose.None, Transpose.Transpose, T.One, Identity, xs, T.Zero, xsT);
             }
 
             T factor = s is null ? WeightFactor : -WeightFactor;
@@ -535,6 +520,26 @@ internal static class AgopEngine
 
             be.Gemm(Transpose.None, Transpose.None, s is null ? WeightFactor : -WeightFactor, w, kron!, s is null ? T.Zero : T.One, r);
             be.Syrk(Transpose.Transpose, T.One, r, T.One, rr!);
+        }
+
+        /// <summary>The d × d identity on the device, uploaded on first use (the transposes X_sᵀ of the direct forms).</summary>
+        private DeviceBuffer<T> Identity
+        {
+            get
+            {
+                if (identity is null)
+                {
+                    var eye = new T[d * d];
+                    for (int l = 0; l < d; l++)
+                    {
+                        eye[(l * d) + l] = T.One;
+                    }
+
+                    identity = be.Upload<T>(eye, d, d);
+                }
+
+                return identity;
+            }
         }
 
         /// <summary>The factor f with W' = f·∂k/∂u: 2 for radial kernels, −1 for norm-dependent ones, 1 for dot-product kernels.</summary>
@@ -717,7 +722,7 @@ internal static class AgopEngine
                 if (sT is not null)
                 {
                     SampleCoefficients(weights, wb, r0, len, sT, transposed: true);
-                    be.Gemm(Transpose.None, Transpose.Transpose, T.One, identity!, xb, T.Zero, xT!);
+                    be.Gemm(Transpose.None, Transpose.Transpose, T.One, Identity, xb, T.Zero, xT!);
                 }
 
                 for (int g0 = 0; g0 < d;)

@@ -11,8 +11,8 @@ namespace FeatureLearning.Compute.Managed;
 /// KC × NR micro-panels of the packed B block, streamed from L2 and L3 (the KC × NC block of B is shared by the threads). KC makes
 /// the A micro-panel half of L1d: on a Zen 4 core (32 KiB L1d) 256 in double and 512 in single, on a 48 KiB L1d 384 and 512
 /// (capped). A deep KC spends less of each micro-kernel call loading and storing its C tile. The former rule held a B
-/// micro-panel in L1 (KC = L1d / (NR·sizeof(T)), 168 on Zen 4) and an A block of a tenth of L2; the sweep of
-/// <c>--quick --gemm-blocking</c> on a Zen 4 put it well behind OpenBLAS and this rule level with it (docs/benchmarks.md).
+/// micro-panel in L1 (KC = L1d / (NR·sizeof(T)), 168 on Zen 4) and an A block of a tenth of L2; on a Zen 4 the vendor
+/// runs of the benchmarks put it well behind OpenBLAS and this rule level with it (docs/benchmarks.md).
 /// The sizes come from Linux's sysfs (<c>/sys/devices/system/cpu/cpu0/cache</c>); elsewhere, or when it cannot be read, 48 KiB
 /// L1d and 1 MiB L2 are assumed.</para>
 /// <para>The environment variable <c>FEATURELEARNING_GEMM_BLOCKING=KC,MC,NC</c> overrides the choice (for calibration: the
