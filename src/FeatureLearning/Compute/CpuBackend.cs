@@ -939,21 +939,45 @@ public abstract unsafe class CpuBackend : IComputeBackend
     {
         var (ma, mb) = (Own(a, nameof(a)), Own(b, nameof(b)));
         Shapes.CheckSameShape(a, b, nameof(b));
-        double sum = 0;
-        const int chunk = 4096;
         bool whole = ma.IsContiguous && mb.IsContiguous;
-        for (int r = 0; r < ma.RunCount(whole); r++)
+        int runs = ma.RunCount(whole);
+        if (runs == 0)
         {
-            Span<T> x = ma.Run(r, whole), y = mb.Run(r, whole);
-            for (int i = 0; i < x.Length; i += chunk)
+            return 0;
+        }
+
+        // Chunks of DotChunk elements within each run, their dot products in the precision of the data and summed in double
+        // in chunk order: the threads share the chunks, and the order of the sum, hence the result, does not depend on them.
+        int runLength = ma.Run(0, whole).Length;
+        int perRun = (runLength + DotChunk - 1) / DotChunk;
+        var partial = new double[(long)runs * perRun];
+        int workers = (long)runs * runLength < DotParallelMinimum ? 1 : Math.Max(1, Math.Min(Threads, partial.Length));
+        int per = (partial.Length + workers - 1) / workers;
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        {
+            for (int q = w * per, end = Math.Min(partial.Length, (w + 1) * per); q < end; q++)
             {
-                int len = Math.Min(chunk, x.Length - i);
-                sum += double.CreateTruncating(TensorPrimitives.Dot<T>(x.Slice(i, len), y.Slice(i, len)));
+                int r = q / perRun, i = q % perRun * DotChunk;
+                Span<T> x = ma.Run(r, whole), y = mb.Run(r, whole);
+                int len = Math.Min(DotChunk, x.Length - i);
+                partial[q] = double.CreateTruncating(TensorPrimitives.Dot<T>(x.Slice(i, len), y.Slice(i, len)));
             }
+        });
+
+        double sum = 0;
+        foreach (double v in partial)
+        {
+            sum += v;
         }
 
         return sum;
     }
+
+    /// <summary>Elements per partial dot product of <see cref="Dot{T}"/>, each rounded in the precision of the data.</summary>
+    private const int DotChunk = 4096;
+
+    /// <summary>Elements below which <see cref="Dot{T}"/> runs on one thread.</summary>
+    private const int DotParallelMinimum = 1 << 18;
 
     /// <summary>One run of an upload or download (<see cref="Operands.Transfer{T, TBuffer}"/>): the whole buffer (row −1) or one row.</summary>
     private static void CopyRun<T>(ManagedBuffer<T> buffer, int row, Span<T> host, bool upload)

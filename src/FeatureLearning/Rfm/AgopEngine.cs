@@ -130,7 +130,9 @@ internal static class AgopEngine
         SparseColumns? sparsity = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, xs.Rows, centre, form, sparsity);
+        // The sample is the centre set itself: a radial kernel's W' is then symmetric (W'ᵀ1 = W'1).
+        bool symmetric = ReferenceEquals(xs, xc) && kernel.Geometry == KernelGeometry.Radial;
+        using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, xs.Rows, centre, form, sparsity, symmetric);
         accumulator.Add(xs, weights, cancellationToken);
         return accumulator.Finish(metric, metricBuffer, cancellationToken);
     }
@@ -175,7 +177,7 @@ internal static class AgopEngine
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = xc.Rows;
-        using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, m, centre, form, sparsity);
+        using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, m, centre, form, sparsity, symmetricWeights: false);
         using var k = backend.Allocate<T>(Math.Min(blockRows, m), n);
         using var w = backend.Allocate<T>(Math.Min(blockRows, m), kernel.DerivativeWeightColumns(n));
         for (int i0 = 0; i0 < m; i0 += blockRows)
@@ -221,9 +223,17 @@ internal static class AgopEngine
         // Sparse direct form through the register-blocked kernel (CPU backends): −B packed by output block.
         private readonly CpuBackend? cpu;
         private readonly T[]? packed;
+
+        // Centring with a symmetric W' (radial kernel, the sample the centres themselves): [α | 1] (n × (c + 1)), so that one
+        // product f·W[α | 1] gives S and the row sums W'1 = W'ᵀ1 together, one pass over W instead of two.
+        private readonly DeviceBuffer<T>? alphaOnes;
         private bool any;
 
-        public Accumulator(IComputeBackend backend, IKernelFunction kernel, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, int sampleRows, bool centre, AgopForm form, SparseColumns? sparsity)
+        // symmetricWeights: W' is symmetric and its rows are the sample's (the sample is the centre set, the same buffer, and the
+        // kernel radial); only an unblocked Add of all rows follows.
+        public Accumulator(
+            IComputeBackend backend, IKernelFunction kernel, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, int sampleRows, bool centre, AgopForm form, SparseColumns? sparsity,
+            bool symmetricWeights)
         {
             (be, this.xc, this.alpha) = (backend, xc, alpha);
             (m, n, d, c) = (sampleRows, xc.Rows, xc.Cols, alpha.Cols);
@@ -265,6 +275,17 @@ internal static class AgopEngine
             {
                 sumXs = Zeroed(d, c);
                 sumW = Zeroed(n, 1);
+                if (symmetricWeights && geometry == KernelGeometry.Radial && (packed is not null || sparse is null))
+                {
+                    alphaOnes = be.Allocate<T>(n, c + 1);
+                    using (var left = alphaOnes.ColumnRange(0, c))
+                    {
+                        be.Copy(alpha, left);
+                    }
+
+                    using var right = alphaOnes.ColumnRange(c, 1);
+                    be.Upload<T>(Enumerable.Repeat(T.One, n).ToArray(), right);
+                }
             }
         }
 
@@ -294,7 +315,11 @@ internal static class AgopEngine
             using var du = geometry == KernelGeometry.InnerProductAndNorms ? weights.ColumnRange(0, n) : null;
             var w = du ?? weights;
             using var s = geometry == KernelGeometry.DotProduct ? null : be.Allocate<T>(rows, c);
-            if (geometry == KernelGeometry.Radial)
+            if (alphaOnes is not null)
+            {
+                SampleCoefficientsAndRowSums(w, 0, rows, s!);
+            }
+            else if (geometry == KernelGeometry.Radial)
             {
                 be.Gemm(Transpose.None, Transpose.None, WeightFactor, w, alpha, T.Zero, s!);
             }
@@ -320,7 +345,7 @@ internal static class AgopEngine
 
             if (sumW is not null)
             {
-                using var ones = be.Upload<T>(Enumerable.Repeat(T.One, rows).ToArray(), rows, 1);
+                using var ones = alphaOnes is null ? be.Upload<T>(Enumerable.Repeat(T.One, rows).ToArray(), rows, 1) : null;
                 AddCentringSums(w, xs, ones, s, transposedS: false);
             }
         }
@@ -385,6 +410,7 @@ internal static class AgopEngine
             identity?.Dispose();
             sumXs?.Dispose();
             sumW?.Dispose();
+            alphaOnes?.Dispose();
         }
 
         private DeviceBuffer<T> Zeroed(int rows, int cols)
@@ -598,10 +624,15 @@ internal static class AgopEngine
         /// The centring sums of one chunk of sample rows (<paramref name="wb"/> their W, unscaled): Σ W'ᵀ1 = f·Σ Wᵀ1 and, unless <paramref name="s"/> is null, X_sᵀS
         /// (S given as rows × c, or as its transpose with <paramref name="transposedS"/>).
         /// </summary>
-        private void AddCentringSums(DeviceBuffer<T> wb, DeviceBuffer<T> xb, DeviceBuffer<T> ones, DeviceBuffer<T>? s, bool transposedS)
+        private void AddCentringSums(DeviceBuffer<T> wb, DeviceBuffer<T> xb, DeviceBuffer<T>? ones, DeviceBuffer<T>? s, bool transposedS)
         {
-            using var onesB = ones.RowRange(0, wb.Rows);
-            be.Gemm(Transpose.Transpose, Transpose.None, WeightFactor, wb, onesB, T.One, sumW!);
+            // Without ones, W'ᵀ1 was added with S (SampleCoefficientsAndRowSums).
+            if (ones is not null)
+            {
+                using var onesB = ones.RowRange(0, wb.Rows);
+                be.Gemm(Transpose.Transpose, Transpose.None, WeightFactor, wb, onesB, T.One, sumW!);
+            }
+
             if (s is not null)
             {
                 be.Gemm(Transpose.Transpose, transposedS ? Transpose.Transpose : Transpose.None, T.One, xb, s, T.One, sumXs!);
@@ -620,7 +651,7 @@ internal static class AgopEngine
             using var du = geometry == KernelGeometry.InnerProductAndNorms ? weights.ColumnRange(0, n) : null;
             var w = du ?? weights;
             using var sAll = geometry == KernelGeometry.DotProduct ? null : be.Allocate<T>(chunk * c, 1);
-            using var ones = sumW is null ? null : be.Upload<T>(Enumerable.Repeat(T.One, chunk).ToArray(), chunk, 1);
+            using var ones = sumW is null || alphaOnes is not null ? null : be.Upload<T>(Enumerable.Repeat(T.One, chunk).ToArray(), chunk, 1);
             for (int r0 = 0; r0 < rows; r0 += chunk)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -628,7 +659,11 @@ internal static class AgopEngine
                 using var wb = w.RowRange(r0, len);
                 using var xb = xs.RowRange(r0, len);
                 using var s = sAll?.RowRange(0, len * c).Reshape(len, c);
-                if (s is not null)
+                if (alphaOnes is not null)
+                {
+                    SampleCoefficientsAndRowSums(wb, r0, len, s!);
+                }
+                else if (s is not null)
                 {
                     SampleCoefficients(weights, wb, r0, len, s, transposed: false);
                 }
@@ -657,6 +692,24 @@ internal static class AgopEngine
             {
                 be.Gemm(Transpose.None, Transpose.None, scale, wa ?? wb, alpha, T.Zero, s);
             }
+        }
+
+        /// <summary>
+        /// S = W'α of the sample rows r0 … r0 + len − 1 (<paramref name="wb"/> their W, unscaled) and, with W' symmetric, their
+        /// entries of the centring sum W'ᵀ1 = W'1: one product f·W[α | 1] (len × (c + 1)) reads W once for both.
+        /// </summary>
+        private void SampleCoefficientsAndRowSums(DeviceBuffer<T> wb, int r0, int len, DeviceBuffer<T> s)
+        {
+            using var both = be.Allocate<T>(len, c + 1);
+            be.Gemm(Transpose.None, Transpose.None, WeightFactor, wb, alphaOnes!, T.Zero, both);
+            using (var left = both.ColumnRange(0, c))
+            {
+                be.Copy(left, s);
+            }
+
+            using var sums = both.ColumnRange(c, 1);
+            using var target = sumW!.RowRange(r0, len);
+            be.Axpy(T.One, sums, target);
         }
 
         /// <summary>Bᵀ (c × nnz): Bᵀ[k, t] = f·v_t·α[i_t, k], the coefficients of the centres of each column's non-zeros, scaled.</summary>

@@ -46,8 +46,9 @@ public abstract partial class BackendConformanceTests : IDisposable
     public static TheoryData<int, int, int, bool, bool> GemmShapes()
     {
         var data = new TheoryData<int, int, int, bool, bool>();
-        // The last shape has a small C and a long k, which the managed GEMM splits between its threads.
-        int[][] shapes = [[1, 1, 1], [7, 13, 11], [37, 53, 29], [200, 97, 300], [9, 500, 3], [129, 131, 257], [1, 67, 2], [65, 1, 70], [300, 1, 700], [37, 53, 3001]];
+        // The last shape has a small C and a long k, which the managed GEMM splits between its threads; one and two columns
+        // take the managed GEMM's matrix-vector paths (serial below 2¹⁶ elements of A, threaded above).
+        int[][] shapes = [[1, 1, 1], [7, 13, 11], [37, 53, 29], [200, 97, 300], [9, 500, 3], [129, 131, 257], [1, 67, 2], [65, 1, 70], [300, 1, 700], [65, 2, 70], [300, 2, 700], [37, 53, 3001]];
         foreach (var s in shapes)
         {
             foreach (bool ta in new[] { false, true })

@@ -311,8 +311,9 @@ public sealed class AgopTests
 
     /// <summary>
     /// The sparse direct form against the dense direct and Gram forms (independent formulas over the same W' and α), at the
-    /// training points and at new sparse points, unblocked, in blocks of sample rows, and with a chunk bound small enough for
-    /// several row chunks and column groups per block.
+    /// training points and at new sparse points, unblocked, in blocks of sample rows, and with chunk bounds small enough for
+    /// several row chunks (and column groups) per block. Blocked evaluations never fold the centring sum W'ᵀ1 into W'[α | 1]
+    /// (the unblocked ones at the training points do, for radial kernels), so the comparison also checks that fold.
     /// </summary>
     [Theory]
     [MemberData(nameof(SparseCases))]
@@ -328,7 +329,9 @@ public sealed class AgopTests
         {
             foreach (int? block in new int?[] { null, 4 })
             {
-                foreach (int chunkElements in new[] { 0, 5 * c * d })
+                // The default bound, one that splits the register-blocked kernel's rows into chunks of one row block (W' rows and
+                // its row sums chunk by chunk), and one too small for that kernel (the gather path's row chunks and column groups).
+                foreach (int chunkElements in new[] { 0, FeatureLearning.Compute.Managed.SparseGradientKernel<double>.RowBlock * c * d, 5 * c * d })
                 {
                     // The register-blocked kernel (where the CPU has it) and the gather-and-GEMM path.
                     AgopEngine.ChunkElements = chunkElements;

@@ -116,7 +116,7 @@ internal static unsafe class PackedGemm<T>
 
         // β = 0 on the packed path: the first k-panel's micro-kernels store into C instead of adding to it, so C is not
         // cleared first (a whole pass over C, which shows in thin products such as kernel-matrix tiles with k = d).
-        bool vector = n == 1 && !lowerOnly;
+        bool vector = (n == 1 || (n == 2 && !transA)) && !lowerOnly;
         bool overwrite = beta == T.Zero && k > 0 && alpha != T.Zero && !vector;
         if (!overwrite)
         {
@@ -133,7 +133,12 @@ internal static unsafe class PackedGemm<T>
             // C = α·op(A)·b + C with one column: memory-bound, so one pass over A instead of packing it into tiles NR columns
             // wide for one useful column (the Nyström solver's CG products, one-column refinement residuals). Aᵀb reads A
             // row by row as well: packing op(A) = Aᵀ reads A a column at a time, which dominated the Nyström CG.
-            if (transA)
+            if (n == 2)
+            {
+                // Two columns (the AGOP's S and centring sums W'[α | 1] at one output): both dot products per row of A.
+                MatrixTwoVectors(m, k, alpha, a, lda, b, transB ? 1 : ldb, transB ? ldb : 1, c, ldc, threads);
+            }
+            else if (transA)
             {
                 TransposedMatrixVector(m, k, alpha, a, lda, b, transB ? 1 : ldb, c, ldc, threads);
             }
@@ -448,6 +453,73 @@ internal static unsafe class PackedGemm<T>
                 }
             });
         }
+    }
+
+    /// <summary>
+    /// C[i, 0..1] += α·(a_i·b₀, a_i·b₁) for the rows a_i of A (m × k) and two vectors b_j (element p at
+    /// b[p·<paramref name="incb"/> + j·<paramref name="colb"/>]): one pass over A for both, memory-bound like
+    /// <see cref="MatrixVector"/>, which would read A twice.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void MatrixTwoVectors(int m, int k, T alpha, T* a, int lda, T* b, int incb, int colb, T* c, int ldc, int threads)
+    {
+        var x = new T[2 * k];
+        for (int p = 0; p < k; p++)
+        {
+            x[p] = b[(long)p * incb];
+            x[k + p] = b[((long)p * incb) + colb];
+        }
+
+        fixed (T* xp = x)
+        {
+            T* x0 = xp, x1 = xp + k;
+            int workers = (long)m * k < 1 << 16 ? 1 : Math.Max(1, threads);
+            int chunk = Math.Max(1, (m + (4 * workers) - 1) / (4 * workers));
+            int chunks = (m + chunk - 1) / chunk;
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = workers }, q =>
+            {
+                int end = Math.Min(m, (q + 1) * chunk);
+                for (int i = q * chunk; i < end; i++)
+                {
+                    var (d0, d1) = TwoDots(a + ((long)i * lda), x0, x1, k);
+                    c[(long)i * ldc] += alpha * d0;
+                    c[((long)i * ldc) + 1] += alpha * d1;
+                }
+            });
+        }
+    }
+
+    /// <summary>(r·x₀, r·x₁) over <paramref name="k"/> elements, reading r once (two SIMD accumulators per vector, then the tail; memory-bound, so multiply and add need not fuse).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static (T, T) TwoDots(T* r, T* x0, T* x1, int k)
+    {
+        int p = 0;
+        T d0 = T.Zero, d1 = T.Zero;
+        if (Vector.IsHardwareAccelerated && k >= 2 * Vector<T>.Count)
+        {
+            int v = Vector<T>.Count;
+            Vector<T> a0 = Vector<T>.Zero, a1 = Vector<T>.Zero, b0 = Vector<T>.Zero, b1 = Vector<T>.Zero;
+            for (; p + (2 * v) <= k; p += 2 * v)
+            {
+                var r0 = Vector.Load(r + p);
+                var r1 = Vector.Load(r + p + v);
+                a0 += r0 * Vector.Load(x0 + p);
+                b0 += r0 * Vector.Load(x1 + p);
+                a1 += r1 * Vector.Load(x0 + p + v);
+                b1 += r1 * Vector.Load(x1 + p + v);
+            }
+
+            d0 = Vector.Sum(a0 + a1);
+            d1 = Vector.Sum(b0 + b1);
+        }
+
+        for (; p < k; p++)
+        {
+            d0 += r[p] * x0[p];
+            d1 += r[p] * x1[p];
+        }
+
+        return (d0, d1);
     }
 
     /// <summary>
