@@ -678,18 +678,47 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (s, d) = (Own(source, nameof(source)), Own(destination, nameof(destination)));
-        if (s.IsContiguous && d.IsContiguous)
+        bool whole = s.IsContiguous && d.IsContiguous;
+        if (whole)
         {
             Shapes.CheckSameLength(source, destination, nameof(destination));
-            s.Span.CopyTo(d.Span);
+        }
+        else
+        {
+            Shapes.CheckSameShape(source, destination, nameof(destination));
+        }
+
+        ForEachPiece(s.RunCount(whole), s.RunLength(whole), (r, start, count) => s.Run(r, whole).Slice(start, count).CopyTo(d.Run(r, whole).Slice(start, count)));
+    }
+
+    /// <summary>Elements per piece of <see cref="ForEachPiece"/> (512 KiB of doubles).</summary>
+    private const int PieceLength = 1 << 16;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(run, start, count) over <paramref name="runs"/> runs of <paramref name="runLength"/> elements
+    /// in pieces of at most <see cref="PieceLength"/>, shared by the threads when there are at least two pieces: the
+    /// element-wise passes over n × n buffers (copies, conversions, scaling) are memory-bound, and one core does not draw the
+    /// memory bandwidth that two do.
+    /// </summary>
+    private void ForEachPiece(int runs, int runLength, Action<int, int, int> body)
+    {
+        int perRun = Math.Max(1, (runLength + PieceLength - 1) / PieceLength);
+        long pieces = (long)runs * perRun;
+        if (Threads == 1 || pieces < 2 || runLength == 0)
+        {
+            for (int r = 0; r < runs; r++)
+            {
+                body(r, 0, runLength);
+            }
+
             return;
         }
 
-        Shapes.CheckSameShape(source, destination, nameof(destination));
-        for (int i = 0; i < s.Rows; i++)
+        Parallel.For(0L, pieces, new ParallelOptions { MaxDegreeOfParallelism = Threads }, q =>
         {
-            s.Row(i).CopyTo(d.Row(i));
-        }
+            int r = (int)(q / perRun), start = (int)(q % perRun) * PieceLength;
+            body(r, start, Math.Min(PieceLength, runLength - start));
+        });
     }
 
     /// <inheritdoc />
@@ -700,10 +729,10 @@ public abstract unsafe class CpuBackend : IComputeBackend
         var (s, d) = (Own(source, nameof(source)), Own(destination, nameof(destination)));
         Shapes.CheckConvert(source, destination);
         bool whole = s.IsContiguous && d.IsContiguous;
-        for (int i = 0; i < s.RunCount(whole); i++)
-        {
-            TensorPrimitives.ConvertTruncating<TSource, TDestination>(s.Run(i, whole), d.Run(i, whole));
-        }
+        ForEachPiece(
+            s.RunCount(whole),
+            s.RunLength(whole),
+            (r, start, count) => TensorPrimitives.ConvertTruncating<TSource, TDestination>(s.Run(r, whole).Slice(start, count), d.Run(r, whole).Slice(start, count)));
     }
 
     /// <inheritdoc />
@@ -711,9 +740,10 @@ public abstract unsafe class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var mx = Own(x, nameof(x));
-        for (int i = 0; i < mx.RunCount(mx.IsContiguous); i++)
+        bool whole = mx.IsContiguous;
+        ForEachPiece(mx.RunCount(whole), mx.RunLength(whole), (r, start, count) =>
         {
-            var s = mx.Run(i, mx.IsContiguous);
+            var s = mx.Run(r, whole).Slice(start, count);
             if (alpha == T.Zero)
             {
                 s.Clear();
@@ -722,7 +752,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
             {
                 TensorPrimitives.Multiply(s, alpha, s);
             }
-        }
+        });
     }
 
     /// <inheritdoc />
@@ -732,10 +762,11 @@ public abstract unsafe class CpuBackend : IComputeBackend
         var (mx, my) = (Own(x, nameof(x)), Own(y, nameof(y)));
         Shapes.CheckSameShape(x, y, nameof(y));
         bool whole = mx.IsContiguous && my.IsContiguous;
-        for (int i = 0; i < mx.RunCount(whole); i++)
+        ForEachPiece(mx.RunCount(whole), mx.RunLength(whole), (r, start, count) =>
         {
-            TensorPrimitives.MultiplyAdd(mx.Run(i, whole), alpha, my.Run(i, whole), my.Run(i, whole));
-        }
+            var y = my.Run(r, whole).Slice(start, count);
+            TensorPrimitives.MultiplyAdd(mx.Run(r, whole).Slice(start, count), alpha, y, y);
+        });
     }
 
     /// <inheritdoc />
@@ -948,7 +979,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
 
         // Chunks of DotChunk elements within each run, their dot products in the precision of the data and summed in double
         // in chunk order: the threads share the chunks, and the order of the sum, hence the result, does not depend on them.
-        int runLength = ma.Run(0, whole).Length;
+        int runLength = ma.RunLength(whole);
         int perRun = (runLength + DotChunk - 1) / DotChunk;
         var partial = new double[(long)runs * perRun];
         int workers = (long)runs * runLength < DotParallelMinimum ? 1 : Math.Max(1, Math.Min(Threads, partial.Length));

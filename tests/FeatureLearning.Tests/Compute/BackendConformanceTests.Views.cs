@@ -126,6 +126,55 @@ public abstract partial class BackendConformanceTests
         }
     }
 
+    /// <summary>
+    /// Copy, Convert, Scale, Axpy and Dot on buffers long enough to be split into pieces (the CPU backends share pieces of
+    /// 2¹⁶ elements between their threads): a contiguous 3 × 50,001 buffer and a strided 3 × 140,000 view whose rows are
+    /// split too, against the same operations on the host; nothing outside the view is written.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ElementwiseOperationsOnLongBuffersEqualTheHostLoop(bool strided)
+    {
+        const int rows = 3;
+        var (cols, parentCols, c0) = strided ? (140_000, 140_003, 2) : (50_001, 50_001, 0);
+        var (x, y) = (Random(rows, parentCols, 41), Random(rows, parentCols, 42));
+        using var xp = Backend.Upload<double>(x, rows, parentCols);
+        using var yp = Backend.Upload<double>(y, rows, parentCols);
+        using var xv = xp.Slice(0, rows, c0, cols);
+        using var yv = yp.Slice(0, rows, c0, cols);
+        var (xBlock, yBlock) = (Columns(x), Columns(y));
+
+        Backend.Dot(xv, yv).Should().BeApproximately(xBlock.Zip(yBlock, (p, q) => p * q).Sum(), 1e-9 * xBlock.Length);
+        Backend.Axpy(-0.5, xv, yv);
+        var expected = yBlock.Zip(xBlock, (p, q) => p - (0.5 * q)).ToArray();
+        Check(expected, 1e-15);
+        Backend.Scale(3.0, yv);
+        expected = expected.Select(v => 3 * v).ToArray();
+        Check(expected, 1e-15);
+        using (var single = Backend.Allocate<float>(rows, cols))
+        {
+            Backend.Convert(xv, single);
+            Download(Backend, single).Should().Equal(xBlock.Select(v => (double)(float)v));
+            Backend.Convert(single, yv);
+            Check(xBlock.Select(v => (double)(float)v).ToArray(), 0);
+        }
+
+        Backend.Copy(xv, yv);
+        Check(xBlock, 0);
+        Backend.Scale(0.0, yv);
+        Check(new double[rows * cols], 0);
+
+        double[] Columns(double[] a) => Enumerable.Range(0, rows).SelectMany(i => a.Skip((i * parentCols) + c0).Take(cols)).ToArray();
+
+        void Check(double[] block, double tolerance)
+        {
+            var after = Download(Backend, yp);
+            RelativeError(Columns(after), block).Should().BeLessThanOrEqualTo(tolerance);
+            OutsideBlock(after, parentCols, 0, rows, c0, cols).Should().Equal(OutsideBlock(y, parentCols, 0, rows, c0, cols));
+        }
+    }
+
     [SkippableFact]
     public void ScaleRowsAndScaleColumnsTakeAStridedColumnViewAsTheVector()
     {

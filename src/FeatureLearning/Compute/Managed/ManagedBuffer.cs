@@ -51,6 +51,9 @@ internal sealed unsafe class ManagedBuffer<T> : DeviceBuffer<T>
     /// <summary>How many runs <see cref="Run"/> has: 1 when <paramref name="whole"/> is set, else the row count.</summary>
     public int RunCount(bool whole) => whole ? 1 : Rows;
 
+    /// <summary>The length of each run of <see cref="Run"/>: the whole buffer's elements when <paramref name="whole"/> is set, else a row's.</summary>
+    public int RunLength(bool whole) => whole ? Length : Cols;
+
     /// <summary>Element <paramref name="k"/> of a vector buffer or view (1 × n, or n × 1 with any leading dimension).</summary>
     public ref T Vector(int k) => ref Data[Offset + ((long)k * Operands.VectorStride(this))];
 
