@@ -208,9 +208,9 @@ internal static class AgopEngine
         private readonly AgopForm form;
         private readonly bool batched;
 
-        // Gram form: Σ_b W'_bᵀW'_b (n × n). Batched direct form: α⊗X_c (n × c·d) and Σ_b R_bᵀR_b (c·d × c·d).
+        // Gram form: Σ_b W'_bᵀW'_b (n × n). Batched direct form: α⊗X_c (n × c·d).
         // Centring: Σ_b X_bᵀS_b (d × c) and Σ_b W'_bᵀ1 (n × 1).
-        private readonly DeviceBuffer<T>? p, kron, rr, sumXs, sumW;
+        private readonly DeviceBuffer<T>? p, kron, sumXs, sumW;
 
         // Sparse direct form: the pattern of X_c, Bᵀ (c × nnz, Bᵀ[k, t] = f·v_t·α[i_t, k] for the t-th non-zero v_t at row i_t,
         // column by column, with f the factor that turns ∂k/∂u into W').
@@ -268,7 +268,6 @@ internal static class AgopEngine
             {
                 kron = be.Allocate<T>(n, c * d);
                 be.RowKronecker(alpha, xc, kron);
-                rr = Zeroed(c * d, c * d);
             }
 
             if (centre)
@@ -372,11 +371,6 @@ internal static class AgopEngine
                 be.Gemm(Transpose.Transpose, Transpose.None, T.One, xc, px, T.One, h);
             }
 
-            if (rr is not null)
-            {
-                AddDiagonalBlocks();
-            }
-
             be.Scale(T.One / T.CreateTruncating(m), h);
             if (sumW is not null)
             {
@@ -405,7 +399,6 @@ internal static class AgopEngine
             h.Dispose();
             p?.Dispose();
             kron?.Dispose();
-            rr?.Dispose();
             bt?.Dispose();
             identity?.Dispose();
             sumXs?.Dispose();
@@ -530,10 +523,10 @@ internal static class AgopEngine
 
         /// <summary>
         /// The direct form for all outputs in one GEMM: with A⊗X the row-wise Kronecker product (row i = vec(α_i ⊗ x_i)),
-        /// R = S⊗X_s − W'(α⊗X_c) holds every output's gradients side by side (rows × c·d), and H = Σ_k R_kᵀR_k is the sum
-        /// of the diagonal d × d blocks of RᵀR. One GEMM with c·d columns reads W' once instead of c times; the SYRK of R
-        /// costs rows·(c·d)², a fifth of the GEMM or less under the condition checked at construction
-        /// (c·d ≤ min(n, m)/5), which also keeps R smaller than W'.
+        /// R = S⊗X_s − W'(α⊗X_c) holds every output's gradients side by side (rows × c·d), and H = Σ_k R_kᵀR_k, one SYRK
+        /// per output's d columns (rows·c·d² flops in all, against rows·(c·d)² for the whole Gram matrix RᵀR of which only
+        /// the diagonal blocks count). One GEMM with c·d columns reads W' once instead of c times; the condition checked at
+        /// construction (c·d ≤ min(n, m)/5) keeps R and α⊗X_c at a fifth of W' or less, so the outputs add little memory.
         /// </summary>
         private void BatchedDirectTerms(DeviceBuffer<T> xs, DeviceBuffer<T> w, DeviceBuffer<T>? s)
         {
@@ -545,7 +538,11 @@ internal static class AgopEngine
             }
 
             be.Gemm(Transpose.None, Transpose.None, s is null ? WeightFactor : -WeightFactor, w, kron!, s is null ? T.Zero : T.One, r);
-            be.Syrk(Transpose.Transpose, T.One, r, T.One, rr!);
+            for (int k = 0; k < c; k++)
+            {
+                using var rk = r.ColumnRange(k * d, d);
+                be.Syrk(Transpose.Transpose, T.One, rk, T.One, h);
+            }
         }
 
         /// <summary>The d × d identity on the device, uploaded on first use (the transposes X_sᵀ of the direct forms).</summary>
@@ -822,16 +819,6 @@ internal static class AgopEngine
                 {
                     AddCentringSums(wb, xb, ones!, sT, transposedS: true);
                 }
-            }
-        }
-
-        /// <summary>H += Σ_k (RᵀR)_kk, the diagonal d × d blocks of the accumulated RᵀR, added through views where RᵀR lives.</summary>
-        private void AddDiagonalBlocks()
-        {
-            for (int k = 0; k < c; k++)
-            {
-                using var block = rr!.Slice(k * d, d, k * d, d);
-                be.Axpy(T.One, block, h);
             }
         }
 
