@@ -116,7 +116,7 @@ internal static unsafe class PackedGemm<T>
 
         // β = 0 on the packed path: the first k-panel's micro-kernels store into C instead of adding to it, so C is not
         // cleared first (a whole pass over C, which shows in thin products such as kernel-matrix tiles with k = d).
-        bool vector = (n == 1 || (n == 2 && !transA)) && !lowerOnly;
+        bool vector = (n == 1 || (n <= FewColumns && !transA)) && !lowerOnly;
         bool overwrite = beta == T.Zero && k > 0 && alpha != T.Zero && !vector;
         if (!overwrite)
         {
@@ -133,10 +133,10 @@ internal static unsafe class PackedGemm<T>
             // C = α·op(A)·b + C with one column: memory-bound, so one pass over A instead of packing it into tiles NR columns
             // wide for one useful column (the Nyström solver's CG products, one-column refinement residuals). Aᵀb reads A
             // row by row as well: packing op(A) = Aᵀ reads A a column at a time, which dominated the Nyström CG.
-            if (n == 2)
+            if (n > 1)
             {
-                // Two columns (the AGOP's S and centring sums W'[α | 1] at one output): both dot products per row of A.
-                MatrixTwoVectors(m, k, alpha, a, lda, b, transB ? 1 : ldb, transB ? ldb : 1, c, ldc, threads);
+                // A few columns (the AGOP's S = W'α for a few outputs, with its centring sums W'[α | 1]): rows of A streamed once.
+                MatrixFewVectors(m, n, k, alpha, a, lda, b, transB ? 1 : ldb, transB ? ldb : 1, c, ldc, threads);
             }
             else if (transA)
             {
@@ -147,6 +147,12 @@ internal static unsafe class PackedGemm<T>
                 MatrixVector(m, k, alpha, a, lda, b, transB ? 1 : ldb, c, ldc, threads);
             }
 
+            return;
+        }
+
+        if (NarrowTransposed(m, n, lowerOnly))
+        {
+            MultiplyTransposed(transA, transB, m, n, k, alpha, a, lda, b, ldb, overwrite, c, ldc, threads);
             return;
         }
 
@@ -327,6 +333,49 @@ internal static unsafe class PackedGemm<T>
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 
+    /// <summary>
+    /// Whether a product with few columns is computed transposed (<see cref="MultiplyTransposed"/>): n from 3 up, where n
+    /// rounded up to whole register tiles as rows (MR) is at most three quarters of n rounded up as columns (NR), and
+    /// m at least four column tiles (C is not lower-only). With AVX-512 that is n ≤ 16 in double (NR = 24) and n ≤ 32 in
+    /// single (NR = 48); products with untransposed A and at most <see cref="FewColumns"/> columns stream A instead.
+    /// </summary>
+    internal static bool NarrowTransposed(int m, int n, bool lowerOnly) =>
+        !lowerOnly && n >= 3 && m >= 4 * NR && 4 * RoundUp(n, MR) <= 3 * RoundUp(n, NR);
+
+    /// <summary>
+    /// C ← α·op(A)·op(B) + C (C already scaled by β, or overwritten when <paramref name="overwrite"/>) as Cᵀ = op(B)ᵀ·op(A)ᵀ
+    /// into an n × m scratch matrix, then added to (or stored in) C transposed, row blocks of C shared by the threads.
+    /// </summary>
+    private static void MultiplyTransposed(
+        bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, bool overwrite, T* c, int ldc, int threads)
+    {
+        T* t = (T*)NativeMemory.AlignedAlloc((nuint)((long)n * m * sizeof(T)), 64);
+        try
+        {
+            // op(B)ᵀ is B stored as is when transB, else read transposed; likewise op(A)ᵀ.
+            Multiply(!transB, !transA, n, m, k, alpha, b, ldb, a, lda, T.Zero, t, m, false, threads);
+            T* tp = t;
+            int chunk = Math.Max(64, (m + (4 * Math.Max(1, threads)) - 1) / (4 * Math.Max(1, threads)));
+            int chunks = (m + chunk - 1) / chunk;
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, q =>
+            {
+                for (int i = q * chunk, end = Math.Min(m, (q + 1) * chunk); i < end; i++)
+                {
+                    T* row = c + ((long)i * ldc);
+                    for (int j = 0; j < n; j++)
+                    {
+                        T v = tp[((long)j * m) + i];
+                        row[j] = overwrite ? v : row[j] + v;
+                    }
+                }
+            });
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(t);
+        }
+    }
+
     private readonly struct BlockContext(
         bool transA, int m, T* a, int lda, T* c, int ldc, int pc, int jc, int kc, int nc, int mcMax, int panelsPerChunk, int chunks, T* bPacked, bool lowerOnly, T alpha, bool overwrite)
     {
@@ -456,70 +505,141 @@ internal static unsafe class PackedGemm<T>
     }
 
     /// <summary>
-    /// C[i, 0..1] += α·(a_i·b₀, a_i·b₁) for the rows a_i of A (m × k) and two vectors b_j (element p at
-    /// b[p·<paramref name="incb"/> + j·<paramref name="colb"/>]): one pass over A for both, memory-bound like
-    /// <see cref="MatrixVector"/>, which would read A twice.
+    /// Columns up to which a product with untransposed A streams A's rows once (<see cref="MatrixFewVectors"/>) instead of
+    /// packing them into register tiles NR columns wide: 16, where the tiles would compute 24 (double) or 48 (single) columns.
+    /// </summary>
+    internal const int FewColumns = 16;
+
+    /// <summary>
+    /// C[i, j] += α·a_i·b_j for the rows a_i of A (m × k) and n ≤ <see cref="FewColumns"/> vectors b_j (element p at
+    /// b[p·<paramref name="incb"/> + j·<paramref name="colb"/>], gathered once into contiguous rows): memory-bound, so each
+    /// row of A is read from memory once and the b_j, four at a time, from cache, instead of A being packed into register
+    /// tiles mostly idle. Two rows at a time, so that each load of a b_j serves two FMAs.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void MatrixTwoVectors(int m, int k, T alpha, T* a, int lda, T* b, int incb, int colb, T* c, int ldc, int threads)
+    private static void MatrixFewVectors(int m, int n, int k, T alpha, T* a, int lda, T* b, int incb, int colb, T* c, int ldc, int threads)
     {
-        var x = new T[2 * k];
-        for (int p = 0; p < k; p++)
+        var x = new T[(long)n * k];
+        for (int j = 0; j < n; j++)
         {
-            x[p] = b[(long)p * incb];
-            x[k + p] = b[((long)p * incb) + colb];
+            for (int p = 0; p < k; p++)
+            {
+                x[((long)j * k) + p] = b[((long)p * incb) + ((long)j * colb)];
+            }
         }
 
         fixed (T* xp = x)
         {
-            T* x0 = xp, x1 = xp + k;
+            T* xs = xp;
             int workers = (long)m * k < 1 << 16 ? 1 : Math.Max(1, threads);
             int chunk = Math.Max(1, (m + (4 * workers) - 1) / (4 * workers));
             int chunks = (m + chunk - 1) / chunk;
             Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = workers }, q =>
             {
+                T* dots = stackalloc T[8];
                 int end = Math.Min(m, (q + 1) * chunk);
-                for (int i = q * chunk; i < end; i++)
+                for (int i = q * chunk; i < end; i += 2)
                 {
-                    var (d0, d1) = TwoDots(a + ((long)i * lda), x0, x1, k);
-                    c[(long)i * ldc] += alpha * d0;
-                    c[((long)i * ldc) + 1] += alpha * d1;
+                    // Two rows at a time (the second repeats the first on an odd last row; its dots are dropped).
+                    int rows = Math.Min(2, end - i);
+                    T* r0 = a + ((long)i * lda);
+                    T* r1 = rows == 2 ? r0 + lda : r0;
+                    for (int j0 = 0; j0 < n; j0 += 4)
+                    {
+                        // Four vectors at a time; past the last, the last one again (its dots are dropped).
+                        int width = Math.Min(4, n - j0);
+                        T* x0 = xs + ((long)j0 * k);
+                        EightDots(r0, r1, x0, x0 + ((long)Math.Min(1, width - 1) * k), x0 + ((long)Math.Min(2, width - 1) * k), x0 + ((long)Math.Min(3, width - 1) * k), k, dots);
+                        for (int h = 0; h < rows; h++)
+                        {
+                            for (int j = 0; j < width; j++)
+                            {
+                                c[((long)(i + h) * ldc) + j0 + j] += alpha * dots[(4 * h) + j];
+                            }
+                        }
+                    }
                 }
             });
         }
     }
 
-    /// <summary>(r·x₀, r·x₁) over <paramref name="k"/> elements, reading r once (two SIMD accumulators per vector, then the tail; memory-bound, so multiply and add need not fuse).</summary>
+    /// <summary>
+    /// The dot products of rows r₀ and r₁ with x₀ … x₃ over <paramref name="k"/> elements into dots[0 … 3] and dots[4 … 7]:
+    /// eight AVX-512 FMA accumulators where the GEMM's kernel is AVX-512 (six loads per eight FMAs), else
+    /// <see cref="Vector{T}"/> multiply-adds, then the tail.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static (T, T) TwoDots(T* r, T* x0, T* x1, int k)
+    private static void EightDots(T* r0, T* r1, T* x0, T* x1, T* x2, T* x3, int k, T* dots)
     {
         int p = 0;
-        T d0 = T.Zero, d1 = T.Zero;
-        if (Vector.IsHardwareAccelerated && k >= 2 * Vector<T>.Count)
+        for (int q = 0; q < 8; q++)
         {
-            int v = Vector<T>.Count;
-            Vector<T> a0 = Vector<T>.Zero, a1 = Vector<T>.Zero, b0 = Vector<T>.Zero, b1 = Vector<T>.Zero;
-            for (; p + (2 * v) <= k; p += 2 * v)
+            dots[q] = T.Zero;
+        }
+
+        if (Kind == Isa.Avx512)
+        {
+            int v = Vector512<T>.Count;
+            Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+            for (; p + v <= k; p += v)
             {
-                var r0 = Vector.Load(r + p);
-                var r1 = Vector.Load(r + p + v);
-                a0 += r0 * Vector.Load(x0 + p);
-                b0 += r0 * Vector.Load(x1 + p);
-                a1 += r1 * Vector.Load(x0 + p + v);
-                b1 += r1 * Vector.Load(x1 + p + v);
+                var u = Vector512.Load(r0 + p);
+                var w = Vector512.Load(r1 + p);
+                var y = Vector512.Load(x0 + p);
+                a0 = Fma(u, y, a0);
+                b0 = Fma(w, y, b0);
+                y = Vector512.Load(x1 + p);
+                a1 = Fma(u, y, a1);
+                b1 = Fma(w, y, b1);
+                y = Vector512.Load(x2 + p);
+                a2 = Fma(u, y, a2);
+                b2 = Fma(w, y, b2);
+                y = Vector512.Load(x3 + p);
+                a3 = Fma(u, y, a3);
+                b3 = Fma(w, y, b3);
             }
 
-            d0 = Vector.Sum(a0 + a1);
-            d1 = Vector.Sum(b0 + b1);
+            (dots[0], dots[1], dots[2], dots[3]) = (Vector512.Sum(a0), Vector512.Sum(a1), Vector512.Sum(a2), Vector512.Sum(a3));
+            (dots[4], dots[5], dots[6], dots[7]) = (Vector512.Sum(b0), Vector512.Sum(b1), Vector512.Sum(b2), Vector512.Sum(b3));
+        }
+        else if (Vector.IsHardwareAccelerated && Kind != Isa.Scalar)
+        {
+            int v = Vector<T>.Count;
+            Vector<T> a0 = Vector<T>.Zero, a1 = Vector<T>.Zero, a2 = Vector<T>.Zero, a3 = Vector<T>.Zero;
+            Vector<T> b0 = Vector<T>.Zero, b1 = Vector<T>.Zero, b2 = Vector<T>.Zero, b3 = Vector<T>.Zero;
+            for (; p + v <= k; p += v)
+            {
+                var u = Vector.Load(r0 + p);
+                var w = Vector.Load(r1 + p);
+                var y = Vector.Load(x0 + p);
+                a0 += u * y;
+                b0 += w * y;
+                y = Vector.Load(x1 + p);
+                a1 += u * y;
+                b1 += w * y;
+                y = Vector.Load(x2 + p);
+                a2 += u * y;
+                b2 += w * y;
+                y = Vector.Load(x3 + p);
+                a3 += u * y;
+                b3 += w * y;
+            }
+
+            (dots[0], dots[1], dots[2], dots[3]) = (Vector.Sum(a0), Vector.Sum(a1), Vector.Sum(a2), Vector.Sum(a3));
+            (dots[4], dots[5], dots[6], dots[7]) = (Vector.Sum(b0), Vector.Sum(b1), Vector.Sum(b2), Vector.Sum(b3));
         }
 
         for (; p < k; p++)
         {
-            d0 += r[p] * x0[p];
-            d1 += r[p] * x1[p];
+            dots[0] += r0[p] * x0[p];
+            dots[1] += r0[p] * x1[p];
+            dots[2] += r0[p] * x2[p];
+            dots[3] += r0[p] * x3[p];
+            dots[4] += r1[p] * x0[p];
+            dots[5] += r1[p] * x1[p];
+            dots[6] += r1[p] * x2[p];
+            dots[7] += r1[p] * x3[p];
         }
-
-        return (d0, d1);
     }
 
     /// <summary>
