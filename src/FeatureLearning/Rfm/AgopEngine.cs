@@ -282,8 +282,11 @@ internal static class AgopEngine
                         be.Copy(alpha, left);
                     }
 
+                    // The ones go up as one contiguous vector and are copied into the column on the device (an upload into a
+                    // strided view is one transfer per row on a GPU).
                     using var right = alphaOnes.ColumnRange(c, 1);
-                    be.Upload<T>(Enumerable.Repeat(T.One, n).ToArray(), right);
+                    using var ones = be.Upload<T>(Enumerable.Repeat(T.One, n).ToArray(), n, 1);
+                    be.Copy(ones, right);
                 }
             }
         }

@@ -24,6 +24,9 @@ internal sealed class PeakTrackingBackend(IComputeBackend inner) : IComputeBacke
     /// <summary>Elements uploaded plus elements downloaded.</summary>
     public long TransferredElements { get; private set; }
 
+    /// <summary>Uploads into and downloads from strided views: one transfer per row on a GPU backend.</summary>
+    public int StridedTransfers { get; private set; }
+
     public string Name => inner.Name;
 
     public string Describe() => inner.Describe();
@@ -46,6 +49,7 @@ internal sealed class PeakTrackingBackend(IComputeBackend inner) : IComputeBacke
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         TransferredElements += data.Length;
+        StridedTransfers += destination.IsContiguous ? 0 : 1;
         inner.Upload(data, destination);
     }
 
@@ -53,6 +57,7 @@ internal sealed class PeakTrackingBackend(IComputeBackend inner) : IComputeBacke
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         TransferredElements += destination.Length;
+        StridedTransfers += source.IsContiguous ? 0 : 1;
         inner.Download(source, destination);
     }
 
