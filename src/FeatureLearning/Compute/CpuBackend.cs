@@ -695,16 +695,14 @@ public abstract unsafe class CpuBackend : IComputeBackend
     private const int PieceLength = 1 << 16;
 
     /// <summary>
-    /// Runs <paramref name="body"/>(run, start, count) over <paramref name="runs"/> runs of <paramref name="runLength"/> elements
-    /// in pieces of at most <see cref="PieceLength"/>, shared by the threads when there are at least two pieces: the
-    /// element-wise passes over n × n buffers (copies, conversions, scaling) are memory-bound, and one core does not draw the
-    /// memory bandwidth that two do.
+    /// Runs <paramref name="body"/>(run, start, count) over <paramref name="runs"/> runs of <paramref name="runLength"/> elements,
+    /// shared by the threads in pieces of about <see cref="PieceLength"/> elements (parts of a long run, or groups of whole
+    /// short runs) when there are at least two pieces' worth: the element-wise passes over n × n buffers (copies,
+    /// conversions, scaling) are memory-bound, and one core does not draw the memory bandwidth that two do.
     /// </summary>
     private void ForEachPiece(int runs, int runLength, Action<int, int, int> body)
     {
-        int perRun = Math.Max(1, (runLength + PieceLength - 1) / PieceLength);
-        long pieces = (long)runs * perRun;
-        if (Threads == 1 || pieces < 2 || runLength == 0)
+        if (Threads == 1 || (long)runs * runLength < 2L * PieceLength)
         {
             for (int r = 0; r < runs; r++)
             {
@@ -714,7 +712,22 @@ public abstract unsafe class CpuBackend : IComputeBackend
             return;
         }
 
-        Parallel.For(0L, pieces, new ParallelOptions { MaxDegreeOfParallelism = Threads }, q =>
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+        if (runLength < PieceLength)
+        {
+            int group = PieceLength / runLength;
+            Parallel.For(0, (runs + group - 1) / group, options, q =>
+            {
+                for (int r = q * group, end = Math.Min(runs, (q + 1) * group); r < end; r++)
+                {
+                    body(r, 0, runLength);
+                }
+            });
+            return;
+        }
+
+        int perRun = (runLength + PieceLength - 1) / PieceLength;
+        Parallel.For(0L, (long)runs * perRun, options, q =>
         {
             int r = (int)(q / perRun), start = (int)(q % perRun) * PieceLength;
             body(r, start, Math.Min(PieceLength, runLength - start));

@@ -130,8 +130,10 @@ internal static class AgopEngine
         SparseColumns? sparsity = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // The sample is the centre set itself: a radial kernel's W' is then symmetric (W'ᵀ1 = W'1).
-        bool symmetric = ReferenceEquals(xs, xc) && kernel.Geometry == KernelGeometry.Radial;
+        // The sample is the centre set itself: a radial kernel's W' is then symmetric (W'ᵀ1 = W'1), up to rounding where the
+        // backend does not mirror it. Only kernels differentiable at 0 take this: the others' weights grow without bound as
+        // u → 0, and for near-duplicate points one side of W can be clamped to 0 (u rounded below 0) while the other is large.
+        bool symmetric = ReferenceEquals(xs, xc) && xs.Rows == xc.Rows && kernel.Geometry == KernelGeometry.Radial && kernel.IsDifferentiableAtZero;
         using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, xs.Rows, centre, form, sparsity, symmetric);
         accumulator.Add(xs, weights, cancellationToken);
         return accumulator.Finish(metric, metricBuffer, cancellationToken);
@@ -229,8 +231,8 @@ internal static class AgopEngine
         private readonly DeviceBuffer<T>? alphaOnes;
         private bool any;
 
-        // symmetricWeights: W' is symmetric and its rows are the sample's (the sample is the centre set, the same buffer, and the
-        // kernel radial); only an unblocked Add of all rows follows.
+        // symmetricWeights: W' is symmetric up to rounding and its rows are the sample's (the sample is the centre set, the same
+        // buffer, and the kernel radial and differentiable at 0); only an unblocked Add of all n rows follows (checked there).
         public Accumulator(
             IComputeBackend backend, IKernelFunction kernel, DeviceBuffer<T> xc, DeviceBuffer<T> alpha, int sampleRows, bool centre, AgopForm form, SparseColumns? sparsity,
             bool symmetricWeights)
@@ -297,6 +299,11 @@ internal static class AgopEngine
         /// </summary>
         public void Add(DeviceBuffer<T> xs, DeviceBuffer<T> weights, CancellationToken cancellationToken)
         {
+            if (alphaOnes is not null && (any || xs.Rows != n))
+            {
+                throw new InvalidOperationException("An AGOP that folds the centring sums into W'[α | 1] takes all n sample rows in one Add.");
+            }
+
             any = true;
             int rows = xs.Rows;
             if (packed is not null)

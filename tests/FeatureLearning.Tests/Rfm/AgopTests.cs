@@ -50,28 +50,38 @@ public sealed class AgopTests
     }
 
     /// <summary>
-    /// The centred direct form at the training points, where the centring sums come with S from one product W'[α | 1]: it
-    /// moves only the ones of [α | 1] up and the d × d result down, and never transfers through a strided view (one transfer
-    /// per row on a GPU).
+    /// The centred direct form at the training points with a radial kernel differentiable at 0, where the centring sums come
+    /// with S from one product W'[α | 1], in both gradient layouts: it equals the blocked evaluation (which never folds),
+    /// moves only the ones of [α | 1] up (and the d × d identity of the transposed layout) and the d × d result down, and
+    /// never transfers through a strided view (one transfer per row on a GPU).
     /// </summary>
     [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    public void CentredDirectFormAtTheCentresMovesOnlyTheOnesAndTheResult(int c)
+    [InlineData(1, false)]
+    [InlineData(1, true)]
+    [InlineData(3, false)] // c·d·5 ≤ n: the batched form
+    public void CentredDirectFormAtTheCentresMovesOnlyTheOnesAndTheResult(int c, bool transposed)
     {
         const int n = 60, d = 4;
         using var x = Backend.Upload<double>(Random(n, d, 51), n, d);
         using var alpha = Backend.Upload<double>(Random(n, c, 52), n, c);
         using var k = Backend.Allocate<double>(n, n);
         using var w = Backend.Allocate<double>(n, n);
-        var kernel = new LaplaceKernel(2.0);
+        var kernel = new GaussianKernel(2.0);
         Backend.KernelMatrix(kernel, x, x, null, k, w);
         var tracker = new PeakTrackingBackend(Backend);
-        var agop = AgopEngine.Compute(tracker, kernel, Metric.Identity, null, x, x, alpha, w, centre: true, AgopForm.Direct, CancellationToken.None);
-        var reference = AgopEngine.ComputeBlocked(Backend, kernel, Metric.Identity, null, x, x, alpha, centre: true, AgopForm.Direct, blockRows: 7, CancellationToken.None);
-        RelativeError(agop, reference).Should().BeLessThan(1e-12, "the fold equals the blocked sums, which do not fold");
-        tracker.TransferredElements.Should().Be((d * d) + n);
-        tracker.StridedTransfers.Should().Be(0);
+        AgopEngine.DirectTransposed = transposed;
+        try
+        {
+            var agop = AgopEngine.Compute(tracker, kernel, Metric.Identity, null, x, x, alpha, w, centre: true, AgopForm.Direct, CancellationToken.None);
+            var reference = AgopEngine.ComputeBlocked(Backend, kernel, Metric.Identity, null, x, x, alpha, centre: true, AgopForm.Direct, blockRows: 7, CancellationToken.None);
+            RelativeError(agop, reference).Should().BeLessThan(1e-12, "the fold equals the blocked sums, which do not fold");
+            tracker.TransferredElements.Should().Be((d * d) + n + (transposed ? d * d : 0));
+            tracker.StridedTransfers.Should().Be(0);
+        }
+        finally
+        {
+            AgopEngine.DirectTransposed = null;
+        }
     }
 
     private static (long Peak, long Moved) DirectAgopFootprint(int n, int d, int c)

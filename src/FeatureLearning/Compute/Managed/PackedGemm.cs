@@ -116,7 +116,7 @@ internal static unsafe class PackedGemm<T>
 
         // β = 0 on the packed path: the first k-panel's micro-kernels store into C instead of adding to it, so C is not
         // cleared first (a whole pass over C, which shows in thin products such as kernel-matrix tiles with k = d).
-        bool vector = (n == 1 || (n <= FewColumns && !transA)) && !lowerOnly;
+        bool vector = (n == 1 || (n <= FewColumns && !transA && k >= FewColumnsMinDepth && m >= FewColumnsMinRows)) && !lowerOnly;
         bool overwrite = beta == T.Zero && k > 0 && alpha != T.Zero && !vector;
         if (!overwrite)
         {
@@ -334,13 +334,15 @@ internal static unsafe class PackedGemm<T>
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 
     /// <summary>
-    /// Whether a product with few columns is computed transposed (<see cref="MultiplyTransposed"/>): n from 3 up, where n
-    /// rounded up to whole register tiles as rows (MR) is at most three quarters of n rounded up as columns (NR), and
-    /// m at least four column tiles (C is not lower-only). With AVX-512 that is n ≤ 16 in double (NR = 24) and n ≤ 32 in
-    /// single (NR = 48); products with untransposed A and at most <see cref="FewColumns"/> columns stream A instead.
+    /// Whether a product with few columns is computed transposed (<see cref="MultiplyTransposed"/>): n from 3 to below one
+    /// register tile's columns (NR), where n rounded up to whole tiles as rows (MR) is at most three quarters of n rounded
+    /// up as columns, and m at least four column tiles (C is not lower-only). With AVX-512 that is 3 ≤ n ≤ 16 in double
+    /// (NR = 24) and 3 ≤ n ≤ 32 in single (NR = 48), with AVX2 3 ≤ n ≤ 8 in double; products with untransposed A, at most
+    /// <see cref="FewColumns"/> columns and enough depth and rows stream A instead (<see cref="MatrixFewVectors"/>).
+    /// The transposed product needs scratch memory the size of C, outside the backend's buffers.
     /// </summary>
     internal static bool NarrowTransposed(int m, int n, bool lowerOnly) =>
-        !lowerOnly && n >= 3 && m >= 4 * NR && 4 * RoundUp(n, MR) <= 3 * RoundUp(n, NR);
+        !lowerOnly && n >= 3 && n < NR && m >= 4 * NR && 4 * RoundUp(n, MR) <= 3 * RoundUp(n, NR);
 
     /// <summary>
     /// C ← α·op(A)·op(B) + C (C already scaled by β, or overwritten when <paramref name="overwrite"/>) as Cᵀ = op(B)ᵀ·op(A)ᵀ
@@ -510,6 +512,12 @@ internal static unsafe class PackedGemm<T>
     /// </summary>
     internal const int FewColumns = 16;
 
+    /// <summary>The depth from which <see cref="MatrixFewVectors"/> is taken: its SIMD loop runs over k, with a scalar tail.</summary>
+    private const int FewColumnsMinDepth = 64;
+
+    /// <summary>The rows from which <see cref="MatrixFewVectors"/> is taken: it shares rows between the threads, and fewer rows with a long k split k instead.</summary>
+    private const int FewColumnsMinRows = 16;
+
     /// <summary>
     /// C[i, j] += α·a_i·b_j for the rows a_i of A (m × k) and n ≤ <see cref="FewColumns"/> vectors b_j (element p at
     /// b[p·<paramref name="incb"/> + j·<paramref name="colb"/>], gathered once into contiguous rows): memory-bound, so each
@@ -519,18 +527,17 @@ internal static unsafe class PackedGemm<T>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void MatrixFewVectors(int m, int n, int k, T alpha, T* a, int lda, T* b, int incb, int colb, T* c, int ldc, int threads)
     {
-        var x = new T[(long)n * k];
-        for (int j = 0; j < n; j++)
+        T* xs = (T*)NativeMemory.AlignedAlloc((nuint)((long)n * k * sizeof(T)), 64);
+        try
         {
-            for (int p = 0; p < k; p++)
+            for (int j = 0; j < n; j++)
             {
-                x[((long)j * k) + p] = b[((long)p * incb) + ((long)j * colb)];
+                for (int p = 0; p < k; p++)
+                {
+                    xs[((long)j * k) + p] = b[((long)p * incb) + ((long)j * colb)];
+                }
             }
-        }
 
-        fixed (T* xp = x)
-        {
-            T* xs = xp;
             int workers = (long)m * k < 1 << 16 ? 1 : Math.Max(1, threads);
             int chunk = Math.Max(1, (m + (4 * workers) - 1) / (4 * workers));
             int chunks = (m + chunk - 1) / chunk;
@@ -560,6 +567,10 @@ internal static unsafe class PackedGemm<T>
                     }
                 }
             });
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(xs);
         }
     }
 
