@@ -534,8 +534,8 @@ internal static class AgopEngine
         /// <summary>
         /// The direct form for all outputs in one GEMM: with A⊗X the row-wise Kronecker product (row i = vec(α_i ⊗ x_i)),
         /// R = S⊗X_s − W'(α⊗X_c) holds every output's gradients side by side (rows × c·d), and H = Σ_k R_kᵀR_k, one SYRK
-        /// per output's d columns (rows·c·d² flops in all, against rows·(c·d)² for the whole Gram matrix RᵀR of which only
-        /// the diagonal blocks count). One GEMM with c·d columns reads W' once instead of c times; the condition checked at
+        /// of R read as (rows·c) × d, one gradient per row (rows·c·d² flops, against rows·(c·d)² for the whole Gram matrix
+        /// RᵀR of which only the diagonal blocks count). One GEMM with c·d columns reads W' once instead of c times; the condition checked at
         /// construction (c·d ≤ min(n, m)/5) keeps R and α⊗X_c at a fifth of W' or less, so the outputs add little memory.
         /// </summary>
         private void BatchedDirectTerms(DeviceBuffer<T> xs, DeviceBuffer<T> w, DeviceBuffer<T>? s)
@@ -548,11 +548,9 @@ internal static class AgopEngine
             }
 
             be.Gemm(Transpose.None, Transpose.None, s is null ? WeightFactor : -WeightFactor, w, kron!, s is null ? T.Zero : T.One, r);
-            for (int k = 0; k < c; k++)
-            {
-                using var rk = r.ColumnRange(k * d, d);
-                be.Syrk(Transpose.Transpose, T.One, rk, T.One, h);
-            }
+            // Row i of R is [g_i1 | … | g_ic], so R read as (rows·c) × d holds one gradient per row: H += one SYRK of it.
+            using var stacked = r.Reshape(rows * c, d);
+            be.Syrk(Transpose.Transpose, T.One, stacked, T.One, h);
         }
 
         /// <summary>The d × d identity on the device, uploaded on first use (the transposes X_sᵀ of the direct forms).</summary>
