@@ -691,14 +691,14 @@ public abstract unsafe class CpuBackend : IComputeBackend
         ForEachPiece(s.RunCount(whole), s.RunLength(whole), (r, start, count) => s.Run(r, whole).Slice(start, count).CopyTo(d.Run(r, whole).Slice(start, count)));
     }
 
-    /// <summary>Elements per piece of <see cref="ForEachPiece"/> (512 KiB of doubles).</summary>
+    /// <summary>Elements per piece of <see cref="ForEachPiece"/> (512 KiB of doubles; a multiple of <see cref="DotChunk"/>).</summary>
     private const int PieceLength = 1 << 16;
 
     /// <summary>
     /// Runs <paramref name="body"/>(run, start, count) over <paramref name="runs"/> runs of <paramref name="runLength"/> elements,
     /// shared by the threads in pieces of about <see cref="PieceLength"/> elements (parts of a long run, or groups of whole
     /// short runs) when there are at least two pieces' worth: the element-wise passes over n × n buffers (copies,
-    /// conversions, scaling) are memory-bound, and one core does not draw the memory bandwidth that two do.
+    /// conversions, scaling, dot products) are memory-bound, and one core does not draw the memory bandwidth that two do.
     /// </summary>
     private void ForEachPiece(int runs, int runLength, Action<int, int, int> body)
     {
@@ -991,20 +991,18 @@ public abstract unsafe class CpuBackend : IComputeBackend
         }
 
         // Chunks of DotChunk elements within each run, their dot products in the precision of the data and summed in double
-        // in chunk order: the threads share the chunks, and the order of the sum, hence the result, does not depend on them.
+        // in chunk order: the threads share the pieces (whole multiples of DotChunk), and the order of the sum, hence the
+        // result, does not depend on them.
         int runLength = ma.RunLength(whole);
         int perRun = (runLength + DotChunk - 1) / DotChunk;
         var partial = new double[(long)runs * perRun];
-        int workers = (long)runs * runLength < DotParallelMinimum ? 1 : Math.Max(1, Math.Min(Threads, partial.Length));
-        int per = (partial.Length + workers - 1) / workers;
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        ForEachPiece(runs, runLength, (r, start, count) =>
         {
-            for (int q = w * per, end = Math.Min(partial.Length, (w + 1) * per); q < end; q++)
+            Span<T> x = ma.Run(r, whole), y = mb.Run(r, whole);
+            for (int i = start; i < start + count; i += DotChunk)
             {
-                int r = q / perRun, i = q % perRun * DotChunk;
-                Span<T> x = ma.Run(r, whole), y = mb.Run(r, whole);
-                int len = Math.Min(DotChunk, x.Length - i);
-                partial[q] = double.CreateTruncating(TensorPrimitives.Dot<T>(x.Slice(i, len), y.Slice(i, len)));
+                int len = Math.Min(DotChunk, start + count - i);
+                partial[((long)r * perRun) + (i / DotChunk)] = double.CreateTruncating(TensorPrimitives.Dot<T>(x.Slice(i, len), y.Slice(i, len)));
             }
         });
 
@@ -1020,8 +1018,6 @@ public abstract unsafe class CpuBackend : IComputeBackend
     /// <summary>Elements per partial dot product of <see cref="Dot{T}"/>, each rounded in the precision of the data.</summary>
     private const int DotChunk = 4096;
 
-    /// <summary>Elements below which <see cref="Dot{T}"/> runs on one thread.</summary>
-    private const int DotParallelMinimum = 1 << 18;
 
     /// <summary>One run of an upload or download (<see cref="Operands.Transfer{T, TBuffer}"/>): the whole buffer (row −1) or one row.</summary>
     private static void CopyRun<T>(ManagedBuffer<T> buffer, int row, Span<T> host, bool upload)

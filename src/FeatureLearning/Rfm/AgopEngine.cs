@@ -133,7 +133,7 @@ internal static class AgopEngine
         // The sample is the centre set itself: a radial kernel's W' is then symmetric (W'ᵀ1 = W'1), up to rounding where the
         // backend does not mirror it. Only kernels differentiable at 0 take this: the others' weights grow without bound as
         // u → 0, and for near-duplicate points one side of W can be clamped to 0 (u rounded below 0) while the other is large.
-        bool symmetric = ReferenceEquals(xs, xc) && xs.Rows == xc.Rows && kernel.Geometry == KernelGeometry.Radial && kernel.IsDifferentiableAtZero;
+        bool symmetric = ReferenceEquals(xs, xc) && kernel.Geometry == KernelGeometry.Radial && kernel.IsDifferentiableAtZero;
         using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, xs.Rows, centre, form, sparsity, symmetric);
         accumulator.Add(xs, weights, cancellationToken);
         return accumulator.Finish(metric, metricBuffer, cancellationToken);
@@ -276,7 +276,7 @@ internal static class AgopEngine
             {
                 sumXs = Zeroed(d, c);
                 sumW = Zeroed(n, 1);
-                if (symmetricWeights && geometry == KernelGeometry.Radial && (packed is not null || sparse is null))
+                if (symmetricWeights && (packed is not null || sparse is null))
                 {
                     alphaOnes = be.Allocate<T>(n, c + 1);
                     using (var left = alphaOnes.ColumnRange(0, c))

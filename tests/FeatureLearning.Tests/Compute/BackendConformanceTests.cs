@@ -47,8 +47,8 @@ public abstract partial class BackendConformanceTests : IDisposable
     {
         var data = new TheoryData<int, int, int, bool, bool>();
         // The last shape has a small C and a long k, which the managed GEMM splits between its threads; one and two columns
-        // take the managed GEMM's matrix-vector paths (serial below 2¹⁶ elements of A, threaded above), 5, 10 and 30 columns
-        // its streamed few-column product (A untransposed) or its transposed product (Cᵀ = op(B)ᵀop(A)ᵀ) on AVX-512 and AVX2.
+        // take the managed GEMM's matrix-vector paths (serial below 2¹⁶ elements of A, threaded above), 5 and 10 columns its
+        // streamed few-column product (A untransposed, k ≥ 64) and 30 columns the packed path.
         int[][] shapes = [[1, 1, 1], [7, 13, 11], [37, 53, 29], [200, 97, 300], [9, 500, 3], [129, 131, 257], [1, 67, 2], [65, 1, 70], [300, 1, 700], [65, 2, 70], [300, 2, 700], [300, 10, 70], [300, 5, 70], [250, 30, 40], [37, 53, 3001]];
         foreach (var s in shapes)
         {

@@ -52,20 +52,7 @@ public class GemmBlockingTests
                     var a = Enumerable.Range(0, m * k).Select(_ => rng.NextDouble() - 0.5).ToArray();
                     var b = Enumerable.Range(0, k * n).Select(_ => rng.NextDouble() - 0.5).ToArray();
                     var c0 = Enumerable.Range(0, m * n).Select(_ => rng.NextDouble() - 0.5).ToArray();
-                    var expected = new double[m * n];
-                    for (int i = 0; i < m; i++)
-                    {
-                        for (int j = 0; j < n; j++)
-                        {
-                            double sum = 0;
-                            for (int p = 0; p < k; p++)
-                            {
-                                sum += (ta ? a[(p * m) + i] : a[(i * k) + p]) * (tb ? b[(j * k) + p] : b[(p * n) + j]);
-                            }
-
-                            expected[(i * n) + j] = (1.5 * sum) + (0.5 * c0[(i * n) + j]);
-                        }
-                    }
+                    var expected = TestMatrices.Gemm(ta, tb, m, n, k, 1.5, a, ta ? m : k, b, tb ? k : n, 0.5, c0);
 
                     using var ab = be.Upload<T>(a.Select(T.CreateTruncating).ToArray(), ta ? k : m, ta ? m : k);
                     using var bb = be.Upload<T>(b.Select(T.CreateTruncating).ToArray(), tb ? n : k, tb ? k : n);

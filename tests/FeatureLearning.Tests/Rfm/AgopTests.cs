@@ -62,19 +62,15 @@ public sealed class AgopTests
     public void CentredDirectFormAtTheCentresMovesOnlyTheOnesAndTheResult(int c, bool transposed)
     {
         const int n = 60, d = 4;
-        using var x = Backend.Upload<double>(Random(n, d, 51), n, d);
-        using var alpha = Backend.Upload<double>(Random(n, c, 52), n, c);
-        using var k = Backend.Allocate<double>(n, n);
-        using var w = Backend.Allocate<double>(n, n);
-        var kernel = new GaussianKernel(2.0);
-        Backend.KernelMatrix(kernel, x, x, null, k, w);
-        var tracker = new PeakTrackingBackend(Backend);
         AgopEngine.DirectTransposed = transposed;
         try
         {
-            var agop = AgopEngine.Compute(tracker, kernel, Metric.Identity, null, x, x, alpha, w, centre: true, AgopForm.Direct, CancellationToken.None);
-            var reference = AgopEngine.ComputeBlocked(Backend, kernel, Metric.Identity, null, x, x, alpha, centre: true, AgopForm.Direct, blockRows: 7, CancellationToken.None);
-            RelativeError(agop, reference).Should().BeLessThan(1e-12, "the fold equals the blocked sums, which do not fold");
+            var kernel = new GaussianKernel(2.0);
+            var tracker = TrackedDirectAgop(kernel, n, d, c, centre: true, (x, alpha, agop) =>
+            {
+                var reference = AgopEngine.ComputeBlocked(Backend, kernel, Metric.Identity, null, x, x, alpha, centre: true, AgopForm.Direct, blockRows: 7, CancellationToken.None);
+                RelativeError(agop, reference).Should().BeLessThan(1e-12, "the fold equals the blocked sums, which do not fold");
+            });
             tracker.TransferredElements.Should().Be((d * d) + n + (transposed ? d * d : 0));
             tracker.StridedTransfers.Should().Be(0);
         }
@@ -86,16 +82,25 @@ public sealed class AgopTests
 
     private static (long Peak, long Moved) DirectAgopFootprint(int n, int d, int c)
     {
+        var tracker = TrackedDirectAgop(new LaplaceKernel(2.0), n, d, c, centre: false, (_, _, agop) => agop.Should().OnlyContain(v => double.IsFinite(v)));
+        return (tracker.PeakElements, tracker.TransferredElements);
+    }
+
+    /// <summary>
+    /// The direct AGOP at the training points of seeded random data (n × d, c outputs) through a <see cref="PeakTrackingBackend"/>
+    /// (the kernel matrix and weights computed beforehand, untracked); <paramref name="check"/> sees X, α and the result.
+    /// </summary>
+    private static PeakTrackingBackend TrackedDirectAgop(
+        IKernelFunction kernel, int n, int d, int c, bool centre, Action<DeviceBuffer<double>, DeviceBuffer<double>, double[]> check)
+    {
         using var x = Backend.Upload<double>(Random(n, d, 51), n, d);
         using var alpha = Backend.Upload<double>(Random(n, c, 52), n, c);
         using var k = Backend.Allocate<double>(n, n);
         using var w = Backend.Allocate<double>(n, n);
-        var kernel = new LaplaceKernel(2.0);
         Backend.KernelMatrix(kernel, x, x, null, k, w);
         var tracker = new PeakTrackingBackend(Backend);
-        var agop = AgopEngine.Compute(tracker, kernel, Metric.Identity, null, x, x, alpha, w, centre: false, AgopForm.Direct, CancellationToken.None);
-        agop.Should().OnlyContain(v => double.IsFinite(v));
-        return (tracker.PeakElements, tracker.TransferredElements);
+        check(x, alpha, AgopEngine.Compute(tracker, kernel, Metric.Identity, null, x, x, alpha, w, centre, AgopForm.Direct, CancellationToken.None));
+        return tracker;
     }
 
     private static KernelRidgeModel<double> Fit(IKernelFunction kernel, Metric metric, int n, int d, int c)

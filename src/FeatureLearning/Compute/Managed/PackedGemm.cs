@@ -130,9 +130,10 @@ internal static unsafe class PackedGemm<T>
 
         if (vector)
         {
-            // C = α·op(A)·b + C with one column: memory-bound, so one pass over A instead of packing it into tiles NR columns
-            // wide for one useful column (the Nyström solver's CG products, one-column refinement residuals). Aᵀb reads A
-            // row by row as well: packing op(A) = Aᵀ reads A a column at a time, which dominated the Nyström CG.
+            // C = α·op(A)·B + C with one column, or a few with A untransposed: memory-bound, so one pass over A instead of
+            // packing it into tiles NR columns wide for a few useful ones (the Nyström solver's CG products, refinement
+            // residuals, the AGOP's S = W'α). Aᵀb reads A row by row as well: packing op(A) = Aᵀ reads A a column at a time,
+            // which dominated the Nyström CG.
             if (n > 1)
             {
                 // A few columns (the AGOP's S = W'α for a few outputs, with its centring sums W'[α | 1]): rows of A streamed once.
@@ -147,12 +148,6 @@ internal static unsafe class PackedGemm<T>
                 MatrixVector(m, k, alpha, a, lda, b, transB ? 1 : ldb, c, ldc, threads);
             }
 
-            return;
-        }
-
-        if (NarrowTransposed(m, n, lowerOnly))
-        {
-            MultiplyTransposed(transA, transB, m, n, k, alpha, a, lda, b, ldb, overwrite, c, ldc, threads);
             return;
         }
 
@@ -332,51 +327,6 @@ internal static unsafe class PackedGemm<T>
         => existing != null ? existing : (T*)NativeMemory.AlignedAlloc((nuint)((long)mc * kc * sizeof(T)), 64);
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
-
-    /// <summary>
-    /// Whether a product with few columns is computed transposed (<see cref="MultiplyTransposed"/>): n from 3 to below one
-    /// register tile's columns (NR), where n rounded up to whole tiles as rows (MR) is at most three quarters of n rounded
-    /// up as columns, and m at least four column tiles (C is not lower-only). With AVX-512 that is 3 ≤ n ≤ 16 in double
-    /// (NR = 24) and 3 ≤ n ≤ 32 in single (NR = 48), with AVX2 3 ≤ n ≤ 8 in double; products with untransposed A, at most
-    /// <see cref="FewColumns"/> columns and enough depth and rows stream A instead (<see cref="MatrixFewVectors"/>).
-    /// The transposed product needs scratch memory the size of C, outside the backend's buffers.
-    /// </summary>
-    internal static bool NarrowTransposed(int m, int n, bool lowerOnly) =>
-        !lowerOnly && n >= 3 && n < NR && m >= 4 * NR && 4 * RoundUp(n, MR) <= 3 * RoundUp(n, NR);
-
-    /// <summary>
-    /// C ← α·op(A)·op(B) + C (C already scaled by β, or overwritten when <paramref name="overwrite"/>) as Cᵀ = op(B)ᵀ·op(A)ᵀ
-    /// into an n × m scratch matrix, then added to (or stored in) C transposed, row blocks of C shared by the threads.
-    /// </summary>
-    private static void MultiplyTransposed(
-        bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, bool overwrite, T* c, int ldc, int threads)
-    {
-        T* t = (T*)NativeMemory.AlignedAlloc((nuint)((long)n * m * sizeof(T)), 64);
-        try
-        {
-            // op(B)ᵀ is B stored as is when transB, else read transposed; likewise op(A)ᵀ.
-            Multiply(!transB, !transA, n, m, k, alpha, b, ldb, a, lda, T.Zero, t, m, false, threads);
-            T* tp = t;
-            int chunk = Math.Max(64, (m + (4 * Math.Max(1, threads)) - 1) / (4 * Math.Max(1, threads)));
-            int chunks = (m + chunk - 1) / chunk;
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, q =>
-            {
-                for (int i = q * chunk, end = Math.Min(m, (q + 1) * chunk); i < end; i++)
-                {
-                    T* row = c + ((long)i * ldc);
-                    for (int j = 0; j < n; j++)
-                    {
-                        T v = tp[((long)j * m) + i];
-                        row[j] = overwrite ? v : row[j] + v;
-                    }
-                }
-            });
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(t);
-        }
-    }
 
     private readonly struct BlockContext(
         bool transA, int m, T* a, int lda, T* c, int ldc, int pc, int jc, int kc, int nc, int mcMax, int panelsPerChunk, int chunks, T* bPacked, bool lowerOnly, T alpha, bool overwrite)
