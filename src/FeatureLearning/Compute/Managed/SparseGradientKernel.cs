@@ -11,7 +11,8 @@ namespace FeatureLearning.Compute.Managed;
 /// gathers W'[:, I_l] and runs one small GEMM per column l (k = the column's non-zero count, about 30 for grokking), which
 /// spends more in packing and calls than in flops; here twelve sample rows and sixteen (double) or thirty-two (single)
 /// outputs are held in 24 AVX-512 accumulators while the column's non-zeros stream past; the twelve rows of W' are
-/// interleaved once per row block and B is packed by output block, so one block of it is contiguous.
+/// interleaved once per row block and B is packed by output block, so one block of it is contiguous. The outer products
+/// of each block's gradients go through <see cref="LowerRankUpdate{T}"/>.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 internal static unsafe class SparseGradientKernel<T>
@@ -93,6 +94,9 @@ internal static unsafe class SparseGradientKernel<T>
         int ldr = RowBlock * a.C;
         T* wp = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)n * RowBlock * sizeof(T)), 64);
         T* r = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(((long)a.D * ldr) + ob) * (nuint)sizeof(T), 64);
+        T* scratch = LowerRankUpdate<T>.Supported
+            ? (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)LowerRankUpdate<T>.ScratchLength(a.D) * (nuint)sizeof(T), 64)
+            : null;
         try
         {
             fixed (int* st = start, ir = centreRows)
@@ -141,8 +145,15 @@ internal static unsafe class SparseGradientKernel<T>
                         }
                     }
 
-                    // The block's gradients are R[:, 0 … count·c): H += RRᵀ on and below the diagonal.
-                    PackedGemm<T>.Multiply(false, true, a.D, a.D, count * a.C, T.One, r, ldr, r, ldr, T.One, hw, a.D, lowerOnly: true, threads: 1);
+                    // The block's gradients are R[:, 0 … count·c): H += RRᵀ on and below the diagonal, R packed once.
+                    if (scratch != null)
+                    {
+                        LowerRankUpdate<T>.Add(r, a.D, count * a.C, ldr, hw, a.D, scratch);
+                    }
+                    else
+                    {
+                        PackedGemm<T>.Multiply(false, true, a.D, a.D, count * a.C, T.One, r, ldr, r, ldr, T.One, hw, a.D, lowerOnly: true, threads: 1);
+                    }
                 }
             }
         }
@@ -150,6 +161,10 @@ internal static unsafe class SparseGradientKernel<T>
         {
             System.Runtime.InteropServices.NativeMemory.AlignedFree(wp);
             System.Runtime.InteropServices.NativeMemory.AlignedFree(r);
+            if (scratch != null)
+            {
+                System.Runtime.InteropServices.NativeMemory.AlignedFree(scratch);
+            }
         }
     }
 

@@ -1,0 +1,73 @@
+using System.Runtime.InteropServices;
+using FeatureLearning.Compute.Managed;
+
+namespace FeatureLearning.Tests.Compute;
+
+public unsafe class LowerRankUpdateTests
+{
+    [SkippableTheory]
+    [InlineData(1, 1)]
+    [InlineData(7, 5)]
+    [InlineData(8, 300)]
+    [InlineData(9, 257)]
+    [InlineData(23, 64)]
+    [InlineData(24, 600)]
+    [InlineData(33, 31)]
+    [InlineData(61, 513)]
+    [InlineData(122, 732)]
+    public void AddsTheLowerTriangleOfRRTransposeAndLeavesTheRest(int d, int k)
+    {
+        // Shapes that end in partial tiles, panels and depth blocks (Depth = 256), in both precisions, against a direct
+        // triple loop; the strictly upper triangle and the padding beyond d columns must keep their values.
+        Skip.IfNot(LowerRankUpdate<double>.Supported, "the update needs AVX-512");
+        Check<double>(d, k, 1e-12);
+        Check<float>(d, k, 1e-5);
+    }
+
+    private static void Check<T>(int d, int k, double tolerance)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var rng = new Random((31 * d) + k);
+        int ldr = k + 3, ldh = d + 2;
+        var r = Enumerable.Range(0, d * ldr).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var h0 = Enumerable.Range(0, d * ldh).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var rt = r.Select(T.CreateTruncating).ToArray();
+        var ht = h0.Select(T.CreateTruncating).ToArray();
+        T* scratch = (T*)NativeMemory.AlignedAlloc((nuint)(LowerRankUpdate<T>.ScratchLength(d) * sizeof(T)), 64);
+        try
+        {
+            fixed (T* rp = rt, hp = ht)
+            {
+                LowerRankUpdate<T>.Add(rp, d, k, ldr, hp, ldh, scratch);
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(scratch);
+        }
+
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = 0; j < ldh; j++)
+            {
+                double actual = double.CreateTruncating(ht[(i * ldh) + j]);
+                double original = double.CreateTruncating(T.CreateTruncating(h0[(i * ldh) + j]));
+                if (j > i)
+                {
+                    actual.Should().Be(original, $"H[{i}, {j}] is above the diagonal or past d ({d} x {k})");
+                    continue;
+                }
+
+                double sum = 0, scale = 0;
+                for (int q = 0; q < k; q++)
+                {
+                    double a = double.CreateTruncating(rt[(i * ldr) + q]), b = double.CreateTruncating(rt[(j * ldr) + q]);
+                    sum += a * b;
+                    scale += Math.Abs(a * b);
+                }
+
+                actual.Should().BeApproximately(original + sum, tolerance * (1 + scale), $"H[{i}, {j}] ({d} x {k})");
+            }
+        }
+    }
+}
