@@ -1,9 +1,8 @@
 using System.Numerics;
-using MathNet.Numerics.LinearAlgebra;
 
 namespace FeatureLearning.Compute;
 
-/// <summary>The symmetric eigendecomposition on the host (MathNet.Numerics' managed solver), for backends without their own.</summary>
+/// <summary>The symmetric eigendecomposition on the host (<see cref="SymmetricEigenSolver"/>), for backends without their own.</summary>
 internal static class HostEigen
 {
     /// <summary>
@@ -40,20 +39,6 @@ internal static class HostEigen
             data[i] = double.CreateTruncating(a[i]);
         }
 
-        var evd = Matrix<double>.Build.DenseOfRowMajor(n, n, data).Evd(Symmetricity.Symmetric);
-        var raw = evd.EigenValues.Select(v => v.Real).ToArray();
-        var order = Enumerable.Range(0, n).OrderBy(i => raw[i]).ToArray();
-        var values = new double[n];
-        var vectors = new double[n * n];
-        for (int j = 0; j < n; j++)
-        {
-            values[j] = raw[order[j]];
-            for (int i = 0; i < n; i++)
-            {
-                vectors[(i * n) + j] = evd.EigenVectors[i, order[j]];
-            }
-        }
-
-        return (values, vectors);
+        return SymmetricEigenSolver.Decompose(data, n);
     }
 }
