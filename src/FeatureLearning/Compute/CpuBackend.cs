@@ -431,7 +431,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         int width = KernelColumnBlock<T>();
         var tile = new KernelTile<T, TKernel>(kernel, normKernel, mr.Pointer, mwt is null ? null : mwt.Pointer, m, xNorms, zNorms, radial);
         int next = -1;
-        Parallel.For(0, Math.Min(Threads, blocks), new ParallelOptions { MaxDegreeOfParallelism = Threads }, _ =>
+        Managed.ComputeThreads.Run(Math.Min(Threads, blocks), _ =>
         {
             int claimed;
             while ((claimed = Interlocked.Increment(ref next)) < blocks)
@@ -712,11 +712,10 @@ public abstract unsafe class CpuBackend : IComputeBackend
             return;
         }
 
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Threads };
         if (runLength < PieceLength)
         {
             int group = PieceLength / runLength;
-            Parallel.For(0, (runs + group - 1) / group, options, q =>
+            Managed.ComputeThreads.For((runs + group - 1) / group, Threads, q =>
             {
                 for (int r = q * group, end = Math.Min(runs, (q + 1) * group); r < end; r++)
                 {
@@ -727,7 +726,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         }
 
         int perRun = (runLength + PieceLength - 1) / PieceLength;
-        Parallel.For(0L, (long)runs * perRun, options, q =>
+        Managed.ComputeThreads.For(checked(runs * perRun), Threads, q =>
         {
             int r = (int)(q / perRun), start = (int)(q % perRun) * PieceLength;
             body(r, start, Math.Min(PieceLength, runLength - start));
@@ -856,7 +855,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         var (ma, mb, mr) = (Own(a, nameof(a)), Own(b, nameof(b)), Own(result, nameof(result)));
         Shapes.CheckRowKronecker(a, b, result);
         int c = a.Cols, d = b.Cols;
-        Parallel.For(0, a.Rows, new ParallelOptions { MaxDegreeOfParallelism = Threads }, i =>
+        Managed.ComputeThreads.For(a.Rows, Threads, i =>
         {
             Span<T> ai = ma.Row(i), bi = mb.Row(i), ri = mr.Row(i);
             for (int k = 0; k < c; k++)
@@ -881,7 +880,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         int[] index = columns.ToArray();
         const int rowsPerTask = 16;
         int tasks = (source.Rows + rowsPerTask - 1) / rowsPerTask;
-        Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = Threads }, block =>
+        Managed.ComputeThreads.For(tasks, Threads, block =>
         {
             int end = Math.Min(source.Rows, (block + 1) * rowsPerTask);
             for (int i = block * rowsPerTask; i < end; i++)
@@ -961,7 +960,7 @@ public abstract unsafe class CpuBackend : IComputeBackend
         var (ma, mr) = (Own(a, nameof(a)), Own(result, nameof(result)));
         Shapes.CheckBlockSum(a, rowGroup, colGroup, result);
         int lda = a.LeadingDimension;
-        Parallel.For(0, result.Rows, new ParallelOptions { MaxDegreeOfParallelism = Threads }, i =>
+        Managed.ComputeThreads.For(result.Rows, Threads, i =>
             Shapes.BlockSumRow<T>(ma.Extent, lda, i, rowGroup, colGroup, scale, mr.Row(i)));
     }
 
@@ -1072,13 +1071,13 @@ public abstract unsafe class CpuBackend : IComputeBackend
         ActivationOperands.Check(activation, derivativeOrder, input, output);
         if (!mi.IsContiguous || !mo.IsContiguous)
         {
-            Parallel.For(0, mi.Rows, new ParallelOptions { MaxDegreeOfParallelism = Threads }, r => ActivationOperands.Apply<T>(activation, derivativeOrder, mi.Row(r), mo.Row(r)));
+            Managed.ComputeThreads.For(mi.Rows, Threads, r => ActivationOperands.Apply<T>(activation, derivativeOrder, mi.Row(r), mo.Row(r)));
             return;
         }
 
         const int chunk = 4096;
         int length = mi.Length, chunks = (length + chunk - 1) / chunk;
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Threads }, k =>
+        Managed.ComputeThreads.For(chunks, Threads, k =>
         {
             int start = k * chunk, count = Math.Min(chunk, length - start);
             ActivationOperands.Apply<T>(activation, derivativeOrder, mi.Span.Slice(start, count), mo.Span.Slice(start, count));

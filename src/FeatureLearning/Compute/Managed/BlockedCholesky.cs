@@ -291,7 +291,6 @@ internal static unsafe class BlockedCholesky<T>
         }
 
         int workers = Math.Max(1, Math.Min(threads, 8));
-        var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
         var partial = new T[(long)workers * n];
         fixed (T* xp = x, pp = partial)
         {
@@ -305,7 +304,7 @@ internal static unsafe class BlockedCholesky<T>
                 int start = k0;
                 if (k0 > 0)
                 {
-                    Parallel.For(0, workers, options, w =>
+                    ComputeThreads.Run(workers, w =>
                     {
                         var solved = new ReadOnlySpan<T>(xs, start);
                         for (int i = start + w; i < start + kb; i += workers)
@@ -342,7 +341,7 @@ internal static unsafe class BlockedCholesky<T>
                 // Rows k0 … k0 + kb − 1 update x[0..k0): each worker sums its rows' contributions, then the partial sums are
                 // subtracted.
                 int top = k0;
-                Parallel.For(0, workers, options, w =>
+                ComputeThreads.Run(workers, w =>
                 {
                     var acc = new Span<T>(ps + ((long)w * n), top);
                     acc.Clear();

@@ -211,7 +211,7 @@ internal static unsafe class PackedGemm<T>
                         }
 
                         var ctxCopy = ctx;
-                        Parallel.For(0, workerCount, new ParallelOptions { MaxDegreeOfParallelism = workerCount }, w =>
+                        ComputeThreads.Run(workerCount, w =>
                         {
                             int item;
                             while ((item = Interlocked.Increment(ref next)) < items)
@@ -295,7 +295,7 @@ internal static unsafe class PackedGemm<T>
                 Array.Clear(partial[w], 0, m * n);
             }
 
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w => work(w, partial[w]));
+            ComputeThreads.Run(workers, w => work(w, partial[w]));
             for (int i = 0; i < m; i++)
             {
                 int cols = lowerOnly ? Math.Min(n, i + 1) : n;
@@ -444,7 +444,7 @@ internal static unsafe class PackedGemm<T>
             int workers = (long)m * k < 1 << 16 ? 1 : Math.Max(1, threads);
             int chunk = Math.Max(1, (m + (4 * workers) - 1) / (4 * workers));
             int chunks = (m + chunk - 1) / chunk;
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = workers }, q =>
+            ComputeThreads.For(chunks, workers, q =>
             {
                 var vector = new ReadOnlySpan<T>(x, k);
                 int end = Math.Min(m, (q + 1) * chunk);
@@ -491,7 +491,7 @@ internal static unsafe class PackedGemm<T>
             int workers = (long)m * k < 1 << 16 ? 1 : Math.Max(1, threads);
             int chunk = Math.Max(1, (m + (4 * workers) - 1) / (4 * workers));
             int chunks = (m + chunk - 1) / chunk;
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = workers }, q =>
+            ComputeThreads.For(chunks, workers, q =>
             {
                 T* dots = stackalloc T[8];
                 int end = Math.Min(m, (q + 1) * chunk);
@@ -612,7 +612,7 @@ internal static unsafe class PackedGemm<T>
         int workers = (long)m * k < 1 << 16 ? 1 : Math.Max(1, Math.Min(threads, k));
         int chunk = (k + workers - 1) / workers;
         var partial = new T[workers][];
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        ComputeThreads.Run(workers, w =>
         {
             var acc = new T[m];
             int end = Math.Min(k, (w + 1) * chunk);
@@ -781,7 +781,7 @@ internal static unsafe class PackedGemm<T>
             return;
         }
 
-        Parallel.For(0, panels, new ParallelOptions { MaxDegreeOfParallelism = threads }, p =>
+        ComputeThreads.For(panels, threads, p =>
             PackBPanel(transB, b, ldb, pc, jc + (p * nr), kc, Math.Min(nr, nc - (p * nr)), dst + ((long)p * kc * nr)));
     }
 

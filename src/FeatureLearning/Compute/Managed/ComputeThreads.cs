@@ -1,0 +1,228 @@
+using System.Diagnostics;
+
+namespace FeatureLearning.Compute.Managed;
+
+/// <summary>
+/// Runs the CPU kernels' parallel regions on dedicated helper threads that spin briefly between regions before they sleep,
+/// as BLAS libraries do. A factorization or a blocked solve is a sequence of many short parallel regions separated by short
+/// serial steps; handed to the thread pool, a region whose worker has gone to sleep waits for it to be woken, which in a
+/// virtual machine can cost as much as a small region itself.
+/// </summary>
+/// <remarks>
+/// <para>Worker 0 is the calling thread; workers 1 … are helpers (at most one fewer than the processors; further workers run on
+/// the calling thread after its own). A helper spins for <see cref="SpinTicks"/> after its last region, then blocks until the
+/// next. One region runs at a time: a call made while another is running (from another thread, or from inside a region)
+/// runs through <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> instead, so nesting and concurrent callers
+/// stay correct.</para>
+/// <para>Spinning helpers use otherwise idle processors for up to 200 µs after each region; on a machine shared with other
+/// work, <c>FEATURELEARNING_CPU_THREADS=pool</c> runs every region on the thread pool instead.</para>
+/// <para>Exceptions thrown by the workers are collected and rethrown together as an <see cref="AggregateException"/> once
+/// every worker has finished, as <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> does.</para>
+/// </remarks>
+internal static class ComputeThreads
+{
+    /// <summary>The environment variable that chooses the workers: <c>spin</c> (the default, the helpers here) or <c>pool</c> (every region on the thread pool).</summary>
+    public const string Variable = "FEATURELEARNING_CPU_THREADS";
+
+    private static readonly Lazy<bool> PoolFromEnvironment = new(() => Parse(Environment.GetEnvironmentVariable(Variable)) == "pool");
+
+    /// <summary>The accepted values of <see cref="Variable"/>.</summary>
+    public static IReadOnlyList<string> Accepted { get; } = ["spin", "pool"];
+
+    /// <summary>Whether this process runs every region on the thread pool (<see cref="Variable"/> = <c>pool</c>).</summary>
+    /// <exception cref="InvalidOperationException">The variable holds a value that is not accepted.</exception>
+    public static bool UsesPool => PoolFromEnvironment.Value;
+
+    /// <summary>The setting a value of <see cref="Variable"/> asks for (null: the default).</summary>
+    /// <exception cref="InvalidOperationException">The value is not accepted.</exception>
+    public static string? Parse(string? value) => EnvironmentSetting.Parse(Variable, value, Accepted);
+
+    /// <summary>How long a helper spins for the next region before it sleeps: 200 µs.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 5000;
+
+    private static readonly object Gate = new();
+    private static Thread[]? helpers;
+    private static int running;
+    private static long generations;
+    private static int sleepers;
+
+    // The current region: a new object per region, published with a full fence, so a helper always reads a region's
+    // work, worker count and generation together.
+    private static Region? current;
+
+    [ThreadStatic]
+    private static bool isHelper;
+
+    /// <summary>Runs <paramref name="body"/>(w) for w = 0 … <paramref name="workers"/> − 1 in parallel, worker 0 on the calling thread.</summary>
+    /// <exception cref="AggregateException">A worker threw.</exception>
+    public static void Run(int workers, Action<int> body)
+    {
+        if (workers <= 1)
+        {
+            body(0);
+            return;
+        }
+
+        if (isHelper || UsesPool || Interlocked.CompareExchange(ref running, 1, 0) != 0)
+        {
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, body);
+            return;
+        }
+
+        try
+        {
+            var threads = Helpers();
+            int extra = Math.Min(workers - 1, threads.Length);
+            var region = new Region(body, extra, ++generations);
+            Interlocked.Exchange(ref current, region);
+            if (Volatile.Read(ref sleepers) > 0)
+            {
+                lock (Gate)
+                {
+                    Monitor.PulseAll(Gate);
+                }
+            }
+
+            // Worker 0, then the workers beyond the helpers, on this thread.
+            region.Execute(0);
+            for (int w = extra + 1; w < workers; w++)
+            {
+                region.Execute(w);
+            }
+
+            var spin = default(SpinWait);
+            while (Volatile.Read(ref region.Pending) > 0)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+
+            if (region.Failures is { } thrown)
+            {
+                throw new AggregateException(thrown);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref running, 0);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(i) for i = 0 … <paramref name="count"/> − 1 on at most <paramref name="threads"/> workers,
+    /// each taking the next index until none is left.
+    /// </summary>
+    /// <exception cref="AggregateException">A call of <paramref name="body"/> threw.</exception>
+    public static void For(int count, int threads, Action<int> body)
+    {
+        int workers = Math.Min(count, Math.Max(1, threads));
+        if (workers <= 1)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                body(i);
+            }
+
+            return;
+        }
+
+        int next = -1;
+        Run(workers, _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                body(i);
+            }
+        });
+    }
+
+    private static Thread[] Helpers()
+    {
+        if (helpers is { } existing)
+        {
+            return existing;
+        }
+
+        lock (Gate)
+        {
+            if (helpers is null)
+            {
+                int count = Math.Max(1, Environment.ProcessorCount - 1);
+                var started = new Thread[count];
+                for (int h = 0; h < count; h++)
+                {
+                    int index = h;
+                    started[h] = new Thread(() => Loop(index)) { IsBackground = true, Name = $"FeatureLearning compute {h + 1}" };
+                    started[h].Start();
+                }
+
+                helpers = started;
+            }
+
+            return helpers;
+        }
+    }
+
+    /// <summary>Helper <paramref name="index"/> (worker index + 1): waits for each new region, spinning first, and runs its part.</summary>
+    private static void Loop(int index)
+    {
+        isHelper = true;
+        long seen = 0;
+        while (true)
+        {
+            long start = Stopwatch.GetTimestamp();
+            Region? region;
+            while ((region = Volatile.Read(ref current)) is null || region.Generation == seen)
+            {
+                if (Stopwatch.GetTimestamp() - start < SpinTicks)
+                {
+                    Thread.SpinWait(20);
+                    continue;
+                }
+
+                lock (Gate)
+                {
+                    Interlocked.Increment(ref sleepers);
+                    while ((region = Volatile.Read(ref current)) is null || region.Generation == seen)
+                    {
+                        Monitor.Wait(Gate);
+                    }
+
+                    Interlocked.Decrement(ref sleepers);
+                }
+            }
+
+            seen = region.Generation;
+            if (index < region.Helpers)
+            {
+                region.Execute(index + 1);
+                Interlocked.Decrement(ref region.Pending);
+            }
+        }
+    }
+
+    /// <summary>One parallel region: its work, how many helpers take part, and what is left of it.</summary>
+    private sealed class Region(Action<int> work, int helpers, long generation)
+    {
+        public readonly long Generation = generation;
+        public readonly int Helpers = helpers;
+        public int Pending = helpers;
+        public List<Exception>? Failures;
+        private readonly Lock failuresGate = new();
+
+        public void Execute(int w)
+        {
+            try
+            {
+                work(w);
+            }
+            catch (Exception e)
+            {
+                lock (failuresGate)
+                {
+                    (Failures ??= []).Add(e);
+                }
+            }
+        }
+    }
+}
