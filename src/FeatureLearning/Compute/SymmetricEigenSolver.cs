@@ -11,9 +11,11 @@ namespace FeatureLearning.Compute;
 /// plane rotation combines two contiguous rows.
 /// </summary>
 /// <remarks>
-/// The reduction updates the whole trailing block (2n³ flops instead of the symmetric-aware 4n³/3) in exchange for purely
-/// row-wise passes. The iteration stops with an <see cref="ArithmeticException"/> if an eigenvalue takes more than
-/// <see cref="MaxIterationsPerValue"/> sweeps, which for a finite symmetric matrix does not happen in practice.
+/// The matrix is scaled to a largest entry of 1 first. An off-diagonal element of T counts as zero below 2⁻⁵² times the
+/// largest |d_i| + |e_i| of the whole of T (an absolute, backward-stable criterion). The reduction updates the whole trailing
+/// block (2n³ flops instead of the symmetric-aware 4n³/3) in exchange for purely row-wise passes. The iteration stops with
+/// an <see cref="ArithmeticException"/> if an eigenvalue takes more than <see cref="MaxIterationsPerValue"/> sweeps, which
+/// for a finite symmetric matrix does not happen in practice.
 /// </remarks>
 internal static class SymmetricEigenSolver
 {
@@ -39,16 +41,28 @@ internal static class SymmetricEigenSolver
             throw new ArgumentException($"The matrix has {a.Length} elements; an {n} x {n} matrix needs {(long)n * n}.", nameof(a));
         }
 
-        if (!TensorPrimitives.IsFiniteAll(a[..(n * n)]))
+        if (n > 0 && !TensorPrimitives.IsFiniteAll(a[..(n * n)]))
         {
             throw new ArgumentException("The matrix has a non-finite entry.", nameof(a));
         }
 
+        // Scaled to a largest entry of 1, so that the reduction's sums of squares neither overflow nor lose the small entries
+        // to underflow; the eigenvalues are scaled back.
         var w = a[..(n * n)].ToArray();
+        double largest = n == 0 ? 0 : TensorPrimitives.MaxMagnitude(w);
+        if (largest > 0 && largest != 1)
+        {
+            TensorPrimitives.Divide(w, largest, w);
+        }
+
         var d = new double[n];
         var e = new double[n];
         var zt = Tridiagonalize(w, n, d, e);
         Iterate(d, e, zt, n);
+        if (largest > 0 && largest != 1)
+        {
+            TensorPrimitives.Multiply(d, largest, d);
+        }
 
         // Ascending order; column j of the result is row j of Zᵀ.
         var order = Enumerable.Range(0, n).OrderBy(i => d[i]).ToArray();
@@ -180,10 +194,14 @@ internal static class SymmetricEigenSolver
     private static void Iterate(double[] d, double[] e, double[] zt, int n)
     {
         double shift = 0, scale = 0;
+        for (int i = 0; i < n; i++)
+        {
+            scale = Math.Max(scale, Math.Abs(d[i]) + Math.Abs(e[i]));
+        }
+
         for (int l = 0; l < n; l++)
         {
             // Find the first negligible off-diagonal element at or after l.
-            scale = Math.Max(scale, Math.Abs(d[l]) + Math.Abs(e[l]));
             int m = l;
             while (m < n - 1 && Math.Abs(e[m]) > double.Epsilon + (Unit * scale))
             {

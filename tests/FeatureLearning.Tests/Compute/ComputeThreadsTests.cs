@@ -82,6 +82,21 @@ public class ComputeThreadsTests
     }
 
     [Fact]
+    public void RegionsAfterTheHelpersFellAsleepStillRunEveryWorker()
+    {
+        // Past the 200 µs spin the helpers sleep; each region must wake the ones it needs.
+        for (int repeat = 0; repeat < 20; repeat++)
+        {
+            Thread.Sleep(2);
+            var counts = new int[3];
+            ComputeThreads.Run(3, w => Interlocked.Increment(ref counts[w]));
+            counts.Should().Equal(1, 1, 1);
+        }
+
+        ComputeThreads.HelperCount.Should().BeLessThanOrEqualTo(Math.Max(1, Environment.ProcessorCount - 1));
+    }
+
+    [Fact]
     public void ABadSettingNamesTheVariable()
     {
         ComputeThreads.Parse(null).Should().BeNull();

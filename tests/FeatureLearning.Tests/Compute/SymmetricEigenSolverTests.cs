@@ -17,6 +17,8 @@ public class SymmetricEigenSolverTests
         { "diagonal", 9 },
         { "zero", 5 },
         { "graded", 25 },
+        { "tiny", 6 },
+        { "huge", 6 },
     };
 
     [Theory]
@@ -26,6 +28,11 @@ public class SymmetricEigenSolverTests
         // AV = VΛ to rounding, V orthogonal, eigenvalues ascending and equal to MathNet's (an independent implementation).
         var a = Make(kind, n, new Random((7 * n) + kind.Length));
         var (values, vectors) = SymmetricEigenSolver.Decompose(a, n);
+        // Compared at unit scale: MathNet's reference and the residual's products in double would themselves underflow or
+        // overflow at the extreme scales.
+        double unit = a.Length == 0 ? 1 : Math.Max(a.Max(Math.Abs), double.Epsilon);
+        a = a.Select(x => x / unit).ToArray();
+        values = values.Select(x => x / unit).ToArray();
         var am = Matrix<double>.Build.DenseOfRowMajor(n, n, a);
         var v = Matrix<double>.Build.DenseOfRowMajor(n, n, vectors);
         double norm = Math.Max(am.FrobeniusNorm(), 1e-300);
@@ -40,6 +47,19 @@ public class SymmetricEigenSolverTests
         {
             values[j].Should().BeApproximately(reference[j], 1e-13 * n * norm, $"{kind} {n}: eigenvalue {j}");
         }
+    }
+
+    [Fact]
+    public void AnEmptyMatrixAndADecoupledTinyOffDiagonalAreExact()
+    {
+        var (values, vectors) = SymmetricEigenSolver.Decompose(ReadOnlySpan<double>.Empty, 0);
+        values.Should().BeEmpty();
+        vectors.Should().BeEmpty();
+
+        // [[0, 1e-300], [1e-300, 1e10]]: the off-diagonal is negligible against the matrix, so no shift divides by it.
+        (values, vectors) = SymmetricEigenSolver.Decompose(new[] { 0, 1e-300, 1e-300, 1e10 }, 2);
+        values.Should().Equal(0, 1e10);
+        vectors.Select(Math.Abs).Should().Equal(1, 0, 0, 1);
     }
 
     [Fact]
@@ -95,6 +115,19 @@ public class SymmetricEigenSolverTests
                 for (int i = 0; i < n; i++)
                 {
                     a[(i * n) + i] = n - (2 * i);
+                }
+
+                break;
+            case "tiny":
+            case "huge":
+                // Entries near the ends of the double range: their squares underflow or overflow unless the solver scales.
+                double size = kind == "tiny" ? 1e-170 : 1e170;
+                for (int i = 0; i < n; i++)
+                {
+                    for (int j = 0; j <= i; j++)
+                    {
+                        a[(i * n) + j] = a[(j * n) + i] = (rng.NextDouble() - 0.5) * size;
+                    }
                 }
 
                 break;

@@ -9,15 +9,17 @@ namespace FeatureLearning.Compute.Managed;
 /// virtual machine can cost as much as a small region itself.
 /// </summary>
 /// <remarks>
-/// <para>Worker 0 is the calling thread; workers 1 … are helpers (at most one fewer than the processors; further workers run on
-/// the calling thread after its own). A helper spins for <see cref="SpinTicks"/> after its last region, then blocks until the
-/// next. One region runs at a time: a call made while another is running (from another thread, or from inside a region)
-/// runs through <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> instead, so nesting and concurrent callers
-/// stay correct.</para>
+/// <para>Worker 0 is the calling thread; workers 1 … are helpers, started as regions first ask for them (at most one fewer
+/// than the processors; further workers run on the calling thread after its own). A helper that took part in a region spins
+/// for 200 µs, then sleeps until a region needs it; helpers that a region does not need are not woken. One region runs at a
+/// time: a call made while another is running (from another thread, or from inside a region) runs through
+/// <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> instead, so nesting and concurrent callers stay
+/// correct.</para>
 /// <para>Spinning helpers use otherwise idle processors for up to 200 µs after each region; on a machine shared with other
 /// work, <c>FEATURELEARNING_CPU_THREADS=pool</c> runs every region on the thread pool instead.</para>
 /// <para>Exceptions thrown by the workers are collected and rethrown together as an <see cref="AggregateException"/> once
-/// every worker has finished, as <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> does.</para>
+/// every worker has finished, as <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> does. The call never
+/// returns while a helper still runs its part.</para>
 /// </remarks>
 internal static class ComputeThreads
 {
@@ -26,6 +28,22 @@ internal static class ComputeThreads
 
     private static readonly Lazy<bool> PoolFromEnvironment = new(() => Parse(Environment.GetEnvironmentVariable(Variable)) == "pool");
 
+    /// <summary>How long a helper spins for the next region before it sleeps: 200 µs.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 5000;
+
+    private static readonly Lock StartGate = new();
+    private static readonly int MaxHelpers = Math.Max(1, Environment.ProcessorCount - 1);
+    private static Helper[] helpers = [];
+    private static int running;
+    private static long generations;
+
+    // The current region: a new object per region, published with a full fence, so a helper always reads a region's work,
+    // worker count and generation together; cleared when the region is over.
+    private static Region? current;
+
+    [ThreadStatic]
+    private static bool isHelper;
+
     /// <summary>The accepted values of <see cref="Variable"/>.</summary>
     public static IReadOnlyList<string> Accepted { get; } = ["spin", "pool"];
 
@@ -33,25 +51,12 @@ internal static class ComputeThreads
     /// <exception cref="InvalidOperationException">The variable holds a value that is not accepted.</exception>
     public static bool UsesPool => PoolFromEnvironment.Value;
 
+    /// <summary>The helper threads started so far (for tests).</summary>
+    internal static int HelperCount => Volatile.Read(ref helpers).Length;
+
     /// <summary>The setting a value of <see cref="Variable"/> asks for (null: the default).</summary>
     /// <exception cref="InvalidOperationException">The value is not accepted.</exception>
     public static string? Parse(string? value) => EnvironmentSetting.Parse(Variable, value, Accepted);
-
-    /// <summary>How long a helper spins for the next region before it sleeps: 200 µs.</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency / 5000;
-
-    private static readonly object Gate = new();
-    private static Thread[]? helpers;
-    private static int running;
-    private static long generations;
-    private static int sleepers;
-
-    // The current region: a new object per region, published with a full fence, so a helper always reads a region's
-    // work, worker count and generation together.
-    private static Region? current;
-
-    [ThreadStatic]
-    private static bool isHelper;
 
     /// <summary>Runs <paramref name="body"/>(w) for w = 0 … <paramref name="workers"/> − 1 in parallel, worker 0 on the calling thread.</summary>
     /// <exception cref="AggregateException">A worker threw.</exception>
@@ -69,18 +74,17 @@ internal static class ComputeThreads
             return;
         }
 
+        Region? region = null;
+        Helper[] team = [];
         try
         {
-            var threads = Helpers();
-            int extra = Math.Min(workers - 1, threads.Length);
-            var region = new Region(body, extra, ++generations);
+            team = Helpers(workers - 1);
+            int extra = Math.Min(workers - 1, team.Length);
+            region = new Region(body, extra, ++generations);
             Interlocked.Exchange(ref current, region);
-            if (Volatile.Read(ref sleepers) > 0)
+            for (int h = 0; h < extra; h++)
             {
-                lock (Gate)
-                {
-                    Monitor.PulseAll(Gate);
-                }
+                team[h].WakeIfAsleep();
             }
 
             // Worker 0, then the workers beyond the helpers, on this thread.
@@ -89,21 +93,32 @@ internal static class ComputeThreads
             {
                 region.Execute(w);
             }
-
-            var spin = default(SpinWait);
-            while (Volatile.Read(ref region.Pending) > 0)
-            {
-                spin.SpinOnce(sleep1Threshold: -1);
-            }
-
-            if (region.Failures is { } thrown)
-            {
-                throw new AggregateException(thrown);
-            }
         }
         finally
         {
+            // Even if something above threw, the helpers finish their parts before the caller frees what they use.
+            if (region is not null)
+            {
+                for (int h = 0; h < region.Helpers; h++)
+                {
+                    team[h].WakeIfAsleep();
+                }
+
+                var spin = default(SpinWait);
+                while (Volatile.Read(ref region.Pending) > 0)
+                {
+                    spin.SpinOnce(sleep1Threshold: -1);
+                }
+
+                Volatile.Write(ref current, null);
+            }
+
             Volatile.Write(ref running, 0);
+        }
+
+        if (region.Failures is { } thrown)
+        {
+            throw new AggregateException(thrown);
         }
     }
 
@@ -136,67 +151,105 @@ internal static class ComputeThreads
         });
     }
 
-    private static Thread[] Helpers()
+    /// <summary>The first <paramref name="wanted"/> helpers (fewer where the processors run out), started on first need.</summary>
+    private static Helper[] Helpers(int wanted)
     {
-        if (helpers is { } existing)
+        var team = Volatile.Read(ref helpers);
+        if (team.Length >= Math.Min(wanted, MaxHelpers))
         {
-            return existing;
+            return team;
         }
 
-        lock (Gate)
+        lock (StartGate)
         {
-            if (helpers is null)
+            team = helpers;
+            int count = Math.Min(wanted, MaxHelpers);
+            if (team.Length < count)
             {
-                int count = Math.Max(1, Environment.ProcessorCount - 1);
-                var started = new Thread[count];
-                for (int h = 0; h < count; h++)
+                var grown = new Helper[count];
+                team.CopyTo(grown, 0);
+                for (int h = team.Length; h < count; h++)
                 {
-                    int index = h;
-                    started[h] = new Thread(() => Loop(index)) { IsBackground = true, Name = $"FeatureLearning compute {h + 1}" };
-                    started[h].Start();
+                    grown[h] = new Helper(h);
                 }
 
-                helpers = started;
+                Volatile.Write(ref helpers, grown);
+                team = grown;
             }
 
-            return helpers;
+            return team;
         }
     }
 
-    /// <summary>Helper <paramref name="index"/> (worker index + 1): waits for each new region, spinning first, and runs its part.</summary>
-    private static void Loop(int index)
+    /// <summary>One helper thread: worker index + 1 of every region that needs it.</summary>
+    private sealed class Helper
     {
-        isHelper = true;
-        long seen = 0;
-        while (true)
+        private readonly int index;
+        private readonly object gate = new();
+        private int asleep;
+
+        public Helper(int index)
         {
-            long start = Stopwatch.GetTimestamp();
-            Region? region;
-            while ((region = Volatile.Read(ref current)) is null || region.Generation == seen)
+            this.index = index;
+            new Thread(Loop) { IsBackground = true, Name = $"FeatureLearning compute {index + 1}" }.Start();
+        }
+
+        /// <summary>Wakes the helper if it sleeps (its region is already published).</summary>
+        public void WakeIfAsleep()
+        {
+            if (Volatile.Read(ref asleep) != 0)
             {
-                if (Stopwatch.GetTimestamp() - start < SpinTicks)
+                lock (gate)
                 {
-                    Thread.SpinWait(20);
-                    continue;
-                }
-
-                lock (Gate)
-                {
-                    Interlocked.Increment(ref sleepers);
-                    while ((region = Volatile.Read(ref current)) is null || region.Generation == seen)
-                    {
-                        Monitor.Wait(Gate);
-                    }
-
-                    Interlocked.Decrement(ref sleepers);
+                    Monitor.Pulse(gate);
                 }
             }
+        }
 
-            seen = region.Generation;
-            if (index < region.Helpers)
+        private bool Waiting(long seen, out Region? region)
+        {
+            region = Volatile.Read(ref current);
+            return region is null || region.Generation == seen || index >= region.Helpers;
+        }
+
+        private void Loop()
+        {
+            isHelper = true;
+            long seen = 0;
+            while (true)
             {
-                region.Execute(index + 1);
-                Interlocked.Decrement(ref region.Pending);
+                // Spin for the next region that needs this helper, then sleep until one wakes it.
+                long start = Stopwatch.GetTimestamp();
+                Region? region;
+                while (Waiting(seen, out region))
+                {
+                    if (Stopwatch.GetTimestamp() - start < SpinTicks)
+                    {
+                        Thread.SpinWait(20);
+                        continue;
+                    }
+
+                    lock (gate)
+                    {
+                        Interlocked.Exchange(ref asleep, 1);
+                        while (Waiting(seen, out region))
+                        {
+                            Monitor.Wait(gate);
+                        }
+
+                        Interlocked.Exchange(ref asleep, 0);
+                    }
+                }
+
+                seen = region!.Generation;
+                try
+                {
+                    region.Execute(index + 1);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref region.Pending);
+                }
             }
         }
     }
