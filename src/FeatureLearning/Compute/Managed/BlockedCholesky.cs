@@ -63,10 +63,7 @@ internal static unsafe class BlockedCholesky<T>
                 // A21 ← A21 · L11⁻ᵀ (as a GEMM with the explicit inverse of the small diagonal block).
                 InvertLower(a11, kb, lda, inverse, kb);
                 T* a21 = a + ((long)(k0 + kb) * lda) + k0;
-                for (int i = 0; i < rest; i++)
-                {
-                    new ReadOnlySpan<T>(a21 + ((long)i * lda), kb).CopyTo(new Span<T>(panel + ((long)i * kb), kb));
-                }
+                CopyRowsParallel(a21, lda, panel, kb, rest, kb, threads);
 
                 PackedGemm<T>.Multiply(false, true, rest, kb, kb, T.One, panel, kb, inverse, kb, T.Zero, a21, lda, false, threads);
 
@@ -234,11 +231,13 @@ internal static unsafe class BlockedCholesky<T>
         T* scratch = (T*)NativeMemory.AlignedAlloc((nuint)((long)nb * c * sizeof(T)), 64);
         try
         {
-            for (int q = 0; q < blocks; q++)
+            // The diagonal blocks' inverses are independent of each other.
+            T* all = inverses;
+            ComputeThreads.For(blocks, threads, q =>
             {
                 int k0 = q * nb, kb = Math.Min(nb, n - k0);
-                InvertLower(l + ((long)k0 * ldl) + k0, kb, ldl, inverses + ((long)q * nb * nb), nb);
-            }
+                InvertLower(l + ((long)k0 * ldl) + k0, kb, ldl, all + ((long)q * nb * nb), nb);
+            });
 
             // Forward, L Y = B, right-looking: Y_q = L_qq⁻¹ B_q, then B_>q −= L_>q,q Y_q. Each update is one GEMM with all the
             // rows below (many row blocks to share between the threads) and one k-panel, and packs each element of L once.
@@ -362,6 +361,18 @@ internal static unsafe class BlockedCholesky<T>
         {
             b[(long)i * ldb] = x[i];
         }
+    }
+
+    /// <summary>The same copy as <see cref="CopyRows"/>, the rows shared between the threads in pieces of at least 2¹⁵ elements.</summary>
+    private static void CopyRowsParallel(T* src, int lds, T* dst, int ldd, int rows, int cols, int threads)
+    {
+        int per = Math.Max(1, (1 << 15) / Math.Max(1, cols));
+        int pieces = (rows + per - 1) / per;
+        ComputeThreads.For(pieces, threads, q =>
+        {
+            int i0 = q * per;
+            CopyRows(src + ((long)i0 * lds), lds, dst + ((long)i0 * ldd), ldd, Math.Min(per, rows - i0), cols);
+        });
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
