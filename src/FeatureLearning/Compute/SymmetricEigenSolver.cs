@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace FeatureLearning.Compute;
@@ -21,6 +22,10 @@ internal static class SymmetricEigenSolver
 {
     /// <summary>The most QL sweeps for one eigenvalue before the solver gives up.</summary>
     internal const int MaxIterationsPerValue = 60;
+
+    // The vector widths of the inner loops, restricted like the GEMM by FEATURELEARNING_SIMD (so CI covers each path).
+    private static readonly bool Use512 = Vector512.IsHardwareAccelerated && Managed.SimdSetting.Requested is null or "512";
+    private static readonly bool Use256 = Vector256.IsHardwareAccelerated && Managed.SimdSetting.Requested is not "scalar";
 
     /// <summary>2⁻⁵², the spacing of doubles at 1: an off-diagonal element below it times the scale of T is negligible.</summary>
     private const double Unit = 2.220446049250313e-16;
@@ -85,6 +90,7 @@ internal static class SymmetricEigenSolver
     /// Reduces W (overwritten) to tridiagonal form T = QᵀWQ: diagonal <paramref name="d"/>, off-diagonal
     /// <paramref name="e"/> (e[k] couples k and k + 1; e[n − 1] = 0). Returns Qᵀ, row-major.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static double[] Tridiagonalize(double[] w, int n, double[] d, double[] e)
     {
         var beta = new double[n];
@@ -96,7 +102,7 @@ internal static class SymmetricEigenSolver
             // α e₁, with v₀ = x₀ − α and α of the opposite sign to x₀ (no cancellation). v is kept in row k for Q.
             int m = n - k - 1;
             var x = w.AsSpan((k * n) + k + 1, m);
-            double tail = TensorPrimitives.Dot(x[1..], x[1..]);
+            double tail = Dot(x[1..], x[1..]);
             if (tail == 0)
             {
                 e[k] = x[0];
@@ -115,16 +121,16 @@ internal static class SymmetricEigenSolver
             var pk = p.AsSpan(0, m);
             for (int i = 0; i < m; i++)
             {
-                pk[i] = b * TensorPrimitives.Dot(w.AsSpan(((k + 1 + i) * n) + k + 1, m), x);
+                pk[i] = b * Dot(w.AsSpan(((k + 1 + i) * n) + k + 1, m), x);
             }
 
-            double kappa = 0.5 * b * TensorPrimitives.Dot(pk, x);
-            TensorPrimitives.MultiplyAdd(x, -kappa, pk, pk);
+            double kappa = 0.5 * b * Dot(pk, x);
+            AddScaled(x, -kappa, pk);
             for (int i = 0; i < m; i++)
             {
                 var row = w.AsSpan(((k + 1 + i) * n) + k + 1, m);
-                TensorPrimitives.MultiplyAdd(pk, -x[i], row, row);
-                TensorPrimitives.MultiplyAdd(x, -pk[i], row, row);
+                AddScaled(pk, -x[i], row);
+                AddScaled(x, -pk[i], row);
             }
         }
 
@@ -164,13 +170,13 @@ internal static class SymmetricEigenSolver
             uk.Clear();
             for (int i = 0; i < m; i++)
             {
-                TensorPrimitives.MultiplyAdd(q.AsSpan(((k + 1 + i) * n) + k + 1, m), v[i], uk, uk);
+                AddScaled(q.AsSpan(((k + 1 + i) * n) + k + 1, m), v[i], uk);
             }
 
             for (int i = 0; i < m; i++)
             {
                 var row = q.AsSpan(((k + 1 + i) * n) + k + 1, m);
-                TensorPrimitives.MultiplyAdd(uk, -beta[k] * v[i], row, row);
+                AddScaled(uk, -beta[k] * v[i], row);
             }
         }
 
@@ -191,6 +197,7 @@ internal static class SymmetricEigenSolver
     /// The implicit QL iteration on the tridiagonal (d, e) (e[i] couples i and i + 1), the rotations accumulated into the
     /// rows of Zᵀ; on return d holds the eigenvalues (unsorted) and row i of Zᵀ the eigenvector of d[i].
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Iterate(double[] d, double[] e, double[] zt, int n)
     {
         double shift = 0, scale = 0;
@@ -270,16 +277,91 @@ internal static class SymmetricEigenSolver
         }
     }
 
+    /// <summary>
+    /// xᵀy. The reduction's inner loops are written here rather than taken from TensorPrimitives so that they are compiled
+    /// fully optimised on first use: an RFM fit decomposes a handful of metrics, too few for tiered compilation to catch up.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        int j = 0;
+        double sum = 0;
+        if (Use512 && x.Length >= Vector512<double>.Count)
+        {
+            ref double xr = ref MemoryMarshal.GetReference(x);
+            ref double yr = ref MemoryMarshal.GetReference(y);
+            var acc = Vector512<double>.Zero;
+            for (; j <= x.Length - Vector512<double>.Count; j += Vector512<double>.Count)
+            {
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xr, (nuint)j), Vector512.LoadUnsafe(ref yr, (nuint)j), acc);
+            }
+
+            sum = Vector512.Sum(acc);
+        }
+        else if (Use256 && x.Length >= Vector256<double>.Count)
+        {
+            ref double xr = ref MemoryMarshal.GetReference(x);
+            ref double yr = ref MemoryMarshal.GetReference(y);
+            var acc = Vector256<double>.Zero;
+            for (; j <= x.Length - Vector256<double>.Count; j += Vector256<double>.Count)
+            {
+                acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref xr, (nuint)j), Vector256.LoadUnsafe(ref yr, (nuint)j), acc);
+            }
+
+            sum = Vector256.Sum(acc);
+        }
+
+        for (; j < x.Length; j++)
+        {
+            sum += x[j] * y[j];
+        }
+
+        return sum;
+    }
+
+    /// <summary>y ← y + s·x.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void AddScaled(ReadOnlySpan<double> x, double s, Span<double> y)
+    {
+        int j = 0;
+        if (Use512)
+        {
+            var vs = Vector512.Create(s);
+            ref double xr = ref MemoryMarshal.GetReference(x);
+            ref double yr = ref MemoryMarshal.GetReference(y);
+            for (; j <= x.Length - Vector512<double>.Count; j += Vector512<double>.Count)
+            {
+                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xr, (nuint)j), vs, Vector512.LoadUnsafe(ref yr, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
+            }
+        }
+        else if (Use256)
+        {
+            var vs = Vector256.Create(s);
+            ref double xr = ref MemoryMarshal.GetReference(x);
+            ref double yr = ref MemoryMarshal.GetReference(y);
+            for (; j <= x.Length - Vector256<double>.Count; j += Vector256<double>.Count)
+            {
+                Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref xr, (nuint)j), vs, Vector256.LoadUnsafe(ref yr, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
+            }
+        }
+
+        for (; j < x.Length; j++)
+        {
+            y[j] += s * x[j];
+        }
+    }
+
     /// <summary>(x, y) ← (c·x − s·y, s·x + c·y), element-wise.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Rotate(Span<double> x, Span<double> y, double c, double s)
     {
         int j = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Use512)
         {
             var vc = Vector512.Create(c);
             var vs = Vector512.Create(s);
-            ref double xr = ref x[0];
-            ref double yr = ref y[0];
+            ref double xr = ref MemoryMarshal.GetReference(x);
+            ref double yr = ref MemoryMarshal.GetReference(y);
             for (; j <= x.Length - Vector512<double>.Count; j += Vector512<double>.Count)
             {
                 var xv = Vector512.LoadUnsafe(ref xr, (nuint)j);
@@ -288,12 +370,12 @@ internal static class SymmetricEigenSolver
                 ((vs * xv) + (vc * yv)).StoreUnsafe(ref yr, (nuint)j);
             }
         }
-        else if (Vector256.IsHardwareAccelerated)
+        else if (Use256)
         {
             var vc = Vector256.Create(c);
             var vs = Vector256.Create(s);
-            ref double xr = ref x[0];
-            ref double yr = ref y[0];
+            ref double xr = ref MemoryMarshal.GetReference(x);
+            ref double yr = ref MemoryMarshal.GetReference(y);
             for (; j <= x.Length - Vector256<double>.Count; j += Vector256<double>.Count)
             {
                 var xv = Vector256.LoadUnsafe(ref xr, (nuint)j);
