@@ -10,7 +10,8 @@ namespace FeatureLearning.Compute.Managed;
 /// </summary>
 /// <remarks>
 /// <para>Worker 0 is the calling thread; workers 1 … are helpers, started as regions first ask for them (at most one fewer
-/// than the processors; further workers run on the calling thread after its own). A helper that took part in a region spins
+/// than the processors; further workers run on the calling thread after its own; with one processor there are none, and
+/// regions go to the thread pool, so that no helper spins on the caller's processor). A helper that took part in a region spins
 /// for 200 µs, then sleeps until a region needs it; helpers that a region does not need are not woken. One region runs at a
 /// time: a call made while another is running (from another thread, or from inside a region) runs through
 /// <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> instead, so nesting and concurrent callers stay
@@ -32,7 +33,7 @@ internal static class ComputeThreads
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000;
 
     private static readonly Lock StartGate = new();
-    private static readonly int MaxHelpers = Math.Max(1, Environment.ProcessorCount - 1);
+    private static readonly int MaxHelpers = Environment.ProcessorCount - 1;
     private static Helper[] helpers = [];
     private static int running;
     private static long generations;
@@ -68,7 +69,7 @@ internal static class ComputeThreads
             return;
         }
 
-        if (isHelper || UsesPool || Interlocked.CompareExchange(ref running, 1, 0) != 0)
+        if (isHelper || UsesPool || MaxHelpers < 1 || Interlocked.CompareExchange(ref running, 1, 0) != 0)
         {
             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, body);
             return;
