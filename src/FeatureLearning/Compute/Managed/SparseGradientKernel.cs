@@ -94,9 +94,8 @@ internal static unsafe class SparseGradientKernel<T>
         int ldr = RowBlock * a.C;
         T* wp = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)n * RowBlock * sizeof(T)), 64);
         T* r = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(((long)a.D * ldr) + ob) * (nuint)sizeof(T), 64);
-        T* scratch = LowerRankUpdate<T>.Supported
-            ? (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)LowerRankUpdate<T>.ScratchLength(a.D) * (nuint)sizeof(T), 64)
-            : null;
+        // LowerRankUpdate needs AVX-512 (and the 8 × 8 transposes), which this kernel requires already (Supported).
+        T* scratch = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)LowerRankUpdate<T>.ScratchLength(a.D) * (nuint)sizeof(T), 64);
         try
         {
             fixed (int* st = start, ir = centreRows)
@@ -146,14 +145,7 @@ internal static unsafe class SparseGradientKernel<T>
                     }
 
                     // The block's gradients are R[:, 0 … count·c): H += RRᵀ on and below the diagonal, R packed once.
-                    if (scratch != null)
-                    {
-                        LowerRankUpdate<T>.Add(r, a.D, count * a.C, ldr, hw, a.D, scratch);
-                    }
-                    else
-                    {
-                        PackedGemm<T>.Multiply(false, true, a.D, a.D, count * a.C, T.One, r, ldr, r, ldr, T.One, hw, a.D, lowerOnly: true, threads: 1);
-                    }
+                    LowerRankUpdate<T>.Add(r, a.D, count * a.C, ldr, hw, a.D, scratch);
                 }
             }
         }
@@ -161,10 +153,7 @@ internal static unsafe class SparseGradientKernel<T>
         {
             System.Runtime.InteropServices.NativeMemory.AlignedFree(wp);
             System.Runtime.InteropServices.NativeMemory.AlignedFree(r);
-            if (scratch != null)
-            {
-                System.Runtime.InteropServices.NativeMemory.AlignedFree(scratch);
-            }
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(scratch);
         }
     }
 
