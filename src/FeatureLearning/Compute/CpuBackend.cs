@@ -39,7 +39,7 @@ namespace FeatureLearning.Compute;
 /// cores run on the calling thread and may use up to <see cref="Threads"/> threads. <see cref="Dispose()"/> must not race
 /// with running operations.</para>
 /// </remarks>
-public abstract unsafe class CpuBackend : IComputeBackend
+public abstract unsafe partial class CpuBackend : IComputeBackend
 {
     private const int KernelRowBlock = 128;
 

@@ -76,21 +76,30 @@ internal static class RidgeSolve
 
     /// <summary>
     /// Solves (A)X = Y for the double-precision SPD matrix <paramref name="a"/> (left intact) by a single-precision Cholesky factor
-    /// and iterative refinement with double-precision residuals (<see cref="MixedPrecision"/>).
+    /// and iterative refinement with double-precision residuals (<see cref="MixedPrecision"/>). A CPU backend converts the lower
+    /// triangle alone; A must be symmetric (the residuals of several right-hand sides, and every pass on other backends, read all of it).
     /// </summary>
     /// <returns>The refinement steps taken (≥ 1) with X in <paramref name="x"/>; 0 when the single-precision factorization failed or the
     /// refinement did not reach the accuracy of a double-precision solve (X is then undefined).</returns>
     internal static int Refine(IComputeBackend be, DeviceBuffer<double> a, ReadOnlySpan<double> y, DeviceBuffer<double> x, CancellationToken cancellationToken)
     {
         int n = a.Rows, c = x.Cols;
-        double normA = Math.Sqrt(be.Dot(a, a));
+
+        // On a CPU backend the conversion and the norm are one pass over the lower triangle of A (what the factorization
+        // reads), and the residual of one right-hand side is the symmetric product, which reads the lower triangle alone.
+        var cpu = be as CpuBackend;
+        using var factor = be.Allocate<float>(n, n);
+        double normA = cpu is not null ? cpu.ConvertLowerWithNorm(a, factor) : Math.Sqrt(be.Dot(a, a));
         if (!double.IsFinite(normA))
         {
             return 0;
         }
 
-        using var factor = be.Allocate<float>(n, n);
-        be.Convert(a, factor);
+        if (cpu is null)
+        {
+            be.Convert(a, factor);
+        }
+
         try
         {
             be.CholeskyFactor(factor, CholeskyOptions.NoJitter, cancellationToken);
@@ -128,7 +137,17 @@ internal static class RidgeSolve
             be.Convert(correction, r);
             be.Axpy(scale, r, x);
             be.Copy(yb, r);
-            be.Gemm(Transpose.None, Transpose.None, -1.0, a, x, 1.0, r);
+            if (cpu is not null && c == 1)
+            {
+                // One right-hand side: the symmetric product reads half of A. With more columns its private sums of the rows
+                // above each part outgrow the caches, and the GEMM, which reads A once for all of them, is faster.
+                cpu.SymmetricMultiplyLower(-1.0, a, x, 1.0, r);
+            }
+            else
+            {
+                be.Gemm(Transpose.None, Transpose.None, -1.0, a, x, 1.0, r);
+            }
+
             be.Download(r, rHost);
             be.Download(x, xHost);
             scale = MaxAbs(rHost);
