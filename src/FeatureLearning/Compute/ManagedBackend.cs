@@ -41,7 +41,7 @@ public sealed unsafe class ManagedBackend : CpuBackend
     /// <inheritdoc />
     public override string Describe() =>
         $"managed backend: {Threads} thread(s), buffer pool {PoolDescription}, GEMM micro-kernel {PackedGemm<double>.KernelName} (double) / {PackedGemm<float>.KernelName} (single), " +
-        $"blocking {PackedGemm<double>.Blocking} (double) / {PackedGemm<float>.Blocking} (single) from L1d {GemmBlocking.CacheSizes.L1Bytes / 1024} KiB, L2 {GemmBlocking.CacheSizes.L2Bytes / 1024} KiB ({GemmBlocking.CacheSizes.Source}), " +
+        $"blocking {PackedGemm<double>.Blocking} (double) / {PackedGemm<float>.Blocking} (single) from L1d {GemmBlocking.CacheSizes.L1Bytes / 1024} KiB, L2 {GemmBlocking.CacheSizes.L2Bytes / 1024} KiB ({GemmBlocking.CacheSizes.Source}{(GemmBlocking.IsIntel ? ", Intel rule" : "")}), " +
         $"SIMD {PackedGemm<double>.SimdBits}-bit (Vector512 accelerated: {Vector512.IsHardwareAccelerated}), precision single and double, " +
         $".NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
 

@@ -21,6 +21,11 @@ public class GemmBlockingTests
         GemmBlocking.FromCaches(48 * 1024, 4, 8, 48).Kc.Should().Be(512);
         GemmBlocking.FromCaches(48 * 1024, 8, 4, 12).Should().Be(new GemmBlocking(512, 4, 1536));
         GemmBlocking.FromCaches(4 * 1024, 8, 8, 24).Kc.Should().Be(64, "a tiny L1 still gets the smallest depth, not zero");
+
+        // Intel: four micro-panels per A block, KC at most 384.
+        GemmBlocking.FromCaches(48 * 1024, 8, 8, 24, intel: true).Should().Be(new GemmBlocking(384, 32, 3072));
+        GemmBlocking.FromCaches(48 * 1024, 4, 8, 48, intel: true).Should().Be(new GemmBlocking(384, 32, 3072));
+        GemmBlocking.FromCaches(32 * 1024, 8, 8, 24, intel: true).Should().Be(new GemmBlocking(256, 32, 3072));
     }
 
     [Theory]
@@ -74,6 +79,16 @@ public class GemmBlockingTests
                 }
             }
         }
+    }
+
+    [SkippableFact]
+    public void TheVendorMatchesTheOperatingSystemsReport()
+    {
+        // CPUID's vendor string, read by the blocking rule, against Linux's /proc/cpuinfo.
+        Skip.IfNot(File.Exists("/proc/cpuinfo") && System.Runtime.Intrinsics.X86.X86Base.IsSupported, "needs Linux on x86");
+        var vendor = File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("vendor_id", StringComparison.Ordinal)).Split(':')[1].Trim();
+        GemmBlocking.IsIntel.Should().Be(vendor == "GenuineIntel", $"/proc/cpuinfo says {vendor}");
+        PackedGemm<double>.Blocking.Mc.Should().Be(GemmBlocking.IsIntel ? 4 * PackedGemm<double>.MR : PackedGemm<double>.MR);
     }
 
     [Theory]

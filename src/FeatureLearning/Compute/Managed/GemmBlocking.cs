@@ -46,8 +46,11 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
             return forced;
         }
 
-        return FromCaches(Caches.Value.L1, elementBytes, mr, nr);
+        return FromCaches(Caches.Value.L1, elementBytes, mr, nr, IsIntel);
     }
+
+    /// <summary>Whether the CPU is an Intel one (CPUID vendor <c>GenuineIntel</c>), whose rows per A block differ (<see cref="FromCaches"/>).</summary>
+    public static bool IsIntel { get; } = ReadIsIntel();
 
     /// <summary>
     /// The blocking for the GEMM's static initializer: as <see cref="For"/>, but a malformed override falls back to the
@@ -62,7 +65,7 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
         }
         catch (InvalidOperationException)
         {
-            return FromCaches(Caches.Value.L1, elementBytes, mr, nr);
+            return FromCaches(Caches.Value.L1, elementBytes, mr, nr, IsIntel);
         }
     }
 
@@ -70,13 +73,32 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
     /// <exception cref="InvalidOperationException">The value is not three integers KC,MC,NC in range.</exception>
     public static void CheckOverride() => _ = Parse(Environment.GetEnvironmentVariable(Variable), 8, 8);
 
-    /// <summary>The rule: KC makes an MR-row micro-panel of A half of L1d (64 to 512), MC = MR, NC = 128 register-tile widths (single: 64).</summary>
-    public static GemmBlocking FromCaches(int l1Bytes, int elementBytes, int mr, int nr)
+    /// <summary>
+    /// The rule: KC makes an MR-row micro-panel of A half of L1d (64 to 512), MC = MR, NC = 128 register-tile widths (single: 64).
+    /// On an Intel CPU (<paramref name="intel"/>) an A block is four micro-panels (MC = 4·MR) and KC at most 384, so that each
+    /// B micro-panel fetched into L2 serves 32 rows: on a 2-core Xeon with AVX-512 and AMX (a Sapphire Rapids), where the B
+    /// block streams from a much slower L3 than a Zen 4's, one micro-panel per block ran the GEMM at 0.55–0.65 of OpenBLAS,
+    /// and this at 0.8–0.9 (the benchmarks' <c>--quick --gemm-blocking</c> sweep, docs/benchmarks.md); on a Zen 4 the same
+    /// sweep put one micro-panel per block ahead.
+    /// </summary>
+    public static GemmBlocking FromCaches(int l1Bytes, int elementBytes, int mr, int nr, bool intel = false)
     {
-        int kc = Math.Clamp(l1Bytes / (2 * mr * elementBytes) / 8 * 8, 64, 512);
-        int mc = mr;
+        int kc = Math.Clamp(l1Bytes / (2 * mr * elementBytes) / 8 * 8, 64, intel ? 384 : 512);
+        int mc = intel ? 4 * mr : mr;
         int nc = nr * (elementBytes == 4 ? 64 : 128);
         return new GemmBlocking(kc, mc, nc);
+    }
+
+    private static bool ReadIsIntel()
+    {
+        if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported)
+        {
+            return false;
+        }
+
+        // CPUID leaf 0: the vendor string in EBX, EDX, ECX ("Genu", "ineI", "ntel").
+        var (_, ebx, ecx, edx) = System.Runtime.Intrinsics.X86.X86Base.CpuId(0, 0);
+        return ebx == 0x756E6547 && edx == 0x49656E69 && ecx == 0x6C65746E;
     }
 
     /// <summary>Parses <c>KC,MC,NC</c> (null when unset or blank), rounding MC and NC up to the tile.</summary>
