@@ -79,7 +79,8 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
     /// B micro-panel fetched into L2 serves 32 rows: on a 2-core Xeon with AVX-512 and AMX (a Sapphire Rapids), where the B
     /// block streams from a much slower L3 than a Zen 4's, one micro-panel per block ran the GEMM at 0.55–0.65 of OpenBLAS,
     /// and this at 0.8–0.9 (the benchmarks' <c>--quick --gemm-blocking</c> sweep, docs/benchmarks.md); on a Zen 4 the same
-    /// sweep put one micro-panel per block ahead.
+    /// sweep put one micro-panel per block ahead. Products at most 128 deep take one micro-panel per block on every CPU
+    /// (<see cref="PackedGemm{T}"/>: the Cholesky factor's depth-96 updates were faster so on that Intel machine too).
     /// </summary>
     public static GemmBlocking FromCaches(int l1Bytes, int elementBytes, int mr, int nr, bool intel = false)
     {

@@ -151,8 +151,11 @@ internal static unsafe class PackedGemm<T>
             return;
         }
 
-        // One reading of the blocking per call (the benchmarks' sweep sets it between calls).
-        var blocking = BlockingOnThisThread ?? Blocking;
+        // One reading of the blocking per call (the benchmarks' sweep sets it between calls). Under the rule, a product at most
+        // ShallowDepth deep (the Cholesky's trailing updates, kernel-matrix tiles with few inputs) packs one micro-panel per A
+        // block whatever the rule's MC: on the Intel machine whose GEMMs gained from four micro-panels per block, the Cholesky
+        // factor (depth-96 updates) was 5–7% slower with them (median of alternating runs, docs/benchmarks.md).
+        var blocking = BlockingOnThisThread ?? (k <= ShallowDepth ? Blocking with { Mc = MR } : Blocking);
         if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads)
         {
             MultiplySplitK(transA, transB, m, n, k, alpha, a, lda, b, ldb, overwrite, c, ldc, lowerOnly, threads);
@@ -235,6 +238,9 @@ internal static unsafe class PackedGemm<T>
             }
         }
     }
+
+    /// <summary>The depth up to which a product takes one micro-panel per A block under the rule (<see cref="Multiply"/>).</summary>
+    internal const int ShallowDepth = 128;
 
     /// <summary>
     /// The largest C (in elements) that <see cref="Multiply"/> computes by splitting k between the threads: a product with a
@@ -354,7 +360,14 @@ internal static unsafe class PackedGemm<T>
 
     private static void RunItem(in BlockContext x, int item, T* aPacked)
     {
+        // A lower-triangle update takes its row blocks from the bottom, the longest first, so that the threads' last items
+        // are the shortest (taken top down, a thread that picks the last row block works on alone while the others idle).
         int rowBlock = item / x.Chunks;
+        if (x.LowerOnly)
+        {
+            rowBlock = ((x.M + x.McMax - 1) / x.McMax) - 1 - rowBlock;
+        }
+
         int chunk = item % x.Chunks;
         int ic = rowBlock * x.McMax;
         int mc = Math.Min(x.McMax, x.M - ic);
