@@ -907,6 +907,18 @@ internal static unsafe class PackedGemm<T>
         Vector512<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
         Vector512<T> c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
         Vector512<T> c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
+
+        // The C tile's rows (3 vectors, up to 4 cache lines each) are fetched while the loop runs: loaded only after it, they
+        // stall the tile's stores on memory.
+        for (int r = 0; r < 8; r++)
+        {
+            byte* row = (byte*)(c + ((long)r * ldc));
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(row);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(row + 64);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(row + 128);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(row + 191);
+        }
+
         for (int p = 0; p < kc; p++)
         {
             Vector512<T> b0 = Vector512.Load(bp);
