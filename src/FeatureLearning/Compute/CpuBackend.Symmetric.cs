@@ -47,7 +47,7 @@ public abstract unsafe partial class CpuBackend
             {
                 var row = ma.Row(i)[..(i + 1)];
                 TensorPrimitives.ConvertTruncating<TSource, TDestination>(row, ml.Row(i)[..(i + 1)]);
-                double strict = double.CreateTruncating(TensorPrimitives.SumOfSquares<TSource>(row[..i]));
+                double strict = SumOfSquaresInDouble<TSource>(row[..i]);
                 double diagonal = double.CreateTruncating(row[i]);
                 rowSums[i] = (2 * strict) + (diagonal * diagonal);
             }
@@ -72,7 +72,7 @@ public abstract unsafe partial class CpuBackend
     /// <param name="a">A, n × n.</param>
     /// <param name="x">X, n × c.</param>
     /// <param name="beta">β.</param>
-    /// <param name="y">Y, n × c (X may be Y: X is copied before Y is written).</param>
+    /// <param name="y">Y, n × c, not X.</param>
     internal void SymmetricMultiplyLower<T>(T alpha, DeviceBuffer<T> a, DeviceBuffer<T> x, T beta, DeviceBuffer<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -147,6 +147,25 @@ public abstract unsafe partial class CpuBackend
                 }
             }
         });
+    }
+
+    /// <summary>Σ v² in double: a double source through <see cref="TensorPrimitives.SumOfSquares{T}(ReadOnlySpan{T})"/>, any other widened first (a float sum of squares overflows from about 1.8e19).</summary>
+    private static double SumOfSquaresInDouble<T>(ReadOnlySpan<T> values)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(double))
+        {
+            return TensorPrimitives.SumOfSquares(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(values));
+        }
+
+        double sum = 0;
+        foreach (T v in values)
+        {
+            double d = double.CreateTruncating(v);
+            sum += d * d;
+        }
+
+        return sum;
     }
 
     private static readonly bool Use512 = Vector512.IsHardwareAccelerated && Managed.SimdSetting.Requested is null or "512";

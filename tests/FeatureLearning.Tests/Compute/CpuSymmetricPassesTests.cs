@@ -50,7 +50,8 @@ public class CpuSymmetricPassesTests
     [InlineData(1100, 10)]
     public void SymmetricMultiplyLowerEqualsTheProductWithTheWholeMatrix(int n, int c)
     {
-        // Sizes below the part count (empty parts), one part per few rows, and rows longer than a column block (512).
+        // Sizes below the part count (empty parts), one part per few rows, and rows longer than a column block (1024, with
+        // several columns).
         var a = SymmetricWithNaNAbove(n, n + c);
         var x = Random(n, c, 3 * n);
         var y0 = Random(n, c, (5 * n) + 1);
@@ -85,6 +86,21 @@ public class CpuSymmetricPassesTests
             first ??= actual;
             actual.Should().Equal(first, $"{threads} thread(s) against 1");
         }
+    }
+
+    [Fact]
+    public void ConvertLowerWithNormSumsSinglePrecisionSquaresInDouble()
+    {
+        // Squares of 1e20 overflow single precision: the norm must still be the finite double value, and the triangle exact.
+        const int n = 3;
+        var a = new float[] { 1e20f, float.NaN, float.NaN, 2e20f, 3e20f, float.NaN, 1f, 2f, 3f };
+        using var be = new ManagedBackend();
+        using var source = be.Upload<float>(a, n, n);
+        using var target = be.Allocate<double>(n, n);
+        double norm = be.ConvertLowerWithNorm(source, target);
+        double e = Math.Sqrt((1e40 * (1 + 9)) + (2 * 4e40) + (2 * (1 + 4)) + 9);
+        norm.Should().BeApproximately(e, 1e-6 * e);
+        Download(be, target)[3].Should().Be((double)2e20f);
     }
 
     [Fact]

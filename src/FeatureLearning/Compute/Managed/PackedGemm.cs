@@ -38,6 +38,9 @@ internal static unsafe class PackedGemm<T>
     /// <summary>The cache blocking for this CPU (<see cref="GemmBlocking"/>); settable for the benchmarks' calibration sweep.</summary>
     internal static GemmBlocking Blocking { get; set; } = GemmBlocking.ForInitializer(Unsafe.SizeOf<T>(), MR, NR);
 
+    /// <summary>The blocking the rule chooses on this machine (<see cref="GemmBlocking.FromCaches"/>), whatever overrides it.</summary>
+    private static readonly GemmBlocking RuleBlocking = GemmBlocking.FromCaches(GemmBlocking.CacheSizes.L1Bytes, Unsafe.SizeOf<T>(), MR, NR, GemmBlocking.IsIntel);
+
     [ThreadStatic]
     private static GemmBlocking? blockingOnThisThread;
 
@@ -155,7 +158,8 @@ internal static unsafe class PackedGemm<T>
         // ShallowDepth deep (the Cholesky's trailing updates, kernel-matrix tiles with few inputs) packs one micro-panel per A
         // block whatever the rule's MC: on the Intel machine whose GEMMs gained from four micro-panels per block, the Cholesky
         // factor (depth-96 updates) was 5–7% slower with them (median of alternating runs, docs/benchmarks.md).
-        var blocking = BlockingOnThisThread ?? (k <= ShallowDepth ? Blocking with { Mc = MR } : Blocking);
+        // A blocking set explicitly (the override variable, the benchmarks' sweep, a test) is used as given.
+        var blocking = BlockingOnThisThread ?? (k <= ShallowDepth && Blocking == RuleBlocking ? Blocking with { Mc = MR } : Blocking);
         if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads)
         {
             MultiplySplitK(transA, transB, m, n, k, alpha, a, lda, b, ldb, overwrite, c, ldc, lowerOnly, threads);
