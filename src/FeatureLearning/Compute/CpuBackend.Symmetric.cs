@@ -168,9 +168,6 @@ public abstract unsafe partial class CpuBackend
         return sum;
     }
 
-    private static readonly bool Use512 = Vector512.IsHardwareAccelerated && Managed.SimdSetting.Requested is null or "512";
-    private static readonly bool Use256 = Vector256.IsHardwareAccelerated && Managed.SimdSetting.Requested is not "scalar";
-
     /// <summary>Returns a·x and adds s·a to <paramref name="sums"/>, in one pass over a (a, x and sums of one length).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static T DotAndAddScaled<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> x, T s, Span<T> sums)
@@ -181,7 +178,9 @@ public abstract unsafe partial class CpuBackend
         ref T ra = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
         ref T rx = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
         ref T rs = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(sums);
-        if (Use512 && len >= Vector512<T>.Count)
+        // The SIMD setting is read here, not held in a static field: a bad FEATURELEARNING_SIMD must fail the backend's
+        // constructor with its own message, not CpuBackend's type initializer.
+        if (Managed.SimdSetting.Use512 && len >= Vector512<T>.Count)
         {
             var acc0 = Vector512<T>.Zero;
             var acc1 = Vector512<T>.Zero;
@@ -206,7 +205,7 @@ public abstract unsafe partial class CpuBackend
 
             dot = Vector512.Sum(acc0 + acc1);
         }
-        else if (Use256 && len >= Vector256<T>.Count)
+        else if (Managed.SimdSetting.Use256 && len >= Vector256<T>.Count)
         {
             var acc0 = Vector256<T>.Zero;
             var sv = Vector256.Create(s);

@@ -24,8 +24,8 @@ internal static class SymmetricEigenSolver
     internal const int MaxIterationsPerValue = 60;
 
     // The vector widths of the inner loops, restricted like the GEMM by FEATURELEARNING_SIMD (so CI covers each path).
-    private static readonly bool Use512 = Vector512.IsHardwareAccelerated && Managed.SimdSetting.Requested is null or "512";
-    private static readonly bool Use256 = Vector256.IsHardwareAccelerated && Managed.SimdSetting.Requested is not "scalar";
+    private static readonly bool Use512 = Managed.SimdSetting.Use512;
+    private static readonly bool Use256 = Managed.SimdSetting.Use256;
 
     /// <summary>2⁻⁵², the spacing of doubles at 1: an off-diagonal element below it times the scale of T is negligible.</summary>
     private const double Unit = 2.220446049250313e-16;

@@ -51,8 +51,8 @@ internal interface IProfileOperator<T>
 /// </summary>
 internal static class ProfileLoop
 {
-    private static readonly bool Use512 = Vector512.IsHardwareAccelerated && Compute.Managed.SimdSetting.Requested is null or "512";
-    private static readonly bool Use256 = Vector256.IsHardwareAccelerated && Compute.Managed.SimdSetting.Requested is not "scalar";
+    private static readonly bool Use512 = Compute.Managed.SimdSetting.Use512;
+    private static readonly bool Use256 = Compute.Managed.SimdSetting.Use256;
 
     /// <summary>values = k(u).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -77,9 +77,9 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
     /// The rule: KC makes an MR-row micro-panel of A half of L1d (64 to 512), MC = MR, NC = 128 register-tile widths (single: 64).
     /// On an Intel CPU (<paramref name="intel"/>) an A block is four micro-panels (MC = 4·MR) and KC at most 384, so that each
     /// B micro-panel fetched into L2 serves 32 rows: on a 2-core Xeon with AVX-512 and AMX (a Sapphire Rapids), where the B
-    /// block streams from a much slower L3 than a Zen 4's, one micro-panel per block ran the GEMM at 0.55–0.65 of OpenBLAS,
-    /// and this at 0.8–0.9 (the benchmarks' <c>--quick --gemm-blocking</c> sweep, docs/benchmarks.md); on a Zen 4 the same
-    /// sweep put one micro-panel per block ahead. Products at most 128 deep take one micro-panel per block on every CPU
+    /// block streams from a slower L3 than a Zen 4's, the benchmarks' <c>--quick --gemm-blocking</c> sweep put four
+    /// micro-panels per block ahead of one at every depth in double (docs/benchmarks.md, seventh session); on a Zen 4 the
+    /// same sweep put one micro-panel per block ahead. Products at most 128 deep take one micro-panel per block on every CPU
     /// (<see cref="PackedGemm{T}"/>: the Cholesky factor's depth-96 updates were faster so on that Intel machine too).
     /// </summary>
     public static GemmBlocking FromCaches(int l1Bytes, int elementBytes, int mr, int nr, bool intel = false)

@@ -157,7 +157,7 @@ internal static unsafe class PackedGemm<T>
         // One reading of the blocking per call (the benchmarks' sweep sets it between calls). Under the rule, a product at most
         // ShallowDepth deep (the Cholesky's trailing updates, kernel-matrix tiles with few inputs) packs one micro-panel per A
         // block whatever the rule's MC: on the Intel machine whose GEMMs gained from four micro-panels per block, the Cholesky
-        // factor (depth-96 updates) was 5–7% slower with them (median of alternating runs, docs/benchmarks.md).
+        // factor (depth-96 updates) was slower with them (alternating runs, docs/benchmarks.md, seventh session).
         // A blocking set explicitly (the override variable, the benchmarks' sweep, a test) is used as given.
         var blocking = BlockingOnThisThread ?? (k <= ShallowDepth && Blocking == RuleBlocking ? Blocking with { Mc = MR } : Blocking);
         if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads)
