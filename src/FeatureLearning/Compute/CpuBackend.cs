@@ -471,6 +471,11 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
                     j0 += cols;
                 }
             }
+
+            if (mirror && MirrorStreamsHere<T>())
+            {
+                System.Runtime.Intrinsics.X86.Sse.StoreFence();
+            }
         });
     }
 
@@ -508,6 +513,12 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     private static void MirrorTile<T>(T* a, int ld, int i0, int rows, int j0, int cols)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (rows <= KernelRowBlock && MirrorStreamsHere<T>())
+        {
+            MirrorTileStreaming(a + ((long)i0 * ld) + j0, a + ((long)j0 * ld) + i0, ld, rows, cols);
+            return;
+        }
+
         // 8 × 8 blocks through registers (a vector load per source row, a vector store per destination row), then the
         // edges element by element. The source is the tile just computed (in cache); destination rows are written 8 wide.
         T* src = a + ((long)i0 * ld) + j0;
@@ -529,6 +540,91 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
             {
                 to[r] = src[((long)r * ld) + c];
             }
+        }
+    }
+
+    /// <summary>
+    /// Whether the symmetric kernel matrix's mirror uses non-temporal stores where it can (<see cref="MirrorTileStreaming"/>);
+    /// both ways write the same bits. Tests switch it to compare the two.
+    /// </summary>
+    internal static bool MirrorStreams { get; set; } = true;
+
+    /// <summary>Whether <see cref="MirrorTile"/> streams its stores: where the AVX-512 transposes and stores run.</summary>
+    private static bool MirrorStreamsHere<T>()
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        MirrorStreams && Managed.Transpose8<T>.Supported && Managed.PackedGemm<T>.SimdBits == 512 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+
+    /// <summary>
+    /// <see cref="MirrorTile"/> with non-temporal stores: eight source columns at a time are transposed in registers into a
+    /// cached stage (eight rows of at most <see cref="KernelRowBlock"/> values), and each stage row goes to its destination row
+    /// as whole, aligned cache lines that bypass the caches. A cached store would first read each destination line from
+    /// memory (it is written before it is read) and evict the tiles in use; the upper triangle is not read again while
+    /// the matrix is being built. The caller fences the stores (<see cref="System.Runtime.Intrinsics.X86.Sse.StoreFence"/>)
+    /// before other threads read them.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [System.Runtime.CompilerServices.SkipLocalsInit]
+    private static void MirrorTileStreaming<T>(T* src, T* dst, int ld, int rows, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int v = Vector512<T>.Count;
+        // Every stage element that is read was written first, so the stage is not cleared.
+        T* store = stackalloc T[(8 * KernelRowBlock) + v];
+        T* stage = (T*)(((nint)store + 63) & ~(nint)63);
+        int rows8 = rows / 8 * 8;
+        for (int c0 = 0; c0 < cols; c0 += 8)
+        {
+            int width = Math.Min(8, cols - c0);
+            if (width == 8)
+            {
+                for (int r0 = 0; r0 < rows8; r0 += 8)
+                {
+                    Managed.Transpose8<T>.Block(src + ((long)r0 * ld) + c0, ld, stage + r0, KernelRowBlock, T.One, scale: false);
+                }
+            }
+
+            for (int c = 0; c < width; c++)
+            {
+                T* row = stage + (c * KernelRowBlock);
+                for (int r = width == 8 ? rows8 : 0; r < rows; r++)
+                {
+                    row[r] = src[((long)r * ld) + c0 + c];
+                }
+
+                // Up to the first line boundary and after the last whole vector element by element; whole lines between.
+                T* to = dst + ((long)(c0 + c) * ld);
+                int head = Math.Min(rows, (int)((64 - ((nint)to & 63)) & 63) / sizeof(T));
+                int r2 = 0;
+                for (; r2 < head; r2++)
+                {
+                    to[r2] = row[r2];
+                }
+
+                for (; r2 + v <= rows; r2 += v)
+                {
+                    StreamVector(to + r2, Vector512.Load(row + r2));
+                }
+
+                for (; r2 < rows; r2++)
+                {
+                    to[r2] = row[r2];
+                }
+            }
+        }
+    }
+
+    /// <summary>A non-temporal store of one vector at a 64-byte aligned address.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void StreamVector<T>(T* to, Vector512<T> value)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(double))
+        {
+            System.Runtime.Intrinsics.X86.Avx512F.StoreAlignedNonTemporal((double*)to, value.AsDouble());
+        }
+        else
+        {
+            System.Runtime.Intrinsics.X86.Avx512F.StoreAlignedNonTemporal((float*)to, value.AsSingle());
         }
     }
 
