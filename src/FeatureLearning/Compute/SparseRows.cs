@@ -55,23 +55,38 @@ internal sealed class SparseRows<T>
         }
 
         long limit = (long)rows * cols / DensityDivisor;
-        long count = 0;
-        for (int i = 0; i < data.Length; i++)
+        long count = CountNonZeros(data.Slice(0, rows * cols), limit);
+        if (count > limit)
         {
-            if (data[i] != T.Zero && ++count > limit)
-            {
-                return null;
-            }
+            return null;
         }
 
         var start = new int[rows + 1];
         var columns = new int[count];
         var values = new T[count];
-        int t = 0;
+        int t = 0, width = System.Runtime.Intrinsics.Vector256<T>.Count;
+        bool vector = System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated;
         for (int i = 0; i < rows; i++)
         {
             var row = data.Slice(i * cols, cols);
-            for (int j = 0; j < cols; j++)
+            int j = 0;
+            if (vector)
+            {
+                // A vector of columns at a time: the bits of its non-zeros (NaN included, −0 not), lowest first.
+                for (; j <= cols - width; j += width)
+                {
+                    uint bits = NonZeroBits(row.Slice(j, width));
+                    while (bits != 0)
+                    {
+                        int b = BitOperations.TrailingZeroCount(bits);
+                        (columns[t], values[t]) = (j + b, row[j + b]);
+                        t++;
+                        bits &= bits - 1;
+                    }
+                }
+            }
+
+            for (; j < cols; j++)
             {
                 if (row[j] != T.Zero)
                 {
@@ -84,6 +99,42 @@ internal sealed class SparseRows<T>
         }
 
         return new SparseRows<T>(start, columns, values);
+    }
+
+    /// <summary>The non-zeros of <paramref name="data"/>, counted until they pass <paramref name="limit"/> (then some count above it).</summary>
+    private static long CountNonZeros(ReadOnlySpan<T> data, long limit)
+    {
+        long count = 0;
+        int i = 0, width = System.Runtime.Intrinsics.Vector256<T>.Count;
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= data.Length - width; i += width)
+            {
+                count += BitOperations.PopCount(NonZeroBits(data.Slice(i, width)));
+                if (count > limit)
+                {
+                    return count;
+                }
+            }
+        }
+
+        for (; i < data.Length; i++)
+        {
+            if (data[i] != T.Zero && ++count > limit)
+            {
+                return count;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Bit k set where element k of the vector-long <paramref name="values"/> is not zero (x != 0: NaN is, −0 is not).</summary>
+    private static uint NonZeroBits(ReadOnlySpan<T> values)
+    {
+        var v = System.Runtime.Intrinsics.Vector256.Create(values);
+        uint zeros = System.Runtime.Intrinsics.Vector256.ExtractMostSignificantBits(System.Runtime.Intrinsics.Vector256.Equals(v, System.Runtime.Intrinsics.Vector256<T>.Zero));
+        return ~zeros & ((1u << System.Runtime.Intrinsics.Vector256<T>.Count) - 1);
     }
 
     /// <summary>
