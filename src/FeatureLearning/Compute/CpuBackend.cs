@@ -430,6 +430,8 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         int blocks = (n + KernelRowBlock - 1) / KernelRowBlock;
         int width = KernelColumnBlock<T>();
         var tile = new KernelTile<T, TKernel>(kernel, normKernel, mr.Pointer, mwt is null ? null : mwt.Pointer, m, xNorms, zNorms, radial);
+        // Decided once, so that every worker that streamed a tile also fences (tests switch the setting while others run).
+        bool stream = mirror && MirrorStreamsHere<T>();
         int next = -1;
         Managed.ComputeThreads.Run(Math.Min(Threads, blocks), _ =>
         {
@@ -461,10 +463,10 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
                     tile.Evaluate(i0, rows, j0, cols);
                     if (mirror && j0 + cols <= i0)
                     {
-                        MirrorTile(mr.Pointer, m, i0, rows, j0, cols);
+                        MirrorTile(mr.Pointer, m, i0, rows, j0, cols, stream);
                         if (mwt is not null)
                         {
-                            MirrorTile(mwt.Pointer, m, i0, rows, j0, cols);
+                            MirrorTile(mwt.Pointer, m, i0, rows, j0, cols, stream);
                         }
                     }
 
@@ -472,8 +474,9 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
                 }
             }
 
-            if (mirror && MirrorStreamsHere<T>())
+            if (stream)
             {
+                // The streamed lines reach memory before this worker reports its region done.
                 System.Runtime.Intrinsics.X86.Sse.StoreFence();
             }
         });
@@ -508,12 +511,15 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         return true;
     }
 
-    /// <summary>Copies the tile (rows i0.., columns j0..) of a row-major matrix with row stride ld onto its transpose.</summary>
+    /// <summary>
+    /// Copies the tile (rows i0.., columns j0..) of a row-major matrix with row stride ld onto its transpose; with
+    /// <paramref name="stream"/> (only where <see cref="MirrorStreamsHere{T}"/>) through <see cref="MirrorTileStreaming"/>.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void MirrorTile<T>(T* a, int ld, int i0, int rows, int j0, int cols)
+    private static void MirrorTile<T>(T* a, int ld, int i0, int rows, int j0, int cols, bool stream)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (rows <= KernelRowBlock && MirrorStreamsHere<T>())
+        if (stream && rows <= KernelRowBlock)
         {
             MirrorTileStreaming(a + ((long)i0 * ld) + j0, a + ((long)j0 * ld) + i0, ld, rows, cols);
             return;
@@ -545,22 +551,23 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
 
     /// <summary>
     /// Whether the symmetric kernel matrix's mirror uses non-temporal stores where it can (<see cref="MirrorTileStreaming"/>);
-    /// both ways write the same bits. Tests switch it to compare the two.
+    /// both ways write the same bits. Read once per kernel matrix; tests switch it to compare the two.
     /// </summary>
     internal static bool MirrorStreams { get; set; } = true;
 
     /// <summary>Whether <see cref="MirrorTile"/> streams its stores: where the AVX-512 transposes and stores run.</summary>
-    private static bool MirrorStreamsHere<T>()
+    internal static bool MirrorStreamsHere<T>()
         where T : unmanaged, IFloatingPointIeee754<T> =>
         MirrorStreams && Managed.Transpose8<T>.Supported && Managed.PackedGemm<T>.SimdBits == 512 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
 
     /// <summary>
     /// <see cref="MirrorTile"/> with non-temporal stores: eight source columns at a time are transposed in registers into a
     /// cached stage (eight rows of at most <see cref="KernelRowBlock"/> values), and each stage row goes to its destination row
-    /// as whole, aligned cache lines that bypass the caches. A cached store would first read each destination line from
-    /// memory (it is written before it is read) and evict the tiles in use; the upper triangle is not read again while
-    /// the matrix is being built. The caller fences the stores (<see cref="System.Runtime.Intrinsics.X86.Sse.StoreFence"/>)
-    /// before other threads read them.
+    /// as whole, aligned cache lines that bypass the caches, with ordinary stores for the part of a line before the first
+    /// boundary and after the last whole vector. A cached store would first read each destination line from memory
+    /// (although all of it is about to be overwritten) and evict the tiles in use; the upper triangle is not read again
+    /// while the matrix is being built. Each worker of <c>KernelMatrixCore</c> fences its stores
+    /// (<see cref="System.Runtime.Intrinsics.X86.Sse.StoreFence"/>) at the end of its loop.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     [System.Runtime.CompilerServices.SkipLocalsInit]
