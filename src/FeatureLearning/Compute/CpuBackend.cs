@@ -555,10 +555,12 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     /// </summary>
     internal static bool MirrorStreams { get; set; } = true;
 
-    /// <summary>Whether <see cref="MirrorTile"/> streams its stores: where the AVX-512 transposes and stores run.</summary>
+    /// <summary>
+    /// Whether <see cref="MirrorTile"/> streams its stores: where the GEMM runs its AVX-512 kernel (AVX-512F present and not
+    /// restricted by <c>FEATURELEARNING_SIMD</c>), which the 8 × 8 transposes and the 64-byte stores need.
+    /// </summary>
     internal static bool MirrorStreamsHere<T>()
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        MirrorStreams && Managed.Transpose8<T>.Supported && Managed.PackedGemm<T>.SimdBits == 512 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+        where T : unmanaged, IFloatingPointIeee754<T> => MirrorStreams && Managed.PackedGemm<T>.SimdBits == 512;
 
     /// <summary>
     /// <see cref="MirrorTile"/> with non-temporal stores: eight source columns at a time are transposed in registers into a

@@ -65,7 +65,7 @@ internal sealed class SparseRows<T>
         var columns = new int[count];
         var values = new T[count];
         int t = 0, width = System.Runtime.Intrinsics.Vector256<T>.Count;
-        bool vector = Managed.SimdSetting.Use256 && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated;
+        bool vector = Managed.SimdSetting.Use256;
         for (int i = 0; i < rows; i++)
         {
             var row = data.Slice(i * cols, cols);
@@ -106,7 +106,7 @@ internal sealed class SparseRows<T>
     {
         long count = 0;
         int i = 0, width = System.Runtime.Intrinsics.Vector256<T>.Count;
-        if (Managed.SimdSetting.Use256 && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        if (Managed.SimdSetting.Use256)
         {
             for (; i <= data.Length - width; i += width)
             {
