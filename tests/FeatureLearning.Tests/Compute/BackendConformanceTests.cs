@@ -195,6 +195,7 @@ public abstract partial class BackendConformanceTests : IDisposable
     [InlineData(400, 5)]
     [InlineData(193, 1)]
     [InlineData(700, 1)]
+    [InlineData(300, 20)]
     public void CholeskySolveMatchesDirectSolve(int n, int c)
     {
         CheckSolve<double>(n, c);

@@ -239,32 +239,16 @@ internal static unsafe class BlockedCholesky<T>
                 InvertLower(l + ((long)k0 * ldl) + k0, kb, ldl, all + ((long)q * nb * nb), nb);
             });
 
-            // Forward, L Y = B, right-looking: Y_q = L_qq⁻¹ B_q, then B_>q −= L_>q,q Y_q. Each update is one GEMM with all the
-            // rows below (many row blocks to share between the threads) and one k-panel, and packs each element of L once.
-            for (int q = 0; (passes & Passes.Forward) != 0 && q < blocks; q++)
+            // Forward, L Y = B, then backward, Lᵀ X = Y, each recursively over halves of the blocks: the update between the
+            // halves is one GEMM as deep as the half (B's rows packed once for all of L's rows below), not one per block.
+            if ((passes & Passes.Forward) != 0)
             {
-                int k0 = q * nb, kb = Math.Min(nb, n - k0);
-                int below = n - k0 - kb;
-                T* bq = b + ((long)k0 * ldb);
-                CopyRows(bq, ldb, scratch, c, kb, c);
-                PackedGemm<T>.Multiply(false, false, kb, c, kb, T.One, inverses + ((long)q * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
-                if (below > 0)
-                {
-                    PackedGemm<T>.Multiply(false, false, below, c, kb, -T.One, l + ((long)(k0 + kb) * ldl) + k0, ldl, bq, ldb, T.One, b + ((long)(k0 + kb) * ldb), ldb, false, threads);
-                }
+                Forward(l, n, ldl, b, c, ldb, inverses, scratch, nb, 0, blocks, threads);
             }
 
-            // Backward, Lᵀ X = Y, right-looking from the last block: X_q = L_qq⁻ᵀ Y_q, then Y_<q −= (L_q,<q)ᵀ X_q.
-            for (int q = blocks - 1; (passes & Passes.Backward) != 0 && q >= 0; q--)
+            if ((passes & Passes.Backward) != 0)
             {
-                int k0 = q * nb, kb = Math.Min(nb, n - k0);
-                T* bq = b + ((long)k0 * ldb);
-                CopyRows(bq, ldb, scratch, c, kb, c);
-                PackedGemm<T>.Multiply(true, false, kb, c, kb, T.One, inverses + ((long)q * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
-                if (k0 > 0)
-                {
-                    PackedGemm<T>.Multiply(true, false, k0, c, kb, -T.One, l + ((long)k0 * ldl), ldl, bq, ldb, T.One, b, ldb, false, threads);
-                }
+                Backward(l, n, ldl, b, c, ldb, inverses, scratch, nb, 0, blocks, threads);
             }
         }
         finally
@@ -272,6 +256,50 @@ internal static unsafe class BlockedCholesky<T>
             NativeMemory.AlignedFree(inverses);
             NativeMemory.AlignedFree(scratch);
         }
+    }
+
+    /// <summary>
+    /// L Y = B for the rows of blocks [<paramref name="q0"/>, <paramref name="q1"/>): one block is Y_q = L_qq⁻¹ B_q with the
+    /// block's precomputed inverse; more are the first half, then B₂ −= L₂₁ Y₁ (one GEMM), then the second half.
+    /// </summary>
+    private static void Forward(T* l, int n, int ldl, T* b, int c, int ldb, T* inverses, T* scratch, int nb, int q0, int q1, int threads)
+    {
+        if (q1 - q0 == 1)
+        {
+            int k0 = q0 * nb, kb = Math.Min(nb, n - k0);
+            T* bq = b + ((long)k0 * ldb);
+            CopyRows(bq, ldb, scratch, c, kb, c);
+            PackedGemm<T>.Multiply(false, false, kb, c, kb, T.One, inverses + ((long)q0 * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
+            return;
+        }
+
+        int qm = (q0 + q1) / 2;
+        int r0 = q0 * nb, r1 = qm * nb, r2 = Math.Min(q1 * nb, n);
+        Forward(l, n, ldl, b, c, ldb, inverses, scratch, nb, q0, qm, threads);
+        PackedGemm<T>.Multiply(false, false, r2 - r1, c, r1 - r0, -T.One, l + ((long)r1 * ldl) + r0, ldl, b + ((long)r0 * ldb), ldb, T.One, b + ((long)r1 * ldb), ldb, false, threads);
+        Forward(l, n, ldl, b, c, ldb, inverses, scratch, nb, qm, q1, threads);
+    }
+
+    /// <summary>
+    /// Lᵀ X = Y for the rows of blocks [<paramref name="q0"/>, <paramref name="q1"/>), the mirror of <see cref="Forward"/>: the
+    /// second half first, then Y₁ −= L₂₁ᵀ X₂ (one GEMM), then the first half.
+    /// </summary>
+    private static void Backward(T* l, int n, int ldl, T* b, int c, int ldb, T* inverses, T* scratch, int nb, int q0, int q1, int threads)
+    {
+        if (q1 - q0 == 1)
+        {
+            int k0 = q0 * nb, kb = Math.Min(nb, n - k0);
+            T* bq = b + ((long)k0 * ldb);
+            CopyRows(bq, ldb, scratch, c, kb, c);
+            PackedGemm<T>.Multiply(true, false, kb, c, kb, T.One, inverses + ((long)q0 * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
+            return;
+        }
+
+        int qm = (q0 + q1) / 2;
+        int r0 = q0 * nb, r1 = qm * nb, r2 = Math.Min(q1 * nb, n);
+        Backward(l, n, ldl, b, c, ldb, inverses, scratch, nb, qm, q1, threads);
+        PackedGemm<T>.Multiply(true, false, r1 - r0, c, r2 - r1, -T.One, l + ((long)r1 * ldl) + r0, ldl, b + ((long)r1 * ldb), ldb, T.One, b + ((long)r0 * ldb), ldb, false, threads);
+        Backward(l, n, ldl, b, c, ldb, inverses, scratch, nb, q0, qm, threads);
     }
 
     /// <summary>
