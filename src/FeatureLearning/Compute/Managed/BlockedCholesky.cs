@@ -243,12 +243,12 @@ internal static unsafe class BlockedCholesky<T>
             // halves is one GEMM as deep as the half (B's rows packed once for all of L's rows below), not one per block.
             if ((passes & Passes.Forward) != 0)
             {
-                Forward(l, n, ldl, b, c, ldb, inverses, scratch, nb, 0, blocks, threads);
+                Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, 0, blocks, backward: false, threads);
             }
 
             if ((passes & Passes.Backward) != 0)
             {
-                Backward(l, n, ldl, b, c, ldb, inverses, scratch, nb, 0, blocks, threads);
+                Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, 0, blocks, backward: true, threads);
             }
         }
         finally
@@ -259,47 +259,37 @@ internal static unsafe class BlockedCholesky<T>
     }
 
     /// <summary>
-    /// L Y = B for the rows of blocks [<paramref name="q0"/>, <paramref name="q1"/>): one block is Y_q = L_qq⁻¹ B_q with the
-    /// block's precomputed inverse; more are the first half, then B₂ −= L₂₁ Y₁ (one GEMM), then the second half.
+    /// L Y = B (<paramref name="backward"/> false) or Lᵀ X = Y (true) for the rows of blocks [<paramref name="q0"/>,
+    /// <paramref name="q1"/>). One block is Y_q = L_qq⁻¹ B_q (or X_q = L_qq⁻ᵀ Y_q) with the block's precomputed inverse. More
+    /// blocks: forward, the first half, then B₂ −= L₂₁ Y₁ (one GEMM), then the second half; backward, the second half, then
+    /// Y₁ −= L₂₁ᵀ X₂, then the first half.
     /// </summary>
-    private static void Forward(T* l, int n, int ldl, T* b, int c, int ldb, T* inverses, T* scratch, int nb, int q0, int q1, int threads)
+    private static void Recurse(T* l, int n, int ldl, T* b, int c, int ldb, T* inverses, T* scratch, int nb, int q0, int q1, bool backward, int threads)
     {
         if (q1 - q0 == 1)
         {
             int k0 = q0 * nb, kb = Math.Min(nb, n - k0);
             T* bq = b + ((long)k0 * ldb);
             CopyRows(bq, ldb, scratch, c, kb, c);
-            PackedGemm<T>.Multiply(false, false, kb, c, kb, T.One, inverses + ((long)q0 * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
+            PackedGemm<T>.Multiply(backward, false, kb, c, kb, T.One, inverses + ((long)q0 * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
             return;
         }
 
         int qm = (q0 + q1) / 2;
         int r0 = q0 * nb, r1 = qm * nb, r2 = Math.Min(q1 * nb, n);
-        Forward(l, n, ldl, b, c, ldb, inverses, scratch, nb, q0, qm, threads);
-        PackedGemm<T>.Multiply(false, false, r2 - r1, c, r1 - r0, -T.One, l + ((long)r1 * ldl) + r0, ldl, b + ((long)r0 * ldb), ldb, T.One, b + ((long)r1 * ldb), ldb, false, threads);
-        Forward(l, n, ldl, b, c, ldb, inverses, scratch, nb, qm, q1, threads);
-    }
-
-    /// <summary>
-    /// Lᵀ X = Y for the rows of blocks [<paramref name="q0"/>, <paramref name="q1"/>), the mirror of <see cref="Forward"/>: the
-    /// second half first, then Y₁ −= L₂₁ᵀ X₂ (one GEMM), then the first half.
-    /// </summary>
-    private static void Backward(T* l, int n, int ldl, T* b, int c, int ldb, T* inverses, T* scratch, int nb, int q0, int q1, int threads)
-    {
-        if (q1 - q0 == 1)
+        T* l21 = l + ((long)r1 * ldl) + r0;
+        T* b1 = b + ((long)r0 * ldb), b2 = b + ((long)r1 * ldb);
+        Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, backward ? qm : q0, backward ? q1 : qm, backward, threads);
+        if (backward)
         {
-            int k0 = q0 * nb, kb = Math.Min(nb, n - k0);
-            T* bq = b + ((long)k0 * ldb);
-            CopyRows(bq, ldb, scratch, c, kb, c);
-            PackedGemm<T>.Multiply(true, false, kb, c, kb, T.One, inverses + ((long)q0 * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
-            return;
+            PackedGemm<T>.Multiply(true, false, r1 - r0, c, r2 - r1, -T.One, l21, ldl, b2, ldb, T.One, b1, ldb, false, threads);
+        }
+        else
+        {
+            PackedGemm<T>.Multiply(false, false, r2 - r1, c, r1 - r0, -T.One, l21, ldl, b1, ldb, T.One, b2, ldb, false, threads);
         }
 
-        int qm = (q0 + q1) / 2;
-        int r0 = q0 * nb, r1 = qm * nb, r2 = Math.Min(q1 * nb, n);
-        Backward(l, n, ldl, b, c, ldb, inverses, scratch, nb, qm, q1, threads);
-        PackedGemm<T>.Multiply(true, false, r1 - r0, c, r2 - r1, -T.One, l + ((long)r1 * ldl) + r0, ldl, b + ((long)r1 * ldb), ldb, T.One, b + ((long)r0 * ldb), ldb, false, threads);
-        Backward(l, n, ldl, b, c, ldb, inverses, scratch, nb, q0, qm, threads);
+        Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, backward ? q0 : qm, backward ? qm : q1, backward, threads);
     }
 
     /// <summary>
