@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FeatureLearning.Compute;
 
@@ -29,7 +31,18 @@ internal sealed class SparseRows<T>
         }
 
         PerRow = uniform ? first : -1;
+        if (PerRow == 2)
+        {
+            // Two non-zeros per row: their columns and values split into first and second, for the gathers of MultiplyTile.
+            pairs = new Pairs(rows, columns, values);
+        }
     }
+
+    /// <summary>Whether <see cref="MultiplyTile"/> may gather for patterns with two non-zeros per row (tests and benchmarks switch it off to compare).</summary>
+    internal static bool Gathers { get; set; } = true;
+
+    /// <summary>The two non-zeros of every row, split by position (set where <see cref="PerRow"/> is 2).</summary>
+    private readonly Pairs? pairs;
 
     /// <summary>The number of non-zeros of every row when all rows have the same (one-hot pairs: 2); −1 otherwise.</summary>
     public int PerRow { get; }
@@ -64,7 +77,7 @@ internal sealed class SparseRows<T>
         var start = new int[rows + 1];
         var columns = new int[count];
         var values = new T[count];
-        int t = 0, width = System.Runtime.Intrinsics.Vector256<T>.Count;
+        int t = 0, width = Vector256<T>.Count;
         bool vector = Managed.SimdSetting.Use256;
         for (int i = 0; i < rows; i++)
         {
@@ -105,7 +118,7 @@ internal sealed class SparseRows<T>
     private static long CountNonZeros(ReadOnlySpan<T> data, long limit)
     {
         long count = 0;
-        int i = 0, width = System.Runtime.Intrinsics.Vector256<T>.Count;
+        int i = 0, width = Vector256<T>.Count;
         if (Managed.SimdSetting.Use256)
         {
             for (; i <= data.Length - width; i += width)
@@ -132,9 +145,9 @@ internal sealed class SparseRows<T>
     /// <summary>Bit k set where element k of the vector-long <paramref name="values"/> is not zero (x != 0: NaN is, −0 is not).</summary>
     private static uint NonZeroBits(ReadOnlySpan<T> values)
     {
-        var v = System.Runtime.Intrinsics.Vector256.Create(values);
-        uint zeros = System.Runtime.Intrinsics.Vector256.ExtractMostSignificantBits(System.Runtime.Intrinsics.Vector256.Equals(v, System.Runtime.Intrinsics.Vector256<T>.Zero));
-        return ~zeros & ((1u << System.Runtime.Intrinsics.Vector256<T>.Count) - 1);
+        var v = Vector256.Create(values);
+        uint zeros = Vector256.ExtractMostSignificantBits(Vector256.Equals(v, Vector256<T>.Zero));
+        return ~zeros & ((1u << Vector256<T>.Count) - 1);
     }
 
     /// <summary>
@@ -151,6 +164,11 @@ internal sealed class SparseRows<T>
             {
                 T* ai = a + ((long)i * lda);
                 T* ri = result + ((long)i * ldr);
+                if (pairs is not null && GatherTwo(ai, j0, cols, ri))
+                {
+                    continue;
+                }
+
                 if (PerRow == 2)
                 {
                     // Two non-zeros in every row (one-hot pairs): no offsets to read, no inner loop.
@@ -174,6 +192,85 @@ internal sealed class SparseRows<T>
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// result[j] = a[c₀(j)]·v₀(j) + a[c₁(j)]·v₁(j) for the rows j0 … j0 + cols − 1 of a pattern with two non-zeros per row, with
+    /// AVX2 gathers from the dense row <paramref name="a"/> (its d entries stay in L1) instead of two scalar loads and an
+    /// index load per non-zero; one-hot rows (both values 1) skip the products. Returns false where the gathers are not
+    /// used (no AVX2, or <see cref="Managed.SimdSetting"/> restricts to scalar code); the caller then runs the scalar loop.
+    /// </summary>
+    private unsafe bool GatherTwo(T* a, int j0, int cols, T* result)
+    {
+        if (!Gathers || !Avx2.IsSupported || !Managed.SimdSetting.Use256)
+        {
+            return false;
+        }
+
+        var p = pairs!;
+        int end = j0 + cols, j = j0;
+        fixed (int* c0 = p.FirstColumn, c1 = p.SecondColumn)
+        fixed (T* v0 = p.FirstValue, v1 = p.SecondValue)
+        {
+            if (typeof(T) == typeof(double))
+            {
+                double* ad = (double*)a, rd = (double*)result, w0 = (double*)v0, w1 = (double*)v1;
+                for (; j <= end - 4; j += 4)
+                {
+                    var g0 = Avx2.GatherVector256(ad, Vector128.Load(c0 + j), 8);
+                    var g1 = Avx2.GatherVector256(ad, Vector128.Load(c1 + j), 8);
+                    var r = p.Ones ? g0 + g1 : (g0 * Vector256.Load(w0 + j)) + (g1 * Vector256.Load(w1 + j));
+                    r.Store(rd + j);
+                }
+            }
+            else if (typeof(T) == typeof(float))
+            {
+                float* af = (float*)a, rf = (float*)result, w0 = (float*)v0, w1 = (float*)v1;
+                for (; j <= end - 8; j += 8)
+                {
+                    var g0 = Avx2.GatherVector256(af, Vector256.Load(c0 + j), 4);
+                    var g1 = Avx2.GatherVector256(af, Vector256.Load(c1 + j), 4);
+                    var r = p.Ones ? g0 + g1 : (g0 * Vector256.Load(w0 + j)) + (g1 * Vector256.Load(w1 + j));
+                    r.Store(rf + j);
+                }
+            }
+
+            for (; j < end; j++)
+            {
+                result[j] = (a[c0[j]] * v0[j]) + (a[c1[j]] * v1[j]);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The two non-zeros of every row of a pattern with two per row, split into first and second (structure of arrays).</summary>
+    private sealed class Pairs
+    {
+        public Pairs(int rows, int[] columns, T[] values)
+        {
+            (FirstColumn, SecondColumn, FirstValue, SecondValue) = (new int[rows], new int[rows], new T[rows], new T[rows]);
+            bool ones = true;
+            for (int i = 0; i < rows; i++)
+            {
+                (FirstColumn[i], SecondColumn[i]) = (columns[2 * i], columns[(2 * i) + 1]);
+                (FirstValue[i], SecondValue[i]) = (values[2 * i], values[(2 * i) + 1]);
+                ones &= FirstValue[i] == T.One && SecondValue[i] == T.One;
+            }
+
+            Ones = ones;
+        }
+
+        public int[] FirstColumn { get; }
+
+        public int[] SecondColumn { get; }
+
+        public T[] FirstValue { get; }
+
+        public T[] SecondValue { get; }
+
+        /// <summary>Whether every value is 1 (one-hot pairs).</summary>
+        public bool Ones { get; }
     }
 
     /// <summary>The column means of the matrix (d columns), in double.</summary>

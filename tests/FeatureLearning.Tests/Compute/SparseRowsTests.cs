@@ -6,7 +6,8 @@ namespace FeatureLearning.Tests.Compute;
 /// <summary>
 /// <see cref="SparseRows{T}.Detect"/> against a scan of every element: the same offsets, columns and values, on widths
 /// that are and are not a multiple of the vector length, with non-zeros in the last columns, NaN (a non-zero), −0 (a
-/// zero), and densities on both sides of the limit of one non-zero in <see cref="SparseRows{T}.DensityDivisor"/> entries.
+/// zero), and densities on both sides of the limit of one non-zero in <see cref="SparseRows{T}.DensityDivisor"/> entries;
+/// and <see cref="SparseRows{T}.MultiplyTile"/> against the dense product.
 /// </summary>
 public sealed class SparseRowsTests
 {
@@ -43,6 +44,91 @@ public sealed class SparseRowsTests
         }
 
         SparseRows<double>.Detect(data, rows, cols).Should().NotBeNull("four non-zeros per row of 64 is the limit");
+    }
+
+    /// <summary>
+    /// <see cref="SparseRows{T}.MultiplyTile"/> against the dense product A·Zᵀ summed in double, for patterns with two
+    /// non-zeros per row (the gathered path, one-hot and general values) and with one and three (the scalar loops); tiles that
+    /// start past the first row and column and whose widths leave gather tails. Where the gathers run, the result equals the
+    /// scalar loop's bit for bit.
+    /// </summary>
+    [Theory]
+    [InlineData(2, true, 0, 37)]
+    [InlineData(2, false, 5, 29)]
+    [InlineData(2, false, 8, 64)]
+    [InlineData(1, false, 3, 21)]
+    [InlineData(3, true, 1, 40)]
+    public unsafe void MultiplyTileMatchesTheDenseProduct(int perRow, bool oneHot, int j0, int cols)
+    {
+        MultiplyTile<double>(perRow, oneHot, j0, cols);
+        MultiplyTile<float>(perRow, oneHot, j0, cols);
+    }
+
+    private static unsafe void MultiplyTile<T>(int perRow, bool oneHot, int j0, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int d = 64, n = 9, m = 80, i0 = 2, rows = 5;
+        var rng = new Random(perRow + cols);
+        var z = new T[m * d];
+        for (int j = 0; j < m; j++)
+        {
+            // Distinct columns, in blocks of d / perRow so that a one-hot row has one non-zero per block.
+            for (int k = 0; k < perRow; k++)
+            {
+                int block = d / perRow;
+                z[(j * d) + (k * block) + rng.Next(block)] = oneHot ? T.One : T.CreateTruncating(rng.NextDouble() - 0.5);
+            }
+        }
+
+        var a = new T[n * d];
+        for (int i = 0; i < a.Length; i++)
+        {
+            a[i] = T.CreateTruncating(rng.NextDouble() - 0.5);
+        }
+
+        var pattern = SparseRows<T>.Detect(z, m, d)!;
+        pattern.PerRow.Should().Be(perRow);
+        var gathered = new T[n * m];
+        var scalar = new T[n * m];
+        bool saved = SparseRows<T>.Gathers;
+        try
+        {
+            fixed (T* ap = a, gp = gathered, sp = scalar)
+            {
+                SparseRows<T>.Gathers = true;
+                pattern.MultiplyTile(ap, d, i0, rows, j0, cols, gp, m);
+                SparseRows<T>.Gathers = false;
+                pattern.MultiplyTile(ap, d, i0, rows, j0, cols, sp, m);
+            }
+        }
+        finally
+        {
+            SparseRows<T>.Gathers = saved;
+        }
+
+        double tolerance = typeof(T) == typeof(float) ? 1e-6 : 1e-15;
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < m; j++)
+            {
+                bool inside = i >= i0 && i < i0 + rows && j >= j0 && j < j0 + cols;
+                double expected = 0;
+                for (int l = 0; l < d; l++)
+                {
+                    expected += double.CreateTruncating(a[(i * d) + l]) * double.CreateTruncating(z[(j * d) + l]);
+                }
+
+                string where = $"{typeof(T).Name}, {perRow} per row, one-hot {oneHot}, [{i}, {j}]";
+                if (!inside)
+                {
+                    gathered[(i * m) + j].Should().Be(T.Zero, where + " lies outside the tile");
+                    continue;
+                }
+
+                double.CreateTruncating(gathered[(i * m) + j]).Should().BeApproximately(expected, tolerance, where);
+                gathered[(i * m) + j].Should().Be(scalar[(i * m) + j], where + ": gathered and scalar agree bit for bit");
+            }
+        }
     }
 
     private static void Check<T>(int rows, int cols, int perRow, int seed)
