@@ -1013,13 +1013,24 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     /// <param name="s">S (rows × c), or null for no x·s term.</param>
     /// <param name="xs">X_s (rows × d), read where <paramref name="s"/> is given.</param>
     /// <param name="h">H (d × d), added to.</param>
+    /// <param name="oneHotGroup">A one-hot group of X_c's columns (<see cref="FeatureLearning.Rfm.SparseColumns.OneHotGroup"/>), or null:
+    /// with one, <paramref name="s"/> is written (S = W'α read off the gradients) instead of read.</param>
+    /// <param name="rowSums">W'1 (rows × 1), added to with <paramref name="rowSumScale"/>·Σ_i W'[j, i], or null.</param>
+    /// <param name="rowSumScale">The factor of the row sums.</param>
     internal unsafe void AddSparseAgopOuterProducts<T>(
-        DeviceBuffer<T> weights, int[] start, int[] centreRows, T[] packed, int outputs, DeviceBuffer<T>? s, DeviceBuffer<T> xs, DeviceBuffer<T> h)
+        DeviceBuffer<T> weights, int[] start, int[] centreRows, T[] packed, int outputs, DeviceBuffer<T>? s, DeviceBuffer<T> xs, DeviceBuffer<T> h,
+        int[]? oneHotGroup = null, DeviceBuffer<T>? rowSums = null, T rowSumScale = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (mw, mx, mh) = (Own(weights, nameof(weights)), Own(xs, nameof(xs)), Own(h, nameof(h)));
         var ms = s is null ? null : Own(s, nameof(s));
+        var msums = rowSums is null ? null : Own(rowSums, nameof(rowSums));
         int rows = weights.Rows, d = xs.Cols, c = outputs;
+        if ((oneHotGroup is not null && (s is null || oneHotGroup.Any(l => (uint)l >= (uint)d))) || (rowSums is not null && (rowSums.Rows != rows || rowSums.Cols != 1 || rowSums.LeadingDimension != 1)))
+        {
+            throw new ArgumentException($"Sparse AGOP gradients: a one-hot group needs S and columns within the {d} of X_s; row sums must be a contiguous {rows} x 1, not {rowSums?.Rows} x {rowSums?.Cols}.");
+        }
+
         if (xs.Rows != rows || h.Rows != d || h.Cols != d || start.Length != d + 1 || (s is not null && (s.Rows != rows || s.Cols != c))
             || start[0] != 0 || centreRows.Length < start[d] || packed.LongLength < Managed.SparseGradientKernel<T>.PackedLength(start[d], c))
         {
@@ -1052,7 +1063,7 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         {
             Managed.SparseGradientKernel<T>.AddOuterProducts(
                 rows, weights.Cols, d, c, mw.Pointer, weights.LeadingDimension, start, centreRows, pp, ms is null ? null : ms.Pointer, s?.LeadingDimension ?? 0,
-                mx.Pointer, xs.LeadingDimension, mh.Pointer, h.LeadingDimension, Threads);
+                mx.Pointer, xs.LeadingDimension, mh.Pointer, h.LeadingDimension, Threads, oneHotGroup, msums is null ? null : msums.Pointer, rowSumScale);
         }
 
         Mirror(mh.Pointer, d, h.LeadingDimension, lowerToUpper: true);

@@ -53,6 +53,13 @@ internal static class AgopEngine
     private static bool? sparseKernelOnThisThread;
 
     /// <summary>
+    /// Whether the register-blocked sparse kernel reads S = W'α off its gradients where X_c has a one-hot group of columns
+    /// (<see cref="SparseColumns.OneHotGroup"/>) and the kernel is radial, instead of a GEMM over W' (null, the default: it does;
+    /// tests set false to compare).
+    /// </summary>
+    internal static bool? DeriveCoefficients { get; set; }
+
+    /// <summary>
     /// Whether the sparse direct form runs its gradients through <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}"/> on the
     /// calling thread: null (the default) where that kernel runs and there are enough outputs to fill its register block,
     /// false for the gather-and-GEMM path on every backend; tests set it to check one path against the other.
@@ -657,6 +664,10 @@ internal static class AgopEngine
             var w = du ?? weights;
             using var sAll = geometry == KernelGeometry.DotProduct ? null : be.Allocate<T>(chunk * c, 1);
             using var ones = sumW is null || alphaOnes is not null ? null : be.Upload<T>(Enumerable.Repeat(T.One, chunk).ToArray(), chunk, 1);
+
+            // A radial kernel's S = W'α sums over every centre once, as does the group of a one-hot feature of X_c: the kernel
+            // reads S off the gradients over that group (and W'1 off W' where the centring folds it with S).
+            bool derive = (DeriveCoefficients ?? true) && geometry == KernelGeometry.Radial && sparse!.OneHotGroup is not null && (sumW is null || alphaOnes is not null);
             for (int r0 = 0; r0 < rows; r0 += chunk)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -664,16 +675,17 @@ internal static class AgopEngine
                 using var wb = w.RowRange(r0, len);
                 using var xb = xs.RowRange(r0, len);
                 using var s = sAll?.RowRange(0, len * c).Reshape(len, c);
-                if (alphaOnes is not null)
+                using var rowSums = derive && alphaOnes is not null ? sumW!.RowRange(r0, len) : null;
+                if (!derive && alphaOnes is not null)
                 {
                     SampleCoefficientsAndRowSums(wb, r0, len, s!);
                 }
-                else if (s is not null)
+                else if (!derive && s is not null)
                 {
                     SampleCoefficients(weights, wb, r0, len, s, transposed: false);
                 }
 
-                cpu!.AddSparseAgopOuterProducts(wb, sparse!.Start, sparse.Rows, packed!, c, s, xb, h);
+                cpu!.AddSparseAgopOuterProducts(wb, sparse!.Start, sparse.Rows, packed!, c, s, xb, h, derive ? sparse.OneHotGroup : null, rowSums, WeightFactor);
                 if (sumW is not null)
                 {
                     AddCentringSums(wb, xb, ones!, s, transposedS: false);

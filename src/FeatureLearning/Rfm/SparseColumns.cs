@@ -15,6 +15,7 @@ internal sealed class SparseColumns
     private SparseColumns(int n, int d, int[] start, int[] rows, double[] values)
     {
         (RowCount, ColumnCount, Start, Rows, Values) = (n, d, start, rows, values);
+        OneHotGroup = FindOneHotGroup(n, d, start, rows, values);
     }
 
     /// <summary>Rows of X.</summary>
@@ -36,6 +37,14 @@ internal sealed class SparseColumns
     public int NonZeros => Rows.Length;
 
     /// <summary>
+    /// Columns in which every row of X has exactly one non-zero, equal to 1 (one one-hot encoded feature, such as the first
+    /// operand of grokking's pairs), ascending; null when there is none. Then Σ_{l in the group} x_il·v = v for every row i
+    /// and vector v, which lets the AGOP's sparse kernel read S = W'α off the gradients it builds (see
+    /// <see cref="Compute.Managed.SparseGradientKernel{T}"/>) instead of a GEMM over W'.
+    /// </summary>
+    public int[]? OneHotGroup { get; }
+
+    /// <summary>
     /// The pattern the AGOP needs for <paramref name="form"/> on <paramref name="backend"/>, found once per fit: always for
     /// <see cref="AgopForm.SparseDirect"/>; under <see cref="AgopForm.Auto"/> only on a CPU backend and only for sparse
     /// centres (<see cref="Detect{T}"/>), since on a GPU the sparse form's per-column gathers and GEMMs cost more in launches
@@ -49,6 +58,62 @@ internal sealed class SparseColumns
             AgopForm.SparseDirect => Build(centres, n, d),
             _ => null,
         };
+
+    /// <summary>
+    /// The candidate group is the columns of the rows' first non-zeros; it is one-hot when each row has exactly one non-zero
+    /// in it, of value 1 (checked over all entries). Null when not, or when X has no rows.
+    /// </summary>
+    private static int[]? FindOneHotGroup(int n, int d, int[] start, int[] rows, double[] values)
+    {
+        if (n == 0)
+        {
+            return null;
+        }
+
+        // The first non-zero column of each row (columns visited in order, so the first visit of a row is its first column).
+        var first = new int[n];
+        Array.Fill(first, -1);
+        for (int l = 0; l < d; l++)
+        {
+            for (int t = start[l]; t < start[l + 1]; t++)
+            {
+                if (first[rows[t]] < 0)
+                {
+                    first[rows[t]] = l;
+                }
+            }
+        }
+
+        var inGroup = new bool[d];
+        foreach (int l in first)
+        {
+            if (l < 0)
+            {
+                return null;
+            }
+
+            inGroup[l] = true;
+        }
+
+        var count = new int[n];
+        for (int l = 0; l < d; l++)
+        {
+            if (!inGroup[l])
+            {
+                continue;
+            }
+
+            for (int t = start[l]; t < start[l + 1]; t++)
+            {
+                if (values[t] != 1 || ++count[rows[t]] > 1)
+                {
+                    return null;
+                }
+            }
+        }
+
+        return Enumerable.Range(0, d).Where(l => inGroup[l]).ToArray();
+    }
 
     /// <summary>The pattern of <paramref name="x"/> when at most <see cref="DensityLimit"/> of its entries are non-zero, else null (counted first, so a dense matrix costs one pass).</summary>
     public static SparseColumns? Detect<T>(ReadOnlySpan<T> x, int n, int d)

@@ -377,20 +377,26 @@ public sealed class AgopTests
                 // its row sums chunk by chunk), and one too small for that kernel (the gather path's row chunks and column groups).
                 foreach (int chunkElements in new[] { 0, FeatureLearning.Compute.Managed.SparseGradientKernel<double>.RowBlock * c * d, 5 * c * d })
                 {
-                    // The register-blocked kernel (where the CPU has it) and the gather-and-GEMM path.
-                    AgopEngine.ChunkElements = chunkElements;
-                    AgopEngine.SparseKernel = kernelPath;
-                    try
+                    // The register-blocked kernel (where the CPU has it) and the gather-and-GEMM path; the kernel with S read off
+                    // a one-hot group of columns (one-hot inputs, radial kernels) and with S from the GEMM.
+                    foreach (bool derive in kernelPath ? new[] { true, false } : new[] { true })
                     {
-                        var sparse = Agop.Compute(model, points, centre, AgopForm.SparseDirect, Backend, block).ToRowMajorArray();
-                        string where = $"kernel path {kernelPath}, block {block?.ToString() ?? "none"}, chunk bound {chunkElements}";
-                        RelativeError(sparse, direct).Should().BeLessThan(1e-12, where);
-                        RelativeError(sparse, gram).Should().BeLessThan(1e-12, where);
-                    }
-                    finally
-                    {
-                        AgopEngine.ChunkElements = 0;
-                        AgopEngine.SparseKernel = null;
+                        AgopEngine.ChunkElements = chunkElements;
+                        AgopEngine.SparseKernel = kernelPath;
+                        AgopEngine.DeriveCoefficients = derive;
+                        try
+                        {
+                            var sparse = Agop.Compute(model, points, centre, AgopForm.SparseDirect, Backend, block).ToRowMajorArray();
+                            string where = $"kernel path {kernelPath}, S from a one-hot group {derive}, block {block?.ToString() ?? "none"}, chunk bound {chunkElements}";
+                            RelativeError(sparse, direct).Should().BeLessThan(1e-12, where);
+                            RelativeError(sparse, gram).Should().BeLessThan(1e-12, where);
+                        }
+                        finally
+                        {
+                            AgopEngine.ChunkElements = 0;
+                            AgopEngine.SparseKernel = null;
+                            AgopEngine.DeriveCoefficients = null;
+                        }
                     }
                 }
             }
@@ -501,6 +507,41 @@ public sealed class AgopTests
         var model = FitOn<double>(new GaussianKernel(1.5), Metric.Identity, SparseInputs("onehot", n, d, 10), n, d, 2);
         var auto = Agop.Compute(model, centre: true, backend: Backend).ToRowMajorArray();
         RelativeError(auto, Agop.Compute(model, centre: true, form: AgopForm.Direct, backend: Backend).ToRowMajorArray()).Should().BeLessThan(1e-12);
+    }
+
+    /// <summary>
+    /// <see cref="SparseColumns.OneHotGroup"/>: the first operand's columns of one-hot pairs (the rows' first non-zeros
+    /// are their first operands); none for values other than 1, for a row with two non-zeros in the candidate columns, and for
+    /// an all-zero row.
+    /// </summary>
+    [Fact]
+    public void OneHotGroupIsFoundOnlyWhereEveryRowHasExactlyOneOne()
+    {
+        const int n = 40, d = 14, p = d / 2;
+        var pairs = SparseInputs("onehot", n, d, 12);
+        var group = SparseColumns.Build<double>(pairs, n, d).OneHotGroup;
+        group.Should().NotBeNull();
+        group!.Should().BeInAscendingOrder().And.OnlyContain(l => l < p, "the rows' first non-zeros are their first operands");
+        for (int i = 0; i < n; i++)
+        {
+            group!.Count(l => pairs[(i * d) + l] == 1).Should().Be(1, $"row {i} has one non-zero in the group");
+        }
+
+        var scaled = pairs.Select(v => 2 * v).ToArray();
+        SparseColumns.Build<double>(scaled, n, d).OneHotGroup.Should().BeNull("the values are 2, not 1");
+
+        // Row 0 as two columns of the group, each the first non-zero of some other row too (so both stay candidates).
+        var twoInGroup = (double[])pairs.Clone();
+        int[] firsts = Enumerable.Range(1, n - 1).Select(i => Enumerable.Range(0, d).First(l => pairs[(i * d) + l] != 0)).Distinct().Order().ToArray();
+        firsts.Length.Should().BeGreaterThan(1);
+        Array.Clear(twoInGroup, 0, d);
+        twoInGroup[firsts[0]] = 1;
+        twoInGroup[firsts[1]] = 1;
+        SparseColumns.Build<double>(twoInGroup, n, d).OneHotGroup.Should().BeNull("row 0 has two non-zeros in the candidate columns");
+
+        var zeroRow = (double[])pairs.Clone();
+        Array.Clear(zeroRow, 3 * d, d);
+        SparseColumns.Build<double>(zeroRow, n, d).OneHotGroup.Should().BeNull("row 3 has no non-zero");
     }
 
     [Fact]

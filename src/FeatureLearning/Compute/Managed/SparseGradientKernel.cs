@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -62,14 +63,20 @@ internal static unsafe class SparseGradientKernel<T>
     /// <paramref name="s"/> is null, the sample rows X_s (rows × d) with S (rows × c). R is never formed whole: each worker
     /// builds the gradients of twelve sample rows at a time (d × 12c, cached) and adds their outer products to a private H
     /// with the single-threaded packed GEMM; the private sums are added to H at the end.
+    /// With a one-hot <paramref name="group"/> of X_c's columns (<see cref="FeatureLearning.Rfm.SparseColumns.OneHotGroup"/>),
+    /// S is not read but written: every centre has exactly one non-zero, of value 1, in the group's columns, so the sum of
+    /// the gradients' rows over the group is −Σ_i W'[j, i]·α[i, ·] = −S_j, which the kernel has built already; a GEMM over
+    /// W' is saved. With <paramref name="rowSums"/>, rowSums[j] += <paramref name="rowSumScale"/>·Σ_i W'[j, i] (the
+    /// centring's W'1, read from the rows of W' while they are in cache).
     /// </summary>
     public static void AddOuterProducts(
-        int rows, int n, int d, int c, T* w, int ldw, int[] start, int[] centreRows, T* packed, T* s, int lds, T* xs, int ldxs, T* h, int ldh, int threads)
+        int rows, int n, int d, int c, T* w, int ldw, int[] start, int[] centreRows, T* packed, T* s, int lds, T* xs, int ldxs, T* h, int ldh, int threads,
+        int[]? group = null, T* rowSums = null, T rowSumScale = default)
     {
         int blocks = (rows + RowBlock - 1) / RowBlock;
         int workers = Math.Max(1, Math.Min(threads, blocks));
         int perWorker = (blocks + workers - 1) / workers;
-        var args = new Arguments(rows, d, c, w, ldw, packed, s, lds, xs, ldxs);
+        var args = new Arguments(rows, d, c, w, ldw, packed, s, lds, xs, ldxs, group, rowSums, rowSumScale);
         PackedGemm<T>.SumPrivate(workers, d, d, h, ldh, lowerOnly: true, overwrite: false, (worker, hw) =>
         {
             fixed (T* hp = hw)
@@ -96,6 +103,7 @@ internal static unsafe class SparseGradientKernel<T>
         T* r = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(((long)a.D * ldr) + ob) * (nuint)sizeof(T), 64);
         // LowerRankUpdate needs AVX-512 (and the 8 × 8 transposes), which this kernel requires already (Supported).
         T* scratch = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)LowerRankUpdate<T>.ScratchLength(a.D) * (nuint)sizeof(T), 64);
+        T* sums = a.Group is null ? null : (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)ldr * (nuint)sizeof(T), 64);
         try
         {
             fixed (int* st = start, ir = centreRows)
@@ -137,11 +145,24 @@ internal static unsafe class SparseGradientKernel<T>
 
                             Accumulate(wp, ir + st[l], st[l + 1] - st[l], pb + ((long)st[l] * ob), to);
                         }
+                    }
 
-                        if (a.S is not null)
+                    if (a.Group is not null)
+                    {
+                        DeriveCoefficients(a, r, ldr, j0, count, sums);
+                    }
+
+                    if (a.RowSums != null)
+                    {
+                        for (int q = 0; q < count; q++)
                         {
-                            AddSampleTerms(a, r, ldr, j0, count, k0, width);
+                            a.RowSums[j0 + q] += a.RowSumScale * TensorPrimitives.Sum(new ReadOnlySpan<T>(a.W + ((long)(j0 + q) * a.Ldw), n));
                         }
+                    }
+
+                    if (a.S is not null)
+                    {
+                        AddSampleTerms(a, r, ldr, j0, count, 0, a.C);
                     }
 
                     // The block's gradients are R[:, 0 … count·c): H += RRᵀ on and below the diagonal, R packed once.
@@ -154,6 +175,27 @@ internal static unsafe class SparseGradientKernel<T>
             System.Runtime.InteropServices.NativeMemory.AlignedFree(wp);
             System.Runtime.InteropServices.NativeMemory.AlignedFree(r);
             System.Runtime.InteropServices.NativeMemory.AlignedFree(scratch);
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(sums);
+        }
+    }
+
+    /// <summary>
+    /// S_j = −Σ_{l ∈ group} R[l, q·c + ·] for the block's rows j = j0 + q, from the gradients' rows before the x·s terms are
+    /// added (they hold −Σ_t W'[j, i_t]·α[i_t, ·] over each column's non-zeros, and the group holds every centre once, with
+    /// value 1); <paramref name="sums"/> is scratch of <paramref name="ldr"/> elements.
+    /// </summary>
+    private static void DeriveCoefficients(in Arguments a, T* r, int ldr, int j0, int count, T* sums)
+    {
+        var total = new Span<T>(sums, count * a.C);
+        total.Clear();
+        foreach (int l in a.Group!)
+        {
+            TensorPrimitives.Add(total, new ReadOnlySpan<T>(r + ((long)l * ldr), total.Length), total);
+        }
+
+        for (int q = 0; q < count; q++)
+        {
+            TensorPrimitives.Negate(total.Slice(q * a.C, a.C), new Span<T>(a.S + ((long)(j0 + q) * a.Lds), a.C));
         }
     }
 
@@ -256,9 +298,11 @@ internal static unsafe class SparseGradientKernel<T>
         ab1.Store(to[11] + v);
     }
 
-    private readonly struct Arguments(int rows, int d, int c, T* w, int ldw, T* packed, T* s, int lds, T* xs, int ldxs)
+    private readonly struct Arguments(int rows, int d, int c, T* w, int ldw, T* packed, T* s, int lds, T* xs, int ldxs, int[]? group, T* rowSums, T rowSumScale)
     {
         public readonly int Rows = rows, D = d, C = c, Ldw = ldw, Lds = lds, Ldxs = ldxs;
-        public readonly T* W = w, Packed = packed, S = s, Xs = xs;
+        public readonly T* W = w, Packed = packed, S = s, Xs = xs, RowSums = rowSums;
+        public readonly int[]? Group = group;
+        public readonly T RowSumScale = rowSumScale;
     }
 }
