@@ -1013,22 +1013,25 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     /// <param name="s">S (rows × c), or null for no x·s term.</param>
     /// <param name="xs">X_s (rows × d), read where <paramref name="s"/> is given.</param>
     /// <param name="h">H (d × d), added to.</param>
-    /// <param name="oneHotGroup">A one-hot group of X_c's columns (<see cref="FeatureLearning.Rfm.SparseColumns.OneHotGroup"/>), or null:
-    /// with one, <paramref name="s"/> is written (S = W'α read off the gradients) instead of read.</param>
-    /// <param name="rowSums">W'1 (rows × 1), added to with <paramref name="rowSumScale"/>·Σ_i W'[j, i], or null.</param>
-    /// <param name="rowSumScale">The factor of the row sums.</param>
+    /// <param name="oneHotGroup">A one-hot group of X_c's columns (<see cref="FeatureLearning.Rfm.SparseColumns.OneHotGroup"/>: every
+    /// centre has exactly one non-zero in them, and its value is 1; the pattern here shows the first, checked, but not the values,
+    /// which <paramref name="packed"/> holds multiplied by the coefficients), or null: with one, <paramref name="s"/> is written
+    /// (S = f·Wα read off the gradients, with f the factor in <paramref name="packed"/>) instead of read.</param>
+    /// <param name="rowSums">The row sums (rows × 1, contiguous), added to with <paramref name="rowSumScale"/>·Σ_i W[j, i] for the
+    /// given weights W; or null.</param>
+    /// <param name="rowSumScale">The factor of the row sums (non-zero where <paramref name="rowSums"/> is given).</param>
     internal unsafe void AddSparseAgopOuterProducts<T>(
         DeviceBuffer<T> weights, int[] start, int[] centreRows, T[] packed, int outputs, DeviceBuffer<T>? s, DeviceBuffer<T> xs, DeviceBuffer<T> h,
-        int[]? oneHotGroup = null, DeviceBuffer<T>? rowSums = null, T rowSumScale = default)
+        int[]? oneHotGroup, DeviceBuffer<T>? rowSums, T rowSumScale)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (mw, mx, mh) = (Own(weights, nameof(weights)), Own(xs, nameof(xs)), Own(h, nameof(h)));
         var ms = s is null ? null : Own(s, nameof(s));
         var msums = rowSums is null ? null : Own(rowSums, nameof(rowSums));
         int rows = weights.Rows, d = xs.Cols, c = outputs;
-        if ((oneHotGroup is not null && (s is null || oneHotGroup.Any(l => (uint)l >= (uint)d))) || (rowSums is not null && (rowSums.Rows != rows || rowSums.Cols != 1 || rowSums.LeadingDimension != 1)))
+        if ((oneHotGroup is not null && (s is null || oneHotGroup.Any(l => (uint)l >= (uint)d))) || (rowSums is not null && (rowSums.Rows != rows || rowSums.Cols != 1 || rowSums.LeadingDimension != 1 || rowSumScale == T.Zero)))
         {
-            throw new ArgumentException($"Sparse AGOP gradients: a one-hot group needs S and columns within the {d} of X_s; row sums must be a contiguous {rows} x 1, not {rowSums?.Rows} x {rowSums?.Cols}.");
+            throw new ArgumentException($"Sparse AGOP gradients: a one-hot group needs S and columns within the {d} of X_s; row sums must be a contiguous {rows} x 1 with a non-zero factor, not {rowSums?.Rows} x {rowSums?.Cols} with {rowSumScale}.");
         }
 
         if (xs.Rows != rows || h.Rows != d || h.Cols != d || start.Length != d + 1 || (s is not null && (s.Rows != rows || s.Cols != c))
@@ -1051,6 +1054,25 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
             if ((uint)centreRows[t] >= (uint)weights.Cols)
             {
                 throw new ArgumentOutOfRangeException(nameof(centreRows), $"Sparse AGOP gradients: non-zero {t} names centre {centreRows[t]}, outside the {weights.Cols} columns of W'.");
+            }
+        }
+
+        if (oneHotGroup is not null)
+        {
+            // S read off the group's gradients sums over every centre once: each centre must appear exactly once in its columns.
+            var seen = new int[weights.Cols];
+            foreach (int l in oneHotGroup)
+            {
+                for (int t = start[l]; t < start[l + 1]; t++)
+                {
+                    seen[centreRows[t]]++;
+                }
+            }
+
+            int wrong = Array.FindIndex(seen, k => k != 1);
+            if (wrong >= 0)
+            {
+                throw new ArgumentException($"Sparse AGOP gradients: centre {wrong} has {seen[wrong]} non-zeros in the one-hot group's columns, not one.", nameof(oneHotGroup));
             }
         }
 

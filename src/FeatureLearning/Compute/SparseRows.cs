@@ -197,8 +197,9 @@ internal sealed class SparseRows<T>
     /// <summary>
     /// result[j] = a[c₀(j)]·v₀(j) + a[c₁(j)]·v₁(j) for the rows j0 … j0 + cols − 1 of a pattern with two non-zeros per row, with
     /// AVX2 gathers from the dense row <paramref name="a"/> (its d entries stay in L1) instead of two scalar loads and an
-    /// index load per non-zero; one-hot rows (both values 1) skip the products. Returns false where the gathers are not
-    /// used (no AVX2, or <see cref="Managed.SimdSetting"/> restricts to scalar code); the caller then runs the scalar loop.
+    /// index load per non-zero; a pattern whose values are all 1 (one-hot pairs) skips the products. Returns false where the
+    /// gathers are not used (no AVX2, <see cref="Managed.SimdSetting"/> restricting to scalar code, or <see cref="Gathers"/>
+    /// off); the caller then runs the scalar loop.
     /// </summary>
     private unsafe bool GatherTwo(T* a, int j0, int cols, T* result)
     {

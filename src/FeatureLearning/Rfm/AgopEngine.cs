@@ -55,9 +55,16 @@ internal static class AgopEngine
     /// <summary>
     /// Whether the register-blocked sparse kernel reads S = W'α off its gradients where X_c has a one-hot group of columns
     /// (<see cref="SparseColumns.OneHotGroup"/>) and the kernel is radial, instead of a GEMM over W' (null, the default: it does;
-    /// tests set false to compare).
+    /// tests set false to compare). Per thread, read on the thread that computes the AGOP.
     /// </summary>
-    internal static bool? DeriveCoefficients { get; set; }
+    internal static bool? DeriveCoefficients
+    {
+        get => deriveCoefficients;
+        set => deriveCoefficients = value;
+    }
+
+    [ThreadStatic]
+    private static bool? deriveCoefficients;
 
     /// <summary>
     /// Whether the sparse direct form runs its gradients through <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}"/> on the
@@ -654,7 +661,9 @@ internal static class AgopEngine
         /// <summary>
         /// The sparse direct form through <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}"/>, in chunks of sample rows: per
         /// chunk S = W'α (radial; 2(∂κ/∂a)α for a norm-dependent kernel, none for a dot-product one) as rows × c, then
-        /// H += RRᵀ for the gradients R (d × rows·c), which the kernel builds and multiplies in cached blocks.
+        /// H += RRᵀ for the gradients R (d × rows·c), which the kernel builds and multiplies in cached blocks. A radial kernel
+        /// whose centres have a one-hot group of columns (<see cref="SparseColumns.OneHotGroup"/>) takes S from the kernel
+        /// instead (read off the gradients), and the centring's W'1, where it is folded with S, from the rows of W'.
         /// </summary>
         private void SparseKernelTerms(DeviceBuffer<T> xs, DeviceBuffer<T> weights, CancellationToken cancellationToken)
         {

@@ -38,7 +38,8 @@ internal sealed class SparseColumns
 
     /// <summary>
     /// Columns in which every row of X has exactly one non-zero, equal to 1 (one one-hot encoded feature, such as the first
-    /// operand of grokking's pairs), ascending; null when there is none. Then Σ_{l in the group} x_il·v = v for every row i
+    /// operand of grokking's pairs), ascending; null when none was found. Only the columns of the rows' first non-zeros are
+    /// tried, so a one-hot feature that does not come first in every row is not found (a conservative miss). Then Σ_{l in the group} x_il·v = v for every row i
     /// and vector v, which lets the AGOP's sparse kernel read S = W'α off the gradients it builds (see
     /// <see cref="Compute.Managed.SparseGradientKernel{T}"/>) instead of a GEMM over W'.
     /// </summary>

@@ -16,6 +16,52 @@ public sealed class ManagedBackendTests : BackendConformanceTests
         text.Should().Contain($"SIMD {PackedGemm<double>.SimdBits}-bit");
     }
 
+    /// <summary>
+    /// The blocked Cholesky solve with small blocks (deep recursion over many blocks, an odd count, a partial last one) on
+    /// right-hand sides that are a column range of a wider buffer (leading dimension above c), against MathNet's solve: the
+    /// columns outside the range are left alone. Also an empty system.
+    /// </summary>
+    [Theory]
+    [InlineData(8, 101, 5)]
+    [InlineData(16, 77, 19)]
+    [InlineData(8, 8, 3)]
+    public void CholeskySolveWithSmallBlocksAndStridedRightHandSides(int block, int n, int c)
+    {
+        var rng = new Random(n + c);
+        var g = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, n, (_, _) => rng.NextDouble() - 0.5);
+        var a = (g * g.Transpose()) + MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(n);
+        var wide = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, c + 3, (_, _) => rng.NextDouble() - 0.5);
+        BlockedCholesky<double>.BlockSizeOnThisThread = block;
+        try
+        {
+            using var ab = Backend.Upload<double>(a.ToRowMajorArray(), n, n);
+            using var bb = Backend.Upload<double>(wide.ToRowMajorArray(), n, c + 3);
+            using var b = bb.ColumnRange(1, c);
+            Backend.CholeskyFactor(ab);
+            Backend.CholeskySolve(ab, b);
+            var result = new double[n * (c + 3)];
+            Backend.Download(bb, result);
+            var expected = a.Solve(wide.SubMatrix(0, n, 1, c));
+            for (int i = 0; i < n; i++)
+            {
+                result[i * (c + 3)].Should().Be(wide[i, 0], "column 0 lies outside the range");
+                result[(i * (c + 3)) + c + 1].Should().Be(wide[i, c + 1], "column c + 1 lies outside the range");
+                for (int j = 0; j < c; j++)
+                {
+                    result[(i * (c + 3)) + 1 + j].Should().BeApproximately(expected[i, j], 1e-9 * (1 + Math.Abs(expected[i, j])), $"x[{i}, {j}]");
+                }
+            }
+
+            using var empty = Backend.Allocate<double>(0, 0);
+            using var none = Backend.Allocate<double>(0, 2);
+            Backend.CholeskySolve(empty, none);
+        }
+        finally
+        {
+            BlockedCholesky<double>.BlockSizeOnThisThread = null;
+        }
+    }
+
     [Fact]
     public void SimdOverrideSelectsTheFallbackMicroKernel()
     {

@@ -49,8 +49,9 @@ public sealed class SparseRowsTests
     /// <summary>
     /// <see cref="SparseRows{T}.MultiplyTile"/> against the dense product A·Zᵀ summed in double, for patterns with two
     /// non-zeros per row (the gathered path, one-hot and general values) and with one and three (the scalar loops); tiles that
-    /// start past the first row and column and whose widths leave gather tails. Where the gathers run, the result equals the
-    /// scalar loop's bit for bit.
+    /// start past the first row and column and whose widths leave gather tails. Where the gathers run (AVX2, not restricted by
+    /// FEATURELEARNING_SIMD), the result equals the scalar loop's bit for bit; elsewhere both calls take the scalar loop and the
+    /// dense product is the check.
     /// </summary>
     [Theory]
     [InlineData(2, true, 0, 37)]

@@ -266,6 +266,12 @@ internal static unsafe class BlockedCholesky<T>
     /// </summary>
     private static void Recurse(T* l, int n, int ldl, T* b, int c, int ldb, T* inverses, T* scratch, int nb, int q0, int q1, bool backward, int threads)
     {
+        if (q1 <= q0)
+        {
+            // No blocks (n = 0).
+            return;
+        }
+
         if (q1 - q0 == 1)
         {
             int k0 = q0 * nb, kb = Math.Min(nb, n - k0);

@@ -65,9 +65,10 @@ internal static unsafe class SparseGradientKernel<T>
     /// with the single-threaded packed GEMM; the private sums are added to H at the end.
     /// With a one-hot <paramref name="group"/> of X_c's columns (<see cref="FeatureLearning.Rfm.SparseColumns.OneHotGroup"/>),
     /// S is not read but written: every centre has exactly one non-zero, of value 1, in the group's columns, so the sum of
-    /// the gradients' rows over the group is −Σ_i W'[j, i]·α[i, ·] = −S_j, which the kernel has built already; a GEMM over
-    /// W' is saved. With <paramref name="rowSums"/>, rowSums[j] += <paramref name="rowSumScale"/>·Σ_i W'[j, i] (the
-    /// centring's W'1, read from the rows of W' while they are in cache).
+    /// the gradients' rows over the group, before the x·s terms, is −f·Σ_i W[j, i]·α[i, ·] = −S_j (f the factor the packed
+    /// coefficients carry, W the weights given), which the kernel has built already; a GEMM over W is saved. With
+    /// <paramref name="rowSums"/>, rowSums[j] += <paramref name="rowSumScale"/>·Σ_i W[j, i] (the centring's W'1 with the
+    /// factor f as the scale, read from the rows of W while they are in cache).
     /// </summary>
     public static void AddOuterProducts(
         int rows, int n, int d, int c, T* w, int ldw, int[] start, int[] centreRows, T* packed, T* s, int lds, T* xs, int ldxs, T* h, int ldh, int threads,
@@ -181,8 +182,8 @@ internal static unsafe class SparseGradientKernel<T>
 
     /// <summary>
     /// S_j = −Σ_{l ∈ group} R[l, q·c + ·] for the block's rows j = j0 + q, from the gradients' rows before the x·s terms are
-    /// added (they hold −Σ_t W'[j, i_t]·α[i_t, ·] over each column's non-zeros, and the group holds every centre once, with
-    /// value 1); <paramref name="sums"/> is scratch of <paramref name="ldr"/> elements.
+    /// added (they hold −f·Σ_t W[j, i_t]·v_t·α[i_t, ·] over each column's non-zeros, and the group holds every centre once, with
+    /// v = 1), so S_j = f·Σ_i W[j, i]·α[i, ·]; <paramref name="sums"/> is scratch of <paramref name="ldr"/> elements.
     /// </summary>
     private static void DeriveCoefficients(in Arguments a, T* r, int ldr, int j0, int count, T* sums)
     {
