@@ -33,7 +33,7 @@ internal sealed class SparseRows<T>
         PerRow = uniform ? first : -1;
         if (PerRow == 2)
         {
-            // Two non-zeros per row: their columns and values split into first and second, for the gathers of MultiplyTile.
+            // Two non-zeros per row: their columns and values split into first and second, for MultiplyTile's gathers.
             pairs = new Pairs(rows, columns, values);
         }
     }
@@ -164,19 +164,10 @@ internal sealed class SparseRows<T>
             {
                 T* ai = a + ((long)i * lda);
                 T* ri = result + ((long)i * ldr);
-                if (pairs is not null && GatherTwo(ai, j0, cols, ri))
-                {
-                    continue;
-                }
-
-                if (PerRow == 2)
+                if (pairs is not null)
                 {
                     // Two non-zeros in every row (one-hot pairs): no offsets to read, no inner loop.
-                    for (int j = j0, t = 2 * j0; j < j0 + cols; j++, t += 2)
-                    {
-                        ri[j] = (ai[column[t]] * value[t]) + (ai[column[t + 1]] * value[t + 1]);
-                    }
-
+                    MultiplyPairs(ai, j0, cols, ri);
                     continue;
                 }
 
@@ -195,25 +186,21 @@ internal sealed class SparseRows<T>
     }
 
     /// <summary>
-    /// result[j] = a[c₀(j)]·v₀(j) + a[c₁(j)]·v₁(j) for the rows j0 … j0 + cols − 1 of a pattern with two non-zeros per row, with
-    /// AVX2 gathers from the dense row <paramref name="a"/> (its d entries stay in L1) instead of two scalar loads and an
-    /// index load per non-zero; a pattern whose values are all 1 (one-hot pairs) skips the products. Returns false where the
-    /// gathers are not used (no AVX2, <see cref="Managed.SimdSetting"/> restricting to scalar code, or <see cref="Gathers"/>
-    /// off); the caller then runs the scalar loop.
+    /// result[j] = a[c₀(j)]·v₀(j) + a[c₁(j)]·v₁(j) for the rows j0 … j0 + cols − 1 of a pattern with two non-zeros per row:
+    /// with AVX2, gathers from the dense row <paramref name="a"/> (its d entries stay in L1) instead of two scalar loads and
+    /// an index load per non-zero, and a pattern whose values are all 1 (one-hot pairs) skips the products; element by
+    /// element after the last whole vector, and throughout without AVX2, where <see cref="Managed.SimdSetting"/> restricts
+    /// to scalar code, or with <see cref="Gathers"/> off. Both ways give the same bits.
     /// </summary>
-    private unsafe bool GatherTwo(T* a, int j0, int cols, T* result)
+    private unsafe void MultiplyPairs(T* a, int j0, int cols, T* result)
     {
-        if (!Gathers || !Avx2.IsSupported || !Managed.SimdSetting.Use256)
-        {
-            return false;
-        }
-
         var p = pairs!;
         int end = j0 + cols, j = j0;
+        bool gather = Gathers && Avx2.IsSupported && Managed.SimdSetting.Use256;
         fixed (int* c0 = p.FirstColumn, c1 = p.SecondColumn)
         fixed (T* v0 = p.FirstValue, v1 = p.SecondValue)
         {
-            if (typeof(T) == typeof(double))
+            if (gather && typeof(T) == typeof(double))
             {
                 double* ad = (double*)a, rd = (double*)result, w0 = (double*)v0, w1 = (double*)v1;
                 for (; j <= end - 4; j += 4)
@@ -224,7 +211,7 @@ internal sealed class SparseRows<T>
                     r.Store(rd + j);
                 }
             }
-            else if (typeof(T) == typeof(float))
+            else if (gather && typeof(T) == typeof(float))
             {
                 float* af = (float*)a, rf = (float*)result, w0 = (float*)v0, w1 = (float*)v1;
                 for (; j <= end - 8; j += 8)
@@ -241,8 +228,6 @@ internal sealed class SparseRows<T>
                 result[j] = (a[c0[j]] * v0[j]) + (a[c1[j]] * v1[j]);
             }
         }
-
-        return true;
     }
 
     /// <summary>The two non-zeros of every row of a pattern with two per row, split into first and second (structure of arrays).</summary>
