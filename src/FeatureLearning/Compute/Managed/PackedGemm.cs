@@ -247,6 +247,12 @@ internal static unsafe class PackedGemm<T>
     internal const int ShallowDepth = 128;
 
     /// <summary>
+    /// Whether <see cref="MacroKernel"/> prefetches the next B micro-panel into L2 (on by default; off only for the
+    /// benchmarks' and tests' comparisons).
+    /// </summary>
+    internal static bool PrefetchNextPanel { get; set; } = true;
+
+    /// <summary>
     /// The largest C (in elements) that <see cref="Multiply"/> computes by splitting k between the threads: a product with a
     /// small C and a long k (the AGOP's d × d sums over n·c gradients, k = tens of thousands) has too few tiles per k-panel to
     /// share, and one parallel loop per k-panel cost more than the panel's work.
@@ -398,13 +404,23 @@ internal static unsafe class PackedGemm<T>
     {
         int mr = MR, nr = NR, kc = x.Kc;
         T* tile = stackalloc T[mr * nr];
+
+        // The next B micro-panel is fetched into L2 while this one is multiplied: each of the block's A micro-panels
+        // prefetches its share, one cache line per k step (kc lines a call). The B block (KC × NC) lives in L3, and the
+        // first pass over a micro-panel otherwise waited on it there, well below the micro-kernel's rate on data in cache
+        // (docs/benchmarks.md, tenth session). Where there is no next panel, the current one is named (a hit, no traffic).
+        long shareBytes = (long)kc * 64;
+        long panelBytes = (long)kc * nr * sizeof(T);
         for (int p = p0; p < p1; p++)
         {
             int j0 = x.Jc + (p * nr);
             int nrEff = Math.Min(nr, x.Jc + x.Nc - j0);
             T* bp = x.BPacked + ((long)p * kc * nr);
+            bool prefetchNext = PrefetchNextPanel && p + 1 < p1;
             for (int ir = 0; ir < mc; ir += mr)
             {
+                long offset = (ir / mr) * shareBytes;
+                byte* pf = prefetchNext && offset < panelBytes ? (byte*)(bp + ((long)kc * nr)) + offset : (byte*)bp;
                 int i0 = ic + ir;
                 int mrEff = Math.Min(mr, mc - ir);
                 if (x.LowerOnly && j0 > i0 + mrEff - 1)
@@ -417,11 +433,11 @@ internal static unsafe class PackedGemm<T>
                 bool straddles = x.LowerOnly && j0 + nrEff - 1 > i0;
                 if (mrEff == mr && nrEff == nr && !straddles)
                 {
-                    MicroKernel(kc, ap, bp, cTile, x.Ldc, x.Overwrite);
+                    MicroKernel(kc, ap, bp, cTile, x.Ldc, x.Overwrite, pf);
                 }
                 else
                 {
-                    MicroKernel(kc, ap, bp, tile, nr, overwrite: true);
+                    MicroKernel(kc, ap, bp, tile, nr, overwrite: true, pf);
                     for (int r = 0; r < mrEff; r++)
                     {
                         int limit = straddles ? Math.Min(nrEff, i0 + r - j0 + 1) : nrEff;
@@ -853,15 +869,15 @@ internal static unsafe class PackedGemm<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MicroKernel(int kc, T* ap, T* bp, T* c, int ldc, bool overwrite)
+    private static void MicroKernel(int kc, T* ap, T* bp, T* c, int ldc, bool overwrite, byte* prefetch)
     {
         switch (Kind)
         {
             case Isa.Avx512:
-                Kernel512(kc, ap, bp, c, ldc, overwrite);
+                Kernel512(kc, ap, bp, c, ldc, overwrite, prefetch);
                 break;
             case Isa.Avx2:
-                Kernel256(kc, ap, bp, c, ldc, overwrite);
+                Kernel256(kc, ap, bp, c, ldc, overwrite, prefetch);
                 break;
             default:
                 KernelScalar(kc, ap, bp, c, ldc, overwrite);
@@ -902,9 +918,12 @@ internal static unsafe class PackedGemm<T>
         return (a * b) + acc;
     }
 
-    /// <summary>8 × (3 vectors) register tile: C[0:8, 0:NR] += Ap · Bp (= with <paramref name="overwrite"/>).</summary>
+    /// <summary>
+    /// 8 × (3 vectors) register tile: C[0:8, 0:NR] += Ap · Bp (= with <paramref name="overwrite"/>), prefetching the kc cache
+    /// lines from <paramref name="prefetch"/> on into L2, one per k step (<see cref="MacroKernel"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512(int kc, T* ap, T* bp, T* c, int ldc, bool overwrite)
+    private static void Kernel512(int kc, T* ap, T* bp, T* c, int ldc, bool overwrite, byte* prefetch)
     {
         int w = Vector512<T>.Count;
         Vector512<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
@@ -944,6 +963,8 @@ internal static unsafe class PackedGemm<T>
             c60 = Fma(a6, b0, c60); c61 = Fma(a6, b1, c61); c62 = Fma(a6, b2, c62);
             Vector512<T> a7 = Vector512.Create(ap[7]);
             c70 = Fma(a7, b0, c70); c71 = Fma(a7, b1, c71); c72 = Fma(a7, b2, c72);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch1(prefetch);
+            prefetch += 64;
             ap += 8;
             bp += 3 * w;
         }
@@ -974,9 +995,9 @@ internal static unsafe class PackedGemm<T>
         (Vector512.Load(row + (2 * w)) + v2).Store(row + (2 * w));
     }
 
-    /// <summary>4 × (3 vectors) register tile for AVX2 machines (16 vector registers).</summary>
+    /// <summary>4 × (3 vectors) register tile for AVX2 machines (16 vector registers), prefetching as <see cref="Kernel512"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel256(int kc, T* ap, T* bp, T* c, int ldc, bool overwrite)
+    private static void Kernel256(int kc, T* ap, T* bp, T* c, int ldc, bool overwrite, byte* prefetch)
     {
         int w = Vector256<T>.Count;
         Vector256<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
@@ -994,6 +1015,8 @@ internal static unsafe class PackedGemm<T>
             c20 = Fma(a2, b0, c20); c21 = Fma(a2, b1, c21); c22 = Fma(a2, b2, c22);
             Vector256<T> a3 = Vector256.Create(ap[3]);
             c30 = Fma(a3, b0, c30); c31 = Fma(a3, b1, c31); c32 = Fma(a3, b2, c32);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch1(prefetch);
+            prefetch += 64;
             ap += 4;
             bp += 3 * w;
         }
