@@ -173,6 +173,7 @@ internal static unsafe class PackedGemm<T>
         }
 
         int mr = MR, nr = NR;
+        bool prefetch = PrefetchNextPanel;
 
         // MC and NC whole tiles.
         int kcBlock = Math.Max(1, blocking.Kc), mcBlock = RoundUp(Math.Max(1, blocking.Mc), mr), ncBlock = RoundUp(Math.Max(1, blocking.Nc), nr);
@@ -199,7 +200,7 @@ internal static unsafe class PackedGemm<T>
                     chunks = (panels + panelsPerChunk - 1) / panelsPerChunk;
                     int items = rowBlocks * chunks;
 
-                    var ctx = new BlockContext(transA, m, a, lda, c, ldc, pc, jc, kc, nc, mcBlock, panelsPerChunk, chunks, bPacked, lowerOnly, alpha, overwrite && pc == 0);
+                    var ctx = new BlockContext(transA, m, a, lda, c, ldc, pc, jc, kc, nc, mcBlock, panelsPerChunk, chunks, bPacked, lowerOnly, alpha, overwrite && pc == 0, prefetch);
                     if (threads == 1 || items == 1)
                     {
                         aPacked[0] = EnsureA(aPacked[0], mcMax, kcMax);
@@ -247,10 +248,14 @@ internal static unsafe class PackedGemm<T>
     internal const int ShallowDepth = 128;
 
     /// <summary>
-    /// Whether <see cref="MacroKernel"/> prefetches the next B micro-panel into L2 (on by default; off only for the
-    /// benchmarks' and tests' comparisons).
+    /// Whether <see cref="MacroKernel"/> prefetches the next B micro-panel into L2: on by default, read once per
+    /// <see cref="Multiply"/>. Off only in measurement scripts that compare the two (docs/cpu/2026-11-27); off, the
+    /// micro-kernels still issue their prefetches, to the current panel.
     /// </summary>
     internal static bool PrefetchNextPanel { get; set; } = true;
+
+    /// <summary>Bytes of a cache line: the prefetches' stride.</summary>
+    private const int CacheLine = 64;
 
     /// <summary>
     /// The largest C (in elements) that <see cref="Multiply"/> computes by splitting k between the threads: a product with a
@@ -345,7 +350,7 @@ internal static unsafe class PackedGemm<T>
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 
     private readonly struct BlockContext(
-        bool transA, int m, T* a, int lda, T* c, int ldc, int pc, int jc, int kc, int nc, int mcMax, int panelsPerChunk, int chunks, T* bPacked, bool lowerOnly, T alpha, bool overwrite)
+        bool transA, int m, T* a, int lda, T* c, int ldc, int pc, int jc, int kc, int nc, int mcMax, int panelsPerChunk, int chunks, T* bPacked, bool lowerOnly, T alpha, bool overwrite, bool prefetch)
     {
         public readonly bool TransA = transA;
         public readonly int M = m;
@@ -366,6 +371,9 @@ internal static unsafe class PackedGemm<T>
 
         /// <summary>Store the products into C (the first k-panel of a β = 0 product) instead of adding them.</summary>
         public readonly bool Overwrite = overwrite;
+
+        /// <summary>Prefetch the next B micro-panel (<see cref="PrefetchNextPanel"/>, read once per product).</summary>
+        public readonly bool Prefetch = prefetch;
     }
 
     private static void RunItem(in BlockContext x, int item, T* aPacked)
@@ -405,22 +413,28 @@ internal static unsafe class PackedGemm<T>
         int mr = MR, nr = NR, kc = x.Kc;
         T* tile = stackalloc T[mr * nr];
 
-        // The next B micro-panel is fetched into L2 while this one is multiplied: each of the block's A micro-panels
-        // prefetches its share, one cache line per k step (kc lines a call). The B block (KC × NC) lives in L3, and the
-        // first pass over a micro-panel otherwise waited on it there, well below the micro-kernel's rate on data in cache
-        // (docs/benchmarks.md, tenth session). Where there is no next panel, the current one is named (a hit, no traffic).
-        long shareBytes = (long)kc * 64;
+        // The next B micro-panel is fetched into L2 while this one is multiplied: the block's A micro-panels prefetch it in
+        // shares of kc cache lines, one line per k step, from the start (the last share ends at the panel's end, so shares
+        // may overlap but never run past it). The B block (KC × NC) lives in L3, and the first pass over a micro-panel
+        // otherwise waited on it there, well below the micro-kernel's rate on data in cache (docs/benchmarks.md, tenth
+        // session). An AVX-512 panel is three shares (NR·sizeof(T) = 192 bytes a k step), an AVX2 one one and a half; the
+        // micro-panels after those, and every call where there is no next panel, name the current panel (a hit in L1 or L2,
+        // no traffic). With one A micro-panel per block (the shallow rule, the non-Intel rule) a third of an AVX-512 panel
+        // is fetched.
+        long shareBytes = (long)kc * CacheLine;
         long panelBytes = (long)kc * nr * sizeof(T);
         for (int p = p0; p < p1; p++)
         {
             int j0 = x.Jc + (p * nr);
             int nrEff = Math.Min(nr, x.Jc + x.Nc - j0);
             T* bp = x.BPacked + ((long)p * kc * nr);
-            bool prefetchNext = PrefetchNextPanel && p + 1 < p1;
+            bool prefetchNext = x.Prefetch && p + 1 < p1;
             for (int ir = 0; ir < mc; ir += mr)
             {
                 long offset = (ir / mr) * shareBytes;
-                byte* pf = prefetchNext && offset < panelBytes ? (byte*)(bp + ((long)kc * nr)) + offset : (byte*)bp;
+                byte* pf = prefetchNext && offset < panelBytes
+                    ? (byte*)(bp + ((long)kc * nr)) + Math.Max(0, Math.Min(offset, panelBytes - shareBytes))
+                    : (byte*)bp;
                 int i0 = ic + ir;
                 int mrEff = Math.Min(mr, mc - ir);
                 if (x.LowerOnly && j0 > i0 + mrEff - 1)
@@ -964,7 +978,7 @@ internal static unsafe class PackedGemm<T>
             Vector512<T> a7 = Vector512.Create(ap[7]);
             c70 = Fma(a7, b0, c70); c71 = Fma(a7, b1, c71); c72 = Fma(a7, b2, c72);
             System.Runtime.Intrinsics.X86.Sse.Prefetch1(prefetch);
-            prefetch += 64;
+            prefetch += CacheLine;
             ap += 8;
             bp += 3 * w;
         }
@@ -1016,7 +1030,7 @@ internal static unsafe class PackedGemm<T>
             Vector256<T> a3 = Vector256.Create(ap[3]);
             c30 = Fma(a3, b0, c30); c31 = Fma(a3, b1, c31); c32 = Fma(a3, b2, c32);
             System.Runtime.Intrinsics.X86.Sse.Prefetch1(prefetch);
-            prefetch += 64;
+            prefetch += CacheLine;
             ap += 4;
             bp += 3 * w;
         }
