@@ -38,9 +38,6 @@ internal static unsafe class PackedGemm<T>
     /// <summary>The cache blocking for this CPU (<see cref="GemmBlocking"/>); settable for the benchmarks' calibration sweep.</summary>
     internal static GemmBlocking Blocking { get; set; } = GemmBlocking.ForInitializer(Unsafe.SizeOf<T>(), MR, NR);
 
-    /// <summary>The blocking the rule chooses on this machine (<see cref="GemmBlocking.FromCaches"/>), whatever overrides it.</summary>
-    private static readonly GemmBlocking RuleBlocking = GemmBlocking.FromCaches(GemmBlocking.CacheSizes.L1Bytes, Unsafe.SizeOf<T>(), MR, NR, GemmBlocking.IsIntel);
-
     [ThreadStatic]
     private static GemmBlocking? blockingOnThisThread;
 
@@ -154,12 +151,12 @@ internal static unsafe class PackedGemm<T>
             return;
         }
 
-        // One reading of the blocking per call (the benchmarks' sweep sets it between calls). Under the rule, a product at most
-        // ShallowDepth deep (the Cholesky's trailing updates, kernel-matrix tiles with few inputs) packs one micro-panel per A
-        // block whatever the rule's MC: on the Intel machine whose GEMMs gained from four micro-panels per block, the Cholesky
-        // factor (depth-96 updates) was slower with them (alternating runs, docs/benchmarks.md, seventh session).
-        // A blocking set explicitly (the override variable, the benchmarks' sweep, a test) is used as given.
-        var blocking = BlockingOnThisThread ?? (k <= ShallowDepth && Blocking == RuleBlocking ? Blocking with { Mc = MR } : Blocking);
+        // One reading of the blocking per call (the benchmarks' sweep sets it between calls). Shallow products (the Cholesky's
+        // 96-deep trailing updates, kernel-matrix tiles with few inputs) take the rule's MC too. Until the micro-kernels
+        // prefetched the next B micro-panel they took one micro-panel per A block on Intel CPUs, where the Cholesky factor was
+        // faster so (seventh session); with the prefetch, four micro-panels (which fetch the whole next panel between them)
+        // made it faster at every size measured (docs/benchmarks.md, tenth session).
+        var blocking = BlockingOnThisThread ?? Blocking;
         if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads)
         {
             MultiplySplitK(transA, transB, m, n, k, alpha, a, lda, b, ldb, overwrite, c, ldc, lowerOnly, threads);
@@ -243,9 +240,6 @@ internal static unsafe class PackedGemm<T>
             }
         }
     }
-
-    /// <summary>The depth up to which a product takes one micro-panel per A block under the rule (<see cref="Multiply"/>).</summary>
-    internal const int ShallowDepth = 128;
 
     /// <summary>
     /// Whether <see cref="MacroKernel"/> prefetches the next B micro-panel into L2: on by default, read once per
@@ -419,8 +413,7 @@ internal static unsafe class PackedGemm<T>
         // otherwise waited on it there, well below the micro-kernel's rate on data in cache (docs/benchmarks.md, tenth
         // session). An AVX-512 panel is three shares (NR·sizeof(T) = 192 bytes a k step), an AVX2 one one and a half; the
         // micro-panels after those, and every call where there is no next panel, name the current panel (a hit in L1 or L2,
-        // no traffic). With one A micro-panel per block (the shallow rule, the non-Intel rule) a third of an AVX-512 panel
-        // is fetched.
+        // no traffic). With one A micro-panel per block (the non-Intel rule) a third of an AVX-512 panel is fetched.
         long shareBytes = (long)kc * CacheLine;
         long panelBytes = (long)kc * nr * sizeof(T);
         for (int p = p0; p < p1; p++)
