@@ -29,6 +29,38 @@ public class GemmBlockingTests
     }
 
     [Theory]
+    [InlineData(8 * 24, 3)] // AVX-512 (8 × 24 doubles or 8 × 48 floats): 192 bytes a k step, three shares
+    [InlineData(8 * 12, 2)] // AVX2 (4 × 12 doubles or 4 × 24 floats): 96 bytes a k step, one and a half shares
+    public void ThePrefetchSharesCoverTheNextPanelAndStayInsideIt(int bytesPerStep, int sharesNeeded)
+    {
+        // Each A micro-panel of a block prefetches kc cache lines of the next B micro-panel (kc · bytesPerStep bytes): as
+        // many micro-panels as needed cover it, none reads outside it, and the rest prefetch nothing of it.
+        foreach (int kc in new[] { 1, 7, 96, 384, 512 })
+        {
+            long share = (long)kc * PackedGemm<double>.CacheLine, panel = (long)kc * bytesPerStep;
+            var covered = new bool[panel];
+            for (int j = 0; j < 6; j++)
+            {
+                long offset = PackedGemm<double>.PrefetchShare(j, share, panel);
+                if (j >= sharesNeeded)
+                {
+                    offset.Should().Be(-1, $"micro-panel {j} at kc = {kc} has nothing left to fetch");
+                    continue;
+                }
+
+                offset.Should().BeGreaterThanOrEqualTo(0);
+                (offset + share).Should().BeLessThanOrEqualTo(panel, $"micro-panel {j} at kc = {kc} stays inside the next panel");
+                for (long b = offset; b < offset + share; b++)
+                {
+                    covered[b] = true;
+                }
+            }
+
+            covered.Should().AllSatisfy(c => c.Should().BeTrue(), $"kc = {kc}: the shares cover the whole next panel");
+        }
+    }
+
+    [Theory]
     [InlineData(16, 8, 48)]
     [InlineData(24, 24, 96)]
     [InlineData(40, 16, 24)]

@@ -249,7 +249,19 @@ internal static unsafe class PackedGemm<T>
     internal static bool PrefetchNextPanel { get; set; } = true;
 
     /// <summary>Bytes of a cache line: the prefetches' stride.</summary>
-    private const int CacheLine = 64;
+    internal const int CacheLine = 64;
+
+    /// <summary>
+    /// Where in the next B micro-panel (<paramref name="panelBytes"/> long) the block's A micro-panel number
+    /// <paramref name="micropanel"/> starts prefetching its <paramref name="shareBytes"/> (kc cache lines), or −1 when the
+    /// shares before it cover the panel: the shares follow one another from the start, the last one ends at the panel's
+    /// end (so it may overlap the one before it, but never runs past the panel).
+    /// </summary>
+    internal static long PrefetchShare(int micropanel, long shareBytes, long panelBytes)
+    {
+        long offset = micropanel * shareBytes;
+        return offset < panelBytes ? Math.Max(0, Math.Min(offset, panelBytes - shareBytes)) : -1;
+    }
 
     /// <summary>
     /// The largest C (in elements) that <see cref="Multiply"/> computes by splitting k between the threads: a product with a
@@ -424,10 +436,8 @@ internal static unsafe class PackedGemm<T>
             bool prefetchNext = x.Prefetch && p + 1 < p1;
             for (int ir = 0; ir < mc; ir += mr)
             {
-                long offset = (ir / mr) * shareBytes;
-                byte* pf = prefetchNext && offset < panelBytes
-                    ? (byte*)(bp + ((long)kc * nr)) + Math.Max(0, Math.Min(offset, panelBytes - shareBytes))
-                    : (byte*)bp;
+                long offset = prefetchNext ? PrefetchShare(ir / mr, shareBytes, panelBytes) : -1;
+                byte* pf = offset >= 0 ? (byte*)(bp + ((long)kc * nr)) + offset : (byte*)bp;
                 int i0 = ic + ir;
                 int mrEff = Math.Min(mr, mc - ir);
                 if (x.LowerOnly && j0 > i0 + mrEff - 1)
