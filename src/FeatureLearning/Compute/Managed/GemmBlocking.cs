@@ -79,8 +79,9 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
     /// B micro-panel fetched into L2 serves 32 rows: on a 2-core Xeon with AVX-512 and AMX (a Sapphire Rapids), where the B
     /// block streams from a slower L3 than a Zen 4's, the benchmarks' <c>--quick --gemm-blocking</c> sweep put four
     /// micro-panels per block ahead of one at every depth in double (docs/benchmarks.md, seventh session); on a Zen 4 the
-    /// same sweep put one micro-panel per block ahead. Products at most 128 deep take one micro-panel per block on every CPU
-    /// (<see cref="PackedGemm{T}"/>: the Cholesky factor's depth-96 updates were faster so on that Intel machine too).
+    /// same sweep put one micro-panel per block ahead. Every product, however shallow, takes this MC (<see cref="PackedGemm{T}"/>:
+    /// since the micro-kernels prefetch the next B micro-panel, the Cholesky factor's depth-96 updates were faster with four
+    /// micro-panels per block on that Intel machine, tenth session).
     /// </summary>
     public static GemmBlocking FromCaches(int l1Bytes, int elementBytes, int mr, int nr, bool intel = false)
     {

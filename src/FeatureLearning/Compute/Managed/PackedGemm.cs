@@ -155,7 +155,7 @@ internal static unsafe class PackedGemm<T>
         // 96-deep trailing updates, kernel-matrix tiles with few inputs) take the rule's MC too. Until the micro-kernels
         // prefetched the next B micro-panel they took one micro-panel per A block on Intel CPUs, where the Cholesky factor was
         // faster so (seventh session); with the prefetch, four micro-panels (which fetch the whole next panel between them)
-        // made it faster at every size measured (docs/benchmarks.md, tenth session).
+        // made it faster in five of six sizes and precisions from n = 1,860 to 10,000 (docs/benchmarks.md, tenth session).
         var blocking = BlockingOnThisThread ?? Blocking;
         if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads)
         {
