@@ -668,7 +668,12 @@ internal static class AgopEngine
         private void SparseKernelTerms(DeviceBuffer<T> xs, DeviceBuffer<T> weights, CancellationToken cancellationToken)
         {
             int rows = xs.Rows;
-            int chunk = (int)Math.Clamp(ChunkElements / ((long)c * d), 1, Math.Max(1, rows));
+
+            // The kernel never holds more than a row block's gradients per worker (d × RowBlock·c, within the bound by
+            // UsesSparseKernel), so a chunk bounds only S and the ones (chunk × c ≤ the bound / RowBlock): d / RowBlock times
+            // the rows of the gather path's chunks. Each chunk is one parallel region with its own private sums and its last
+            // row blocks shared unevenly, so fewer of them are faster (grokking's 1,860 rows: one chunk instead of four).
+            int chunk = (int)Math.Clamp(ChunkElements / ((long)c * FeatureLearning.Compute.Managed.SparseGradientKernel<T>.RowBlock), 1, Math.Max(1, rows));
             using var du = geometry == KernelGeometry.InnerProductAndNorms ? weights.ColumnRange(0, n) : null;
             var w = du ?? weights;
             using var sAll = geometry == KernelGeometry.DotProduct ? null : be.Allocate<T>(chunk * c, 1);

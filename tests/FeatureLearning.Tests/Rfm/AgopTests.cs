@@ -373,8 +373,9 @@ public sealed class AgopTests
         {
             foreach (int? block in new int?[] { null, 4 })
             {
-                // The default bound, one that splits the register-blocked kernel's rows into chunks of one row block (W' rows and
-                // its row sums chunk by chunk), and one too small for that kernel (the gather path's row chunks and column groups).
+                // The default bound, one that splits the register-blocked kernel's rows into chunks of one row block (its chunks
+                // hold bound / (c·RowBlock) = d = 12 = RowBlock rows; W' rows and its row sums chunk by chunk), and one too small
+                // for that kernel (the gather path's row chunks and column groups).
                 foreach (int chunkElements in new[] { 0, FeatureLearning.Compute.Managed.SparseGradientKernel<double>.RowBlock * c * d, 5 * c * d })
                 {
                     // The register-blocked kernel (where the CPU has it) and the gather-and-GEMM path; the kernel with S read off
