@@ -336,13 +336,98 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     /// <summary>The kernel matrix on contiguous operands (strided views staged by <see cref="KernelMatrixOperands{T, TBuffer}"/>).</summary>
     private void KernelMatrixStaged<T, TKernel>(TKernel kernel, KernelMatrixOperands<T, ManagedBuffer<T>> operands)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : IKernelFunction =>
+        KernelMatrixContiguous(kernel, operands.NormKernel, operands.X, operands.Z, operands.Metric, operands.Result, operands.Weights, null);
+
+    /// <summary>
+    /// F = K(X, Z)·α (n × c) without storing K: each worker evaluates its tiles of K (128 rows × a column block) into a
+    /// private tile that stays in L2 and multiplies it by the matching rows of α into its rows of F at once, where
+    /// <see cref="IComputeBackend.KernelMatrix{T, TKernel}"/> followed by a GEMM writes the n × m matrix K to memory and reads
+    /// it back (the prediction of a kernel machine, the validation errors of each RFM round). On a backend whose GEMM threads
+    /// itself (<see cref="KernelGemmPerRowBlock"/> false), or with strided X, Z or metric, the two operations run one after the
+    /// other, in blocks of rows of X. F is the same up to the rounding of the sums' order: the tiles' products are added
+    /// column block by column block.
+    /// </summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <typeparam name="TKernel">The kernel type.</typeparam>
+    /// <param name="kernel">The kernel.</param>
+    /// <param name="x">X, n × d.</param>
+    /// <param name="z">Z, m × d.</param>
+    /// <param name="metric">The metric (d × d, or 1 × d for a diagonal one), or null for the identity.</param>
+    /// <param name="alpha">α, m × c.</param>
+    /// <param name="result">F, n × c (overwritten).</param>
+    /// <exception cref="ArgumentException">A buffer belongs to another backend, or the shapes do not fit together.</exception>
+    internal void KernelProduct<T, TKernel>(in TKernel kernel, DeviceBuffer<T> x, DeviceBuffer<T> z, DeviceBuffer<T>? metric, DeviceBuffer<T> alpha, DeviceBuffer<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction
     {
-        var (mx, mz, mr, mwt, metric) = (operands.X, operands.Z, operands.Result, operands.Weights, operands.Metric);
+        ArgumentNullException.ThrowIfNull(kernel);
+        var (mx, mz, ma, mf) = (Own(x, nameof(x)), Own(z, nameof(z)), Own(alpha, nameof(alpha)), Own(result, nameof(result)));
+        var mm = metric is null ? null : Own(metric, nameof(metric));
+        if (z.Cols != x.Cols || alpha.Rows != z.Rows || result.Rows != x.Rows || result.Cols != alpha.Cols)
+        {
+            throw new ArgumentException($"Kernel product: X {x.Rows} x {x.Cols}, Z {z.Rows} x {z.Cols}, alpha {alpha.Rows} x {alpha.Cols} and the result {result.Rows} x {result.Cols} do not fit together (F = K(X, Z) alpha).", nameof(result));
+        }
+
+        Shapes.CheckMetric(x.Cols, metric);
+        if (ReferenceEquals(result, x) || ReferenceEquals(result, z) || ReferenceEquals(result, alpha) || ReferenceEquals(result, metric))
+        {
+            throw new ArgumentException("The result of the kernel product may not alias its inputs.", nameof(result));
+        }
+
+        if (result.Length == 0)
+        {
+            return;
+        }
+
+        if (z.Rows == 0)
+        {
+            Scale(T.Zero, result);
+            return;
+        }
+
+        var normKernel = kernel.Geometry == KernelGeometry.InnerProductAndNorms ? KernelFunctionExtensions.NormDependent(kernel, nameof(kernel)) : null;
+        if (!KernelGemmPerRowBlock || !x.IsContiguous || !z.IsContiguous || (metric is not null && !metric.IsContiguous))
+        {
+            // The kernel matrix and a GEMM, a block of rows of X at a time (K is at most 2²⁴ elements at once).
+            int rowsPerBlock = (int)Math.Clamp((1L << 24) / z.Rows, 1, x.Rows);
+            using var k = Allocate<T>(rowsPerBlock, z.Rows);
+            for (int i0 = 0; i0 < x.Rows; i0 += rowsPerBlock)
+            {
+                int rows = Math.Min(rowsPerBlock, x.Rows - i0);
+                using var xr = x.RowRange(i0, rows);
+                using var kr = k.RowRange(0, rows);
+                using var fr = result.RowRange(i0, rows);
+                KernelMatrix(kernel, xr, z, metric, kr);
+                Gemm(Transpose.None, Transpose.None, T.One, kr, alpha, T.Zero, fr);
+            }
+
+            return;
+        }
+
+        KernelMatrixContiguous(kernel, normKernel, mx, mz, mm, null, null, new Product<T>(ma.Pointer, alpha.LeadingDimension, alpha.Cols, mf.Pointer, result.LeadingDimension));
+    }
+
+    /// <summary>The α and F of <see cref="KernelProduct"/>: F (n × <see cref="Outputs"/>) = K·α.</summary>
+    private readonly struct Product<T>(T* alpha, int ldAlpha, int outputs, T* result, int ldResult)
+        where T : unmanaged
+    {
+        public readonly T* Alpha = alpha, Result = result;
+        public readonly int LdAlpha = ldAlpha, Outputs = outputs, LdResult = ldResult;
+    }
+
+    /// <summary>
+    /// The kernel matrix on contiguous operands into <paramref name="mr"/> (and W into <paramref name="mwt"/>), or, with
+    /// <paramref name="product"/> (and no <paramref name="mr"/>), its product with α.
+    /// </summary>
+    private void KernelMatrixContiguous<T, TKernel>(
+        TKernel kernel, INormDependentKernel? normKernel, ManagedBuffer<T> mx, ManagedBuffer<T> mz, ManagedBuffer<T>? metric, ManagedBuffer<T>? mr, ManagedBuffer<T>? mwt, Product<T>? product)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : IKernelFunction
+    {
         int n = mx.Rows, m = mz.Rows, d = mx.Cols;
-        var normKernel = operands.NormKernel;
         bool radial = kernel.Geometry == KernelGeometry.Radial;
-        bool same = operands.Same;
+        bool same = ReferenceEquals(mx, mz);
         ManagedBuffer<T>? xCentred = null, zCentred = null;
 
         // Sparse centres (one-hot inputs): the tiles' inner products sum over each z_j's non-zeros instead of running a GEMM.
@@ -370,7 +455,7 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
                 (mx, mz) = (xCentred, zCentred);
             }
 
-            KernelMatrixCore(kernel, normKernel, mx, mz, metric, mr, mwt, radial, same, sparseX, sparseZ);
+            KernelMatrixCore(kernel, normKernel, mx, mz, metric, mr, mwt, radial, same, sparseX, sparseZ, product);
         }
         finally
         {
@@ -383,7 +468,8 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     }
 
     private void KernelMatrixCore<T, TKernel>(
-        TKernel kernel, INormDependentKernel? normKernel, ManagedBuffer<T> mx, ManagedBuffer<T> mz, ManagedBuffer<T>? metric, ManagedBuffer<T> mr, ManagedBuffer<T>? mwt, bool radial, bool same, SparseRows<T>? sparseX, SparseRows<T>? sparseZ)
+        TKernel kernel, INormDependentKernel? normKernel, ManagedBuffer<T> mx, ManagedBuffer<T> mz, ManagedBuffer<T>? metric, ManagedBuffer<T>? mr, ManagedBuffer<T>? mwt, bool radial, bool same, SparseRows<T>? sparseX, SparseRows<T>? sparseZ,
+        Product<T>? product)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction
     {
@@ -420,58 +506,81 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         bool perBlock = KernelGemmPerRowBlock;
         if (!perBlock)
         {
-            GemmCore(false, false, n, m, d, T.One, xm.Pointer, d, zt!.Pointer, m, T.Zero, mr.Pointer, m, Threads);
+            GemmCore(false, false, n, m, d, T.One, xm.Pointer, d, zt!.Pointer, m, T.Zero, mr!.Pointer, m, Threads);
         }
 
         // K(X, X) of a kernel of u alone with a symmetric metric is symmetric, and so is W: each row block computes only
         // the tiles left of its diagonal block and the diagonal block itself, and mirrors the former into the upper
         // triangle while they are in cache. Half the GEMM, half the kernel profiles.
-        bool mirror = perBlock && same && normKernel is null && (metric is null || IsSymmetric(metric));
+        bool mirror = perBlock && same && normKernel is null && product is null && (metric is null || IsSymmetric(metric));
         int blocks = (n + KernelRowBlock - 1) / KernelRowBlock;
         int width = KernelColumnBlock<T>();
-        var tile = new KernelTile<T, TKernel>(kernel, normKernel, mr.Pointer, mwt is null ? null : mwt.Pointer, m, xNorms, zNorms, radial);
+        var tile = mr is null ? default : new KernelTile<T, TKernel>(kernel, normKernel, mr.Pointer, mwt is null ? null : mwt.Pointer, m, xNorms, zNorms, radial);
         // Decided once, so that every worker that streamed a tile also fences (tests switch the setting while others run).
         bool stream = mirror && MirrorStreamsHere<T>();
         int next = -1;
         Managed.ComputeThreads.Run(Math.Min(Threads, blocks), _ =>
         {
-            int claimed;
-            while ((claimed = Interlocked.Increment(ref next)) < blocks)
+            // A product's tiles go to a private tile (row stride = the column block) instead of K: written at
+            // tileBase + i·ld + j for the global row i and column j, as they would be into K.
+            T* privateTile = product is null ? null : (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)KernelRowBlock * width * sizeof(T)), 64);
+            try
             {
-                // Mirrored, row block b has (b + 1) tiles' worth of work: hand out the long ones first.
-                int block = mirror ? blocks - 1 - claimed : claimed;
-                int i0 = block * KernelRowBlock;
-                int rows = Math.Min(KernelRowBlock, n - i0);
-                int end = mirror ? i0 + rows : m;
-                for (int j0 = 0; j0 < end;)
+                int claimed;
+                while ((claimed = Interlocked.Increment(ref next)) < blocks)
                 {
-                    int cols = Math.Min(width, end - j0);
-                    if (mirror && j0 < i0)
+                    // Mirrored, row block b has (b + 1) tiles' worth of work: hand out the long ones first.
+                    int block = mirror ? blocks - 1 - claimed : claimed;
+                    int i0 = block * KernelRowBlock;
+                    int rows = Math.Min(KernelRowBlock, n - i0);
+                    int end = mirror ? i0 + rows : m;
+                    for (int j0 = 0; j0 < end;)
                     {
-                        cols = Math.Min(cols, i0 - j0);
-                    }
-
-                    if (sparseZ is not null)
-                    {
-                        sparseZ.MultiplyTile(xm.Pointer, d, i0, rows, j0, cols, mr.Pointer, m);
-                    }
-                    else if (perBlock)
-                    {
-                        GemmCore(false, false, rows, cols, d, T.One, xm.Pointer + ((long)i0 * d), d, zt!.Pointer + j0, m, T.Zero, mr.Pointer + ((long)i0 * m) + j0, m, 1);
-                    }
-
-                    tile.Evaluate(i0, rows, j0, cols);
-                    if (mirror && j0 + cols <= i0)
-                    {
-                        MirrorTile(mr.Pointer, m, i0, rows, j0, cols, stream);
-                        if (mwt is not null)
+                        int cols = Math.Min(width, end - j0);
+                        if (mirror && j0 < i0)
                         {
-                            MirrorTile(mwt.Pointer, m, i0, rows, j0, cols, stream);
+                            cols = Math.Min(cols, i0 - j0);
                         }
-                    }
 
-                    j0 += cols;
+                        int ld = product is null ? m : width;
+                        T* tileBase = product is null ? mr!.Pointer : privateTile - (((long)i0 * width) + j0);
+                        if (sparseZ is not null)
+                        {
+                            sparseZ.MultiplyTile(xm.Pointer, d, i0, rows, j0, cols, tileBase, ld);
+                        }
+                        else if (perBlock)
+                        {
+                            GemmCore(false, false, rows, cols, d, T.One, xm.Pointer + ((long)i0 * d), d, zt!.Pointer + j0, m, T.Zero, tileBase + ((long)i0 * ld) + j0, ld, 1);
+                        }
+
+                        if (product is { } p)
+                        {
+                            new KernelTile<T, TKernel>(kernel, normKernel, tileBase, null, ld, xNorms, zNorms, radial).Evaluate(i0, rows, j0, cols);
+
+                            // F[i0 …, :] (+)= K_tile · α[j0 …, :] while the tile is in L2.
+                            GemmCore(false, false, rows, p.Outputs, cols, T.One, privateTile, width, p.Alpha + ((long)j0 * p.LdAlpha), p.LdAlpha, j0 == 0 ? T.Zero : T.One, p.Result + ((long)i0 * p.LdResult), p.LdResult, 1);
+                        }
+                        else
+                        {
+                            tile.Evaluate(i0, rows, j0, cols);
+                        }
+
+                        if (mirror && j0 + cols <= i0)
+                        {
+                            MirrorTile(mr!.Pointer, m, i0, rows, j0, cols, stream);
+                            if (mwt is not null)
+                            {
+                                MirrorTile(mwt.Pointer, m, i0, rows, j0, cols, stream);
+                            }
+                        }
+
+                        j0 += cols;
+                    }
                 }
+            }
+            finally
+            {
+                System.Runtime.InteropServices.NativeMemory.AlignedFree(privateTile);
             }
 
             if (stream)

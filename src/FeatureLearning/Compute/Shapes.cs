@@ -140,16 +140,7 @@ internal static class Shapes
             throw new ArgumentException($"X has {d} columns but Z has {z.Cols}: both must have the same dimension.", nameof(z));
         }
 
-        if (metric is not null)
-        {
-            bool full = metric.Rows == d && metric.Cols == d;
-            bool diagonal = metric.LongLength == d && (metric.Rows == 1 || metric.Cols == 1);
-            if (!full && !diagonal)
-            {
-                throw new ArgumentException($"The metric must be {d} x {d} (full) or hold {d} values (diagonal), but is {metric.Rows} x {metric.Cols}.", nameof(metric));
-            }
-        }
-
+        CheckMetric(d, metric);
         if (result.Rows != x.Rows || result.Cols != z.Rows)
         {
             throw new ArgumentException($"The kernel matrix must be {x.Rows} x {z.Rows} but is {result.Rows} x {result.Cols}.", nameof(result));
@@ -165,6 +156,21 @@ internal static class Shapes
         if (ReferenceEquals(result, x) || ReferenceEquals(result, z) || (derivativeWeights is not null && (ReferenceEquals(derivativeWeights, result) || ReferenceEquals(derivativeWeights, x))))
         {
             throw new ArgumentException("The outputs of the kernel matrix may not alias its inputs or each other.", nameof(result));
+        }
+    }
+
+    /// <summary>A metric for inputs of dimension <paramref name="d"/>: d × d (full) or d values (diagonal), or none.</summary>
+    public static void CheckMetric<T>(int d, DeviceBuffer<T>? metric)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (metric is not null)
+        {
+            bool full = metric.Rows == d && metric.Cols == d;
+            bool diagonal = metric.LongLength == d && (metric.Rows == 1 || metric.Cols == 1);
+            if (!full && !diagonal)
+            {
+                throw new ArgumentException($"The metric must be {d} x {d} (full) or hold {d} values (diagonal), but is {metric.Rows} x {metric.Cols}.", nameof(metric));
+            }
         }
     }
 
