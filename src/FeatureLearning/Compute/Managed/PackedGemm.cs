@@ -306,23 +306,40 @@ internal static unsafe class PackedGemm<T>
 
     /// <summary>
     /// Runs <paramref name="work"/>(w, P_w) for the workers w = 0 … <paramref name="workers"/> − 1 in parallel, each into a
-    /// private, zeroed m × n buffer P_w, then C += Σ_w P_w (C = Σ_w P_w with <paramref name="overwrite"/>; only on and below
-    /// the diagonal with <paramref name="lowerOnly"/>). The buffers come from the shared array pool (C is small, but called
-    /// per AGOP chunk a large-object allocation per worker and call would add up) and go back to it even if a worker throws.
-    /// The sum's order depends on the worker count only, so a result is reproducible for a given backend.
+    /// private, zeroed m × n buffer P_w, then C += Σ_w P_w (<see cref="SumParts"/> with one part per worker).
     /// </summary>
-    internal static void SumPrivate(int workers, int m, int n, T* c, int ldc, bool lowerOnly, bool overwrite, Action<int, T[]> work)
+    internal static void SumPrivate(int workers, int m, int n, T* c, int ldc, bool lowerOnly, bool overwrite, Action<int, T[]> work) =>
+        SumParts(workers, workers, m, n, c, ldc, lowerOnly, overwrite, work);
+
+    /// <summary>
+    /// Runs <paramref name="work"/>(p, P_p) for the parts p = 0 … <paramref name="parts"/> − 1 on up to
+    /// <paramref name="workers"/> threads, each part into its own zeroed m × n buffer P_p, the parts claimed one at a time (a
+    /// worker that a busy machine holds back leaves its next parts to the others instead of making them wait at the end); then
+    /// C += Σ_p P_p in the order of p (C = Σ_p P_p with <paramref name="overwrite"/>; only on and below the diagonal with
+    /// <paramref name="lowerOnly"/>). The buffers come from the shared array pool (C is small, but called per AGOP chunk a
+    /// large-object allocation per part and call would add up) and go back to it even if a worker throws. The sum's order
+    /// depends on the part count only, not on which worker took a part, so a result is reproducible.
+    /// </summary>
+    internal static void SumParts(int parts, int workers, int m, int n, T* c, int ldc, bool lowerOnly, bool overwrite, Action<int, T[]> work)
     {
-        var partial = new T[workers][];
+        var partial = new T[parts][];
         try
         {
-            for (int w = 0; w < workers; w++)
+            for (int p = 0; p < parts; p++)
             {
-                partial[w] = System.Buffers.ArrayPool<T>.Shared.Rent(m * n);
-                Array.Clear(partial[w], 0, m * n);
+                partial[p] = System.Buffers.ArrayPool<T>.Shared.Rent(m * n);
+                Array.Clear(partial[p], 0, m * n);
             }
 
-            ComputeThreads.Run(workers, w => work(w, partial[w]));
+            int next = -1;
+            ComputeThreads.Run(Math.Max(1, Math.Min(workers, parts)), _ =>
+            {
+                int part;
+                while ((part = Interlocked.Increment(ref next)) < parts)
+                {
+                    work(part, partial[part]);
+                }
+            });
             for (int i = 0; i < m; i++)
             {
                 int cols = lowerOnly ? Math.Min(n, i + 1) : n;

@@ -62,7 +62,10 @@ internal static unsafe class SparseGradientKernel<T>
     /// of X_c (<paramref name="start"/>, <paramref name="centreRows"/>), the packed coefficients and, unless
     /// <paramref name="s"/> is null, the sample rows X_s (rows × d) with S (rows × c). R is never formed whole: each worker
     /// builds the gradients of twelve sample rows at a time (d × 12c, cached) and adds their outer products to a private H
-    /// with the single-threaded packed GEMM; the private sums are added to H at the end.
+    /// with the single-threaded packed GEMM; the private sums are added to H at the end. The row blocks are split into up to
+    /// <see cref="Parts"/> contiguous parts that the workers claim one at a time, each with its own H, summed in order
+    /// (<see cref="PackedGemm{T}.SumParts"/>): on a machine whose processors are shared, a worker held back leaves parts to
+    /// the others, and the result does not depend on the number of workers.
     /// With a one-hot <paramref name="group"/> of X_c's columns (<see cref="FeatureLearning.Rfm.SparseColumns.OneHotGroup"/>),
     /// S is not read but written: every centre has exactly one non-zero, of value 1, in the group's columns, so the sum of
     /// the gradients' rows over the group, before the x·s terms, is −f·Σ_i W[j, i]·α[i, ·] = −S_j (f the factor the packed
@@ -75,17 +78,24 @@ internal static unsafe class SparseGradientKernel<T>
         int[]? group = null, T* rowSums = null, T rowSumScale = default)
     {
         int blocks = (rows + RowBlock - 1) / RowBlock;
-        int workers = Math.Max(1, Math.Min(threads, blocks));
-        int perWorker = (blocks + workers - 1) / workers;
+        int parts = Math.Min(blocks, Parts);
+        int perPart = (blocks + parts - 1) / parts;
+        parts = (blocks + perPart - 1) / perPart;
         var args = new Arguments(rows, d, c, w, ldw, packed, s, lds, xs, ldxs, group, rowSums, rowSumScale);
-        PackedGemm<T>.SumPrivate(workers, d, d, h, ldh, lowerOnly: true, overwrite: false, (worker, hw) =>
+        PackedGemm<T>.SumParts(parts, Math.Max(1, threads), d, d, h, ldh, lowerOnly: true, overwrite: false, (part, hw) =>
         {
             fixed (T* hp = hw)
             {
-                Range(args, start, centreRows, worker * perWorker, Math.Min(blocks, (worker + 1) * perWorker), n, hp);
+                Range(args, start, centreRows, part * perPart, Math.Min(blocks, (part + 1) * perPart), n, hp);
             }
         });
     }
+
+    /// <summary>
+    /// The most parts the row blocks are split into (<see cref="AddOuterProducts"/>): 16, a part of grokking's 155 row blocks
+    /// about 1/16 of the AGOP, so that the last part claimed keeps the other workers waiting little, and 16 private d × d sums.
+    /// </summary>
+    internal const int Parts = 16;
 
     private static int Blocks(int c) => (c + OutputBlock - 1) / OutputBlock;
 
