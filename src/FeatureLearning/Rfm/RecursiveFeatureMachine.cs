@@ -332,8 +332,9 @@ public sealed class RecursiveFeatureMachine
         }
 
         /// <summary>
-        /// Validation errors of the predictor with centres <paramref name="xb"/> and coefficients <paramref name="alpha"/>, with the
-        /// validation kernel matrix formed at most <see cref="RfmOptions.BlockSize"/> rows at a time.
+        /// Validation errors of the predictor with centres <paramref name="xb"/> and coefficients <paramref name="alpha"/>, the
+        /// validation points taken at most <see cref="RfmOptions.BlockSize"/> rows at a time: on a CPU backend K(X_v, X)·α
+        /// tile by tile (<see cref="CpuBackend.KernelProduct{T, TKernel}"/>), elsewhere the kernel matrix and a GEMM.
         /// </summary>
         private (double Mse, double Accuracy) ValidationErrors(DeviceBuffer<T> xb, DeviceBuffer<T>? mb, DeviceBuffer<T> alpha)
         {
