@@ -47,6 +47,30 @@ public sealed class NativeBackendConformanceTests : BackendConformanceTests
 
 public sealed class NativeBackendTests
 {
+    /// <summary>
+    /// The kernel product on the native backend, whose GEMM threads itself, forms the kernel matrix and runs the GEMM (a block
+    /// of rows at a time): the same as the kernel matrix times α, dense and one-hot inputs, both precisions.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("gaussian", "full", "dense")]
+    [InlineData("laplace", "identity", "onehot")]
+    [InlineData("normgaussian", "diagonal", "dense")]
+    public void KernelProductEqualsTheKernelMatrixTimesAlpha(string kernelName, string metricName, string inputs)
+    {
+        Skip.If(NativeProbe.SkipReason is not null, NativeProbe.SkipReason);
+        using var backend = new NativeBackend();
+        CpuBackend.KernelProductBlockElements = 700 * 128;
+        try
+        {
+            KernelProductCheck.Check<double>(backend, kernelName, metricName, inputs, 1e-12);
+            KernelProductCheck.Check<float>(backend, kernelName, metricName, inputs, 1e-5);
+        }
+        finally
+        {
+            CpuBackend.KernelProductBlockElements = 0;
+        }
+    }
+
     [SkippableFact]
     public void TheLibraryIsFoundInCi()
     {

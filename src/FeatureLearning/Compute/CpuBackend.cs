@@ -345,8 +345,9 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     /// <see cref="IComputeBackend.KernelMatrix{T, TKernel}"/> followed by a GEMM writes the n × m matrix K to memory and reads
     /// it back (the prediction of a kernel machine, the validation errors of each RFM round). On a backend whose GEMM threads
     /// itself (<see cref="KernelGemmPerRowBlock"/> false), or with strided X, Z or metric, the two operations run one after the
-    /// other, in blocks of rows of X. F is the same up to the rounding of the sums' order: the tiles' products are added
-    /// column block by column block.
+    /// other, in blocks of rows of X; so they do where X has fewer 128-row blocks than there are threads (the tiles would
+    /// leave threads idle). F is the same up to the rounding of the sums' order: the tiles' products are added column block
+    /// by column block.
     /// </summary>
     /// <typeparam name="T">float or double.</typeparam>
     /// <typeparam name="TKernel">The kernel type.</typeparam>
@@ -364,9 +365,19 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         ArgumentNullException.ThrowIfNull(kernel);
         var (mx, mz, ma, mf) = (Own(x, nameof(x)), Own(z, nameof(z)), Own(alpha, nameof(alpha)), Own(result, nameof(result)));
         var mm = metric is null ? null : Own(metric, nameof(metric));
-        if (z.Cols != x.Cols || alpha.Rows != z.Rows || result.Rows != x.Rows || result.Cols != alpha.Cols)
+        if (z.Cols != x.Cols)
         {
-            throw new ArgumentException($"Kernel product: X {x.Rows} x {x.Cols}, Z {z.Rows} x {z.Cols}, alpha {alpha.Rows} x {alpha.Cols} and the result {result.Rows} x {result.Cols} do not fit together (F = K(X, Z) alpha).", nameof(result));
+            throw new ArgumentException($"X has {x.Cols} columns but Z has {z.Cols}: both must have the same dimension.", nameof(z));
+        }
+
+        if (alpha.Rows != z.Rows)
+        {
+            throw new ArgumentException($"Kernel product: alpha has {alpha.Rows} rows; Z has {z.Rows} (one coefficient row per centre).", nameof(alpha));
+        }
+
+        if (result.Rows != x.Rows || result.Cols != alpha.Cols)
+        {
+            throw new ArgumentException($"Kernel product: the result must be {x.Rows} x {alpha.Cols} (X's rows by alpha's columns) but is {result.Rows} x {result.Cols}.", nameof(result));
         }
 
         Shapes.CheckMetric(x.Cols, metric);
@@ -387,10 +398,13 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         }
 
         var normKernel = kernel.Geometry == KernelGeometry.InnerProductAndNorms ? KernelFunctionExtensions.NormDependent(kernel, nameof(kernel)) : null;
-        if (!KernelGemmPerRowBlock || !x.IsContiguous || !z.IsContiguous || (metric is not null && !metric.IsContiguous))
+        int rowBlocks = (x.Rows + KernelRowBlock - 1) / KernelRowBlock;
+        if (!KernelGemmPerRowBlock || !x.IsContiguous || !z.IsContiguous || (metric is not null && !metric.IsContiguous) || rowBlocks < Threads)
         {
-            // The kernel matrix and a GEMM, a block of rows of X at a time (K is at most 2²⁴ elements at once).
-            int rowsPerBlock = (int)Math.Clamp((1L << 24) / z.Rows, 1, x.Rows);
+            // The kernel matrix and a GEMM, a block of rows of X at a time (K at most KernelProductBlockElements at once).
+            // Also where X has fewer 128-row blocks than there are threads: the tiles would leave threads idle, while the
+            // GEMM shares its work among all of them.
+            int rowsPerBlock = (int)Math.Clamp(KernelProductBlockElements / z.Rows, 1, x.Rows);
             using var k = Allocate<T>(rowsPerBlock, z.Rows);
             for (int i0 = 0; i0 < x.Rows; i0 += rowsPerBlock)
             {
@@ -407,6 +421,19 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
 
         KernelMatrixContiguous(kernel, normKernel, mx, mz, mm, null, null, new Product<T>(ma.Pointer, alpha.LeadingDimension, alpha.Cols, mf.Pointer, result.LeadingDimension));
     }
+
+    /// <summary>
+    /// The most elements of K that <see cref="KernelProduct"/> holds at once where it forms the kernel matrix (2²⁴, 128 MiB
+    /// in double precision); per thread, so that tests can shrink it to run several blocks. 0 restores the default.
+    /// </summary>
+    internal static long KernelProductBlockElements
+    {
+        get => kernelProductBlockElements > 0 ? kernelProductBlockElements : 1L << 24;
+        set => kernelProductBlockElements = value;
+    }
+
+    [ThreadStatic]
+    private static long kernelProductBlockElements;
 
     /// <summary>The α and F of <see cref="KernelProduct"/>: F (n × <see cref="Outputs"/>) = K·α.</summary>
     private readonly struct Product<T>(T* alpha, int ldAlpha, int outputs, T* result, int ldResult)
@@ -504,6 +531,7 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
 
         var xm = xmStore ?? mx;
         bool perBlock = KernelGemmPerRowBlock;
+        System.Diagnostics.Debug.Assert(product is null || (perBlock && mr is null), "A product runs tile by tile (KernelGemmPerRowBlock) and forms no K.");
         if (!perBlock)
         {
             GemmCore(false, false, n, m, d, T.One, xm.Pointer, d, zt!.Pointer, m, T.Zero, mr!.Pointer, m, Threads);

@@ -54,8 +54,8 @@ public sealed record RfmOptions
     /// <summary>
     /// Bounds the memory of a round beyond the n × n kernel matrix: the AGOP's derivative weights and the validation
     /// kernel matrix are formed at most this many rows at a time (two BlockSize × n buffers) instead of whole
-    /// (m × n for an AGOP sample of m points, n × n without a sample). The CPU backends never form the validation kernel
-    /// matrix: its product with α is computed tile by tile. Null (the default) forms them whole, which
+    /// (m × n for an AGOP sample of m points, n × n without a sample). The managed backend does not form the validation
+    /// kernel matrix (for 128 validation rows per thread or more): its product with α is computed tile by tile. Null (the default) forms them whole, which
     /// also lets the training kernel matrix and the derivative weights come out of one pass. The result is the same
     /// up to rounding; the price of blocks is a second evaluation of the kernel on the AGOP sample.
     /// </summary>

@@ -1,15 +1,16 @@
-using System.Numerics;
 using FeatureLearning.Compute;
 using FeatureLearning.Kernels;
+using static FeatureLearning.Tests.Compute.KernelProductCheck;
 using static FeatureLearning.Tests.TestMatrices;
 
 namespace FeatureLearning.Tests.Compute;
 
 /// <summary>
-/// <see cref="CpuBackend.KernelProduct{T, TKernel}"/>, F = K(X, Z)·α tile by tile without storing K, against the kernel matrix
-/// of the same backend (tested pair by pair in <see cref="CpuKernelTileTests"/>) multiplied by α on the host in double
-/// precision, on sizes that span several row blocks (128 rows) and column tiles (256 columns in double, 512 in single), for
-/// every kernel geometry and metric, dense and one-hot inputs (the sparse tiles), with one thread and with all.
+/// <see cref="CpuBackend.KernelProduct{T, TKernel}"/>, F = K(X, Z)·α tile by tile without storing K, on the managed backend
+/// (<see cref="KernelProductCheck"/>): sizes that span several row blocks (128 rows) and column tiles (256 columns in double,
+/// 512 in single), every kernel geometry and metric, dense and one-hot inputs (the sparse tiles), one thread and two (so the
+/// tiles run whatever the machine's processor count); then the paths that form the kernel matrix instead (strided inputs,
+/// fewer row blocks than threads, several blocks of rows), Z = X, and the argument checks.
 /// </summary>
 public sealed class CpuKernelProductTests
 {
@@ -27,6 +28,8 @@ public sealed class CpuKernelProductTests
             }
         }
 
+        data.Add("polynomial", "nonsymmetric", "dense");
+        data.Add("gaussian", "nonsymmetric", "onehot");
         return data;
     }
 
@@ -34,7 +37,7 @@ public sealed class CpuKernelProductTests
     [MemberData(nameof(Cases))]
     public void ProductEqualsTheKernelMatrixTimesAlpha(string kernelName, string metricName, string inputs)
     {
-        foreach (int threads in new[] { 0, 1 })
+        foreach (int threads in new[] { 1, 2 })
         {
             using var backend = new ManagedBackend(threads);
             Check<double>(backend, kernelName, metricName, inputs, 1e-12);
@@ -42,12 +45,48 @@ public sealed class CpuKernelProductTests
         }
     }
 
+    /// <summary>Z = X (one buffer: the shared norms and centring), and shapes smaller than a tile in both directions.</summary>
+    [Theory]
+    [InlineData("gaussian", "full", "dense")]
+    [InlineData("laplace", "identity", "onehot")]
+    [InlineData("normgaussian", "diagonal", "dense")]
+    public void SameOperandsAndSmallShapesGiveTheSameProduct(string kernelName, string metricName, string inputs)
+    {
+        using var one = new ManagedBackend(1);
+        using var two = new ManagedBackend(2);
+        Check<double>(one, kernelName, metricName, inputs, 1e-12, n: 300, same: true);
+        Check<double>(two, kernelName, metricName, inputs, 1e-12, n: 300, same: true);
+
+        // 50 rows and 100 columns: one partial tile (tiles with one thread; the kernel matrix and the GEMM with two).
+        Check<double>(one, kernelName, metricName, inputs, 1e-12, n: 50, m: 100);
+        Check<double>(two, kernelName, metricName, inputs, 1e-12, n: 50, m: 100);
+        Check<float>(two, kernelName, metricName, inputs, 1e-5, n: 50, m: 100);
+    }
+
+    /// <summary>Where the product forms the kernel matrix, it does so a block of rows at a time: several blocks here.</summary>
+    [Fact]
+    public void TheKernelMatrixPathGivesTheSameProductInSeveralBlocks()
+    {
+        using var two = new ManagedBackend(2);
+        CpuBackend.KernelProductBlockElements = 700 * 40;
+        try
+        {
+            // 50 rows (fewer row blocks than threads) in blocks of 40 rows.
+            Check<double>(two, "gaussian", "full", "dense", 1e-12, n: 50, m: 700);
+            Check<float>(two, "laplace", "diagonal", "onehot", 1e-5, n: 50, m: 700);
+        }
+        finally
+        {
+            CpuBackend.KernelProductBlockElements = 0;
+        }
+    }
+
     /// <summary>Strided X (a column range of a wider buffer) takes the kernel matrix and the GEMM in blocks of rows instead.</summary>
     [Fact]
     public void StridedInputsGiveTheSameProduct()
     {
-        const int n = 150, m = 300, d = 5, c = 3;
-        using var backend = new ManagedBackend();
+        const int n = 300, m = 300, d = 5, c = 3;
+        using var backend = new ManagedBackend(2);
         var kernel = new GaussianKernel(1.5);
         var wide = Random(n, d + 2, 51);
         var x = new double[n * d];
@@ -71,54 +110,46 @@ public sealed class CpuKernelProductTests
     }
 
     [Fact]
-    public void MismatchedShapesAreRejected()
+    public void EmptyOperandsGiveAZeroOrEmptyResult()
+    {
+        using var backend = new ManagedBackend();
+        var kernel = new GaussianKernel(1.0);
+        using var x = backend.Upload<double>(Random(4, 3, 71), 4, 3);
+        using var noCentres = backend.Allocate<double>(0, 3);
+        using var noAlpha = backend.Allocate<double>(0, 2);
+        using var result = backend.Upload<double>(Enumerable.Repeat(double.NaN, 8).ToArray(), 4, 2);
+        backend.KernelProduct(kernel, x, noCentres, null, noAlpha, result);
+        Download(backend, result).Should().AllSatisfy(v => v.Should().Be(0), "an empty sum is 0, and the NaNs there before are overwritten");
+
+        using var noRows = backend.Allocate<double>(0, 3);
+        using var z = backend.Upload<double>(Random(5, 3, 72), 5, 3);
+        using var alpha = backend.Upload<double>(Random(5, 2, 73), 5, 2);
+        using var empty = backend.Allocate<double>(0, 2);
+        backend.KernelProduct(kernel, noRows, z, null, alpha, empty);
+        empty.Rows.Should().Be(0);
+    }
+
+    [Fact]
+    public void MismatchedShapesAndAliasesAreRejected()
     {
         using var backend = new ManagedBackend();
         using var x = backend.Allocate<double>(4, 3);
         using var z = backend.Allocate<double>(5, 3);
+        using var zWide = backend.Allocate<double>(5, 4);
         using var alpha = backend.Allocate<double>(5, 2);
+        using var shortAlpha = backend.Allocate<double>(4, 2);
         using var wrong = backend.Allocate<double>(4, 3);
         using var badMetric = backend.Allocate<double>(2, 2);
         using var result = backend.Allocate<double>(4, 2);
+        using var x5 = backend.Allocate<double>(5, 3);
         var kernel = new GaussianKernel(1.0);
+        FluentActions.Invoking(() => backend.KernelProduct(kernel, x, zWide, null, alpha, result)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("z");
+        FluentActions.Invoking(() => backend.KernelProduct(kernel, x, z, null, shortAlpha, result)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("alpha");
         FluentActions.Invoking(() => backend.KernelProduct(kernel, x, z, null, alpha, wrong)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("result");
         FluentActions.Invoking(() => backend.KernelProduct(kernel, x, z, badMetric, alpha, result)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("metric");
-        FluentActions.Invoking(() => backend.KernelProduct(kernel, x, z, null, alpha, alpha)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("result");
-    }
 
-    private static void Check<T>(ManagedBackend backend, string kernelName, string metricName, string inputs, double tolerance)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        const int n = 300, m = 700, c = 7;
-        int d = inputs == "onehot" ? 12 : 5;
-        var kernel = BackendConformanceTests.MakeKernel(kernelName);
-        var metric = BackendConformanceTests.MakeMetric(metricName, d);
-        var x = Cast<T>(inputs == "onehot" ? OneHotPairs(n, d, 61) : Random(n, d, 61));
-        var z = Cast<T>(inputs == "onehot" ? OneHotPairs(m, d, 62) : Random(m, d, 62));
-        var alpha = Cast<T>(Random(m, c, 63));
-        using var xb = backend.Upload<T>(x, n, d);
-        using var zb = backend.Upload<T>(z, m, d);
-        using var mb = metric.Upload<T>(backend);
-        using var ab = backend.Upload<T>(alpha, m, c);
-        using var kb = backend.Allocate<T>(n, m);
-        using var fb = backend.Allocate<T>(n, c);
-        backend.KernelMatrix(kernel, xb, zb, mb, kb);
-        backend.KernelProduct(kernel, xb, zb, mb, ab, fb);
-        var expected = Gemm(false, false, n, c, m, 1.0, Download(backend, kb), m, ToDouble(alpha), c, 0.0, new double[n * c]);
-        RelativeError(Download(backend, fb), expected).Should().BeLessThan(tolerance, $"{kernelName}, {metricName} metric, {inputs} inputs, {typeof(T).Name}");
-    }
-
-    /// <summary>Rows with one 1 in each half of the d columns (the modular-arithmetic encoding), the rest 0.</summary>
-    private static double[] OneHotPairs(int rows, int d, int seed)
-    {
-        var rnd = new Random(seed);
-        var data = new double[rows * d];
-        for (int i = 0; i < rows; i++)
-        {
-            data[(i * d) + rnd.Next(d / 2)] = 1;
-            data[(i * d) + (d / 2) + rnd.Next(d / 2)] = 1;
-        }
-
-        return data;
+        // The shapes fit (X is 5 × 3, α 5 × 2, the result 5 × 2), so only the alias is wrong.
+        FluentActions.Invoking(() => backend.KernelProduct(kernel, x5, z, null, alpha, alpha)).Should().Throw<ArgumentException>()
+            .WithMessage("*alias*").Which.ParamName.Should().Be("result");
     }
 }

@@ -4,14 +4,16 @@ namespace FeatureLearning.Tests.Compute;
 
 /// <summary>
 /// <see cref="SparseGradientKernel{T}.AddOuterProducts"/> on its own: H += RRᵀ for R[l, j·c + k] = Σ_t W'[j, i_t]·B[t, k] over
-/// the non-zeros t of column l, against the gradients formed in full in double precision, with enough row blocks for every
-/// part (<see cref="SparseGradientKernel{T}.Parts"/>) and a partial last part, on one worker and on several: the parts are
+/// the non-zeros t of column l, against the gradients formed in full in double precision, with row blocks for all 16 parts
+/// (<see cref="SparseGradientKernel{T}.Parts"/>; 372 rows, 31 blocks) and for fewer with a partial last part, on one worker
+/// and on several: the parts are
 /// claimed dynamically but summed in order, so the result must be the same bits whatever the worker count.
 /// </summary>
-public unsafe class SparseGradientKernelTests
+public sealed unsafe class SparseGradientKernelTests
 {
     [SkippableTheory]
     [InlineData(250, 20)]
+    [InlineData(372, 5)]
     [InlineData(37, 3)]
     [InlineData(400, 17)]
     public void OuterProductsMatchTheFullGradientsAndDoNotDependOnTheWorkers(int rows, int c)

@@ -63,7 +63,8 @@ internal static unsafe class SparseGradientKernel<T>
     /// <paramref name="s"/> is null, the sample rows X_s (rows × d) with S (rows × c). R is never formed whole: each worker
     /// builds the gradients of twelve sample rows at a time (d × 12c, cached) and adds their outer products to a private H
     /// with the single-threaded packed GEMM; the private sums are added to H at the end. The row blocks are split into up to
-    /// <see cref="Parts"/> contiguous parts that the workers claim one at a time, each with its own H, summed in order
+    /// <see cref="Parts"/> contiguous parts (fewer where their d × d sums would pass <see cref="PartsMemory"/>) that the
+    /// workers claim one at a time, each with its own H, summed in order
     /// (<see cref="PackedGemm{T}.SumParts"/>): on a machine whose processors are shared, a worker held back leaves parts to
     /// the others, and the result does not depend on the number of workers.
     /// With a one-hot <paramref name="group"/> of X_c's columns (<see cref="FeatureLearning.Rfm.SparseColumns.OneHotGroup"/>),
@@ -78,7 +79,13 @@ internal static unsafe class SparseGradientKernel<T>
         int[]? group = null, T* rowSums = null, T rowSumScale = default)
     {
         int blocks = (rows + RowBlock - 1) / RowBlock;
-        int parts = Math.Min(blocks, Parts);
+        if (blocks == 0)
+        {
+            return;
+        }
+
+        // At most Parts, and no more than 64 MiB of private sums unless there are more workers than that allows.
+        int parts = (int)Math.Min(blocks, Math.Max(Math.Max(1, threads), Math.Min(Parts, PartsMemory / ((long)d * d * sizeof(T)))));
         int perPart = (blocks + parts - 1) / parts;
         parts = (blocks + perPart - 1) / perPart;
         var args = new Arguments(rows, d, c, w, ldw, packed, s, lds, xs, ldxs, group, rowSums, rowSumScale);
@@ -96,6 +103,12 @@ internal static unsafe class SparseGradientKernel<T>
     /// about 1/16 of the AGOP, so that the last part claimed keeps the other workers waiting little, and 16 private d × d sums.
     /// </summary>
     internal const int Parts = 16;
+
+    /// <summary>
+    /// The bytes of private d × d sums beyond one per worker that the parts may take: 64 MiB (16 parts up to d = 724 in double
+    /// precision; fewer parts for larger d, never fewer than the workers).
+    /// </summary>
+    internal const long PartsMemory = 64L << 20;
 
     private static int Blocks(int c) => (c + OutputBlock - 1) / OutputBlock;
 
