@@ -404,18 +404,7 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
             // The kernel matrix and a GEMM, a block of rows of X at a time (K at most KernelProductBlockElements at once).
             // Also where X has fewer 128-row blocks than there are threads: the tiles would leave threads idle, while the
             // GEMM shares its work among all of them.
-            int rowsPerBlock = (int)Math.Clamp(KernelProductBlockElements / z.Rows, 1, x.Rows);
-            using var k = Allocate<T>(rowsPerBlock, z.Rows);
-            for (int i0 = 0; i0 < x.Rows; i0 += rowsPerBlock)
-            {
-                int rows = Math.Min(rowsPerBlock, x.Rows - i0);
-                using var xr = x.RowRange(i0, rows);
-                using var kr = k.RowRange(0, rows);
-                using var fr = result.RowRange(i0, rows);
-                KernelMatrix(kernel, xr, z, metric, kr);
-                Gemm(Transpose.None, Transpose.None, T.One, kr, alpha, T.Zero, fr);
-            }
-
+            KernelProducts.ThroughKernelMatrix(this, kernel, x, z, metric, alpha, result, KernelProductBlockElements);
             return;
         }
 

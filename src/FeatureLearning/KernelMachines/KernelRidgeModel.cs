@@ -101,18 +101,7 @@ public sealed class KernelRidgeModel<T>
             int rows = Math.Min(PredictRowBlock, m - i0);
             using var xb = be.Upload<T>(xData.AsSpan(i0 * d, rows * d), rows, d);
             using var f = be.Allocate<T>(rows, c);
-            if (be is CpuBackend cpu)
-            {
-                // K(x, X)·α tile by tile, without the rows × n kernel matrix in memory.
-                cpu.KernelProduct(Kernel, xb, centres, metric, alpha, f);
-            }
-            else
-            {
-                using var k = be.Allocate<T>(rows, n);
-                be.KernelMatrix(Kernel, xb, centres, metric, k);
-                be.Gemm(Transpose.None, Transpose.None, T.One, k, alpha, T.Zero, f);
-            }
-
+            KernelProducts.Compute(be, Kernel, xb, centres, metric, alpha, f);
             be.Download(f, output.AsSpan(i0 * c, rows * c));
         }
 

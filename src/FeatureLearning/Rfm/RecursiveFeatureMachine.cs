@@ -345,18 +345,7 @@ public sealed class RecursiveFeatureMachine
                 int rows = Math.Min(rowsPerBlock, nv - i0);
                 using var xv = be.Upload<T>(xvHost.AsSpan(i0 * d, rows * d), rows, d);
                 using var f = be.Allocate<T>(rows, c);
-                if (be is CpuBackend cpu)
-                {
-                    // K(X_v, X)·α tile by tile, without writing the rows × n kernel matrix to memory and reading it back.
-                    cpu.KernelProduct(o.Kernel, xv, xb, mb, alpha, f);
-                }
-                else
-                {
-                    using var kv = be.Allocate<T>(rows, xb.Rows);
-                    be.KernelMatrix(o.Kernel, xv, xb, mb, kv);
-                    be.Gemm(Transpose.None, Transpose.None, T.One, kv, alpha, T.Zero, f);
-                }
-
+                KernelProducts.Compute(be, o.Kernel, xv, xb, mb, alpha, f);
                 be.Download(f, host.AsSpan(i0 * c, rows * c));
             }
 
