@@ -12,8 +12,10 @@ namespace FeatureLearning.Compute.Managed;
 /// gathers W'[:, I_l] and runs one small GEMM per column l (k = the column's non-zero count, about 30 for grokking), which
 /// spends more in packing and calls than in flops; here twelve sample rows and sixteen (double) or thirty-two (single)
 /// outputs are held in 24 AVX-512 accumulators while the column's non-zeros stream past; the twelve rows of W' are
-/// interleaved once per row block and B is packed by output block, so one block of it is contiguous. The outer products
-/// of each block's gradients go through <see cref="LowerRankUpdate{T}"/>.
+/// interleaved once per row block and B is packed by output block, so one block of it is contiguous. The gradients of one
+/// row block and one output block (d × 12·16 in double) have their outer products added by <see cref="LowerRankUpdate{T}"/>
+/// as soon as they are built, so that what a worker holds between the two steps stays small (187 KB for grokking's d = 122
+/// in double, against 714 KB for all of a row block's outputs).
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 internal static unsafe class SparseGradientKernel<T>
@@ -61,8 +63,8 @@ internal static unsafe class SparseGradientKernel<T>
     /// of the derivative weights W' (rows × <paramref name="n"/>, leading dimension <paramref name="ldw"/>), the column pattern
     /// of X_c (<paramref name="start"/>, <paramref name="centreRows"/>), the packed coefficients and, unless
     /// <paramref name="s"/> is null, the sample rows X_s (rows × d) with S (rows × c). R is never formed whole: each worker
-    /// builds the gradients of twelve sample rows at a time (d × 12c, cached) and adds their outer products to a private H
-    /// with the single-threaded packed GEMM; the private sums are added to H at the end. The row blocks are split into up to
+    /// builds the gradients of twelve sample rows and one output block at a time (d × 12·<see cref="OutputBlock"/>, cached) and
+    /// adds their outer products to a private H (<see cref="LowerRankUpdate{T}"/>); the private sums are added to H at the end. The row blocks are split into up to
     /// <see cref="Parts"/> contiguous parts (fewer where their d × d sums would pass <see cref="PartsMemory"/>) that the
     /// workers claim one at a time, each with its own H, summed in order
     /// (<see cref="PackedGemm{T}.SumParts"/>): on a machine whose processors are shared, a worker held back leaves parts to
@@ -115,17 +117,19 @@ internal static unsafe class SparseGradientKernel<T>
     /// <summary>
     /// The row blocks [<paramref name="b0"/>, <paramref name="b1"/>): each block's twelve rows of W' are interleaved first
     /// (the twelve weights of one centre side by side, so a non-zero's twelve broadcasts read one cache line or two), then
-    /// every output block is accumulated column by column.
+    /// every output block is accumulated column by column into its own d × 12·width gradients (row l at l·12·width, sample
+    /// row q's outputs at q·width), whose outer products are added before the next output block: the gradients held stay
+    /// small beside the coefficients and W', which was 6–13% faster at best on grokking's AGOP than gradients of all
+    /// outputs at once (docs/cpu/2026-11-27-s12/agop-output-blocks.txt).
     /// </summary>
     private static void Range(in Arguments a, int[] start, int[] centreRows, int b0, int b1, int n, T* hw)
     {
         int ob = OutputBlock, nnz = start[a.D];
         T* stage = stackalloc T[RowBlock * ob];
         T** to = stackalloc T*[RowBlock];
-        int ldr = RowBlock * a.C;
+        int ldr = RowBlock * ob;
         T* wp = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)n * RowBlock * sizeof(T)), 64);
         T* r = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(((long)a.D * ldr) + ob) * (nuint)sizeof(T), 64);
-        // LowerRankUpdate needs AVX-512 (and the 8 × 8 transposes), which this kernel requires already (Supported).
         T* scratch = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)LowerRankUpdate<T>.ScratchLength(a.D) * (nuint)sizeof(T), 64);
         T* sums = a.Group is null ? null : (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)ldr * (nuint)sizeof(T), 64);
         try
@@ -135,8 +139,6 @@ internal static unsafe class SparseGradientKernel<T>
                 for (int blk = b0; blk < b1; blk++)
                 {
                     int j0 = blk * RowBlock, count = Math.Min(RowBlock, a.Rows - j0);
-                    // The first eight rows in 8 × 8 blocks transposed in registers where there are eight; the rest, and rows
-                    // past the end (which repeat the last row; their sums go to the stage and are dropped), one by one.
                     int blocked = count >= 8 && Transpose8<T>.Supported ? n / 8 * 8 : 0;
                     for (int i0 = 0; i0 < blocked; i0 += 8)
                     {
@@ -152,30 +154,6 @@ internal static unsafe class SparseGradientKernel<T>
                         }
                     }
 
-                    // Output blocks last first: every block is stored as whole vectors, and a partial last block's excess
-                    // lands on outputs that a later store overwrites (the next rows' first outputs, the next column's row,
-                    // or the padding after R), so no block goes through a copy. Rows past the end go to the stage.
-                    for (int kb = Blocks(a.C) - 1; kb >= 0; kb--)
-                    {
-                        int k0 = kb * ob, width = Math.Min(ob, a.C - k0);
-                        T* pb = a.Packed + ((long)kb * nnz * ob);
-                        for (int l = 0; l < a.D; l++)
-                        {
-                            T* row = r + ((long)l * ldr) + k0;
-                            for (int q = 0; q < RowBlock; q++)
-                            {
-                                to[q] = q < count ? row + ((long)q * a.C) : stage + (q * ob);
-                            }
-
-                            Accumulate(wp, ir + st[l], st[l + 1] - st[l], pb + ((long)st[l] * ob), to);
-                        }
-                    }
-
-                    if (a.Group is not null)
-                    {
-                        DeriveCoefficients(a, r, ldr, j0, count, sums);
-                    }
-
                     if (a.RowSums != null)
                     {
                         for (int q = 0; q < count; q++)
@@ -184,13 +162,33 @@ internal static unsafe class SparseGradientKernel<T>
                         }
                     }
 
-                    if (a.S is not null)
+                    for (int kb = 0; kb < Blocks(a.C); kb++)
                     {
-                        AddSampleTerms(a, r, ldr, j0, count, 0, a.C);
-                    }
+                        int k0 = kb * ob, width = Math.Min(ob, a.C - k0), ld = RowBlock * width;
+                        T* pb = a.Packed + ((long)kb * nnz * ob);
+                        for (int l = 0; l < a.D; l++)
+                        {
+                            T* row = r + ((long)l * ld);
+                            for (int q = 0; q < RowBlock; q++)
+                            {
+                                to[q] = q < count ? row + ((long)q * width) : stage + (q * ob);
+                            }
 
-                    // The block's gradients are R[:, 0 … count·c): H += RRᵀ on and below the diagonal, R packed once.
-                    LowerRankUpdate<T>.Add(r, a.D, count * a.C, ldr, hw, a.D, scratch);
+                            Accumulate(wp, ir + st[l], st[l + 1] - st[l], pb + ((long)st[l] * ob), to);
+                        }
+
+                        if (a.Group is not null)
+                        {
+                            DeriveBlock(a, r, ld, width, k0, j0, count, sums);
+                        }
+
+                        if (a.S is not null)
+                        {
+                            AddSampleBlock(a, r, ld, width, k0, j0, count);
+                        }
+
+                        LowerRankUpdate<T>.Add(r, a.D, count * width, ld, hw, a.D, scratch);
+                    }
                 }
             }
         }
@@ -204,37 +202,37 @@ internal static unsafe class SparseGradientKernel<T>
     }
 
     /// <summary>
-    /// S_j = −Σ_{l ∈ group} R[l, q·c + ·] for the block's rows j = j0 + q, from the gradients' rows before the x·s terms are
+    /// S[j0 + q, k0 … k0 + width) = −Σ_{l ∈ group} R[l, q·width + ·] from one output block's gradients before the x·s terms are
     /// added (they hold −f·Σ_t W[j, i_t]·v_t·α[i_t, ·] over each column's non-zeros, and the group holds every centre once, with
-    /// v = 1), so S_j = f·Σ_i W[j, i]·α[i, ·]; <paramref name="sums"/> is scratch of <paramref name="ldr"/> elements.
+    /// v = 1), so S_j = f·Σ_i W[j, i]·α[i, ·]; <paramref name="sums"/> is scratch of 12·width elements or more.
     /// </summary>
-    private static void DeriveCoefficients(in Arguments a, T* r, int ldr, int j0, int count, T* sums)
+    private static void DeriveBlock(in Arguments a, T* r, int ld, int width, int k0, int j0, int count, T* sums)
     {
-        var total = new Span<T>(sums, count * a.C);
+        var total = new Span<T>(sums, count * width);
         total.Clear();
         foreach (int l in a.Group!)
         {
-            TensorPrimitives.Add(total, new ReadOnlySpan<T>(r + ((long)l * ldr), total.Length), total);
+            TensorPrimitives.Add(total, new ReadOnlySpan<T>(r + ((long)l * ld), total.Length), total);
         }
 
         for (int q = 0; q < count; q++)
         {
-            TensorPrimitives.Negate(total.Slice(q * a.C, a.C), new Span<T>(a.S + ((long)(j0 + q) * a.Lds), a.C));
+            TensorPrimitives.Negate(total.Slice(q * width, width), new Span<T>(a.S + ((long)(j0 + q) * a.Lds) + k0, width));
         }
     }
 
-    /// <summary>R[l, q·c + k0 + k] += x_jl·s_j,k0+k (j = j0 + q) over the non-zeros x_jl of the block's sample rows.</summary>
-    private static void AddSampleTerms(in Arguments a, T* r, int ldr, int j0, int count, int k0, int width)
+    /// <summary>R[l, q·width + k] += x_jl·s_j,k0+k (j = j0 + q) over the non-zeros x_jl of the block's sample rows, for one output block.</summary>
+    private static void AddSampleBlock(in Arguments a, T* r, int ld, int width, int k0, int j0, int count)
     {
-        for (int j = j0; j < j0 + count; j++)
+        for (int q = 0; q < count; q++)
         {
-            T* x = a.Xs + ((long)j * a.Ldxs);
-            T* s = a.S + ((long)j * a.Lds) + k0;
+            T* x = a.Xs + ((long)(j0 + q) * a.Ldxs);
+            T* s = a.S + ((long)(j0 + q) * a.Lds) + k0;
             for (int l = 0; l < a.D; l++)
             {
                 if (x[l] != T.Zero)
                 {
-                    T* row = r + ((long)l * ldr) + ((long)(j - j0) * a.C) + k0;
+                    T* row = r + ((long)l * ld) + ((long)q * width);
                     for (int k = 0; k < width; k++)
                     {
                         row[k] += x[l] * s[k];
