@@ -774,6 +774,25 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Evaluate(int i0, int rows, int j0, int cols)
         {
+            bool fused = radial && FusedProfiles;
+            if (fused && !typeof(TKernel).IsValueType)
+            {
+                // The estimators pass the kernel as the interface, and a call through it per row is a generic virtual call:
+                // the tile is evaluated by the library's radial kernels as their struct types instead, with direct calls.
+                switch (kernel)
+                {
+                    case FeatureLearning.Kernels.GaussianKernel g:
+                        new KernelTile<T, FeatureLearning.Kernels.GaussianKernel>(g, normKernel, k, w, m, xNorms, zNorms, radial).Evaluate(i0, rows, j0, cols);
+                        return;
+                    case FeatureLearning.Kernels.LaplaceKernel l:
+                        new KernelTile<T, FeatureLearning.Kernels.LaplaceKernel>(l, normKernel, k, w, m, xNorms, zNorms, radial).Evaluate(i0, rows, j0, cols);
+                        return;
+                    case FeatureLearning.Kernels.GeneralizedLaplaceKernel q:
+                        new KernelTile<T, FeatureLearning.Kernels.GeneralizedLaplaceKernel>(q, normKernel, k, w, m, xNorms, zNorms, radial).Evaluate(i0, rows, j0, cols);
+                        return;
+                }
+            }
+
             TKernel profile = kernel;
             for (int i = i0; i < i0 + rows; i++)
             {
@@ -793,6 +812,11 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
                 }
 
                 Span<T> stat = w == null ? row : new Span<T>(w + ((long)i * m) + j0, cols);
+                if (fused && Fused(ref profile, row, xNorms![i], zNorms.AsSpan(j0, cols), w == null ? default : stat))
+                {
+                    continue;
+                }
+
                 if (radial)
                 {
                     SquaredDistances(row, xNorms![i], zNorms.AsSpan(j0, cols), stat);
@@ -814,12 +838,55 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         }
     }
 
+    /// <summary>
+    /// Whether the kernel tiles evaluate the library's radial kernels straight from the inner products (<see cref="Fused"/>; default
+    /// true). Tests switch it off to check that both ways give the same bits.
+    /// </summary>
+    internal static bool FusedProfiles { get; set; } = true;
+
+    /// <summary>
+    /// The library's radial kernels (<see cref="FeatureLearning.Kernels.IFusedRadialProfile"/>) from the inner products in one pass,
+    /// values over <paramref name="g"/> and derivatives into <paramref name="derivatives"/> unless it is empty; false for any
+    /// other kernel, which then takes the squared distances and its span methods. Chosen by the struct type, so that the call
+    /// is direct (<see cref="KernelTile{T, TKernel}.Evaluate"/> re-dispatches a kernel passed as the interface to its struct type first).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static bool Fused<T, TKernel>(ref TKernel kernel, Span<T> g, T xNorm, ReadOnlySpan<T> zNorms, Span<T> derivatives)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : IKernelFunction
+    {
+        if (typeof(TKernel) == typeof(FeatureLearning.Kernels.GaussianKernel))
+        {
+            CallFused(ref System.Runtime.CompilerServices.Unsafe.As<TKernel, FeatureLearning.Kernels.GaussianKernel>(ref kernel), g, xNorm, zNorms, derivatives);
+            return true;
+        }
+
+        if (typeof(TKernel) == typeof(FeatureLearning.Kernels.LaplaceKernel))
+        {
+            CallFused(ref System.Runtime.CompilerServices.Unsafe.As<TKernel, FeatureLearning.Kernels.LaplaceKernel>(ref kernel), g, xNorm, zNorms, derivatives);
+            return true;
+        }
+
+        if (typeof(TKernel) == typeof(FeatureLearning.Kernels.GeneralizedLaplaceKernel))
+        {
+            CallFused(ref System.Runtime.CompilerServices.Unsafe.As<TKernel, FeatureLearning.Kernels.GeneralizedLaplaceKernel>(ref kernel), g, xNorm, zNorms, derivatives);
+            return true;
+        }
+
+        return false;
+    }
+
+    private static void CallFused<T, TKernel>(ref TKernel kernel, Span<T> g, T xNorm, ReadOnlySpan<T> zNorms, Span<T> derivatives)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, FeatureLearning.Kernels.IFusedRadialProfile =>
+        kernel.EvaluateFromInnerProducts<T>(g, xNorm, zNorms, g, derivatives);
+
     /// <summary>s_j = max(‖x‖² + ‖z_j‖² − 2 g_j, 0), set to exactly 0 below the rounding level of the GEMM.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void SquaredDistances<T>(ReadOnlySpan<T> g, T xNorm, ReadOnlySpan<T> zNorms, Span<T> s)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T tol = T.CreateTruncating(typeof(T) == typeof(float) ? 64 * 1.1920929e-7 : 64 * 2.220446049250313e-16);
+        T tol = FeatureLearning.Kernels.ProfileLoop.DistanceTolerance<T>();
         int j = 0;
         if (SimdVector.IsHardwareAccelerated && System.Numerics.Vector<T>.IsSupported)
         {
@@ -839,9 +906,7 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
 
         for (; j < g.Length; j++)
         {
-            T sum = xNorm + zNorms[j];
-            T v = sum - (T.CreateTruncating(2) * g[j]);
-            s[j] = v > tol * sum ? v : T.Zero;
+            s[j] = FeatureLearning.Kernels.ProfileLoop.SquaredDistance(g[j], xNorm, zNorms[j]);
         }
     }
 

@@ -7,7 +7,7 @@ namespace FeatureLearning.Kernels;
 /// The Gaussian kernel k_M(x, z) = exp(−‖x − z‖²_M / (2L²)) with bandwidth L.
 /// </summary>
 /// <param name="Bandwidth">The bandwidth L &gt; 0.</param>
-public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
+public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction, IFusedRadialProfile
 {
     /// <inheritdoc />
     public KernelGeometry Geometry => KernelGeometry.Radial;
@@ -38,6 +38,10 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
     /// <remarks>One pass: k = e^(cs), ∂k/∂s = c·k with c = −1/(2L²).</remarks>
     public void EvaluateWithDerivative<T>(ReadOnlySpan<T> u, Span<T> values, Span<T> derivatives)
         where T : unmanaged, IFloatingPointIeee754<T> => ProfileLoop.ValuesAndDerivatives(new Profile<T>(Scale), u, values, derivatives);
+
+    /// <inheritdoc />
+    void IFusedRadialProfile.EvaluateFromInnerProducts<T>(ReadOnlySpan<T> g, T xNorm, ReadOnlySpan<T> zNorms, Span<T> values, Span<T> derivatives)
+        => ProfileLoop.FromInnerProducts(new Profile<T>(Scale), g, xNorm, zNorms, values, derivatives);
 
     /// <inheritdoc />
     public bool Accept(IKernelVisitor visitor)

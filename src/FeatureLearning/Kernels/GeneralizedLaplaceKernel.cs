@@ -13,7 +13,7 @@ namespace FeatureLearning.Kernels;
 /// </remarks>
 /// <param name="Bandwidth">The bandwidth L &gt; 0.</param>
 /// <param name="Exponent">The exponent q, 0 &lt; q ≤ 2.</param>
-public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double Exponent) : IKernelFunction
+public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double Exponent) : IKernelFunction, IFusedRadialProfile
 {
     /// <inheritdoc />
     public KernelGeometry Geometry => KernelGeometry.Radial;
@@ -51,6 +51,10 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
     /// <remarks>One pass: t = (s/L²)^{q/2} = e^{(q/2)·ln(s/L²)}, k = e^{−t}, ∂k/∂s = −(q/2)·k·t/s, t shared.</remarks>
     public void EvaluateWithDerivative<T>(ReadOnlySpan<T> u, Span<T> values, Span<T> derivatives)
         where T : unmanaged, IFloatingPointIeee754<T> => ProfileLoop.ValuesAndDerivatives(new Profile<T>(this), u, values, derivatives);
+
+    /// <inheritdoc />
+    void IFusedRadialProfile.EvaluateFromInnerProducts<T>(ReadOnlySpan<T> g, T xNorm, ReadOnlySpan<T> zNorms, Span<T> values, Span<T> derivatives)
+        => ProfileLoop.FromInnerProducts(new Profile<T>(this), g, xNorm, zNorms, values, derivatives);
 
     /// <inheritdoc />
     public bool Accept(IKernelVisitor visitor)

@@ -11,7 +11,7 @@ namespace FeatureLearning.Kernels;
 /// from gradients and the AGOP, as in the reference implementation.
 /// </remarks>
 /// <param name="Bandwidth">The bandwidth L &gt; 0.</param>
-public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction
+public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction, IFusedRadialProfile
 {
     /// <inheritdoc />
     public KernelGeometry Geometry => KernelGeometry.Radial;
@@ -49,6 +49,10 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction
     /// <remarks>One pass: r = √s, k = e^(−r/L), ∂k/∂s = −k/(2Lr) (0 at s = 0), the square root shared.</remarks>
     public void EvaluateWithDerivative<T>(ReadOnlySpan<T> u, Span<T> values, Span<T> derivatives)
         where T : unmanaged, IFloatingPointIeee754<T> => ProfileLoop.ValuesAndDerivatives(new Profile<T>(Bandwidth), u, values, derivatives);
+
+    /// <inheritdoc />
+    void IFusedRadialProfile.EvaluateFromInnerProducts<T>(ReadOnlySpan<T> g, T xNorm, ReadOnlySpan<T> zNorms, Span<T> values, Span<T> derivatives)
+        => ProfileLoop.FromInnerProducts(new Profile<T>(Bandwidth), g, xNorm, zNorms, values, derivatives);
 
     /// <inheritdoc />
     public bool Accept(IKernelVisitor visitor)
