@@ -19,12 +19,14 @@ public sealed class ManagedBackendTests : BackendConformanceTests
     /// <summary>
     /// The blocked Cholesky solve with small blocks (deep recursion over many blocks, an odd count, a partial last one) on
     /// right-hand sides that are a column range of a wider buffer (leading dimension above c), against MathNet's solve: the
-    /// columns outside the range are left alone. Also an empty system.
+    /// columns outside the range are left alone. Also an empty system. With 400 rows and 40 columns, the updates near the top of
+    /// the recursion run on all threads and the diagonal blocks' products on one (<see cref="BlockedCholesky{T}.SingleThreadedBelow"/>).
     /// </summary>
     [Theory]
     [InlineData(8, 101, 5)]
     [InlineData(16, 77, 19)]
     [InlineData(8, 8, 3)]
+    [InlineData(32, 400, 40)]
     public void CholeskySolveWithSmallBlocksAndStridedRightHandSides(int block, int n, int c)
     {
         var rng = new Random(n + c);

@@ -277,7 +277,7 @@ internal static unsafe class BlockedCholesky<T>
             int k0 = q0 * nb, kb = Math.Min(nb, n - k0);
             T* bq = b + ((long)k0 * ldb);
             CopyRows(bq, ldb, scratch, c, kb, c);
-            PackedGemm<T>.Multiply(backward, false, kb, c, kb, T.One, inverses + ((long)q0 * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
+            PackedGemm<T>.Multiply(backward, false, kb, c, kb, T.One, inverses + ((long)q0 * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, Workers(kb, c, kb, threads));
             return;
         }
 
@@ -288,15 +288,25 @@ internal static unsafe class BlockedCholesky<T>
         Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, backward ? qm : q0, backward ? q1 : qm, backward, threads);
         if (backward)
         {
-            PackedGemm<T>.Multiply(true, false, r1 - r0, c, r2 - r1, -T.One, l21, ldl, b2, ldb, T.One, b1, ldb, false, threads);
+            PackedGemm<T>.Multiply(true, false, r1 - r0, c, r2 - r1, -T.One, l21, ldl, b2, ldb, T.One, b1, ldb, false, Workers(r1 - r0, c, r2 - r1, threads));
         }
         else
         {
-            PackedGemm<T>.Multiply(false, false, r2 - r1, c, r1 - r0, -T.One, l21, ldl, b1, ldb, T.One, b2, ldb, false, threads);
+            PackedGemm<T>.Multiply(false, false, r2 - r1, c, r1 - r0, -T.One, l21, ldl, b1, ldb, T.One, b2, ldb, false, Workers(r2 - r1, c, r1 - r0, threads));
         }
 
         Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, backward ? q0 : qm, backward ? qm : q1, backward, threads);
     }
+
+    /// <summary>
+    /// The solve's products of fewer multiply-adds than this run on one thread: 2²⁰, about 25 µs of work on one core, which
+    /// takes in the diagonal blocks' products (96 × c × 96 for c up to 113) and the smallest updates between them, where
+    /// splitting costs more in the fork and join than it saves. The solve with grokking's 61 right-hand sides at n = 1,860 was
+    /// 5–10% faster at best and 2–5% at the median in four in-process runs (docs/cpu/2026-11-27-s12/solve-small-products.txt).
+    /// </summary>
+    internal static long SingleThreadedBelow { get; set; } = 1L << 20;
+
+    private static int Workers(int m, int c, int k, int threads) => (long)m * c * k < SingleThreadedBelow ? 1 : threads;
 
     /// <summary>
     /// Solves (LLᵀ)x = b in place for one right-hand side (stride <paramref name="ldb"/>): memory-bound, so row dot products for
