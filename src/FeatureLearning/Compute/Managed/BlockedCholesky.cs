@@ -302,7 +302,7 @@ internal static unsafe class BlockedCholesky<T>
     /// The solve's products of fewer multiply-adds than this run on one thread: 2²⁰, about 25 µs of work on one core, which
     /// takes in the diagonal blocks' products (96 × c × 96 for c up to 113) and the smallest updates between them, where
     /// splitting costs more in the fork and join than it saves. The solve with grokking's 61 right-hand sides at n = 1,860 was
-    /// 5–10% faster at best and 2–5% at the median in four in-process runs (docs/cpu/2026-11-27-s12/solve-small-products.txt).
+    /// 4–10% faster at best and 2–5% at the median in four in-process runs (docs/cpu/2026-11-27-s12/solve-small-products.txt).
     /// </summary>
     internal static long SingleThreadedBelow { get; set; } = 1L << 20;
 
