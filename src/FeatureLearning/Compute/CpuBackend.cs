@@ -765,7 +765,9 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
 
     /// <summary>
     /// The epilogue of the kernel matrix on one tile, row by row: the GEMM's inner products become squared distances
-    /// (radial kernels), then kernel values, and derivative weights when asked for, while the tile is in cache.
+    /// (radial kernels), then kernel values, and derivative weights when asked for, while the tile is in cache. The library's
+    /// radial kernels do it in one pass (<see cref="Fused"/>, the distances never stored); norm-dependent kernels take
+    /// κ(u, a, b) from the inner products and both norms.
     /// </summary>
     private readonly struct KernelTile<T, TKernel>(TKernel kernel, INormDependentKernel? normKernel, T* k, T* w, int m, T[]? xNorms, T[]? zNorms, bool radial)
         where T : unmanaged, IFloatingPointIeee754<T>

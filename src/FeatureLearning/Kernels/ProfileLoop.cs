@@ -179,6 +179,7 @@ internal static class ProfileLoop
         {
             throw new ArgumentException($"The norms have {zNorms.Length} elements where {g.Length} were expected.", nameof(zNorms));
         }
+
         bool both = !derivatives.IsEmpty;
         if (both)
         {

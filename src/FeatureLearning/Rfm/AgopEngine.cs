@@ -606,14 +606,14 @@ internal static class AgopEngine
         /// <summary>
         /// Whether the sparse direct form takes <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}"/>: on a CPU backend where it
         /// runs, with at least half an output block of outputs (fewer would leave most of each vector idle), and with what each
-        /// thread holds — the gradients of one register block of sample rows (d ×
-        /// <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}.RowBlock"/>·c) and a private d × d sum — within
-        /// the chunk bound, unless <see cref="SparseKernel"/> says otherwise.
+        /// thread holds — the gradients of one register block of sample rows and one output block (d ×
+        /// <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}.RowBlock"/>·<see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}.OutputBlock"/>)
+        /// and a private d × d sum — within the chunk bound, unless <see cref="SparseKernel"/> says otherwise.
         /// </summary>
         private static bool UsesSparseKernel(IComputeBackend backend, int outputs, int inputs) =>
             backend is CpuBackend && FeatureLearning.Compute.Managed.SparseGradientKernel<T>.Supported
             && (SparseKernel ?? (2 * outputs >= FeatureLearning.Compute.Managed.SparseGradientKernel<T>.OutputBlock
-                && (long)inputs * FeatureLearning.Compute.Managed.SparseGradientKernel<T>.RowBlock * outputs <= ChunkElements
+                && (long)inputs * FeatureLearning.Compute.Managed.SparseGradientKernel<T>.RowBlock * Math.Min(outputs, FeatureLearning.Compute.Managed.SparseGradientKernel<T>.OutputBlock) <= ChunkElements
                 && (long)inputs * inputs <= ChunkElements));
 
         /// <summary>−B packed for the kernel: row t holds −f·v_t·α[i_t, ·] for the t-th non-zero v_t (at row i_t), column by column.</summary>
@@ -661,7 +661,8 @@ internal static class AgopEngine
         /// <summary>
         /// The sparse direct form through <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}"/>, in chunks of sample rows: per
         /// chunk S = W'α (radial; 2(∂κ/∂a)α for a norm-dependent kernel, none for a dot-product one) as rows × c, then
-        /// H += RRᵀ for the gradients R (d × rows·c), which the kernel builds and multiplies in cached blocks. A radial kernel
+        /// H += RRᵀ for the gradients R (d × rows·c), which the kernel builds and multiplies in cached blocks of twelve rows
+        /// and one output block. A radial kernel
         /// whose centres have a one-hot group of columns (<see cref="SparseColumns.OneHotGroup"/>) takes S from the kernel
         /// instead (read off the gradients), and the centring's W'1, where it is folded with S, from the rows of W'.
         /// </summary>
@@ -669,9 +670,9 @@ internal static class AgopEngine
         {
             int rows = xs.Rows;
 
-            // The kernel never holds more than a row block's gradients per worker (d × RowBlock·c, within the bound by
-            // UsesSparseKernel), so a chunk bounds only S and the ones (chunk × c ≤ the bound / RowBlock): d / RowBlock times
-            // the rows of the gather path's chunks. Each chunk is one parallel region with its own private sums and its last
+            // The kernel never holds more than the gradients of a row block and an output block per worker (d × RowBlock·
+            // OutputBlock, within the bound by UsesSparseKernel), so a chunk bounds only S and the ones (chunk × c ≤ the bound
+            // / RowBlock): d / RowBlock times the rows of the gather path's chunks. Each chunk is one parallel region with its own private sums and its last
             // row blocks shared unevenly, so fewer of them are faster (grokking's 1,860 rows: one chunk instead of four).
             int chunk = (int)Math.Clamp(ChunkElements / ((long)c * FeatureLearning.Compute.Managed.SparseGradientKernel<T>.RowBlock), 1, Math.Max(1, rows));
             using var du = geometry == KernelGeometry.InnerProductAndNorms ? weights.ColumnRange(0, n) : null;

@@ -52,45 +52,77 @@ public sealed class CpuKernelTileTests
     /// <summary>
     /// The library's radial kernels are evaluated straight from the inner products in one pass
     /// (<see cref="CpuBackend.FusedProfiles"/>): the same bits as the squared distances stored first and the kernel's span
-    /// methods run over them, for K alone and K with W, symmetric and rectangular, rows of 300 and 700 columns (whole vectors
-    /// and a scalar tail), repeated points (s = 0) and near-duplicates (s at the rounding level, clamped to 0), both precisions,
+    /// methods run over them, for K alone and K with W, symmetric and rectangular, rows of 300 and 701 columns (whole vectors
+    /// and a scalar tail), dense inputs and one-hot pairs (the sparse inner products), the tile-by-tile product K(X, Z)·α, repeated points (s = 0) and near-duplicates (s at the rounding level, clamped to 0), both precisions,
     /// one thread and several, the kernel passed as the interface and as its struct type.
     /// </summary>
     [Theory]
-    [InlineData("gaussian", "full")]
-    [InlineData("laplace", "identity")]
-    [InlineData("laplace", "diagonal")]
-    [InlineData("genlaplace", "identity")]
-    public void FusedRadialProfilesGiveTheSameBitsAsTheTwoPasses(string kernelName, string metricName)
+    [InlineData("gaussian", "full", "dense")]
+    [InlineData("laplace", "identity", "dense")]
+    [InlineData("laplace", "diagonal", "dense")]
+    [InlineData("genlaplace", "identity", "dense")]
+    [InlineData("gaussian", "full", "onehot")]
+    [InlineData("laplace", "diagonal", "onehot")]
+    public void FusedRadialProfilesGiveTheSameBitsAsTheTwoPasses(string kernelName, string metricName, string inputs)
     {
         foreach (int threads in new[] { 1, 0 })
         {
             using var backend = new ManagedBackend(threads);
-            SameBits<double>(backend, kernelName, metricName);
-            SameBits<float>(backend, kernelName, metricName);
+            SameBits<double>(backend, kernelName, metricName, inputs);
+            SameBits<float>(backend, kernelName, metricName, inputs);
         }
     }
 
-    private static void SameBits<T>(IComputeBackend backend, string kernelName, string metricName)
+    private static void SameBits<T>(ManagedBackend backend, string kernelName, string metricName, string inputs)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int d = 6, n = 300, m = 701;
+        const int n = 300, m = 701, c = 5;
+        bool oneHot = inputs == "onehot";
+        int d = oneHot ? 12 : 6;
         var kernel = BackendConformanceTests.MakeKernel(kernelName);
         var metric = BackendConformanceTests.MakeMetric(metricName, d);
-        var x = Cast<T>(Random(n, d, 51));
-        var z = Cast<T>(Random(m, d, 52));
+        var x = Cast<T>(oneHot ? KernelProductCheck.OneHotPairs(n, d, 51) : Random(n, d, 51));
+        var z = Cast<T>(oneHot ? KernelProductCheck.OneHotPairs(m, d, 52) : Random(m, d, 52));
         x.AsSpan(3 * d, d).CopyTo(x.AsSpan(40 * d, d));
         z.AsSpan(650 * d, d).CopyTo(x.AsSpan(7 * d, d));
 
-        // Near-duplicates: squared distances at the rounding level, which the clamp sets to exactly 0.
+        // Near-duplicates of dense rows: squared distances at the rounding level, which the clamp sets to exactly 0.
+        // (One-hot rows repeat exactly, which the pairs above and the pattern itself provide.)
         T nudge = T.CreateTruncating(typeof(T) == typeof(float) ? 1e-4 : 1e-9);
-        for (int r = 0; r < 12; r++)
+        for (int r = 0; r < 12 && !oneHot; r++)
         {
             x.AsSpan((100 + r) * d, d).CopyTo(x.AsSpan((200 + r) * d, d));
             x[((200 + r) * d) + (r % d)] += nudge;
             z.AsSpan((500 + r) * d, d).CopyTo(x.AsSpan((250 + r) * d, d));
             x[((250 + r) * d) + (r % d)] += nudge;
         }
+
+        // The tile-by-tile product K(X, Z)·α (the RFM's validation) goes through the same tiles.
+        var alpha = Cast<T>(Random(m, c, 53));
+        using var ab = backend.Upload<T>(alpha, m, c);
+        var products = new List<T[]>();
+        bool kept = CpuBackend.FusedProfiles;
+        try
+        {
+            foreach (bool fused in new[] { false, true })
+            {
+                CpuBackend.FusedProfiles = fused;
+                using var xp = backend.Upload<T>(x, n, d);
+                using var zp = backend.Upload<T>(z, m, d);
+                using var mp = metric.Upload<T>(backend);
+                using var fb = backend.Allocate<T>(n, c);
+                backend.KernelProduct(kernel, xp, zp, mp, ab, fb);
+                var f = new T[n * c];
+                backend.Download(fb, f);
+                products.Add(f);
+            }
+        }
+        finally
+        {
+            CpuBackend.FusedProfiles = kept;
+        }
+
+        products[1].Should().Equal(products[0], $"the product K(X, Z)·α, {kernelName} {typeof(T).Name} {inputs}");
 
         using var xb = backend.Upload<T>(x, n, d);
         using var zb = backend.Upload<T>(z, m, d);

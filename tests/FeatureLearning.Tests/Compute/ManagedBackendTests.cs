@@ -36,22 +36,12 @@ public sealed class ManagedBackendTests : BackendConformanceTests
         BlockedCholesky<double>.BlockSizeOnThisThread = block;
         try
         {
-            using var ab = Backend.Upload<double>(a.ToRowMajorArray(), n, n);
-            using var bb = Backend.Upload<double>(wide.ToRowMajorArray(), n, c + 3);
-            using var b = bb.ColumnRange(1, c);
-            Backend.CholeskyFactor(ab);
-            Backend.CholeskySolve(ab, b);
-            var result = new double[n * (c + 3)];
-            Backend.Download(bb, result);
-            var expected = a.Solve(wide.SubMatrix(0, n, 1, c));
-            for (int i = 0; i < n; i++)
+            // The rule, then every product on all threads, then every product on one (on this thread only: other tests'
+            // solves keep the rule).
+            foreach (long? below in new long?[] { null, 0, long.MaxValue })
             {
-                result[i * (c + 3)].Should().Be(wide[i, 0], "column 0 lies outside the range");
-                result[(i * (c + 3)) + c + 1].Should().Be(wide[i, c + 1], "column c + 1 lies outside the range");
-                for (int j = 0; j < c; j++)
-                {
-                    result[(i * (c + 3)) + 1 + j].Should().BeApproximately(expected[i, j], 1e-9 * (1 + Math.Abs(expected[i, j])), $"x[{i}, {j}]");
-                }
+                BlockedCholesky<double>.SingleThreadedBelowOnThisThread = below;
+                SolveAndCheck(a, wide, n, c);
             }
 
             using var empty = Backend.Allocate<double>(0, 0);
@@ -61,6 +51,28 @@ public sealed class ManagedBackendTests : BackendConformanceTests
         finally
         {
             BlockedCholesky<double>.BlockSizeOnThisThread = null;
+            BlockedCholesky<double>.SingleThreadedBelowOnThisThread = null;
+        }
+    }
+
+    private void SolveAndCheck(MathNet.Numerics.LinearAlgebra.Matrix<double> a, MathNet.Numerics.LinearAlgebra.Matrix<double> wide, int n, int c)
+    {
+        using var ab = Backend.Upload<double>(a.ToRowMajorArray(), n, n);
+        using var bb = Backend.Upload<double>(wide.ToRowMajorArray(), n, c + 3);
+        using var b = bb.ColumnRange(1, c);
+        Backend.CholeskyFactor(ab);
+        Backend.CholeskySolve(ab, b);
+        var result = new double[n * (c + 3)];
+        Backend.Download(bb, result);
+        var expected = a.Solve(wide.SubMatrix(0, n, 1, c));
+        for (int i = 0; i < n; i++)
+        {
+            result[i * (c + 3)].Should().Be(wide[i, 0], "column 0 lies outside the range");
+            result[(i * (c + 3)) + c + 1].Should().Be(wide[i, c + 1], "column c + 1 lies outside the range");
+            for (int j = 0; j < c; j++)
+            {
+                result[(i * (c + 3)) + 1 + j].Should().BeApproximately(expected[i, j], 1e-9 * (1 + Math.Abs(expected[i, j])), $"x[{i}, {j}] with products below {BlockedCholesky<double>.SingleThreadedBelowOnThisThread?.ToString() ?? "the rule's"} multiply-adds on one thread");
+            }
         }
     }
 

@@ -459,6 +459,8 @@ public sealed class AgopTests
     [InlineData("gaussian", true, 3)]
     [InlineData("polynomial", false, 3)]
     [InlineData("gaussian", true, 40)]
+    [InlineData("gaussian", true, 33)]
+    [InlineData("laplace", false, 64)]
     public void SparseDirectFormInSinglePrecisionMatchesTheDoubleDenseForm(string kernelName, bool centre, int c)
     {
         const int n = 30, d = 12;

@@ -299,14 +299,25 @@ internal static unsafe class BlockedCholesky<T>
     }
 
     /// <summary>
-    /// The solve's products of fewer multiply-adds than this run on one thread: 2²⁰, about 25 µs of work on one core, which
+    /// The solve's products of fewer multiply-adds than this run on one thread: 2²⁰, tens of microseconds on one core, which
     /// takes in the diagonal blocks' products (96 × c × 96 for c up to 113) and the smallest updates between them, where
-    /// splitting costs more in the fork and join than it saves. The solve with grokking's 61 right-hand sides at n = 1,860 was
-    /// 4–10% faster at best and 2–5% at the median in four in-process runs (docs/cpu/2026-11-27-s12/solve-small-products.txt).
+    /// splitting costs more in the fork and join than it saves. The solve with grokking's 61 right-hand sides at n = 1,860 took
+    /// 4–10% less time at best and 2–5% at the median in four in-process runs (docs/cpu/2026-11-27-s12/solve-small-products.txt).
     /// </summary>
-    internal static long SingleThreadedBelow { get; set; } = 1L << 20;
+    internal const long SingleThreadedBelow = 1L << 20;
 
-    private static int Workers(int m, int c, int k, int threads) => (long)m * c * k < SingleThreadedBelow ? 1 : threads;
+    [ThreadStatic]
+    private static long? singleThreadedBelowOnThisThread;
+
+    /// <summary>Another threshold for the solves the calling thread starts (null, the default: <see cref="SingleThreadedBelow"/>); tests and the measurement set it.</summary>
+    internal static long? SingleThreadedBelowOnThisThread
+    {
+        get => singleThreadedBelowOnThisThread;
+        set => singleThreadedBelowOnThisThread = value;
+    }
+
+
+    private static int Workers(int m, int c, int k, int threads) => (long)m * c * k < (SingleThreadedBelowOnThisThread ?? SingleThreadedBelow) ? 1 : threads;
 
     /// <summary>
     /// Solves (LLᵀ)x = b in place for one right-hand side (stride <paramref name="ldb"/>): memory-bound, so row dot products for

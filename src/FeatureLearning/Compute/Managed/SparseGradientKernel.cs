@@ -119,8 +119,8 @@ internal static unsafe class SparseGradientKernel<T>
     /// (the twelve weights of one centre side by side, so a non-zero's twelve broadcasts read one cache line or two), then
     /// every output block is accumulated column by column into its own d × 12·width gradients (row l at l·12·width, sample
     /// row q's outputs at q·width), whose outer products are added before the next output block: the gradients held stay
-    /// small beside the coefficients and W', which was 6–13% faster at best on grokking's AGOP than gradients of all
-    /// outputs at once (docs/cpu/2026-11-27-s12/agop-output-blocks.txt).
+    /// small beside the coefficients and W', which took 6–13% less time at best on grokking's AGOP than gradients of
+    /// all outputs at once (docs/cpu/2026-11-27-s12/agop-output-blocks.txt).
     /// </summary>
     private static void Range(in Arguments a, int[] start, int[] centreRows, int b0, int b1, int n, T* hw)
     {
@@ -128,6 +128,9 @@ internal static unsafe class SparseGradientKernel<T>
         T* stage = stackalloc T[RowBlock * ob];
         T** to = stackalloc T*[RowBlock];
         int ldr = RowBlock * ob;
+
+        // R holds one output block's gradients (row l at l·12·width), one output block of padding after them: a partial
+        // block's whole-vector stores run past the outputs they own (below).
         T* wp = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)n * RowBlock * sizeof(T)), 64);
         T* r = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(((long)a.D * ldr) + ob) * (nuint)sizeof(T), 64);
         T* scratch = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)LowerRankUpdate<T>.ScratchLength(a.D) * (nuint)sizeof(T), 64);
@@ -139,6 +142,9 @@ internal static unsafe class SparseGradientKernel<T>
                 for (int blk = b0; blk < b1; blk++)
                 {
                     int j0 = blk * RowBlock, count = Math.Min(RowBlock, a.Rows - j0);
+
+                    // The first eight rows in 8 × 8 blocks transposed in registers where there are eight; the rest, and rows
+                    // past the end (which repeat the last row; their sums go to the stage and are dropped), one by one.
                     int blocked = count >= 8 && Transpose8<T>.Supported ? n / 8 * 8 : 0;
                     for (int i0 = 0; i0 < blocked; i0 += 8)
                     {
@@ -166,6 +172,10 @@ internal static unsafe class SparseGradientKernel<T>
                     {
                         int k0 = kb * ob, width = Math.Min(ob, a.C - k0), ld = RowBlock * width;
                         T* pb = a.Packed + ((long)kb * nnz * ob);
+                        // Every store is two whole vectors: with width < OutputBlock, sample row q's excess lands on row q + 1's
+                        // outputs, the last row's on the next column l's row, the last column's in the padding, each written
+                        // later (stores go to rising addresses), or on columns past count·width, which nothing reads. Rows past
+                        // the end go to the stage.
                         for (int l = 0; l < a.D; l++)
                         {
                             T* row = r + ((long)l * ld);
