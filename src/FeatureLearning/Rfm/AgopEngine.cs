@@ -238,7 +238,7 @@ internal static class AgopEngine
 
         // Sparse direct form through the register-blocked kernel (CPU backends): −B packed by output block.
         private readonly CpuBackend? cpu;
-        private readonly T[]? packed;
+        private T[]? packed;
 
         // Centring with a symmetric W' (radial kernel, the sample the centres themselves): [α | 1] (n × (c + 1)), so that one
         // product f·W[α | 1] gives S and the row sums W'1 = W'ᵀ1 together, one pass over W instead of two.
@@ -428,6 +428,12 @@ internal static class AgopEngine
             sumXs?.Dispose();
             sumW?.Dispose();
             alphaOnes?.Dispose();
+            if (packed is not null)
+            {
+                // Once: a second return would hand the same array to two renters.
+                System.Buffers.ArrayPool<T>.Shared.Return(packed);
+                packed = null;
+            }
         }
 
         private DeviceBuffer<T> Zeroed(int rows, int cols)
@@ -616,13 +622,28 @@ internal static class AgopEngine
                 && (long)inputs * FeatureLearning.Compute.Managed.SparseGradientKernel<T>.RowBlock * Math.Min(outputs, FeatureLearning.Compute.Managed.SparseGradientKernel<T>.OutputBlock) <= ChunkElements
                 && (long)inputs * inputs <= ChunkElements));
 
-        /// <summary>−B packed for the kernel: row t holds −f·v_t·α[i_t, ·] for the t-th non-zero v_t (at row i_t), column by column.</summary>
+        /// <summary>
+        /// −B packed for the kernel: row t holds −f·v_t·α[i_t, ·] for the t-th non-zero v_t (at row i_t), column by column. The
+        /// packed array (1.9 MB for grokking, every round) and the host copy of α are rented from the shared pool, not allocated:
+        /// <see cref="Dispose"/> returns the packed one. A rented array may be longer than the packing; the kernel reads only
+        /// its length.
+        /// </summary>
         private T[] PackNegatedCoefficients()
         {
-            var (a, scale) = CoefficientFactors(-WeightFactor);
-            var result = new T[FeatureLearning.Compute.Managed.SparseGradientKernel<T>.PackedLength(scale.Length, c)];
-            FeatureLearning.Compute.Managed.SparseGradientKernel<T>.Pack(scale, sparse!.Rows, a, c, result);
-            return result;
+            var a = System.Buffers.ArrayPool<T>.Shared.Rent(n * c);
+            try
+            {
+                var alphaHost = a.AsSpan(0, n * c);
+                be.Download(alpha, alphaHost);
+                var scale = Scales(-WeightFactor);
+                var result = System.Buffers.ArrayPool<T>.Shared.Rent(checked((int)FeatureLearning.Compute.Managed.SparseGradientKernel<T>.PackedLength(scale.Length, c)));
+                FeatureLearning.Compute.Managed.SparseGradientKernel<T>.Pack(scale, sparse!.Rows, alphaHost, c, result);
+                return result;
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<T>.Shared.Return(a);
+            }
         }
 
         /// <summary>α on the host and the scale factor·v_t of each non-zero v_t of X_c: B[t, k] = scale[t]·α[i_t, k].</summary>
@@ -630,13 +651,19 @@ internal static class AgopEngine
         {
             var a = new T[n * c];
             be.Download(alpha, a);
+            return (a, Scales(factor));
+        }
+
+        /// <summary>factor·v_t for every non-zero v_t of X_c.</summary>
+        private T[] Scales(T factor)
+        {
             var scale = new T[sparse!.NonZeros];
             for (int t = 0; t < scale.Length; t++)
             {
                 scale[t] = factor * T.CreateTruncating(sparse.Values[t]);
             }
 
-            return (a, scale);
+            return scale;
         }
 
         /// <summary>
