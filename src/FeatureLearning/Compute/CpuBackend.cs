@@ -424,6 +424,17 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     [ThreadStatic]
     private static long kernelProductBlockElements;
 
+    /// <summary><c>KernelMatrixContiguous</c> again, for the kernel as its own struct type (<see cref="IKernelVisitor"/>).</summary>
+    private sealed class ContiguousCall<T>(
+        CpuBackend backend, INormDependentKernel? normKernel, ManagedBuffer<T> x, ManagedBuffer<T> z, ManagedBuffer<T>? metric, ManagedBuffer<T>? result, ManagedBuffer<T>? weights, Product<T>? product)
+        : IKernelVisitor
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Visit<TKernel>(in TKernel kernel)
+            where TKernel : struct, IKernelFunction =>
+            backend.KernelMatrixContiguous(kernel, normKernel, x, z, metric, result, weights, product);
+    }
+
     /// <summary>The α and F of <see cref="KernelProduct"/>: F (n × <see cref="Outputs"/>) = K·α.</summary>
     private readonly struct Product<T>(T* alpha, int ldAlpha, int outputs, T* result, int ldResult)
         where T : unmanaged
@@ -441,6 +452,14 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : IKernelFunction
     {
+        // A kernel passed as the interface (as the estimators hold it) would be called through it per tile row, a generic
+        // virtual call: the library's kernels re-enter here as their own struct types (IKernelFunction.Accept), so that the
+        // tiles call their profiles directly and the radial ones take the one-pass epilogue (Fused). Other kernels go on.
+        if (!typeof(TKernel).IsValueType && kernel.Accept(new ContiguousCall<T>(this, normKernel, mx, mz, metric, mr, mwt, product)))
+        {
+            return;
+        }
+
         int n = mx.Rows, m = mz.Rows, d = mx.Cols;
         bool radial = kernel.Geometry == KernelGeometry.Radial;
         bool same = ReferenceEquals(mx, mz);
@@ -777,24 +796,6 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         public void Evaluate(int i0, int rows, int j0, int cols)
         {
             bool fused = radial && FusedProfiles;
-            if (fused && !typeof(TKernel).IsValueType)
-            {
-                // The estimators pass the kernel as the interface, and a call through it per row is a generic virtual call:
-                // the tile is evaluated by the library's radial kernels as their struct types instead, with direct calls.
-                switch (kernel)
-                {
-                    case FeatureLearning.Kernels.GaussianKernel g:
-                        new KernelTile<T, FeatureLearning.Kernels.GaussianKernel>(g, normKernel, k, w, m, xNorms, zNorms, radial).Evaluate(i0, rows, j0, cols);
-                        return;
-                    case FeatureLearning.Kernels.LaplaceKernel l:
-                        new KernelTile<T, FeatureLearning.Kernels.LaplaceKernel>(l, normKernel, k, w, m, xNorms, zNorms, radial).Evaluate(i0, rows, j0, cols);
-                        return;
-                    case FeatureLearning.Kernels.GeneralizedLaplaceKernel q:
-                        new KernelTile<T, FeatureLearning.Kernels.GeneralizedLaplaceKernel>(q, normKernel, k, w, m, xNorms, zNorms, radial).Evaluate(i0, rows, j0, cols);
-                        return;
-                }
-            }
-
             TKernel profile = kernel;
             for (int i = i0; i < i0 + rows; i++)
             {
@@ -850,7 +851,7 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     /// The library's radial kernels (<see cref="FeatureLearning.Kernels.IFusedRadialProfile"/>) from the inner products in one pass,
     /// values over <paramref name="g"/> and derivatives into <paramref name="derivatives"/> unless it is empty; false for any
     /// other kernel, which then takes the squared distances and its span methods. Chosen by the struct type, so that the call
-    /// is direct (<see cref="KernelTile{T, TKernel}.Evaluate"/> re-dispatches a kernel passed as the interface to its struct type first).
+    /// is direct (<c>KernelMatrixContiguous</c> re-enters with a library kernel passed as the interface as its struct type).
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static bool Fused<T, TKernel>(ref TKernel kernel, Span<T> g, T xNorm, ReadOnlySpan<T> zNorms, Span<T> derivatives)
