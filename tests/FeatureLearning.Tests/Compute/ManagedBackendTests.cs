@@ -55,6 +55,106 @@ public sealed class ManagedBackendTests : BackendConformanceTests
         }
     }
 
+    /// <summary>
+    /// The Cholesky factor with each block column's panel multiplied by the diagonal block's inverse in place (the rule, where
+    /// the GEMM packs every row block whole before writing it) against the factor from a copy of the panel: the same bits,
+    /// in both precisions, with blocks of 8, 32 and the rule's, on one thread and on four workers (where the panels near the
+    /// bottom have few row blocks, which the product would otherwise split by columns too); and the factor against MathNet's.
+    /// A blocking shallower than the block (KC 64 under blocks of 96) cannot work in place and takes the copy.
+    /// </summary>
+    [Theory]
+    [InlineData(8, 203, false)]
+    [InlineData(32, 400, false)]
+    [InlineData(null, 517, false)]
+    [InlineData(96, 300, true)]
+    public unsafe void InPlacePanelsGiveTheSameFactorAsCopiedOnes(int? block, int n, bool shallow)
+    {
+        var rng = new Random(n);
+        var g = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, n, (_, _) => rng.NextDouble() - 0.5);
+        var a = (g * g.Transpose() / n) + MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(n);
+        var expected = a.Cholesky().Factor;
+        var host = a.ToRowMajorArray();
+        BlockedCholesky<double>.BlockSizeOnThisThread = block;
+        BlockedCholesky<float>.BlockSizeOnThisThread = block;
+        if (shallow)
+        {
+            PackedGemm<double>.BlockingOnThisThread = PackedGemm<double>.Blocking with { Kc = 64 };
+            PackedGemm<float>.BlockingOnThisThread = PackedGemm<float>.Blocking with { Kc = 64 };
+        }
+
+        try
+        {
+            int nb = BlockedCholesky<double>.BlockSize;
+            PackedGemm<double>.CanMultiplyRowsInPlace(nb, nb).Should().Be(!shallow && nb > PackedGemm<double>.FewColumns);
+            foreach (int threads in new[] { 1, 4 })
+            {
+                var copied = Factor(host, n, threads, copy: true);
+                var inPlace = Factor(host, n, threads, copy: false);
+                inPlace.Should().Equal(copied, $"blocks of {nb} on {threads} worker(s)");
+                for (int i = 0; i < n; i++)
+                {
+                    for (int j = 0; j <= i; j++)
+                    {
+                        inPlace[(i * n) + j].Should().BeApproximately(expected[i, j], 1e-12, $"L[{i}, {j}]");
+                    }
+                }
+
+                var single = Array.ConvertAll(host, v => (float)v);
+                Factor(single, n, threads, copy: false).Should().Equal(Factor(single, n, threads, copy: true), "single precision");
+            }
+        }
+        finally
+        {
+            BlockedCholesky<double>.BlockSizeOnThisThread = null;
+            BlockedCholesky<float>.BlockSizeOnThisThread = null;
+            PackedGemm<double>.BlockingOnThisThread = null;
+            PackedGemm<float>.BlockingOnThisThread = null;
+        }
+
+        static T[] Factor<T>(T[] source, int n, int threads, bool copy)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var work = (T[])source.Clone();
+            BlockedCholesky<T>.PanelCopyOnThisThread = copy;
+            try
+            {
+                fixed (T* p = work)
+                {
+                    BlockedCholesky<T>.Factor(p, n, n, threads, CancellationToken.None).Should().Be(-1);
+                }
+            }
+            finally
+            {
+                BlockedCholesky<T>.PanelCopyOnThisThread = null;
+            }
+
+            return work;
+        }
+    }
+
+    /// <summary>A product into its own rows is refused where it cannot be computed in place (a transposed A, C elsewhere, β ≠ 0, too deep a k).</summary>
+    [Fact]
+    public unsafe void ProductsInPlaceAreRefusedWhereTheyCannotBe()
+    {
+        var a = new double[64 * 32];
+        var b = new double[32 * 32];
+        var c = new double[64 * 32];
+        fixed (double* pa = a, pb = b, pc = c)
+        {
+            double* aa = pa, bb = pb, cc = pc;
+            Action transposed = () => PackedGemm<double>.Multiply(true, true, 32, 32, 32, 1.0, aa, 32, bb, 32, 0.0, aa, 32, false, 2, rowsInPlace: true);
+            Action elsewhere = () => PackedGemm<double>.Multiply(false, true, 64, 32, 32, 1.0, aa, 32, bb, 32, 0.0, cc, 32, false, 2, rowsInPlace: true);
+            Action accumulate = () => PackedGemm<double>.Multiply(false, true, 64, 32, 32, 1.0, aa, 32, bb, 32, 1.0, aa, 32, false, 2, rowsInPlace: true);
+            Action narrow = () => PackedGemm<double>.Multiply(false, true, 64, 8, 8, 1.0, aa, 32, bb, 32, 0.0, aa, 32, false, 2, rowsInPlace: true);
+            transposed.Should().Throw<ArgumentException>().WithParameterName("rowsInPlace");
+            elsewhere.Should().Throw<ArgumentException>().WithParameterName("rowsInPlace");
+            accumulate.Should().Throw<ArgumentException>().WithParameterName("rowsInPlace");
+            narrow.Should().Throw<ArgumentException>().WithParameterName("rowsInPlace");
+        }
+
+        PackedGemm<double>.CanMultiplyRowsInPlace(4096, 4096).Should().BeFalse("deeper than one packed block");
+    }
+
     private void SolveAndCheck(MathNet.Numerics.LinearAlgebra.Matrix<double> a, MathNet.Numerics.LinearAlgebra.Matrix<double> wide, int n, int c)
     {
         using var ab = Backend.Upload<double>(a.ToRowMajorArray(), n, n);

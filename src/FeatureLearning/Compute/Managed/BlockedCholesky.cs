@@ -35,12 +35,24 @@ internal static unsafe class BlockedCholesky<T>
         set => blockSizeOnThisThread = value is null or >= 8 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A Cholesky block size must be at least 8.");
     }
 
+    [ThreadStatic]
+    private static bool? panelCopyOnThisThread;
+
+    /// <summary>Whether the factorizations the calling thread starts copy each panel before multiplying it by the diagonal block's inverse even where the GEMM can work in place (null, the default: no); tests and the measurement set it.</summary>
+    internal static bool? PanelCopyOnThisThread
+    {
+        get => panelCopyOnThisThread;
+        set => panelCopyOnThisThread = value;
+    }
+
     /// <summary>Factors the lower triangle of A in place. Returns -1 on success or the index of the first non-positive pivot.</summary>
     public static int Factor(T* a, int n, int lda, int threads, CancellationToken cancellationToken)
     {
         int nb = BlockSize;
         T* inverse = (T*)NativeMemory.AlignedAlloc((nuint)((long)nb * nb * sizeof(T)), 64);
-        T* panel = n > nb ? (T*)NativeMemory.AlignedAlloc((nuint)((long)(n - nb) * nb * sizeof(T)), 64) : null;
+        // Every block with rows below it is nb wide, so one check serves them all.
+        bool inPlace = PackedGemm<T>.CanMultiplyRowsInPlace(nb, nb) && !(PanelCopyOnThisThread ?? false);
+        T* panel = n > nb && !inPlace ? (T*)NativeMemory.AlignedAlloc((nuint)((long)(n - nb) * nb * sizeof(T)), 64) : null;
         try
         {
             for (int k0 = 0; k0 < n; k0 += nb)
@@ -60,12 +72,19 @@ internal static unsafe class BlockedCholesky<T>
                     break;
                 }
 
-                // A21 ← A21 · L11⁻ᵀ (as a GEMM with the explicit inverse of the small diagonal block).
+                // A21 ← A21 · L11⁻ᵀ (as a GEMM with the explicit inverse of the small diagonal block), in place where the GEMM
+                // packs each row block whole before writing it; otherwise from a copy of A21.
                 InvertLower(a11, kb, lda, inverse, kb);
                 T* a21 = a + ((long)(k0 + kb) * lda) + k0;
-                CopyRowsParallel(a21, lda, panel, kb, rest, kb, threads);
-
-                PackedGemm<T>.Multiply(false, true, rest, kb, kb, T.One, panel, kb, inverse, kb, T.Zero, a21, lda, false, threads);
+                if (inPlace)
+                {
+                    PackedGemm<T>.Multiply(false, true, rest, kb, kb, T.One, a21, lda, inverse, kb, T.Zero, a21, lda, false, threads, rowsInPlace: true);
+                }
+                else
+                {
+                    CopyRowsParallel(a21, lda, panel, kb, rest, kb, threads);
+                    PackedGemm<T>.Multiply(false, true, rest, kb, kb, T.One, panel, kb, inverse, kb, T.Zero, a21, lda, false, threads);
+                }
 
                 // A22 ← A22 − A21 · A21ᵀ, lower triangle only.
                 T* a22 = a + ((long)(k0 + kb) * lda) + k0 + kb;

@@ -106,9 +106,19 @@ internal static unsafe class PackedGemm<T>
     /// <param name="ldc">Leading dimension of C.</param>
     /// <param name="lowerOnly">Update only C_ij with j ≤ i.</param>
     /// <param name="threads">Maximum worker threads (1 = serial).</param>
+    /// <param name="rowsInPlace">C is A itself (same storage and leading dimension, op(A) untransposed, k = n) and β = 0: each
+    /// work item packs its rows of A whole before it writes them (one work item per row block, one packed block). Only where
+    /// <see cref="CanMultiplyRowsInPlace"/> says so.</param>
+    /// <exception cref="ArgumentException"><paramref name="rowsInPlace"/> where the product cannot be computed in place.</exception>
     public static void Multiply(
-        bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, bool lowerOnly, int threads)
+        bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, bool lowerOnly, int threads,
+        bool rowsInPlace = false)
     {
+        if (rowsInPlace && (transA || lowerOnly || a != c || lda != ldc || beta != T.Zero || alpha == T.Zero || !CanMultiplyRowsInPlace(k, n)))
+        {
+            throw new ArgumentException($"A {m} x {k} product into its own rows (n = {n}, k = {k}) cannot be computed in place with this blocking.", nameof(rowsInPlace));
+        }
+
         if (m == 0 || n == 0)
         {
             return;
@@ -192,7 +202,7 @@ internal static unsafe class PackedGemm<T>
                     PackBAll(transB, b, ldb, pc, jc, kc, nc, bPacked, threads);
 
                     int rowBlocks = (m + mcBlock - 1) / mcBlock;
-                    int chunks = threads == 1 ? 1 : Math.Max(1, Math.Min(panels, (4 * threads + rowBlocks - 1) / rowBlocks));
+                    int chunks = threads == 1 || rowsInPlace ? 1 : Math.Max(1, Math.Min(panels, (4 * threads + rowBlocks - 1) / rowBlocks));
                     int panelsPerChunk = (panels + chunks - 1) / chunks;
                     chunks = (panels + panelsPerChunk - 1) / panelsPerChunk;
                     int items = rowBlocks * chunks;
@@ -239,6 +249,17 @@ internal static unsafe class PackedGemm<T>
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Whether an m × n product op(A)·op(B) with k = n can overwrite A's rows (<see cref="Multiply"/> with rowsInPlace): on the
+    /// packed path (more than <see cref="FewColumns"/> columns, too shallow to split k), with one packed block of depth and of
+    /// columns under the calling thread's blocking, so that a row block of A is read whole, packed, before any of it is written.
+    /// </summary>
+    internal static bool CanMultiplyRowsInPlace(int k, int n)
+    {
+        var blocking = BlockingOnThisThread ?? Blocking;
+        return k == n && n > FewColumns && k < SplitKMinDepth && k <= Math.Max(1, blocking.Kc) && n <= RoundUp(Math.Max(1, blocking.Nc), NR);
     }
 
     /// <summary>
