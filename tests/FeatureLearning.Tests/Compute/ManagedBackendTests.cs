@@ -57,7 +57,8 @@ public sealed class ManagedBackendTests : BackendConformanceTests
 
     /// <summary>
     /// The Cholesky factor with each block column's panel multiplied by the diagonal block's inverse in place (the rule, where
-    /// the GEMM packs every row block whole before writing it) against the factor from a copy of the panel: the same bits,
+    /// the GEMM packs every row block whole before writing it; each column panel stopping at the depth where the inverse's
+    /// transpose turns zero, and, as a check, multiplying the zeros too) against the factor from a copy of the panel: the same bits,
     /// in both precisions, with blocks of 8, 32 and the rule's, on one thread and on four workers (where the panels near the
     /// bottom have few row blocks, which the product would otherwise split by columns too); and the factor against MathNet's.
     /// A blocking shallower than the block (KC 64 under blocks of 96) cannot work in place and takes the copy.
@@ -91,6 +92,7 @@ public sealed class ManagedBackendTests : BackendConformanceTests
                 var copied = Factor(host, n, threads, copy: true);
                 var inPlace = Factor(host, n, threads, copy: false);
                 inPlace.Should().Equal(copied, $"blocks of {nb} on {threads} worker(s)");
+                Factor(host, n, threads, copy: false, full: true).Should().Equal(copied, "with the inverse's zeros multiplied too");
                 for (int i = 0; i < n; i++)
                 {
                     for (int j = 0; j <= i; j++)
@@ -111,11 +113,12 @@ public sealed class ManagedBackendTests : BackendConformanceTests
             PackedGemm<float>.BlockingOnThisThread = null;
         }
 
-        static T[] Factor<T>(T[] source, int n, int threads, bool copy)
+        static T[] Factor<T>(T[] source, int n, int threads, bool copy, bool full = false)
             where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
             var work = (T[])source.Clone();
             BlockedCholesky<T>.PanelCopyOnThisThread = copy;
+            BlockedCholesky<T>.FullPanelProductOnThisThread = full;
             try
             {
                 fixed (T* p = work)
@@ -126,13 +129,14 @@ public sealed class ManagedBackendTests : BackendConformanceTests
             finally
             {
                 BlockedCholesky<T>.PanelCopyOnThisThread = null;
+                BlockedCholesky<T>.FullPanelProductOnThisThread = null;
             }
 
             return work;
         }
     }
 
-    /// <summary>A product into its own rows is refused where it cannot be computed in place (a transposed A, C elsewhere, β ≠ 0, too deep a k).</summary>
+    /// <summary>A product into its own rows is refused where it cannot be computed in place (a transposed A, C elsewhere, β ≠ 0, too few columns, too deep a k), and a triangular B outside such a product.</summary>
     [Fact]
     public unsafe void ProductsInPlaceAreRefusedWhereTheyCannotBe()
     {
@@ -146,10 +150,12 @@ public sealed class ManagedBackendTests : BackendConformanceTests
             Action elsewhere = () => PackedGemm<double>.Multiply(false, true, 64, 32, 32, 1.0, aa, 32, bb, 32, 0.0, cc, 32, false, 2, rowsInPlace: true);
             Action accumulate = () => PackedGemm<double>.Multiply(false, true, 64, 32, 32, 1.0, aa, 32, bb, 32, 1.0, aa, 32, false, 2, rowsInPlace: true);
             Action narrow = () => PackedGemm<double>.Multiply(false, true, 64, 8, 8, 1.0, aa, 32, bb, 32, 0.0, aa, 32, false, 2, rowsInPlace: true);
+            Action triangularElsewhere = () => PackedGemm<double>.Multiply(false, true, 64, 32, 32, 1.0, aa, 32, bb, 32, 0.0, cc, 32, false, 2, upperB: true);
             transposed.Should().Throw<ArgumentException>().WithParameterName("rowsInPlace");
             elsewhere.Should().Throw<ArgumentException>().WithParameterName("rowsInPlace");
             accumulate.Should().Throw<ArgumentException>().WithParameterName("rowsInPlace");
             narrow.Should().Throw<ArgumentException>().WithParameterName("rowsInPlace");
+            triangularElsewhere.Should().Throw<ArgumentException>().WithParameterName("upperB");
         }
 
         PackedGemm<double>.CanMultiplyRowsInPlace(4096, 4096).Should().BeFalse("deeper than one packed block");

@@ -45,6 +45,16 @@ internal static unsafe class BlockedCholesky<T>
         set => panelCopyOnThisThread = value;
     }
 
+    [ThreadStatic]
+    private static bool? fullPanelProductOnThisThread;
+
+    /// <summary>Whether the in-place panel products the calling thread starts multiply the inverse's zeros too (null, the default: no); the measurement sets it.</summary>
+    internal static bool? FullPanelProductOnThisThread
+    {
+        get => fullPanelProductOnThisThread;
+        set => fullPanelProductOnThisThread = value;
+    }
+
     /// <summary>Factors the lower triangle of A in place. Returns -1 on success or the index of the first non-positive pivot.</summary>
     public static int Factor(T* a, int n, int lda, int threads, CancellationToken cancellationToken)
     {
@@ -78,7 +88,8 @@ internal static unsafe class BlockedCholesky<T>
                 T* a21 = a + ((long)(k0 + kb) * lda) + k0;
                 if (inPlace)
                 {
-                    PackedGemm<T>.Multiply(false, true, rest, kb, kb, T.One, a21, lda, inverse, kb, T.Zero, a21, lda, false, threads, rowsInPlace: true);
+                    // L11⁻ᵀ is upper triangular: each column panel stops at its own depth (5/8 of the products for 96 × 96).
+                    PackedGemm<T>.Multiply(false, true, rest, kb, kb, T.One, a21, lda, inverse, kb, T.Zero, a21, lda, false, threads, rowsInPlace: true, upperB: !(FullPanelProductOnThisThread ?? false));
                 }
                 else
                 {

@@ -109,14 +109,22 @@ internal static unsafe class PackedGemm<T>
     /// <param name="rowsInPlace">C is A itself (same storage and leading dimension, op(A) untransposed, k = n) and β = 0: each
     /// work item packs its rows of A whole before it writes them (one work item per row block, one packed block). Only where
     /// <see cref="CanMultiplyRowsInPlace"/> says so.</param>
-    /// <exception cref="ArgumentException"><paramref name="rowsInPlace"/> where the product cannot be computed in place.</exception>
+    /// <param name="upperB">op(B) is upper triangular (op(B)[p, j] = 0 for p &gt; j; k = n): column panel j stops its products at
+    /// depth j + NR, the zeros below never multiplied. Only with <paramref name="rowsInPlace"/> (one packed block).</param>
+    /// <exception cref="ArgumentException"><paramref name="rowsInPlace"/> where the product cannot be computed in place, or
+    /// <paramref name="upperB"/> without it.</exception>
     public static void Multiply(
         bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, bool lowerOnly, int threads,
-        bool rowsInPlace = false)
+        bool rowsInPlace = false, bool upperB = false)
     {
         if (rowsInPlace && (transA || lowerOnly || a != c || lda != ldc || beta != T.Zero || alpha == T.Zero || !CanMultiplyRowsInPlace(k, n)))
         {
             throw new ArgumentException($"A {m} x {k} product into its own rows (n = {n}, k = {k}) cannot be computed in place with this blocking.", nameof(rowsInPlace));
+        }
+
+        if (upperB && !rowsInPlace)
+        {
+            throw new ArgumentException("A product with a triangular B is computed in place only (one packed block of depth and of columns).", nameof(upperB));
         }
 
         if (m == 0 || n == 0)
@@ -207,7 +215,7 @@ internal static unsafe class PackedGemm<T>
                     chunks = (panels + panelsPerChunk - 1) / panelsPerChunk;
                     int items = rowBlocks * chunks;
 
-                    var ctx = new BlockContext(transA, m, a, lda, c, ldc, pc, jc, kc, nc, mcBlock, panelsPerChunk, chunks, bPacked, lowerOnly, alpha, overwrite && pc == 0, prefetch);
+                    var ctx = new BlockContext(transA, m, a, lda, c, ldc, pc, jc, kc, nc, mcBlock, panelsPerChunk, chunks, bPacked, lowerOnly, alpha, overwrite && pc == 0, prefetch, upperB);
                     if (threads == 1 || items == 1)
                     {
                         aPacked[0] = EnsureA(aPacked[0], mcMax, kcMax);
@@ -394,7 +402,7 @@ internal static unsafe class PackedGemm<T>
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 
     private readonly struct BlockContext(
-        bool transA, int m, T* a, int lda, T* c, int ldc, int pc, int jc, int kc, int nc, int mcMax, int panelsPerChunk, int chunks, T* bPacked, bool lowerOnly, T alpha, bool overwrite, bool prefetch)
+        bool transA, int m, T* a, int lda, T* c, int ldc, int pc, int jc, int kc, int nc, int mcMax, int panelsPerChunk, int chunks, T* bPacked, bool lowerOnly, T alpha, bool overwrite, bool prefetch, bool upperB)
     {
         public readonly bool TransA = transA;
         public readonly int M = m;
@@ -418,6 +426,9 @@ internal static unsafe class PackedGemm<T>
 
         /// <summary>Prefetch the next B micro-panel (<see cref="PrefetchNextPanel"/>, read once per product).</summary>
         public readonly bool Prefetch = prefetch;
+
+        /// <summary>op(B) is upper triangular and the product one block (pc = jc = 0): panel j's products stop at depth j + NR.</summary>
+        public readonly bool UpperB = upperB;
     }
 
     private static void RunItem(in BlockContext x, int item, T* aPacked)
@@ -471,6 +482,10 @@ internal static unsafe class PackedGemm<T>
             int j0 = x.Jc + (p * nr);
             int nrEff = Math.Min(nr, x.Jc + x.Nc - j0);
             T* bp = x.BPacked + ((long)p * kc * nr);
+
+            // A triangular B has zeros below row j0 + nrEff − 1 of this panel: the micro-kernels stop there (both packed
+            // panels are k-major, so a shorter depth reads their first rows).
+            int depth = x.UpperB ? Math.Min(kc, j0 + nrEff) : kc;
             bool prefetchNext = x.Prefetch && p + 1 < p1;
             for (int ir = 0; ir < mc; ir += mr)
             {
@@ -488,11 +503,11 @@ internal static unsafe class PackedGemm<T>
                 bool straddles = x.LowerOnly && j0 + nrEff - 1 > i0;
                 if (mrEff == mr && nrEff == nr && !straddles)
                 {
-                    MicroKernel(kc, ap, bp, cTile, x.Ldc, x.Overwrite, pf);
+                    MicroKernel(depth, ap, bp, cTile, x.Ldc, x.Overwrite, pf);
                 }
                 else
                 {
-                    MicroKernel(kc, ap, bp, tile, nr, overwrite: true, pf);
+                    MicroKernel(depth, ap, bp, tile, nr, overwrite: true, pf);
                     for (int r = 0; r < mrEff; r++)
                     {
                         int limit = straddles ? Math.Min(nrEff, i0 + r - j0 + 1) : nrEff;
