@@ -15,13 +15,36 @@ public unsafe class LowerRankUpdateTests
     [InlineData(33, 31)]
     [InlineData(61, 513)]
     [InlineData(122, 732)]
+    [InlineData(3, 300)]
+    [InlineData(4, 9)]
+    [InlineData(12, 40)]
+    [InlineData(100, 300)]
+    [InlineData(124, 70)]
+    [InlineData(140, 33)]
     public void AddsTheLowerTriangleOfRRTransposeAndLeavesTheRest(int d, int k)
     {
         // Shapes that end in partial tiles, panels and depth blocks (Depth = 256), in both precisions, against a direct
-        // triple loop; the strictly upper triangle and the padding beyond d columns must keep their values.
+        // triple loop; the strictly upper triangle and the padding beyond d columns must keep their values. A last tile row
+        // of at most four rows (d = 3, 4, 12, 100, 122, 124, 140: one to four rows, one to more than six panels) takes the
+        // short tile, and is checked again computed as eight rows.
         Skip.IfNot(LowerRankUpdate<double>.Supported, "the update needs AVX-512");
         Check<double>(d, k, 1e-12);
         Check<float>(d, k, 1e-5);
+        if (d % 8 is > 0 and <= LowerRankUpdate<double>.ShortRows)
+        {
+            LowerRankUpdate<double>.EightRowEdgesOnThisThread = true;
+            LowerRankUpdate<float>.EightRowEdgesOnThisThread = true;
+            try
+            {
+                Check<double>(d, k, 1e-12);
+                Check<float>(d, k, 1e-5);
+            }
+            finally
+            {
+                LowerRankUpdate<double>.EightRowEdgesOnThisThread = null;
+                LowerRankUpdate<float>.EightRowEdgesOnThisThread = null;
+            }
+        }
     }
 
     private static void Check<T>(int d, int k, double tolerance)

@@ -53,6 +53,18 @@ internal static unsafe class LowerRankUpdate<T>
             {
                 int last = Math.Min(i0 + TileRows - 1, d - 1) / p;
                 T* a = scratch + ((i0 / p) * stride) + (i0 % p);
+                if (d - i0 <= ShortRows && !(EightRowEdgesOnThisThread ?? false))
+                {
+                    // A last tile row of at most four rows (d = 100: 4, grokking's 122: 2): four rows, six panels at a time,
+                    // instead of eight rows with the rest zero padding.
+                    for (int q0 = 0; q0 <= last; q0 += 6)
+                    {
+                        TileShort(a, scratch + (q0 * stride), stride, Math.Min(6, last - q0 + 1), kc, h, ldh, i0, q0 * p, d, tile);
+                    }
+
+                    continue;
+                }
+
                 for (int q0 = 0; q0 <= last; q0 += 3)
                 {
                     int width = Math.Min(3, last - q0 + 1);
@@ -60,6 +72,106 @@ internal static unsafe class LowerRankUpdate<T>
                 }
             }
         }
+    }
+
+    /// <summary>Rows at most of the last tile row that <see cref="TileShort"/> takes.</summary>
+    internal const int ShortRows = 4;
+
+    [ThreadStatic]
+    private static bool? eightRowEdgesOnThisThread;
+
+    /// <summary>Whether the updates the calling thread starts compute a short last tile row as eight rows (null, the default: no, four); tests and the measurement set it.</summary>
+    internal static bool? EightRowEdgesOnThisThread
+    {
+        get => eightRowEdgesOnThisThread;
+        set => eightRowEdgesOnThisThread = value;
+    }
+
+    /// <summary>
+    /// The last tile row when it has at most <see cref="ShortRows"/> rows: rows i0 … i0 + 3 (those past d are zero padding,
+    /// never stored) against <paramref name="width"/> (1–6) panels from <paramref name="b"/>, 24 accumulators; added to H
+    /// through <paramref name="t"/> element by element, on and below the diagonal and within d × d.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileShort(T* a, T* b, long stride, int width, int kc, T* h, int ldh, int i0, int j0, int d, T* t)
+    {
+        int p = P;
+        T* b0 = b;
+        T* b1 = width > 1 ? b + (1 * stride) : b;
+        T* b2 = width > 2 ? b + (2 * stride) : b;
+        T* b3 = width > 3 ? b + (3 * stride) : b;
+        T* b4 = width > 4 ? b + (4 * stride) : b;
+        T* b5 = width > 5 ? b + (5 * stride) : b;
+        Vector512<T> c00 = default, c01 = default, c02 = default, c03 = default, c04 = default, c05 = default,
+            c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default,
+            c20 = default, c21 = default, c22 = default, c23 = default, c24 = default, c25 = default,
+            c30 = default, c31 = default, c32 = default, c33 = default, c34 = default, c35 = default;
+        for (int kk = 0; kk < kc; kk++)
+        {
+            long o = (long)kk * p;
+            T* ak = a + o;
+                var v0 = Vector512.Load(b0 + o);
+                var v1 = Vector512.Load(b1 + o);
+                var v2 = Vector512.Load(b2 + o);
+                var v3 = Vector512.Load(b3 + o);
+                var v4 = Vector512.Load(b4 + o);
+                var v5 = Vector512.Load(b5 + o);
+                var x0 = Vector512.Create(ak[0]);
+                c00 = PackedGemm<T>.Fma(x0, v0, c00);
+                c01 = PackedGemm<T>.Fma(x0, v1, c01);
+                c02 = PackedGemm<T>.Fma(x0, v2, c02);
+                c03 = PackedGemm<T>.Fma(x0, v3, c03);
+                c04 = PackedGemm<T>.Fma(x0, v4, c04);
+                c05 = PackedGemm<T>.Fma(x0, v5, c05);
+                var x1 = Vector512.Create(ak[1]);
+                c10 = PackedGemm<T>.Fma(x1, v0, c10);
+                c11 = PackedGemm<T>.Fma(x1, v1, c11);
+                c12 = PackedGemm<T>.Fma(x1, v2, c12);
+                c13 = PackedGemm<T>.Fma(x1, v3, c13);
+                c14 = PackedGemm<T>.Fma(x1, v4, c14);
+                c15 = PackedGemm<T>.Fma(x1, v5, c15);
+                var x2 = Vector512.Create(ak[2]);
+                c20 = PackedGemm<T>.Fma(x2, v0, c20);
+                c21 = PackedGemm<T>.Fma(x2, v1, c21);
+                c22 = PackedGemm<T>.Fma(x2, v2, c22);
+                c23 = PackedGemm<T>.Fma(x2, v3, c23);
+                c24 = PackedGemm<T>.Fma(x2, v4, c24);
+                c25 = PackedGemm<T>.Fma(x2, v5, c25);
+                var x3 = Vector512.Create(ak[3]);
+                c30 = PackedGemm<T>.Fma(x3, v0, c30);
+                c31 = PackedGemm<T>.Fma(x3, v1, c31);
+                c32 = PackedGemm<T>.Fma(x3, v2, c32);
+                c33 = PackedGemm<T>.Fma(x3, v3, c33);
+                c34 = PackedGemm<T>.Fma(x3, v4, c34);
+                c35 = PackedGemm<T>.Fma(x3, v5, c35);
+        }
+
+        int ld = 6 * p;
+        c00.Store(t + (0 * ld) + (0 * p));
+        c01.Store(t + (0 * ld) + (1 * p));
+        c02.Store(t + (0 * ld) + (2 * p));
+        c03.Store(t + (0 * ld) + (3 * p));
+        c04.Store(t + (0 * ld) + (4 * p));
+        c05.Store(t + (0 * ld) + (5 * p));
+        c10.Store(t + (1 * ld) + (0 * p));
+        c11.Store(t + (1 * ld) + (1 * p));
+        c12.Store(t + (1 * ld) + (2 * p));
+        c13.Store(t + (1 * ld) + (3 * p));
+        c14.Store(t + (1 * ld) + (4 * p));
+        c15.Store(t + (1 * ld) + (5 * p));
+        c20.Store(t + (2 * ld) + (0 * p));
+        c21.Store(t + (2 * ld) + (1 * p));
+        c22.Store(t + (2 * ld) + (2 * p));
+        c23.Store(t + (2 * ld) + (3 * p));
+        c24.Store(t + (2 * ld) + (4 * p));
+        c25.Store(t + (2 * ld) + (5 * p));
+        c30.Store(t + (3 * ld) + (0 * p));
+        c31.Store(t + (3 * ld) + (1 * p));
+        c32.Store(t + (3 * ld) + (2 * p));
+        c33.Store(t + (3 * ld) + (3 * p));
+        c34.Store(t + (3 * ld) + (4 * p));
+        c35.Store(t + (3 * ld) + (5 * p));
+        AddEdge(t, ld, width * p, h, ldh, i0, j0, d);
     }
 
     private static int Panels(int d) => (d + P - 1) / P;
