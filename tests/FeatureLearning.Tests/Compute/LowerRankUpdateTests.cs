@@ -21,23 +21,28 @@ public unsafe class LowerRankUpdateTests
     [InlineData(100, 300)]
     [InlineData(124, 70)]
     [InlineData(140, 33)]
+    [InlineData(20, 50)]
+    [InlineData(58, 41)]
+    [InlineData(75, 19)]
     public void AddsTheLowerTriangleOfRRTransposeAndLeavesTheRest(int d, int k)
     {
         // Shapes that end in partial tiles, panels and depth blocks (Depth = 256), in both precisions, against a direct
         // triple loop; the strictly upper triangle and the padding beyond d columns must keep their values. A last tile row
         // of at most four rows (d = 3, 4, 12, 100, 122, 124, 140: one to four rows, one to more than six panels) takes the
-        // short tile, and is checked again computed as eight rows.
+        // short tile (in single precision also with the tile row starting half-way into a 16-row panel: d = 12, 58, 75, 122,
+        // 124, 140), and is checked again computed as eight rows, which must give the same bits (the same products in the
+        // same order; the short tile leaves out only the padding rows).
         Skip.IfNot(LowerRankUpdate<double>.Supported, "the update needs AVX-512");
-        Check<double>(d, k, 1e-12);
-        Check<float>(d, k, 1e-5);
+        var shortDouble = Check<double>(d, k, 1e-12);
+        var shortSingle = Check<float>(d, k, 1e-5);
         if (d % 8 is > 0 and <= LowerRankUpdate<double>.ShortRows)
         {
             LowerRankUpdate<double>.EightRowEdgesOnThisThread = true;
             LowerRankUpdate<float>.EightRowEdgesOnThisThread = true;
             try
             {
-                Check<double>(d, k, 1e-12);
-                Check<float>(d, k, 1e-5);
+                Check<double>(d, k, 1e-12).Should().Equal(shortDouble, "the short tile and the eight-row one give the same bits");
+                Check<float>(d, k, 1e-5).Should().Equal(shortSingle, "the short tile and the eight-row one give the same bits");
             }
             finally
             {
@@ -47,7 +52,7 @@ public unsafe class LowerRankUpdateTests
         }
     }
 
-    private static void Check<T>(int d, int k, double tolerance)
+    private static T[] Check<T>(int d, int k, double tolerance)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var rng = new Random((31 * d) + k);
@@ -92,5 +97,7 @@ public unsafe class LowerRankUpdateTests
                 actual.Should().BeApproximately(original + sum, tolerance * (1 + scale), $"H[{i}, {j}] ({d} x {k})");
             }
         }
+
+        return ht;
     }
 }

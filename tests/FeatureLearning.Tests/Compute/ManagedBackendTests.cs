@@ -59,13 +59,18 @@ public sealed class ManagedBackendTests : BackendConformanceTests
     /// The Cholesky factor with each block column's panel multiplied by the diagonal block's inverse in place (the rule, where
     /// the GEMM packs every row block whole before writing it; each column panel stopping at the depth where the inverse's
     /// transpose turns zero, and, as a check, multiplying the zeros too) against the factor from a copy of the panel: the same bits,
-    /// in both precisions, with blocks of 8, 32 and the rule's, on one thread and on four workers (where the panels near the
-    /// bottom have few row blocks, which the product would otherwise split by columns too); and the factor against MathNet's.
-    /// A blocking shallower than the block (KC 64 under blocks of 96) cannot work in place and takes the copy.
+    /// in both precisions, with blocks of 17, 20, 32, 100 (orders that leave partial register tiles and a partial last column
+    /// panel) and the rule's, on one thread and on four workers (where the panels near the bottom have few row blocks, which the
+    /// product would otherwise split by columns too); and the factor against MathNet's. Blocks of 8 (no more columns than
+    /// PackedGemm.FewColumns) and a blocking shallower than the block (KC 64 under blocks of 96) cannot work in place and take
+    /// the copy, which the test checks too.
     /// </summary>
     [Theory]
     [InlineData(8, 203, false)]
+    [InlineData(17, 230, false)]
+    [InlineData(20, 171, false)]
     [InlineData(32, 400, false)]
+    [InlineData(100, 333, false)]
     [InlineData(null, 517, false)]
     [InlineData(96, 300, true)]
     public unsafe void InPlacePanelsGiveTheSameFactorAsCopiedOnes(int? block, int n, bool shallow)

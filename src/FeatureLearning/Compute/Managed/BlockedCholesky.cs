@@ -88,7 +88,8 @@ internal static unsafe class BlockedCholesky<T>
                 T* a21 = a + ((long)(k0 + kb) * lda) + k0;
                 if (inPlace)
                 {
-                    // L11⁻ᵀ is upper triangular: each column panel stops at its own depth (5/8 of the products for 96 × 96).
+                    // L11⁻ᵀ is upper triangular: each column panel stops at its own depth (5/8 of the products for 96 × 96 with
+                    // 24-column panels).
                     PackedGemm<T>.Multiply(false, true, rest, kb, kb, T.One, a21, lda, inverse, kb, T.Zero, a21, lda, false, threads, rowsInPlace: true, upperB: !(FullPanelProductOnThisThread ?? false));
                 }
                 else

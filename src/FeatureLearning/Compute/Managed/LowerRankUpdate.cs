@@ -32,16 +32,27 @@ internal static unsafe class LowerRankUpdate<T>
     /// Elements of the scratch that <see cref="Add"/> needs for <paramref name="d"/> rows: the packed panels, each one vector
     /// longer than its <see cref="Depth"/> columns (so that panels do not start at the same L1 set), then one stored tile.
     /// </summary>
-    public static long ScratchLength(int d) => PanelsLength(d) + (TileRows * 3 * P);
+    public static long ScratchLength(int d) => PanelsLength(d) + (Math.Max(TileRows * 3, ShortRows * 6) * P);
 
     /// <summary>
     /// H += RRᵀ on and below the diagonal: R is d × <paramref name="k"/> (leading dimension <paramref name="ldr"/>), H is
     /// d × d (leading dimension <paramref name="ldh"/>; the strictly upper triangle is not written). <paramref name="scratch"/>
     /// holds <see cref="ScratchLength"/>(d) elements, 64-byte aligned.
     /// </summary>
+    /// <param name="r">R, d × k (leading dimension <paramref name="ldr"/>).</param>
+    /// <param name="d">Rows of R and order of H.</param>
+    /// <param name="k">Columns of R.</param>
+    /// <param name="ldr">Leading dimension of R.</param>
+    /// <param name="h">H, d × d (leading dimension <paramref name="ldh"/>).</param>
+    /// <param name="ldh">Leading dimension of H.</param>
+    /// <param name="scratch"><see cref="ScratchLength"/>(d) elements, 64-byte aligned.</param>
+    /// <param name="eightRowEdges">Compute a short last tile row as eight rows (<see cref="EightRowEdgesOnThisThread"/>, which
+    /// the calling thread's value gives when this is null: a caller that runs the update on worker threads reads it on its own
+    /// thread and passes it).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Add(T* r, int d, int k, int ldr, T* h, int ldh, T* scratch)
+    public static void Add(T* r, int d, int k, int ldr, T* h, int ldh, T* scratch, bool? eightRowEdges = null)
     {
+        bool eight = eightRowEdges ?? EightRowEdgesOnThisThread ?? false;
         int p = P;
         T* tile = scratch + PanelsLength(d);
         for (int k0 = 0; k0 < k; k0 += Depth)
@@ -53,7 +64,7 @@ internal static unsafe class LowerRankUpdate<T>
             {
                 int last = Math.Min(i0 + TileRows - 1, d - 1) / p;
                 T* a = scratch + ((i0 / p) * stride) + (i0 % p);
-                if (d - i0 <= ShortRows && !(EightRowEdgesOnThisThread ?? false))
+                if (d - i0 <= ShortRows && !eight)
                 {
                     // A last tile row of at most four rows (d = 100: 4, grokking's 122: 2): four rows, six panels at a time,
                     // instead of eight rows with the rest zero padding.
@@ -80,7 +91,11 @@ internal static unsafe class LowerRankUpdate<T>
     [ThreadStatic]
     private static bool? eightRowEdgesOnThisThread;
 
-    /// <summary>Whether the updates the calling thread starts compute a short last tile row as eight rows (null, the default: no, four); tests and the measurement set it.</summary>
+    /// <summary>
+    /// Whether the updates the calling thread starts compute a short last tile row as eight rows (null, the default: no, four);
+    /// tests and the measurement set it. The sparse AGOP kernel reads it on the thread that calls it and passes it to its
+    /// workers' updates.
+    /// </summary>
     internal static bool? EightRowEdgesOnThisThread
     {
         get => eightRowEdgesOnThisThread;

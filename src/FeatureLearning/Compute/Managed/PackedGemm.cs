@@ -108,7 +108,7 @@ internal static unsafe class PackedGemm<T>
     /// <param name="threads">Maximum worker threads (1 = serial).</param>
     /// <param name="rowsInPlace">C is A itself (same storage and leading dimension, op(A) untransposed, k = n) and β = 0: each
     /// work item packs its rows of A whole before it writes them (one work item per row block, one packed block). Only where
-    /// <see cref="CanMultiplyRowsInPlace"/> says so.</param>
+    /// <see cref="CanMultiplyRowsInPlace(int, int)"/> says so.</param>
     /// <param name="upperB">op(B) is upper triangular (op(B)[p, j] = 0 for p &gt; j; k = n): column panel j stops its products at
     /// depth j + NR, the zeros below never multiplied. Only with <paramref name="rowsInPlace"/> (one packed block).</param>
     /// <exception cref="ArgumentException"><paramref name="rowsInPlace"/> where the product cannot be computed in place, or
@@ -117,7 +117,10 @@ internal static unsafe class PackedGemm<T>
         bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, bool lowerOnly, int threads,
         bool rowsInPlace = false, bool upperB = false)
     {
-        if (rowsInPlace && (transA || lowerOnly || a != c || lda != ldc || beta != T.Zero || alpha == T.Zero || !CanMultiplyRowsInPlace(k, n)))
+        // One reading of the blocking per call (the benchmarks' sweep sets it between calls): the in-place check and the
+        // blocks below use the same one.
+        var blocking = BlockingOnThisThread ?? Blocking;
+        if (rowsInPlace && (transA || lowerOnly || a != c || lda != ldc || beta != T.Zero || alpha == T.Zero || !CanMultiplyRowsInPlace(k, n, blocking)))
         {
             throw new ArgumentException($"A {m} x {k} product into its own rows (n = {n}, k = {k}) cannot be computed in place with this blocking.", nameof(rowsInPlace));
         }
@@ -169,12 +172,10 @@ internal static unsafe class PackedGemm<T>
             return;
         }
 
-        // One reading of the blocking per call (the benchmarks' sweep sets it between calls). Shallow products (the Cholesky's
-        // 96-deep trailing updates, kernel-matrix tiles with few inputs) take the rule's MC too. Until the micro-kernels
+        // Shallow products (the Cholesky's 96-deep trailing updates, kernel-matrix tiles with few inputs) take the rule's MC too. Until the micro-kernels
         // prefetched the next B micro-panel they took one micro-panel per A block on Intel CPUs, where the Cholesky factor was
         // faster so (seventh session); with the prefetch, four micro-panels (which fetch the whole next panel between them)
         // made it faster in five of six sizes and precisions from n = 1,860 to 10,000 (docs/benchmarks.md, tenth session).
-        var blocking = BlockingOnThisThread ?? Blocking;
         if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads)
         {
             MultiplySplitK(transA, transB, m, n, k, alpha, a, lda, b, ldb, overwrite, c, ldc, lowerOnly, threads);
@@ -264,9 +265,10 @@ internal static unsafe class PackedGemm<T>
     /// packed path (more than <see cref="FewColumns"/> columns, too shallow to split k), with one packed block of depth and of
     /// columns under the calling thread's blocking, so that a row block of A is read whole, packed, before any of it is written.
     /// </summary>
-    internal static bool CanMultiplyRowsInPlace(int k, int n)
+    internal static bool CanMultiplyRowsInPlace(int k, int n) => CanMultiplyRowsInPlace(k, n, BlockingOnThisThread ?? Blocking);
+
+    private static bool CanMultiplyRowsInPlace(int k, int n, GemmBlocking blocking)
     {
-        var blocking = BlockingOnThisThread ?? Blocking;
         return k == n && n > FewColumns && k < SplitKMinDepth && k <= Math.Max(1, blocking.Kc) && n <= RoundUp(Math.Max(1, blocking.Nc), NR);
     }
 

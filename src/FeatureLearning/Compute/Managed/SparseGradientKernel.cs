@@ -90,7 +90,7 @@ internal static unsafe class SparseGradientKernel<T>
         int parts = (int)Math.Min(blocks, Math.Max(Math.Max(1, threads), Math.Min(Parts, PartsMemory / ((long)d * d * sizeof(T)))));
         int perPart = (blocks + parts - 1) / parts;
         parts = (blocks + perPart - 1) / perPart;
-        var args = new Arguments(rows, d, c, w, ldw, packed, s, lds, xs, ldxs, group, rowSums, rowSumScale);
+        var args = new Arguments(rows, d, c, w, ldw, packed, s, lds, xs, ldxs, group, rowSums, rowSumScale, LowerRankUpdate<T>.EightRowEdgesOnThisThread ?? false);
         PackedGemm<T>.SumParts(parts, Math.Max(1, threads), d, d, h, ldh, lowerOnly: true, overwrite: false, (part, hw) =>
         {
             fixed (T* hp = hw)
@@ -197,7 +197,7 @@ internal static unsafe class SparseGradientKernel<T>
                             AddSampleBlock(a, r, ld, width, k0, j0, count);
                         }
 
-                        LowerRankUpdate<T>.Add(r, a.D, count * width, ld, hw, a.D, scratch);
+                        LowerRankUpdate<T>.Add(r, a.D, count * width, ld, hw, a.D, scratch, a.EightRowEdges);
                     }
                 }
             }
@@ -330,8 +330,11 @@ internal static unsafe class SparseGradientKernel<T>
         ab1.Store(to[11] + v);
     }
 
-    private readonly struct Arguments(int rows, int d, int c, T* w, int ldw, T* packed, T* s, int lds, T* xs, int ldxs, int[]? group, T* rowSums, T rowSumScale)
+    private readonly struct Arguments(int rows, int d, int c, T* w, int ldw, T* packed, T* s, int lds, T* xs, int ldxs, int[]? group, T* rowSums, T rowSumScale, bool eightRowEdges)
     {
+        /// <summary>The caller's <see cref="LowerRankUpdate{T}.EightRowEdgesOnThisThread"/>, for the workers' updates.</summary>
+        public readonly bool EightRowEdges = eightRowEdges;
+
         public readonly int Rows = rows, D = d, C = c, Ldw = ldw, Lds = lds, Ldxs = ldxs;
         public readonly T* W = w, Packed = packed, S = s, Xs = xs, RowSums = rowSums;
         public readonly int[]? Group = group;
