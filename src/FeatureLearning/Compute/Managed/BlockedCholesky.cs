@@ -347,7 +347,6 @@ internal static unsafe class BlockedCholesky<T>
         set => singleThreadedBelowOnThisThread = value;
     }
 
-
     private static int Workers(int m, int c, int k, int threads) => (long)m * c * k < (SingleThreadedBelowOnThisThread ?? SingleThreadedBelow) ? 1 : threads;
 
     /// <summary>

@@ -172,10 +172,11 @@ internal static unsafe class PackedGemm<T>
             return;
         }
 
-        // Shallow products (the Cholesky's 96-deep trailing updates, kernel-matrix tiles with few inputs) take the rule's MC too. Until the micro-kernels
-        // prefetched the next B micro-panel they took one micro-panel per A block on Intel CPUs, where the Cholesky factor was
-        // faster so (seventh session); with the prefetch, four micro-panels (which fetch the whole next panel between them)
-        // made it faster in five of six sizes and precisions from n = 1,860 to 10,000 (docs/benchmarks.md, tenth session).
+        // Shallow products (the Cholesky's 96-deep trailing updates, kernel-matrix tiles with few inputs) take the rule's MC
+        // too. Until the micro-kernels prefetched the next B micro-panel they took one micro-panel per A block on Intel CPUs,
+        // where the Cholesky factor was faster so (seventh session); with the prefetch, four micro-panels (which fetch the
+        // whole next panel between them) made it faster in five of six sizes and precisions from n = 1,860 to 10,000
+        // (docs/benchmarks.md, tenth session).
         if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads)
         {
             MultiplySplitK(transA, transB, m, n, k, alpha, a, lda, b, ldb, overwrite, c, ldc, lowerOnly, threads);
@@ -267,10 +268,8 @@ internal static unsafe class PackedGemm<T>
     /// </summary>
     internal static bool CanMultiplyRowsInPlace(int k, int n) => CanMultiplyRowsInPlace(k, n, BlockingOnThisThread ?? Blocking);
 
-    private static bool CanMultiplyRowsInPlace(int k, int n, GemmBlocking blocking)
-    {
-        return k == n && n > FewColumns && k < SplitKMinDepth && k <= Math.Max(1, blocking.Kc) && n <= RoundUp(Math.Max(1, blocking.Nc), NR);
-    }
+    private static bool CanMultiplyRowsInPlace(int k, int n, GemmBlocking blocking) =>
+        k == n && n > FewColumns && k < SplitKMinDepth && k <= Math.Max(1, blocking.Kc) && n <= RoundUp(Math.Max(1, blocking.Nc), NR);
 
     /// <summary>
     /// Whether <see cref="MacroKernel"/> prefetches the next B micro-panel into L2: on by default, read once per
