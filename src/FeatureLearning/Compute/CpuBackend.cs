@@ -538,6 +538,8 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         }
 
         var xm = xmStore ?? mx;
+        using var gaussian = GaussianFactors<T>.TryCreate(this, kernel, radial, normKernel, sparseZ, xm, xNorms, zNorms, same);
+        lastKernelUsedGaussianProducts = gaussian is not null;
         bool perBlock = KernelGemmPerRowBlock;
         System.Diagnostics.Debug.Assert(product is null || (perBlock && mr is null), "A product runs tile by tile (KernelGemmPerRowBlock) and forms no K.");
         if (!perBlock)
@@ -580,7 +582,11 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
 
                         int ld = product is null ? m : width;
                         T* tileBase = product is null ? mr!.Pointer : privateTile - (((long)i0 * width) + j0);
-                        if (sparseZ is not null)
+                        if (gaussian is not null)
+                        {
+                            gaussian.Tile(sparseZ!, i0, rows, j0, cols, tileBase, ld);
+                        }
+                        else if (sparseZ is not null)
                         {
                             sparseZ.MultiplyTile(xm.Pointer, d, i0, rows, j0, cols, tileBase, ld);
                         }
@@ -591,14 +597,21 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
 
                         if (product is { } p)
                         {
-                            new KernelTile<T, TKernel>(kernel, normKernel, tileBase, null, ld, xNorms, zNorms, radial).Evaluate(i0, rows, j0, cols);
+                            if (gaussian is null)
+                            {
+                                new KernelTile<T, TKernel>(kernel, normKernel, tileBase, null, ld, xNorms, zNorms, radial).Evaluate(i0, rows, j0, cols);
+                            }
 
                             // F[i0 …, :] (+)= K_tile · α[j0 …, :] while the tile is in L2.
                             GemmCore(false, false, rows, p.Outputs, cols, T.One, privateTile, width, p.Alpha + ((long)j0 * p.LdAlpha), p.LdAlpha, j0 == 0 ? T.Zero : T.One, p.Result + ((long)i0 * p.LdResult), p.LdResult, 1);
                         }
-                        else
+                        else if (gaussian is null)
                         {
                             tile.Evaluate(i0, rows, j0, cols);
+                        }
+                        else if (mwt is not null)
+                        {
+                            gaussian.Derivatives(mr!.Pointer, mwt.Pointer, m, i0, rows, j0, cols);
                         }
 
                         if (mirror && j0 + cols <= i0)

@@ -31,6 +31,14 @@ internal sealed class SparseRows<T>
         }
 
         PerRow = uniform ? first : -1;
+        int most = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            most = Math.Max(most, start[i + 1] - start[i]);
+        }
+
+        MostPerRow = most;
+        Binary = Array.TrueForAll(values, v => v == T.One);
         if (PerRow == 2)
         {
             // Two non-zeros per row: their columns and values split into first and second, for MultiplyTile's gathers.
@@ -46,6 +54,12 @@ internal sealed class SparseRows<T>
 
     /// <summary>The number of non-zeros of every row when all rows have the same (one-hot pairs: 2); −1 otherwise.</summary>
     public int PerRow { get; }
+
+    /// <summary>The largest number of non-zeros in a row.</summary>
+    public int MostPerRow { get; }
+
+    /// <summary>Whether every non-zero is 1 (one-hot and other indicator encodings).</summary>
+    public bool Binary { get; }
 
     /// <summary>rows + 1 offsets: row i holds entries Start[i] … Start[i + 1] − 1.</summary>
     public int[] Start { get; }
@@ -226,6 +240,64 @@ internal sealed class SparseRows<T>
             for (; j < end; j++)
             {
                 result[j] = (a[c0[j]] * v0[j]) + (a[c1[j]] * v1[j]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// result[i, j] = x[i]·(z[j]·Π_t e[i, Columns[t]]) over the non-zeros t of row j (a <see cref="Binary"/> pattern), for the
+    /// tile of rows i0 … i0 + rows − 1 of the dense <paramref name="e"/> (leading dimension <paramref name="lde"/>) and rows
+    /// j0 … j0 + cols − 1 of this pattern, into <paramref name="result"/> as in <see cref="MultiplyTile"/>: the Gaussian
+    /// kernel e^(c‖x − z‖²) as a product of exponentials computed once per row and column (<c>CpuBackend</c>'s
+    /// <c>GaussianFactors</c>). With two non-zeros per row and AVX2 both factors are gathered; the same bits either way.
+    /// </summary>
+    public unsafe void MultiplyTileExponential(T* e, int lde, int i0, int rows, int j0, int cols, T* result, int ldr, T* x, T* z)
+    {
+        System.Diagnostics.Debug.Assert(Binary, "The product of exponentials holds for values of 1 only.");
+        bool gather = pairs is not null && Gathers && Avx2.IsSupported && Managed.SimdSetting.Use256;
+        fixed (int* start = Start, column = Columns)
+        fixed (int* c0 = pairs?.FirstColumn, c1 = pairs?.SecondColumn)
+        {
+            for (int i = i0; i < i0 + rows; i++)
+            {
+                T* ei = e + ((long)i * lde);
+                T* ri = result + ((long)i * ldr);
+                T xi = x[i];
+                int j = j0, end = j0 + cols;
+                if (gather && typeof(T) == typeof(double))
+                {
+                    double* ed = (double*)ei, rd = (double*)ri, zd = (double*)z;
+                    var vx = Vector256.Create(double.CreateTruncating(xi));
+                    for (; j <= end - 4; j += 4)
+                    {
+                        var g0 = Avx2.GatherVector256(ed, Vector128.Load(c0 + j), 8);
+                        var g1 = Avx2.GatherVector256(ed, Vector128.Load(c1 + j), 8);
+                        (vx * (Vector256.Load(zd + j) * (g0 * g1))).Store(rd + j);
+                    }
+                }
+                else if (gather && typeof(T) == typeof(float))
+                {
+                    float* ef = (float*)ei, rf = (float*)ri, zf = (float*)z;
+                    var vx = Vector256.Create(float.CreateTruncating(xi));
+                    for (; j <= end - 8; j += 8)
+                    {
+                        var g0 = Avx2.GatherVector256(ef, Vector256.Load(c0 + j), 4);
+                        var g1 = Avx2.GatherVector256(ef, Vector256.Load(c1 + j), 4);
+                        (vx * (Vector256.Load(zf + j) * (g0 * g1))).Store(rf + j);
+                    }
+                }
+
+                for (; j < end; j++)
+                {
+                    // 1·e₀ is e₀ exactly, so two non-zeros give the vector loop's bits.
+                    T product = T.One;
+                    for (int t = start[j]; t < start[j + 1]; t++)
+                    {
+                        product *= ei[column[t]];
+                    }
+
+                    ri[j] = xi * (z[j] * product);
+                }
             }
         }
     }

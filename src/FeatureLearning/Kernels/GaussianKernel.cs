@@ -18,7 +18,8 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
     /// <inheritdoc />
     public string Name => $"Gaussian(L={Bandwidth:G6})";
 
-    private double Scale => -1.0 / (2.0 * Bandwidth * Bandwidth);
+    /// <summary>c = −1/(2L²): k = e^(c·u).</summary>
+    internal double Scale => -1.0 / (2.0 * Bandwidth * Bandwidth);
 
     /// <inheritdoc />
     public double Value(double u) => Math.Exp(Scale * u);
