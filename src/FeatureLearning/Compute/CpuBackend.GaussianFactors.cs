@@ -37,16 +37,19 @@ public abstract unsafe partial class CpuBackend
     /// <para>Taken only where every product stays in the normal range: the largest |exponent| of a row factor, plus that of a
     /// column factor, plus the most non-zeros of a centre times the largest |exponent| of an (XM) factor is at most
     /// <see cref="GaussianProductExponentLimit{T}"/> (600 in double, 75 in single precision, against overflow at 709 and
-    /// 88); otherwise, or with NaN or infinite entries, each entry takes its exponential. The rounding is that of the exponent
-    /// sum: each factor's exponent is rounded as the sum's terms are, and the product adds a few ulps, so the two ways agree
-    /// to within a few ulps times the sum of the exponents' magnitudes (the tests hold them to 1e-13 relative in double).
-    /// The exponential path sets squared distances below the rounding level to 0 (k = 1 exactly for equal points); the
-    /// product gives 1 within those ulps.</para>
+    /// 88); otherwise, or with NaN or infinite entries, each entry takes its exponential. Rounding: each factor's exponent is
+    /// rounded as the terms of the exponential path's sum are, each exponential and multiply adds an ulp or so, and that
+    /// path's cut-off of squared distances below 64 ulps of ‖x‖² + ‖z‖² to 0 is not made here, so the two agree within about
+    /// q + 2 ulps plus 64 ulps times the sum of the exponents' magnitudes (q non-zeros; the tests hold them to 1e-13 relative
+    /// in double). Like the cut-off (s ≥ 0), the product is capped at 1, which matters only for a metric that is not
+    /// positive semi-definite.</para>
     /// </remarks>
     private sealed class GaussianFactors<T> : IDisposable
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private GaussianFactors(ManagedBuffer<T> e, ManagedBuffer<T> x, ManagedBuffer<T> z, T scale) => (E, X, Z, Scale) = (e, x, z, scale);
+        private readonly bool ownsE;
+
+        private GaussianFactors(ManagedBuffer<T> e, bool ownsE, ManagedBuffer<T> x, ManagedBuffer<T> z, T scale) => (E, this.ownsE, X, Z, Scale) = (e, ownsE, x, z, scale);
 
         /// <summary>e^(−2c(XM)), n × d.</summary>
         public ManagedBuffer<T> E { get; }
@@ -60,9 +63,13 @@ public abstract unsafe partial class CpuBackend
         /// <summary>c, the derivative weight's factor: ∂k/∂s = c·k.</summary>
         public T Scale { get; }
 
-        /// <summary>The factors, or null where the kernel, the centres or the exponents' range rule the products out.</summary>
+        /// <summary>
+        /// The factors, or null where the kernel, the centres or the exponents' range rule the products out. The range is
+        /// checked before anything is allocated. <paramref name="xmOwned"/>: XM is a temporary of the caller that is not read
+        /// again, so E is computed over it in place (the caller still disposes it); otherwise E gets a buffer of its own.
+        /// </summary>
         public static GaussianFactors<T>? TryCreate<TKernel>(
-            CpuBackend backend, TKernel kernel, bool radial, INormDependentKernel? normKernel, SparseRows<T>? sparseZ, ManagedBuffer<T> xm, T[]? xNorms, T[]? zNorms, bool same)
+            CpuBackend backend, TKernel kernel, bool radial, INormDependentKernel? normKernel, SparseRows<T>? sparseZ, ManagedBuffer<T> xm, bool xmOwned, T[]? xNorms, T[]? zNorms, bool same)
             where TKernel : IKernelFunction
         {
             if (typeof(TKernel) != typeof(GaussianKernel) || !radial || normKernel is not null
@@ -72,39 +79,49 @@ public abstract unsafe partial class CpuBackend
             }
 
             T c = KernelMath.Of<T>(System.Runtime.CompilerServices.Unsafe.As<TKernel, GaussianKernel>(ref kernel).Scale);
-            T limit = GaussianProductExponentLimit<T>();
-            var e = (ManagedBuffer<T>)backend.Allocate<T>(xm.Rows, xm.Cols);
-            var x = (ManagedBuffer<T>)backend.Allocate<T>(1, xNorms.Length);
-            var z = same ? x : (ManagedBuffer<T>)backend.Allocate<T>(1, zNorms.Length);
-            TensorPrimitives.Multiply(xm.Span, -(c + c), e.Span);
-            TensorPrimitives.Multiply(xNorms, c, x.Span);
-            TensorPrimitives.Multiply(zNorms, c, z.Span);
-            T worst = MaxMagnitude(x.Span) + MaxMagnitude(z.Span) + (T.CreateTruncating(sparseZ.MostPerRow) * MaxMagnitude(e.Span));
-            if (!(worst <= limit))
+            T worst = T.Abs(c) * (MaxMagnitude(xNorms) + MaxMagnitude(zNorms) + (T.CreateTruncating(2 * sparseZ.MostPerRow) * MaxMagnitude(xm.Span)));
+            if (!(worst <= GaussianProductExponentLimit<T>()))
             {
-                e.Dispose();
-                x.Dispose();
-                if (!same)
-                {
-                    z.Dispose();
-                }
-
                 return null;
             }
 
+            var e = xmOwned ? xm : (ManagedBuffer<T>)backend.Allocate<T>(xm.Rows, xm.Cols);
+            var x = (ManagedBuffer<T>)backend.Allocate<T>(1, xNorms.Length);
+            var z = same ? x : (ManagedBuffer<T>)backend.Allocate<T>(1, zNorms.Length);
+            TensorPrimitives.Multiply(xm.Span, -(c + c), e.Span);
             TensorPrimitives.Exp(e.Span, e.Span);
+            TensorPrimitives.Multiply(xNorms, c, x.Span);
             TensorPrimitives.Exp(x.Span, x.Span);
             if (!same)
             {
+                TensorPrimitives.Multiply(zNorms, c, z.Span);
                 TensorPrimitives.Exp(z.Span, z.Span);
             }
 
-            return new GaussianFactors<T>(e, x, z, c);
+            return new GaussianFactors<T>(e, !xmOwned, x, z, c);
         }
 
-        /// <summary>The tile of K at (i0, j0) (leading dimension <paramref name="ld"/>) from the factors.</summary>
-        public void Tile(SparseRows<T> sparseZ, int i0, int rows, int j0, int cols, T* tileBase, int ld) =>
-            sparseZ.MultiplyTileExponential(E.Pointer, E.Cols, i0, rows, j0, cols, tileBase, ld, X.Pointer, Z.Pointer);
+        /// <summary>
+        /// The tile of K at (i0, j0) (leading dimension <paramref name="ld"/>) from the factors. With <paramref name="symmetric"/>
+        /// (K(X, X) with a symmetric metric), the part of the tile above the diagonal is then copied from below it, so that the
+        /// diagonal blocks are exactly symmetric like the mirrored tiles (the two products of a pair round differently).
+        /// </summary>
+        public void Tile(SparseRows<T> sparseZ, int i0, int rows, int j0, int cols, T* tileBase, int ld, bool symmetric)
+        {
+            sparseZ.MultiplyTileExponential(E.Pointer, E.Cols, i0, rows, j0, cols, tileBase, ld, X.Pointer, Z.Pointer, SparseRows<T>.Gathers);
+            if (!symmetric)
+            {
+                return;
+            }
+
+            for (int i = Math.Max(i0, j0); i < i0 + rows; i++)
+            {
+                for (int j = Math.Max(j0, i + 1); j < j0 + cols && j < i0 + rows; j++)
+                {
+                    tileBase[((long)i * ld) + j] = tileBase[((long)j * ld) + i];
+                }
+            }
+        }
 
         /// <summary>W = c·K on the tile, row by row from K (leading dimension <paramref name="ld"/>, both).</summary>
         public void Derivatives(T* k, T* w, int ld, int i0, int rows, int j0, int cols)
@@ -116,9 +133,14 @@ public abstract unsafe partial class CpuBackend
             }
         }
 
+        /// <summary>Returns the buffers to the pool (E only where it is not the caller's XM).</summary>
         public void Dispose()
         {
-            E.Dispose();
+            if (ownsE)
+            {
+                E.Dispose();
+            }
+
             if (!ReferenceEquals(X, Z))
             {
                 Z.Dispose();

@@ -455,6 +455,7 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         // A kernel passed as the interface (as the estimators hold it) would be called through it per tile row, a generic
         // virtual call: the library's kernels re-enter here as their own struct types (IKernelFunction.Accept), so that the
         // tiles call their profiles directly and the radial ones take the one-pass epilogue (Fused). Other kernels go on.
+        lastKernelUsedGaussianProducts = false;
         if (!typeof(TKernel).IsValueType && kernel.Accept(new ContiguousCall<T>(this, normKernel, mx, mz, metric, mr, mwt, product)))
         {
             return;
@@ -538,7 +539,7 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         }
 
         var xm = xmStore ?? mx;
-        using var gaussian = GaussianFactors<T>.TryCreate(this, kernel, radial, normKernel, sparseZ, xm, xNorms, zNorms, same);
+        using var gaussian = GaussianFactors<T>.TryCreate(this, kernel, radial, normKernel, sparseZ, xm, xmOwned: xmStore is not null, xNorms, zNorms, same);
         lastKernelUsedGaussianProducts = gaussian is not null;
         bool perBlock = KernelGemmPerRowBlock;
         System.Diagnostics.Debug.Assert(product is null || (perBlock && mr is null), "A product runs tile by tile (KernelGemmPerRowBlock) and forms no K.");
@@ -584,7 +585,7 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
                         T* tileBase = product is null ? mr!.Pointer : privateTile - (((long)i0 * width) + j0);
                         if (gaussian is not null)
                         {
-                            gaussian.Tile(sparseZ!, i0, rows, j0, cols, tileBase, ld);
+                            gaussian.Tile(sparseZ!, i0, rows, j0, cols, tileBase, ld, symmetric: mirror && j0 + cols > i0);
                         }
                         else if (sparseZ is not null)
                         {

@@ -249,12 +249,13 @@ internal sealed class SparseRows<T>
     /// tile of rows i0 … i0 + rows − 1 of the dense <paramref name="e"/> (leading dimension <paramref name="lde"/>) and rows
     /// j0 … j0 + cols − 1 of this pattern, into <paramref name="result"/> as in <see cref="MultiplyTile"/>: the Gaussian
     /// kernel e^(c‖x − z‖²) as a product of exponentials computed once per row and column (<c>CpuBackend</c>'s
-    /// <c>GaussianFactors</c>). With two non-zeros per row and AVX2 both factors are gathered; the same bits either way.
+    /// <c>GaussianFactors</c>), capped at 1 as the exponential path's s ≥ 0 caps it. With two non-zeros per row, AVX2 and
+    /// <paramref name="gathers"/>, both factors are gathered; the same bits either way.
     /// </summary>
-    public unsafe void MultiplyTileExponential(T* e, int lde, int i0, int rows, int j0, int cols, T* result, int ldr, T* x, T* z)
+    public unsafe void MultiplyTileExponential(T* e, int lde, int i0, int rows, int j0, int cols, T* result, int ldr, T* x, T* z, bool gathers)
     {
         System.Diagnostics.Debug.Assert(Binary, "The product of exponentials holds for values of 1 only.");
-        bool gather = pairs is not null && Gathers && Avx2.IsSupported && Managed.SimdSetting.Use256;
+        bool gather = pairs is not null && gathers && Avx2.IsSupported && Managed.SimdSetting.Use256;
         fixed (int* start = Start, column = Columns)
         fixed (int* c0 = pairs?.FirstColumn, c1 = pairs?.SecondColumn)
         {
@@ -272,7 +273,7 @@ internal sealed class SparseRows<T>
                     {
                         var g0 = Avx2.GatherVector256(ed, Vector128.Load(c0 + j), 8);
                         var g1 = Avx2.GatherVector256(ed, Vector128.Load(c1 + j), 8);
-                        (vx * (Vector256.Load(zd + j) * (g0 * g1))).Store(rd + j);
+                        Vector256.Min(vx * (Vector256.Load(zd + j) * (g0 * g1)), Vector256<double>.One).Store(rd + j);
                     }
                 }
                 else if (gather && typeof(T) == typeof(float))
@@ -283,7 +284,7 @@ internal sealed class SparseRows<T>
                     {
                         var g0 = Avx2.GatherVector256(ef, Vector256.Load(c0 + j), 4);
                         var g1 = Avx2.GatherVector256(ef, Vector256.Load(c1 + j), 4);
-                        (vx * (Vector256.Load(zf + j) * (g0 * g1))).Store(rf + j);
+                        Vector256.Min(vx * (Vector256.Load(zf + j) * (g0 * g1)), Vector256<float>.One).Store(rf + j);
                     }
                 }
 
@@ -296,7 +297,7 @@ internal sealed class SparseRows<T>
                         product *= ei[column[t]];
                     }
 
-                    ri[j] = xi * (z[j] * product);
+                    ri[j] = T.Min(xi * (z[j] * product), T.One);
                 }
             }
         }
