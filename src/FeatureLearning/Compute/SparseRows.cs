@@ -23,20 +23,16 @@ internal sealed class SparseRows<T>
     {
         (Start, Columns, Values) = (start, columns, values);
         int rows = start.Length - 1;
-        int first = rows > 0 ? start[1] : 0;
+        int first = rows > 0 ? start[1] : 0, most = first;
         bool uniform = true;
-        for (int i = 1; uniform && i < rows; i++)
+        for (int i = 1; i < rows; i++)
         {
-            uniform = start[i + 1] - start[i] == first;
+            int count = start[i + 1] - start[i];
+            uniform &= count == first;
+            most = Math.Max(most, count);
         }
 
         PerRow = uniform ? first : -1;
-        int most = 0;
-        for (int i = 0; i < rows; i++)
-        {
-            most = Math.Max(most, start[i + 1] - start[i]);
-        }
-
         MostPerRow = most;
         Binary = Array.TrueForAll(values, v => v == T.One);
         if (PerRow == 2)
@@ -221,7 +217,7 @@ internal sealed class SparseRows<T>
                 {
                     var g0 = Avx2.GatherVector256(ad, Vector128.Load(c0 + j), 8);
                     var g1 = Avx2.GatherVector256(ad, Vector128.Load(c1 + j), 8);
-                    var r = p.Ones ? g0 + g1 : (g0 * Vector256.Load(w0 + j)) + (g1 * Vector256.Load(w1 + j));
+                    var r = Binary ? g0 + g1 : (g0 * Vector256.Load(w0 + j)) + (g1 * Vector256.Load(w1 + j));
                     r.Store(rd + j);
                 }
             }
@@ -232,7 +228,7 @@ internal sealed class SparseRows<T>
                 {
                     var g0 = Avx2.GatherVector256(af, Vector256.Load(c0 + j), 4);
                     var g1 = Avx2.GatherVector256(af, Vector256.Load(c1 + j), 4);
-                    var r = p.Ones ? g0 + g1 : (g0 * Vector256.Load(w0 + j)) + (g1 * Vector256.Load(w1 + j));
+                    var r = Binary ? g0 + g1 : (g0 * Vector256.Load(w0 + j)) + (g1 * Vector256.Load(w1 + j));
                     r.Store(rf + j);
                 }
             }
@@ -309,15 +305,11 @@ internal sealed class SparseRows<T>
         public Pairs(int rows, int[] columns, T[] values)
         {
             (FirstColumn, SecondColumn, FirstValue, SecondValue) = (new int[rows], new int[rows], new T[rows], new T[rows]);
-            bool ones = true;
             for (int i = 0; i < rows; i++)
             {
                 (FirstColumn[i], SecondColumn[i]) = (columns[2 * i], columns[(2 * i) + 1]);
                 (FirstValue[i], SecondValue[i]) = (values[2 * i], values[(2 * i) + 1]);
-                ones &= FirstValue[i] == T.One && SecondValue[i] == T.One;
             }
-
-            Ones = ones;
         }
 
         public int[] FirstColumn { get; }
@@ -327,9 +319,6 @@ internal sealed class SparseRows<T>
         public T[] FirstValue { get; }
 
         public T[] SecondValue { get; }
-
-        /// <summary>Whether every value is 1 (one-hot pairs).</summary>
-        public bool Ones { get; }
     }
 
     /// <summary>The column means of the matrix (d columns), in double.</summary>
