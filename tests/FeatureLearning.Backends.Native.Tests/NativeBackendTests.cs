@@ -202,6 +202,18 @@ public sealed class NativeBackendTests
         RelativeError(a.Coefficients.ToRowMajorArray(), b.Coefficients.ToRowMajorArray()).Should().BeLessThan(1e-9);
     }
 
+    /// <summary>
+    /// The RFM's AGOP reads the Gaussian's weights off K's strict upper triangle after LAPACK's ?potrf has written the factor
+    /// over the rest: the same rounds as with W stored (LAPACK leaves the other triangle as it was).
+    /// </summary>
+    [SkippableFact]
+    public void GrokkingReadsTheGaussianWeightsOffTheFactoredKernelMatrix()
+    {
+        Skip.If(NativeProbe.SkipReason is not null, NativeProbe.SkipReason);
+        using var native = new NativeBackend();
+        FeatureLearning.Tests.Rfm.RfmChecks.WeightsFromKernelMatchStoredWeights(native);
+    }
+
     [SkippableFact]
     public void GrokkingFollowsTheSameAccuracyCurveAsManaged()
     {

@@ -1228,21 +1228,69 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     /// <param name="rowSums">The row sums (rows × 1, contiguous), added to with <paramref name="rowSumScale"/>·Σ_i W[j, i] for the
     /// given weights W; or null.</param>
     /// <param name="rowSumScale">The factor of the row sums (non-zero where <paramref name="rowSums"/> is given).</param>
-    internal unsafe void AddSparseAgopOuterProducts<T>(
+    internal void AddSparseAgopOuterProducts<T>(
         DeviceBuffer<T> weights, int[] start, int[] centreRows, T[] packed, int outputs, DeviceBuffer<T>? s, DeviceBuffer<T> xs, DeviceBuffer<T> h,
         int[]? oneHotGroup, DeviceBuffer<T>? rowSums, T rowSumScale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (weights.Rows != xs.Rows)
+        {
+            throw new ArgumentException($"Sparse AGOP gradients: W' has {weights.Rows} rows, X_s {xs.Rows}.", nameof(weights));
+        }
+
+        AddSparseAgopOuterProducts(weights, fromKernel: false, T.Zero, 0, start, centreRows, packed, outputs, s, xs, h, oneHotGroup, rowSums, rowSumScale);
+    }
+
+    /// <summary>
+    /// The same sum with the sample rows the centres <paramref name="rowOffset"/> … and W read off the strict upper triangle of
+    /// the kernel matrix <paramref name="kernelMatrix"/> (n × n, its lower triangle and diagonal free to hold a Cholesky factor):
+    /// W[j, i] = <paramref name="weightScale"/>·K[min(i, j), max(i, j)] off the diagonal, for a kernel with ∂k/∂u = scale·k (the
+    /// Gaussian), and 0 on it, where its term drops out of the gradient (<see cref="Managed.SparseGradientKernel{T}.AddOuterProducts"/>).
+    /// No W is stored.
+    /// </summary>
+    /// <param name="kernelMatrix">K (n × n), its strict upper triangle read.</param>
+    /// <param name="weightScale">The factor of K in W (finite).</param>
+    /// <param name="rowOffset">The centre of the first sample row of <paramref name="xs"/>.</param>
+    /// <param name="start">d + 1 column offsets into <paramref name="centreRows"/>.</param>
+    /// <param name="centreRows">The row of X_c of each non-zero, column by column.</param>
+    /// <param name="packed">B⁻ packed by output block.</param>
+    /// <param name="outputs">c, the outputs.</param>
+    /// <param name="s">S (rows × c), or null for no x·s term.</param>
+    /// <param name="xs">X_s (rows × d): the centres from <paramref name="rowOffset"/> on.</param>
+    /// <param name="h">H (d × d), added to.</param>
+    /// <param name="oneHotGroup">A one-hot group of X_c's columns, or null (as in the overload that takes W).</param>
+    /// <param name="rowSums">The row sums (rows × 1, contiguous), or null.</param>
+    /// <param name="rowSumScale">The factor of the row sums.</param>
+    internal void AddSparseAgopOuterProductsFromKernel<T>(
+        DeviceBuffer<T> kernelMatrix, T weightScale, int rowOffset, int[] start, int[] centreRows, T[] packed, int outputs, DeviceBuffer<T>? s, DeviceBuffer<T> xs,
+        DeviceBuffer<T> h, int[]? oneHotGroup, DeviceBuffer<T>? rowSums, T rowSumScale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (kernelMatrix.Rows != kernelMatrix.Cols || rowOffset < 0 || rowOffset > kernelMatrix.Rows - xs.Rows || !T.IsFinite(weightScale))
+        {
+            throw new ArgumentException(
+                $"Sparse AGOP gradients from the kernel matrix: K must be square ({kernelMatrix.Rows} x {kernelMatrix.Cols}) and hold the {xs.Rows} sample rows from {rowOffset} on, and the scale must be finite ({weightScale}).",
+                nameof(kernelMatrix));
+        }
+
+        AddSparseAgopOuterProducts(kernelMatrix, fromKernel: true, weightScale, rowOffset, start, centreRows, packed, outputs, s, xs, h, oneHotGroup, rowSums, rowSumScale);
+    }
+
+    private unsafe void AddSparseAgopOuterProducts<T>(
+        DeviceBuffer<T> weights, bool fromKernel, T weightScale, int rowOffset, int[] start, int[] centreRows, T[] packed, int outputs, DeviceBuffer<T>? s,
+        DeviceBuffer<T> xs, DeviceBuffer<T> h, int[]? oneHotGroup, DeviceBuffer<T>? rowSums, T rowSumScale)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (mw, mx, mh) = (Own(weights, nameof(weights)), Own(xs, nameof(xs)), Own(h, nameof(h)));
         var ms = s is null ? null : Own(s, nameof(s));
         var msums = rowSums is null ? null : Own(rowSums, nameof(rowSums));
-        int rows = weights.Rows, d = xs.Cols, c = outputs;
+        int rows = xs.Rows, d = xs.Cols, c = outputs;
         if ((oneHotGroup is not null && (s is null || oneHotGroup.Any(l => (uint)l >= (uint)d))) || (rowSums is not null && (rowSums.Rows != rows || rowSums.Cols != 1 || rowSums.LeadingDimension != 1 || rowSumScale == T.Zero)))
         {
             throw new ArgumentException($"Sparse AGOP gradients: a one-hot group needs S and columns within the {d} of X_s; row sums must be a contiguous {rows} x 1 with a non-zero factor, not {rowSums?.Rows} x {rowSums?.Cols} with {rowSumScale}.");
         }
 
-        if (xs.Rows != rows || h.Rows != d || h.Cols != d || start.Length != d + 1 || (s is not null && (s.Rows != rows || s.Cols != c))
+        if (h.Rows != d || h.Cols != d || start.Length != d + 1 || (s is not null && (s.Rows != rows || s.Cols != c))
             || start[0] != 0 || centreRows.Length < start[d] || packed.LongLength < Managed.SparseGradientKernel<T>.PackedLength(start[d], c))
         {
             throw new ArgumentException($"Sparse AGOP gradients: W' {rows} x {weights.Cols}, X_s {xs.Rows} x {d}, H {h.Rows} x {h.Cols}, S {s?.Rows} x {s?.Cols}, {start.Length - 1} pattern columns, {centreRows.Length} non-zero rows and {c} outputs do not fit together.");
@@ -1293,7 +1341,8 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         {
             Managed.SparseGradientKernel<T>.AddOuterProducts(
                 rows, weights.Cols, d, c, mw.Pointer, weights.LeadingDimension, start, centreRows, pp, ms is null ? null : ms.Pointer, s?.LeadingDimension ?? 0,
-                mx.Pointer, xs.LeadingDimension, mh.Pointer, h.LeadingDimension, Threads, oneHotGroup, msums is null ? null : msums.Pointer, rowSumScale);
+                mx.Pointer, xs.LeadingDimension, mh.Pointer, h.LeadingDimension, Threads, oneHotGroup, msums is null ? null : msums.Pointer, rowSumScale,
+                fromKernel, weightScale, rowOffset);
         }
 
         Mirror(mh.Pointer, d, h.LeadingDimension, lowerToUpper: true);

@@ -78,6 +78,19 @@ internal static class AgopEngine
     }
 
     [ThreadStatic]
+    private static bool? weightsFromKernelOnThisThread;
+
+    /// <summary>
+    /// Whether <see cref="ReadsWeightsFromKernel{T}"/> may answer yes on the calling thread: null (the default) where its
+    /// conditions hold, false never (the RFM then computes and stores W); tests and measurements set false to compare.
+    /// </summary>
+    internal static bool? WeightsFromKernel
+    {
+        get => weightsFromKernelOnThisThread;
+        set => weightsFromKernelOnThisThread = value;
+    }
+
+    [ThreadStatic]
     private static bool? directTransposedOnThisThread;
 
     /// <summary>
@@ -150,6 +163,44 @@ internal static class AgopEngine
         bool symmetric = ReferenceEquals(xs, xc) && kernel.Geometry == KernelGeometry.Radial && kernel.IsDifferentiableAtZero;
         using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, xs.Rows, centre, form, sparsity, symmetric);
         accumulator.Add(xs, weights, cancellationToken);
+        return accumulator.Finish(metric, metricBuffer, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether the AGOP at the centres themselves (the sample X_c, n × d, with c outputs) can read its derivative weights off
+    /// the strict upper triangle of the kernel matrix K(X_c, X_c) (<see cref="ComputeFromKernel{T}"/>), so that the caller
+    /// need not compute or store W: for the Gaussian kernel (∂k/∂u = −k/(2L²), a multiple of k), on a CPU backend where the
+    /// sparse direct form runs its register-blocked kernel, with a one-hot group of columns in X_c so that S = W'α is read
+    /// off the gradients (<see cref="SparseColumns.OneHotGroup"/>) and W is read nowhere else; not where
+    /// <see cref="WeightsFromKernel"/> or <see cref="DeriveCoefficients"/> is false on this thread.
+    /// </summary>
+    public static bool ReadsWeightsFromKernel<T>(IComputeBackend backend, IKernelFunction kernel, int n, int d, int c, AgopForm form, SparseColumns? sparsity)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        (WeightsFromKernel ?? true) && (DeriveCoefficients ?? true) && kernel is GaussianKernel && sparsity?.OneHotGroup is not null
+        && sparsity.RowCount == n && sparsity.ColumnCount == d && Resolve(form, n, n, d, c, sparsity) == AgopForm.SparseDirect
+        && Accumulator<T>.UsesSparseKernel(backend, c, d);
+
+    /// <summary>
+    /// The AGOP of <see cref="Compute{T}"/> at the centres themselves, with the derivative weights read off the strict upper
+    /// triangle of the kernel matrix <paramref name="kernelMatrix"/> = K(X_c, X_c) (n × n) instead of a stored W: its lower
+    /// triangle and diagonal may hold a Cholesky factor (the CPU backends' factorizations leave the strict upper triangle as
+    /// it was). W[i, j] = −K[i, j]/(2L²) off the diagonal; the diagonal's term drops out of the gradient at x_i (whose factor
+    /// x_i − x_i is zero), and the weights read it as zero.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><see cref="ReadsWeightsFromKernel{T}"/> does not hold.</exception>
+    public static double[] ComputeFromKernel<T>(
+        IComputeBackend backend, IKernelFunction kernel, Metric metric, DeviceBuffer<T>? metricBuffer,
+        DeviceBuffer<T> xc, DeviceBuffer<T> alpha, DeviceBuffer<T> kernelMatrix, bool centre, AgopForm form, SparseColumns sparsity, CancellationToken cancellationToken)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = xc.Rows;
+        if (!ReadsWeightsFromKernel<T>(backend, kernel, n, xc.Cols, alpha.Cols, form, sparsity) || kernelMatrix.Rows != n || kernelMatrix.Cols != n)
+        {
+            throw new InvalidOperationException($"The AGOP cannot read its weights off this {kernelMatrix.Rows} x {kernelMatrix.Cols} kernel matrix for {n} centres with {kernel}.");
+        }
+
+        using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, n, centre, form, sparsity, symmetricWeights: true);
+        accumulator.AddFromKernel(xc, kernelMatrix, KernelMath.Of<T>(((GaussianKernel)kernel).Scale), cancellationToken);
         return accumulator.Finish(metric, metricBuffer, cancellationToken);
     }
 
@@ -322,7 +373,7 @@ internal static class AgopEngine
             int rows = xs.Rows;
             if (packed is not null)
             {
-                SparseKernelTerms(xs, weights, cancellationToken);
+                SparseKernelTerms(xs, weights, null, cancellationToken);
                 return;
             }
 
@@ -371,6 +422,21 @@ internal static class AgopEngine
                 using var ones = alphaOnes is null ? be.Upload<T>(Enumerable.Repeat(T.One, rows).ToArray(), rows, 1) : null;
                 AddCentringSums(w, xs, ones, s, transposedS: false);
             }
+        }
+
+        /// <summary>
+        /// Adds all n centres as the sample (<paramref name="xs"/> = X_c) with W = <paramref name="scale"/>·K read off the strict upper
+        /// triangle of <paramref name="kernelMatrix"/> (<see cref="ComputeFromKernel{T}"/>): the sparse kernel with S read off its gradients.
+        /// </summary>
+        public void AddFromKernel(DeviceBuffer<T> xs, DeviceBuffer<T> kernelMatrix, T scale, CancellationToken cancellationToken)
+        {
+            if (any || xs.Rows != n || packed is null)
+            {
+                throw new InvalidOperationException("An AGOP that reads its weights off the kernel matrix takes all n centres as its sample in one call, through the sparse kernel.");
+            }
+
+            any = true;
+            SparseKernelTerms(xs, kernelMatrix, scale, cancellationToken);
         }
 
         /// <summary>Completes the sums, scales by 1/m, centres, applies M on both sides and returns G (row-major, double).</summary>
@@ -616,7 +682,7 @@ internal static class AgopEngine
         /// <see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}.RowBlock"/>·<see cref="FeatureLearning.Compute.Managed.SparseGradientKernel{T}.OutputBlock"/>)
         /// and a private d × d sum — within the chunk bound, unless <see cref="SparseKernel"/> says otherwise.
         /// </summary>
-        private static bool UsesSparseKernel(IComputeBackend backend, int outputs, int inputs) =>
+        internal static bool UsesSparseKernel(IComputeBackend backend, int outputs, int inputs) =>
             backend is CpuBackend && FeatureLearning.Compute.Managed.SparseGradientKernel<T>.Supported
             && (SparseKernel ?? (2 * outputs >= FeatureLearning.Compute.Managed.SparseGradientKernel<T>.OutputBlock
                 && (long)inputs * FeatureLearning.Compute.Managed.SparseGradientKernel<T>.RowBlock * Math.Min(outputs, FeatureLearning.Compute.Managed.SparseGradientKernel<T>.OutputBlock) <= ChunkElements
@@ -693,7 +759,11 @@ internal static class AgopEngine
         /// whose centres have a one-hot group of columns (<see cref="SparseColumns.OneHotGroup"/>) takes S from the kernel
         /// instead (read off the gradients), and the centring's W'1, where it is folded with S, from the rows of W'.
         /// </summary>
-        private void SparseKernelTerms(DeviceBuffer<T> xs, DeviceBuffer<T> weights, CancellationToken cancellationToken)
+        /// <param name="xs">The sample rows.</param>
+        /// <param name="weights">Their W (rows × n), or with <paramref name="kernelScale"/> the kernel matrix K (n × n, the sample the centres).</param>
+        /// <param name="kernelScale">Null, or the factor of K in W, read off K's strict upper triangle (S then read off the gradients).</param>
+        /// <param name="cancellationToken">Checked between chunks.</param>
+        private void SparseKernelTerms(DeviceBuffer<T> xs, DeviceBuffer<T> weights, T? kernelScale, CancellationToken cancellationToken)
         {
             int rows = xs.Rows;
 
@@ -710,14 +780,30 @@ internal static class AgopEngine
             // A radial kernel's S = W'α sums over every centre once, as does the group of a one-hot feature of X_c: the kernel
             // reads S off the gradients over that group (and W'1 off W' where the centring folds it with S).
             bool derive = (DeriveCoefficients ?? true) && geometry == KernelGeometry.Radial && sparse!.OneHotGroup is not null && (sumW is null || alphaOnes is not null);
+            if (kernelScale is not null && !derive)
+            {
+                throw new InvalidOperationException("The weights can be read off the kernel matrix only where S is read off the gradients (a one-hot group, a radial kernel).");
+            }
+
             for (int r0 = 0; r0 < rows; r0 += chunk)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int len = Math.Min(chunk, rows - r0);
-                using var wb = w.RowRange(r0, len);
                 using var xb = xs.RowRange(r0, len);
                 using var s = sAll?.RowRange(0, len * c).Reshape(len, c);
                 using var rowSums = derive && alphaOnes is not null ? sumW!.RowRange(r0, len) : null;
+                if (kernelScale is { } scale)
+                {
+                    cpu!.AddSparseAgopOuterProductsFromKernel(weights, scale, r0, sparse!.Start, sparse.Rows, packed!, c, s, xb, h, sparse.OneHotGroup, rowSums, WeightFactor);
+                    if (sumW is not null)
+                    {
+                        AddCentringSums(weights, xb, null, s, transposedS: false);
+                    }
+
+                    continue;
+                }
+
+                using var wb = w.RowRange(r0, len);
                 if (!derive && alphaOnes is not null)
                 {
                     SampleCoefficientsAndRowSums(wb, r0, len, s!);

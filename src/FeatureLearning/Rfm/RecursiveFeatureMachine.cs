@@ -147,7 +147,11 @@ public sealed class RecursiveFeatureMachine
             bool blocked = blockRows < m;
             using var xs = sampleHost is null || blocked ? null : be.Upload<T>(sampleHost, m, d);
             using var k = be.Allocate<T>(n, n);
-            using var w = iterations > 1 && !blocked ? be.Allocate<T>(m, o.Kernel.DerivativeWeightColumns(n)) : null;
+
+            // Where the AGOP can read the Gaussian's weights W = −K/(2L²) off K's strict upper triangle, which the CPU
+            // factorizations leave as it was, no m × n W is computed or stored.
+            bool weightsFromKernel = iterations > 1 && sample is null && !blocked && AgopEngine.ReadsWeightsFromKernel<T>(be, o.Kernel, n, d, c, o.AgopForm, sparsity);
+            using var w = iterations > 1 && !blocked && !weightsFromKernel ? be.Allocate<T>(m, o.Kernel.DerivativeWeightColumns(n)) : null;
             using var alpha = be.Allocate<T>(n, c);
             var alphaHost = new T[n * c];
 
@@ -162,9 +166,9 @@ public sealed class RecursiveFeatureMachine
 
                 using var mb = metric.Upload<T>(be);
 
-                // Kernel matrix (with the AGOP's derivative weights when the sample is the training set).
+                // Kernel matrix (with the AGOP's derivative weights when the sample is the training set, unless read off K).
                 var clock = Stopwatch.StartNew();
-                be.KernelMatrix(o.Kernel, xb, xb, mb, k, update && sample is null ? w : null);
+                be.KernelMatrix(o.Kernel, xb, xb, mb, k, update && sample is null && !weightsFromKernel ? w : null);
                 be.Synchronize();
                 double kernelSeconds = clock.Elapsed.TotalSeconds;
                 ct.ThrowIfCancellationRequested();
@@ -195,7 +199,11 @@ public sealed class RecursiveFeatureMachine
                     ct.ThrowIfCancellationRequested();
                     clock.Restart();
                     double[] g;
-                    if (blocked)
+                    if (weightsFromKernel)
+                    {
+                        g = AgopEngine.ComputeFromKernel(be, o.Kernel, metric, mb, xb, alpha, k, o.CenterGradients, o.AgopForm, sparsity!, ct);
+                    }
+                    else if (blocked)
                     {
                         g = AgopEngine.ComputeBlocked(be, o.Kernel, metric, mb, sampleHost ?? xHost, m, xb, alpha, o.CenterGradients, o.AgopForm, blockRows, ct, sparsity);
                     }

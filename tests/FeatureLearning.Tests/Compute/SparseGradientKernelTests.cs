@@ -1,3 +1,4 @@
+using System.Numerics;
 using FeatureLearning.Compute.Managed;
 
 namespace FeatureLearning.Tests.Compute;
@@ -95,5 +96,147 @@ public sealed unsafe class SparseGradientKernelTests
         }
 
         return h;
+    }
+    /// <summary>
+    /// The weights read off the strict upper triangle of a kernel matrix (fromKernel) against the same weights given as W:
+    /// W[j, i] = scale·K[min, max] off the diagonal and 0 on it, with NaN in K's lower triangle and diagonal (where a Cholesky
+    /// factor lies; reading any of it would spread NaN), for sample rows that start at a centre other than the first, a
+    /// partial last row block of fewer than eight rows and of eight to eleven, one worker and three; with S given, and with S
+    /// written from a one-hot group and the centring's row sums. The gradients see the same weights in the same order, so H and
+    /// S are the same bits; the row sums are summed in another order.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(150, 0, 150, 1)]
+    [InlineData(150, 20, 100, 3)]
+    [InlineData(150, 101, 41, 3)]
+    [InlineData(97, 3, 94, 1)]
+    [InlineData(97, 90, 7, 3)]
+    public void WeightsFromTheKernelMatrixAreTheWeightsTheyStandFor(int n, int rowOffset, int rows, int threads)
+    {
+        Skip.IfNot(SparseGradientKernel<double>.Supported, "the kernel needs AVX-512");
+        WeightsFromKernel<double>(n, rowOffset, rows, threads, 1e-13);
+        WeightsFromKernel<float>(n, rowOffset, rows, threads, 1e-5f);
+    }
+
+    private static void WeightsFromKernel<T>(int n, int rowOffset, int rows, int threads, T tolerance)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int d = 14, groupColumns = 6, c = 19;
+        var rng = new Random((31 * n) + rowOffset);
+        var k = new T[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                k[(i * n) + j] = j > i ? T.CreateTruncating(0.05 + rng.NextDouble()) : T.NaN;
+            }
+        }
+
+        T scale = T.CreateTruncating(-0.3);
+        var w = new T[rows * n];
+        for (int q = 0; q < rows; q++)
+        {
+            int j = rowOffset + q;
+            for (int i = 0; i < n; i++)
+            {
+                w[(q * n) + i] = i == j ? T.Zero : scale * k[(Math.Min(i, j) * n) + Math.Max(i, j)];
+            }
+        }
+
+        // Centre i: a 1 in group column i mod 6 (a one-hot group) and a value in [0.5, 1.5) in column 6 + (i / 3) mod 8.
+        var columns = Enumerable.Range(0, d).Select(_ => new List<(int Row, double Value)>()).ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            columns[i % groupColumns].Add((i, 1));
+            columns[groupColumns + ((i / 3) % (d - groupColumns))].Add((i, 0.5 + rng.NextDouble()));
+        }
+
+        var start = new int[d + 1];
+        for (int l = 0; l < d; l++)
+        {
+            start[l + 1] = start[l] + columns[l].Count;
+        }
+
+        var centreRows = columns.SelectMany(col => col.Select(e => e.Row)).ToArray();
+        var scaleOf = columns.SelectMany(col => col.Select(e => T.CreateTruncating(-2 * e.Value))).ToArray();
+        var alpha = Enumerable.Range(0, n * c).Select(_ => T.CreateTruncating(rng.NextDouble() - 0.5)).ToArray();
+        var packed = new T[SparseGradientKernel<T>.PackedLength(centreRows.Length, c)];
+        SparseGradientKernel<T>.Pack(scaleOf, centreRows, alpha, c, packed);
+        var xs = new T[rows * d];
+        for (int q = 0; q < rows; q++)
+        {
+            foreach (var (l, col) in columns.Select((col, l) => (l, col)))
+            {
+                foreach (var (row, value) in col.Where(e => e.Row == rowOffset + q))
+                {
+                    xs[(q * d) + l] = T.CreateTruncating(value);
+                }
+            }
+        }
+
+        var given = Enumerable.Range(0, rows * c).Select(_ => T.CreateTruncating(rng.NextDouble())).ToArray();
+        int[] group = Enumerable.Range(0, groupColumns).ToArray();
+        foreach (bool derive in new[] { false, true })
+        {
+            var (hw, sw, sumsW) = RunWith<T>(false, w, n, rows, 0, T.Zero, d, c, start, centreRows, packed, given, xs, derive ? group : null, threads);
+            var (hk, sk, sumsK) = RunWith<T>(true, k, n, rows, rowOffset, scale, d, c, start, centreRows, packed, given, xs, derive ? group : null, threads);
+            hk.Should().Equal(hw, $"derive {derive}: the same weights in the same order");
+            sk.Should().Equal(sw, $"derive {derive}");
+            Array.TrueForAll(hk, T.IsFinite).Should().BeTrue("nothing of the lower triangle or diagonal is read");
+            if (derive)
+            {
+                for (int q = 0; q < rows; q++)
+                {
+                    T.Abs(sumsK[q] - sumsW[q]).Should().BeLessThanOrEqualTo(tolerance * T.Abs(sumsW[q]), $"row sum {q}");
+                }
+            }
+        }
+    }
+
+    private static (T[] H, T[] S, T[] Sums) RunWith<T>(
+        bool fromKernel, T[] weights, int n, int rows, int rowOffset, T scale, int d, int c, int[] start, int[] centreRows, T[] packed, T[] given, T[] xs,
+        int[]? group, int threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var h = new T[d * d];
+        var s = (T[])given.Clone();
+        var sums = new T[rows];
+        fixed (T* wp = weights, pp = packed, hp = h, sp = s, xp = xs, up = sums)
+        {
+            SparseGradientKernel<T>.AddOuterProducts(
+                rows, n, d, c, wp, n, start, centreRows, pp, sp, c, xp, d, hp, d, threads, group, group is null ? null : up, T.CreateTruncating(2), fromKernel, scale, rowOffset);
+        }
+
+        return (h, s, sums);
+    }
+    /// <summary><see cref="Transpose8{T}.Block4"/>: dst[c·ldd + r] = α·src[r·lds + c] for r, c &lt; 4, nothing else written, both precisions.</summary>
+    [SkippableFact]
+    public void Block4TransposesFourRowsOfFour()
+    {
+        Skip.IfNot(Transpose8<double>.Supported && Transpose8<float>.Supported, "the vector transposes need AVX-512 (double) and AVX (float)");
+        Block4<double>();
+        Block4<float>();
+    }
+
+    private static void Block4<T>()
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int lds = 11, ldd = 12;
+        var src = Enumerable.Range(0, 4 * lds).Select(i => T.CreateTruncating(i + 1)).ToArray();
+        foreach (bool scale in new[] { false, true })
+        {
+            var dst = Enumerable.Repeat(T.CreateTruncating(-7), 4 * ldd).ToArray();
+            fixed (T* sp = src, dp = dst)
+            {
+                Transpose8<T>.Block4(sp + 1, lds, dp + 2, ldd, T.CreateTruncating(3), scale);
+            }
+
+            for (int i = 0; i < dst.Length; i++)
+            {
+                int col = i / ldd, r = (i % ldd) - 2;
+                T expected = r is >= 0 and < 4 ? src[(r * lds) + 1 + col] * (scale ? T.CreateTruncating(3) : T.One) : T.CreateTruncating(-7);
+                dst[i].Should().Be(expected, $"{typeof(T).Name}, scale {scale}, element {i}");
+            }
+        }
     }
 }

@@ -484,6 +484,60 @@ public sealed class AgopTests
         }
     }
 
+    /// <summary>
+    /// <see cref="AgopEngine.ComputeFromKernel{T}"/>, whose weights are read off the strict upper triangle of the kernel matrix
+    /// after its Cholesky factor has been written over the rest, against the AGOP from the stored weights (the same sparse
+    /// kernel) and from the dense direct form, in both precisions, centred and not, in one chunk of sample rows and in
+    /// chunks of one row block (the later chunks' rows start past the first centre).
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void AgopFromTheFactoredKernelMatrixEqualsTheAgopFromStoredWeights(bool centre, bool chunks)
+    {
+        Skip.IfNot(FeatureLearning.Compute.Managed.SparseGradientKernel<double>.Supported, "the register-blocked kernel needs AVX-512");
+        FromKernel<double>(centre, chunks, 1e-12);
+        FromKernel<float>(centre, chunks, 1e-5);
+    }
+
+    private static void FromKernel<T>(bool centre, bool chunks, double tolerance)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        const int n = 60, d = 16, c = 40;
+        var kernel = new GaussianKernel(1.5);
+        var metric = BackendConformanceTests.MakeMetric("full", d);
+        var x = SparseInputs("onehot", n, d, 12).Select(T.CreateTruncating).ToArray();
+        var y = Random(n, c, 13).Select(T.CreateTruncating).ToArray();
+        var pattern = SparseColumns.Build<T>(x, n, d);
+        using var xb = Backend.Upload<T>(x, n, d);
+        using var mb = metric.Upload<T>(Backend);
+        using var k = Backend.Allocate<T>(n, n);
+        using var w = Backend.Allocate<T>(n, n);
+        using var alpha = Backend.Upload<T>(y, n, c);
+        Backend.KernelMatrix(kernel, xb, xb, mb, k, w);
+        Backend.AddDiagonal(k, T.CreateTruncating(0.1));
+        Backend.CholeskyFactor(k, CholeskyOptions.Default, default);
+        Backend.CholeskySolve(k, alpha);
+
+        AgopEngine.ChunkElements = chunks ? FeatureLearning.Compute.Managed.SparseGradientKernel<T>.RowBlock * c * d : 0;
+        try
+        {
+            AgopEngine.ReadsWeightsFromKernel<T>(Backend, kernel, n, d, c, AgopForm.SparseDirect, pattern).Should().BeTrue();
+            AgopEngine.ReadsWeightsFromKernel<T>(Backend, new LaplaceKernel(1.5), n, d, c, AgopForm.SparseDirect, pattern).Should().BeFalse("W is not a multiple of K");
+            AgopEngine.ReadsWeightsFromKernel<T>(Backend, kernel, n, d, c, AgopForm.Direct, pattern).Should().BeFalse("the dense form reads W");
+            var fromKernel = AgopEngine.ComputeFromKernel(Backend, kernel, metric, mb, xb, alpha, k, centre, AgopForm.SparseDirect, pattern, default);
+            var stored = AgopEngine.Compute(Backend, kernel, metric, mb, xb, xb, alpha, w, centre, AgopForm.SparseDirect, default, pattern);
+            var dense = AgopEngine.Compute(Backend, kernel, metric, mb, xb, xb, alpha, w, centre, AgopForm.Direct, default, pattern);
+            RelativeError(fromKernel, stored).Should().BeLessThan(tolerance, typeof(T).Name);
+            RelativeError(fromKernel, dense).Should().BeLessThan(tolerance, typeof(T).Name);
+        }
+        finally
+        {
+            AgopEngine.ChunkElements = 0;
+        }
+    }
+
     [Fact]
     public void AutoTakesTheSparseDirectFormForOneHotInputsOnly()
     {

@@ -6,6 +6,7 @@ using FeatureLearning.Kernels;
 using FeatureLearning.Rfm;
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
+using static FeatureLearning.Tests.TestMatrices;
 
 namespace FeatureLearning.Tests.Rfm;
 
@@ -65,6 +66,19 @@ public sealed class RfmTests
         emergence.Should().BeGreaterThan(3);
         deviation[emergence - 1].Should().BeLessThan(deviation[1] / 3, "the circulant deviation falls before the accuracy rises");
         alignment[emergence - 1].Should().BeGreaterThan(alignment[0] + 0.1, "the alignment rises before the accuracy does");
+    }
+
+    /// <summary>
+    /// A grokking fit whose AGOP reads the Gaussian's weights off the factored kernel matrix's strict upper triangle (no W
+    /// stored) against the same fit with W computed and stored: the feature matrix of every round and the coefficients in
+    /// both precisions. The path is checked to be the one taken, so the comparison cannot pass by running the same code twice;
+    /// a factorization that wrote above the diagonal, or weights read from the wrong triangle, would change every round after
+    /// the first.
+    /// </summary>
+    [Fact]
+    public void GrokkingReadsTheGaussianWeightsOffTheKernelMatrix()
+    {
+        RfmChecks.WeightsFromKernelMatchStoredWeights(Backend);
     }
 
     [Fact]

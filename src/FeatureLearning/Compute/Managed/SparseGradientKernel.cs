@@ -76,9 +76,15 @@ internal static unsafe class SparseGradientKernel<T>
     /// <paramref name="rowSums"/>, rowSums[j] += <paramref name="rowSumScale"/>·Σ_i W[j, i] (the centring's W'1 with the
     /// factor f as the scale, read from the rows of W while they are in cache).
     /// </summary>
+    /// <remarks>With <paramref name="fromKernel"/>, <paramref name="w"/> is not W but a symmetric n × n kernel matrix K whose
+    /// strict upper triangle holds the kernel's values (its lower triangle and diagonal may hold anything: a Cholesky factor
+    /// written over them), the sample rows are the centres <paramref name="rowOffset"/> … <paramref name="rowOffset"/> +
+    /// rows − 1, and W[j, i] = <paramref name="weightScale"/>·K[min(i, j), max(i, j)] for i ≠ j and 0 for i = j: the kernel
+    /// for which ∂k/∂u = scale·k (the Gaussian). The diagonal term drops out of the gradient at x_j, whose factor x_j − x_j
+    /// is zero; read as zero it leaves S, the gradients and the row sums together, so no m × n W is needed.</remarks>
     public static void AddOuterProducts(
         int rows, int n, int d, int c, T* w, int ldw, int[] start, int[] centreRows, T* packed, T* s, int lds, T* xs, int ldxs, T* h, int ldh, int threads,
-        int[]? group = null, T* rowSums = null, T rowSumScale = default)
+        int[]? group = null, T* rowSums = null, T rowSumScale = default, bool fromKernel = false, T weightScale = default, int rowOffset = 0)
     {
         int blocks = (rows + RowBlock - 1) / RowBlock;
         if (blocks == 0)
@@ -90,7 +96,12 @@ internal static unsafe class SparseGradientKernel<T>
         int parts = (int)Math.Min(blocks, Math.Max(Math.Max(1, threads), Math.Min(Parts, PartsMemory / ((long)d * d * sizeof(T)))));
         int perPart = (blocks + parts - 1) / parts;
         parts = (blocks + perPart - 1) / perPart;
-        var args = new Arguments(rows, d, c, w, ldw, packed, s, lds, xs, ldxs, group, rowSums, rowSumScale, LowerRankUpdate<T>.EightRowEdgesOnThisThread ?? false);
+        var args = new Arguments(rows, d, c, w, ldw, packed, s, lds, xs, ldxs, group, rowSums, rowSumScale, LowerRankUpdate<T>.EightRowEdgesOnThisThread ?? false)
+        {
+            FromKernel = fromKernel,
+            WeightScale = weightScale,
+            RowOffset = rowOffset,
+        };
         PackedGemm<T>.SumParts(parts, Math.Max(1, threads), d, d, h, ldh, lowerOnly: true, overwrite: false, (part, hw) =>
         {
             fixed (T* hp = hw)
@@ -142,30 +153,17 @@ internal static unsafe class SparseGradientKernel<T>
                 for (int blk = b0; blk < b1; blk++)
                 {
                     int j0 = blk * RowBlock, count = Math.Min(RowBlock, a.Rows - j0);
-
-                    // The first eight rows in 8 × 8 blocks transposed in registers where there are eight; the rest, and rows
-                    // past the end (which repeat the last row; their sums go to the stage and are dropped), one by one.
-                    int blocked = count >= 8 && Transpose8<T>.Supported ? n / 8 * 8 : 0;
-                    for (int i0 = 0; i0 < blocked; i0 += 8)
+                    if (a.FromKernel)
                     {
-                        Transpose8<T>.Block(a.W + ((long)j0 * a.Ldw) + i0, a.Ldw, wp + (i0 * RowBlock), RowBlock, T.One, scale: false);
-                    }
-
-                    for (int q = 0; q < RowBlock; q++)
-                    {
-                        T* from = a.W + ((long)(j0 + Math.Min(q, count - 1)) * a.Ldw);
-                        for (int i = q < 8 ? blocked : 0; i < n; i++)
+                        InterleaveFromKernel(a, a.RowOffset + j0, count, n, wp);
+                        if (a.RowSums != null)
                         {
-                            wp[(i * RowBlock) + q] = from[i];
+                            AddInterleavedRowSums(wp, n, count, a.RowSumScale, a.RowSums + j0);
                         }
                     }
-
-                    if (a.RowSums != null)
+                    else
                     {
-                        for (int q = 0; q < count; q++)
-                        {
-                            a.RowSums[j0 + q] += a.RowSumScale * TensorPrimitives.Sum(new ReadOnlySpan<T>(a.W + ((long)(j0 + q) * a.Ldw), n));
-                        }
+                        Interleave(a, j0, count, n, wp);
                     }
 
                     for (int kb = 0; kb < Blocks(a.C); kb++)
@@ -208,6 +206,161 @@ internal static unsafe class SparseGradientKernel<T>
             System.Runtime.InteropServices.NativeMemory.AlignedFree(r);
             System.Runtime.InteropServices.NativeMemory.AlignedFree(scratch);
             System.Runtime.InteropServices.NativeMemory.AlignedFree(sums);
+        }
+    }
+
+    /// <summary>
+    /// wp[i·12 + q] = W[j0 + q, i] for the block's rows of W (rows × n), with their row sums where asked: the first eight rows
+    /// in 8 × 8 blocks transposed in registers where there are eight, the last four of twelve in 4 × 4 blocks; the rest, and
+    /// rows past the end (which repeat the last row; their sums go to the stage and are dropped), one by one.
+    /// </summary>
+    private static void Interleave(in Arguments a, int j0, int count, int n, T* wp)
+    {
+        int blocked = count >= 8 && Transpose8<T>.Supported ? n / 8 * 8 : 0;
+
+        // With twelve rows, the last four in two 4 × 4 transposes per eight columns.
+        bool last4 = count == RowBlock && blocked > 0;
+        for (int i0 = 0; i0 < blocked; i0 += 8)
+        {
+            T* from = a.W + ((long)j0 * a.Ldw) + i0;
+            Transpose8<T>.Block(from, a.Ldw, wp + (i0 * RowBlock), RowBlock, T.One, scale: false);
+            if (last4)
+            {
+                from += 8L * a.Ldw;
+                Transpose8<T>.Block4(from, a.Ldw, wp + (i0 * RowBlock) + 8, RowBlock, T.One, scale: false);
+                Transpose8<T>.Block4(from + 4, a.Ldw, wp + ((i0 + 4) * RowBlock) + 8, RowBlock, T.One, scale: false);
+            }
+        }
+
+        for (int q = 0; q < RowBlock; q++)
+        {
+            T* from = a.W + ((long)(j0 + Math.Min(q, count - 1)) * a.Ldw);
+            for (int i = q < 8 || last4 ? blocked : 0; i < n; i++)
+            {
+                wp[(i * RowBlock) + q] = from[i];
+            }
+        }
+
+        if (a.RowSums != null)
+        {
+            for (int q = 0; q < count; q++)
+            {
+                a.RowSums[j0 + q] += a.RowSumScale * TensorPrimitives.Sum(new ReadOnlySpan<T>(a.W + ((long)(j0 + q) * a.Ldw), n));
+            }
+        }
+    }
+
+    /// <summary>
+    /// wp[i·12 + q] = W[j + q, i] for the centres j … j + count − 1 from the strict upper triangle of K (<see cref="AddOuterProducts"/>
+    /// with fromKernel): W[j + q, i] = scale·K[i, j + q] for the columns before the block (twelve side by side in row i),
+    /// scale·K[j + q, i] after it (eight rows transposed in registers at a time) and K[min, max] within it; zero on the
+    /// diagonal and for the rows past the end (q ≥ count), whose sums go to the stage and are dropped.
+    /// </summary>
+    private static void InterleaveFromKernel(in Arguments a, int j, int count, int n, T* wp)
+    {
+        T* k = a.W;
+        long ldk = a.Ldw;
+        T scale = a.WeightScale;
+        bool vector = count == RowBlock && Transpose8<T>.Supported;
+        for (int i = 0; i < j; i++)
+        {
+            T* from = k + (i * ldk) + j, to = wp + (i * RowBlock);
+            if (i + PrefetchRows < j && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            {
+                // Rows a page or more apart defeat the hardware prefetchers: ask for the strip PrefetchRows rows ahead, its
+                // twelve entries in at most three cache lines.
+                T* ahead = from + (PrefetchRows * ldk);
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(ahead);
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(ahead + (RowBlock / 2));
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(ahead + (RowBlock - 1));
+            }
+
+            int q = 0;
+            if (vector)
+            {
+                Transpose8<T>.Row(from, to, scale, scale: true);
+                q = 8;
+            }
+
+            for (; q < RowBlock; q++)
+            {
+                to[q] = q < count ? scale * from[q] : T.Zero;
+            }
+        }
+
+        for (int i = j; i < j + count; i++)
+        {
+            for (int q = 0; q < RowBlock; q++)
+            {
+                int row = j + q;
+                wp[(i * RowBlock) + q] = q >= count || i == row ? T.Zero : scale * (i < row ? k[(i * ldk) + row] : k[(row * ldk) + i]);
+            }
+        }
+
+        int after = j + count;
+        int blocked = count >= 8 && Transpose8<T>.Supported ? (n - after) / 8 * 8 : 0;
+        bool last4 = count == RowBlock && blocked > 0;
+        for (int i0 = 0; i0 < blocked; i0 += 8)
+        {
+            T* from = k + (j * ldk) + after + i0;
+            T* to = wp + ((after + i0) * RowBlock);
+            Transpose8<T>.Block(from, (int)ldk, to, RowBlock, scale, scale: true);
+            if (last4)
+            {
+                from += 8 * ldk;
+                Transpose8<T>.Block4(from, (int)ldk, to + 8, RowBlock, scale, scale: true);
+                Transpose8<T>.Block4(from + 4, (int)ldk, to + (4 * RowBlock) + 8, RowBlock, scale, scale: true);
+            }
+        }
+
+        for (int q = 0; q < RowBlock; q++)
+        {
+            T* from = k + ((j + Math.Min(q, count - 1)) * ldk);
+            for (int i = q < 8 || last4 ? after + blocked : after; i < n; i++)
+            {
+                wp[(i * RowBlock) + q] = q < count ? scale * from[i] : T.Zero;
+            }
+        }
+    }
+
+    /// <summary>How many rows ahead <see cref="InterleaveFromKernel"/> prefetches the strips of K it copies.</summary>
+    private const int PrefetchRows = 16;
+
+    /// <summary>sums[q] += factor·Σ_i wp[i·12 + q] for q &lt; count: the row sums of W from its interleaved rows.</summary>
+    private static void AddInterleavedRowSums(T* wp, int n, int count, T factor, T* sums)
+    {
+        // Twelve lanes: eight and four, in two vectors of the widths that hold them.
+        T* total = stackalloc T[RowBlock];
+        if (typeof(T) == typeof(double))
+        {
+            Vector512<T> low = default;
+            Vector256<T> high = default;
+            for (int i = 0; i < n; i++)
+            {
+                low += Vector512.Load(wp + (i * RowBlock));
+                high += Vector256.Load(wp + (i * RowBlock) + 8);
+            }
+
+            low.Store(total);
+            high.Store(total + 8);
+        }
+        else
+        {
+            Vector256<T> low = default;
+            Vector128<T> high = default;
+            for (int i = 0; i < n; i++)
+            {
+                low += Vector256.Load(wp + (i * RowBlock));
+                high += Vector128.Load(wp + (i * RowBlock) + 8);
+            }
+
+            low.Store(total);
+            high.Store(total + 8);
+        }
+
+        for (int q = 0; q < count; q++)
+        {
+            sums[q] += factor * total[q];
         }
     }
 
@@ -339,5 +492,14 @@ internal static unsafe class SparseGradientKernel<T>
         public readonly T* W = w, Packed = packed, S = s, Xs = xs, RowSums = rowSums;
         public readonly int[]? Group = group;
         public readonly T RowSumScale = rowSumScale;
+
+        /// <summary>Whether <see cref="W"/> is the kernel matrix K, W read off its strict upper triangle (<see cref="AddOuterProducts"/>).</summary>
+        public bool FromKernel { get; init; }
+
+        /// <summary>The factor of K in W (with <see cref="FromKernel"/>).</summary>
+        public T WeightScale { get; init; }
+
+        /// <summary>The centre of the first sample row (with <see cref="FromKernel"/>).</summary>
+        public int RowOffset { get; init; }
     }
 }

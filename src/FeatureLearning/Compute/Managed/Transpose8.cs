@@ -39,6 +39,47 @@ internal static unsafe class Transpose8<T>
         }
     }
 
+    /// <summary>
+    /// dst[c·ldd + r] = α·src[r·lds + c] for r, c &lt; 4: four rows of four values transposed in registers (only where
+    /// <see cref="Supported"/>); the last four of twelve interleaved rows, beside <see cref="Block"/>'s eight.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Block4(T* src, int lds, T* dst, int ldd, T alpha, bool scale)
+    {
+        if (typeof(T) == typeof(double))
+        {
+            double* s = (double*)src, d = (double*)dst;
+            var t0 = Avx.UnpackLow(Vector256.Load(s), Vector256.Load(s + lds));
+            var t1 = Avx.UnpackHigh(Vector256.Load(s), Vector256.Load(s + lds));
+            var t2 = Avx.UnpackLow(Vector256.Load(s + (2 * lds)), Vector256.Load(s + (3 * lds)));
+            var t3 = Avx.UnpackHigh(Vector256.Load(s + (2 * lds)), Vector256.Load(s + (3 * lds)));
+            var f = Vector256.Create(double.CreateTruncating(alpha));
+            Put4(d, Avx.Permute2x128(t0, t2, 0x20), f, scale);
+            Put4(d + ldd, Avx.Permute2x128(t1, t3, 0x20), f, scale);
+            Put4(d + (2 * ldd), Avx.Permute2x128(t0, t2, 0x31), f, scale);
+            Put4(d + (3 * ldd), Avx.Permute2x128(t1, t3, 0x31), f, scale);
+        }
+        else
+        {
+            float* s = (float*)src, d = (float*)dst;
+            var t0 = Sse.UnpackLow(Vector128.Load(s), Vector128.Load(s + lds));
+            var t1 = Sse.UnpackHigh(Vector128.Load(s), Vector128.Load(s + lds));
+            var t2 = Sse.UnpackLow(Vector128.Load(s + (2 * lds)), Vector128.Load(s + (3 * lds)));
+            var t3 = Sse.UnpackHigh(Vector128.Load(s + (2 * lds)), Vector128.Load(s + (3 * lds)));
+            var f = Vector128.Create(float.CreateTruncating(alpha));
+            Put4(d, Sse.MoveLowToHigh(t0, t2), f, scale);
+            Put4(d + ldd, Sse.MoveHighToLow(t2, t0), f, scale);
+            Put4(d + (2 * ldd), Sse.MoveLowToHigh(t1, t3), f, scale);
+            Put4(d + (3 * ldd), Sse.MoveHighToLow(t3, t1), f, scale);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put4(double* d, Vector256<double> v, Vector256<double> f, bool scale) => (scale ? v * f : v).Store(d);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put4(float* d, Vector128<float> v, Vector128<float> f, bool scale) => (scale ? v * f : v).Store(d);
+
     /// <summary>dst[r] = α·src[r] for r &lt; 8, as one vector (only where <see cref="Supported"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Row(T* src, T* dst, T alpha, bool scale)
