@@ -137,7 +137,11 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     protected abstract void SyrkLowerCore<T>(bool trans, int n, int k, T alpha, T* a, int lda, T beta, T* c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>Factors A = LLᵀ in place writing only the lower triangle; returns -1 or the index of the first non-positive pivot.</summary>
+    /// <summary>
+    /// Factors A = LLᵀ in place writing only the lower triangle (the strict upper triangle must come back as it was: the
+    /// jitter retry restores the lower triangle from it, and the RFM's AGOP reads the Gaussian's weights there); returns -1
+    /// or the index of the first non-positive pivot.
+    /// </summary>
     /// <typeparam name="T">float or double.</typeparam>
     /// <param name="a">A, row-major.</param>
     /// <param name="n">Order.</param>
