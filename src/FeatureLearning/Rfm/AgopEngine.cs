@@ -176,32 +176,47 @@ internal static class AgopEngine
     /// </summary>
     public static bool ReadsWeightsFromKernel<T>(IComputeBackend backend, IKernelFunction kernel, int n, int d, int c, AgopForm form, SparseColumns? sparsity)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        (WeightsFromKernel ?? true) && (DeriveCoefficients ?? true) && kernel is GaussianKernel && sparsity?.OneHotGroup is not null
+        (WeightsFromKernel ?? true) && CanReadWeightsFromKernel<T>(backend, kernel, n, d, c, form, sparsity);
+
+    /// <summary><see cref="ReadsWeightsFromKernel{T}"/> without the <see cref="WeightsFromKernel"/> switch: whether the path can run.</summary>
+    private static bool CanReadWeightsFromKernel<T>(IComputeBackend backend, IKernelFunction kernel, int n, int d, int c, AgopForm form, SparseColumns? sparsity)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        (DeriveCoefficients ?? true) && kernel is GaussianKernel && sparsity?.OneHotGroup is not null
         && sparsity.RowCount == n && sparsity.ColumnCount == d && Resolve(form, n, n, d, c, sparsity) == AgopForm.SparseDirect
         && Accumulator<T>.UsesSparseKernel(backend, c, d);
+
+    [ThreadStatic]
+    private static int kernelWeightReadsOnThisThread;
+
+    /// <summary>How many AGOPs <see cref="ComputeFromKernel{T}"/> has computed on the calling thread (tests check that a fit took that path).</summary>
+    internal static int KernelWeightReads => kernelWeightReadsOnThisThread;
 
     /// <summary>
     /// The AGOP of <see cref="Compute{T}"/> at the centres themselves, with the derivative weights read off the strict upper
     /// triangle of the kernel matrix <paramref name="kernelMatrix"/> = K(X_c, X_c) (n × n) instead of a stored W: its lower
     /// triangle and diagonal may hold a Cholesky factor (the CPU backends' factorizations leave the strict upper triangle as
-    /// it was). W[i, j] = −K[i, j]/(2L²) off the diagonal; the diagonal's term drops out of the gradient at x_i (whose factor
-    /// x_i − x_i is zero), and the weights read it as zero.
+    /// it was; the mixed-precision solve leaves all of K + λI). W[i, j] = −K[i, j]/(2L²) off the diagonal; the diagonal's
+    /// term drops out of the gradient at x_i (whose factor x_i − x_i is zero), and the weights read it as zero.
     /// </summary>
-    /// <exception cref="InvalidOperationException"><see cref="ReadsWeightsFromKernel{T}"/> does not hold.</exception>
+    /// <remarks>The <see cref="WeightsFromKernel"/> switch is not read here (a caller that decided once keeps its decision);
+    /// <see cref="DeriveCoefficients"/> is, and turning it off between a caller's decision and this call throws.</remarks>
+    /// <exception cref="InvalidOperationException">The path cannot run (<see cref="ReadsWeightsFromKernel{T}"/> without its switch).</exception>
     public static double[] ComputeFromKernel<T>(
         IComputeBackend backend, IKernelFunction kernel, Metric metric, DeviceBuffer<T>? metricBuffer,
         DeviceBuffer<T> xc, DeviceBuffer<T> alpha, DeviceBuffer<T> kernelMatrix, bool centre, AgopForm form, SparseColumns sparsity, CancellationToken cancellationToken)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = xc.Rows;
-        if (!ReadsWeightsFromKernel<T>(backend, kernel, n, xc.Cols, alpha.Cols, form, sparsity) || kernelMatrix.Rows != n || kernelMatrix.Cols != n)
+        if (!CanReadWeightsFromKernel<T>(backend, kernel, n, xc.Cols, alpha.Cols, form, sparsity) || kernelMatrix.Rows != n || kernelMatrix.Cols != n)
         {
             throw new InvalidOperationException($"The AGOP cannot read its weights off this {kernelMatrix.Rows} x {kernelMatrix.Cols} kernel matrix for {n} centres with {kernel}.");
         }
 
         using var accumulator = new Accumulator<T>(backend, kernel, xc, alpha, n, centre, form, sparsity, symmetricWeights: true);
         accumulator.AddFromKernel(xc, kernelMatrix, KernelMath.Of<T>(((GaussianKernel)kernel).Scale), cancellationToken);
-        return accumulator.Finish(metric, metricBuffer, cancellationToken);
+        var g = accumulator.Finish(metric, metricBuffer, cancellationToken);
+        kernelWeightReadsOnThisThread++;
+        return g;
     }
 
     /// <summary>

@@ -526,6 +526,16 @@ public sealed class AgopTests
             AgopEngine.ReadsWeightsFromKernel<T>(Backend, kernel, n, d, c, AgopForm.SparseDirect, pattern).Should().BeTrue();
             AgopEngine.ReadsWeightsFromKernel<T>(Backend, new LaplaceKernel(1.5), n, d, c, AgopForm.SparseDirect, pattern).Should().BeFalse("W is not a multiple of K");
             AgopEngine.ReadsWeightsFromKernel<T>(Backend, kernel, n, d, c, AgopForm.Direct, pattern).Should().BeFalse("the dense form reads W");
+            AgopEngine.DeriveCoefficients = false;
+            try
+            {
+                AgopEngine.ReadsWeightsFromKernel<T>(Backend, kernel, n, d, c, AgopForm.SparseDirect, pattern).Should().BeFalse("S from a GEMM reads W");
+            }
+            finally
+            {
+                AgopEngine.DeriveCoefficients = null;
+            }
+
             var fromKernel = AgopEngine.ComputeFromKernel(Backend, kernel, metric, mb, xb, alpha, k, centre, AgopForm.SparseDirect, pattern, default);
             var stored = AgopEngine.Compute(Backend, kernel, metric, mb, xb, xb, alpha, w, centre, AgopForm.SparseDirect, default, pattern);
             var dense = AgopEngine.Compute(Backend, kernel, metric, mb, xb, xb, alpha, w, centre, AgopForm.Direct, default, pattern);

@@ -70,10 +70,11 @@ public sealed class RfmTests
 
     /// <summary>
     /// A grokking fit whose AGOP reads the Gaussian's weights off the factored kernel matrix's strict upper triangle (no W
-    /// stored) against the same fit with W computed and stored: the feature matrix of every round and the coefficients in
-    /// both precisions. The path is checked to be the one taken, so the comparison cannot pass by running the same code twice;
-    /// a factorization that wrote above the diagonal, or weights read from the wrong triangle, would change every round after
-    /// the first.
+    /// stored) against the same fit with W computed and stored (<see cref="RfmChecks.WeightsFromKernelMatchStoredWeights"/>):
+    /// the feature matrix of every round and the coefficients, with the double and the mixed-precision solve and in single
+    /// precision. The fits are counted to take the path (or not), so the comparison cannot pass by running the same code
+    /// twice; a factorization that wrote above the diagonal, or weights read from the wrong triangle, would change every round
+    /// after the first.
     /// </summary>
     [Fact]
     public void GrokkingReadsTheGaussianWeightsOffTheKernelMatrix()

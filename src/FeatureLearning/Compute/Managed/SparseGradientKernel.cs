@@ -81,7 +81,8 @@ internal static unsafe class SparseGradientKernel<T>
     /// written over them), the sample rows are the centres <paramref name="rowOffset"/> … <paramref name="rowOffset"/> +
     /// rows − 1, and W[j, i] = <paramref name="weightScale"/>·K[min(i, j), max(i, j)] for i ≠ j and 0 for i = j: the kernel
     /// for which ∂k/∂u = scale·k (the Gaussian). The diagonal term drops out of the gradient at x_j, whose factor x_j − x_j
-    /// is zero; read as zero it leaves S, the gradients and the row sums together, so no m × n W is needed.</remarks>
+    /// is zero; read as zero in S, the gradients and the row sums alike, it changes S and the row sums but neither the gradients
+    /// nor the centred mean gradient, and no m × n W is needed.</remarks>
     public static void AddOuterProducts(
         int rows, int n, int d, int c, T* w, int ldw, int[] start, int[] centreRows, T* packed, T* s, int lds, T* xs, int ldxs, T* h, int ldh, int threads,
         int[]? group = null, T* rowSums = null, T rowSumScale = default, bool fromKernel = false, T weightScale = default, int rowOffset = 0)
