@@ -807,31 +807,30 @@ internal static class AgopEngine
                 using var xb = xs.RowRange(r0, len);
                 using var s = sAll?.RowRange(0, len * c).Reshape(len, c);
                 using var rowSums = derive && alphaOnes is not null ? sumW!.RowRange(r0, len) : null;
-                if (kernelScale is { } scale)
-                {
-                    cpu!.AddSparseAgopOuterProductsFromKernel(weights, scale, r0, sparse!.Start, sparse.Rows, packed!, c, s, xb, h, sparse.OneHotGroup, rowSums, WeightFactor);
-                    if (sumW is not null)
-                    {
-                        AddCentringSums(weights, xb, null, s, transposedS: false);
-                    }
 
-                    continue;
-                }
-
-                using var wb = w.RowRange(r0, len);
+                // Read off K (derive holds: no S from W' and no ones, so nothing else reads the rows of W).
+                using var wb = kernelScale is null ? w.RowRange(r0, len) : null;
                 if (!derive && alphaOnes is not null)
                 {
-                    SampleCoefficientsAndRowSums(wb, r0, len, s!);
+                    SampleCoefficientsAndRowSums(wb!, r0, len, s!);
                 }
                 else if (!derive && s is not null)
                 {
-                    SampleCoefficients(weights, wb, r0, len, s, transposed: false);
+                    SampleCoefficients(weights, wb!, r0, len, s, transposed: false);
                 }
 
-                cpu!.AddSparseAgopOuterProducts(wb, sparse!.Start, sparse.Rows, packed!, c, s, xb, h, derive ? sparse.OneHotGroup : null, rowSums, WeightFactor);
+                if (kernelScale is { } scale)
+                {
+                    cpu!.AddSparseAgopOuterProductsFromKernel(weights, scale, r0, sparse!.Start, sparse.Rows, packed!, c, s, xb, h, sparse.OneHotGroup, rowSums, WeightFactor);
+                }
+                else
+                {
+                    cpu!.AddSparseAgopOuterProducts(wb!, sparse!.Start, sparse.Rows, packed!, c, s, xb, h, derive ? sparse.OneHotGroup : null, rowSums, WeightFactor);
+                }
+
                 if (sumW is not null)
                 {
-                    AddCentringSums(wb, xb, ones!, s, transposedS: false);
+                    AddCentringSums(wb ?? weights, xb, ones, s, transposedS: false);
                 }
             }
         }

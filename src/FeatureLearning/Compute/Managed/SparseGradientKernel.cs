@@ -157,14 +157,15 @@ internal static unsafe class SparseGradientKernel<T>
                     if (a.FromKernel)
                     {
                         InterleaveFromKernel(a, a.RowOffset + j0, count, n, wp);
-                        if (a.RowSums != null)
-                        {
-                            AddInterleavedRowSums(wp, n, count, a.RowSumScale, a.RowSums + j0);
-                        }
                     }
                     else
                     {
                         Interleave(a, j0, count, n, wp);
+                    }
+
+                    if (a.RowSums != null)
+                    {
+                        AddInterleavedRowSums(wp, n, count, a.RowSumScale, a.RowSums + j0);
                     }
 
                     for (int kb = 0; kb < Blocks(a.C); kb++)
@@ -211,7 +212,7 @@ internal static unsafe class SparseGradientKernel<T>
     }
 
     /// <summary>
-    /// wp[i·12 + q] = W[j0 + q, i] for the block's rows of W (rows × n), with their row sums where asked: the first eight rows
+    /// wp[i·12 + q] = W[j0 + q, i] for the block's rows of W (rows × n): the first eight rows
     /// in 8 × 8 blocks transposed in registers where there are eight, the last four of twelve in 4 × 4 blocks; the rest, and
     /// rows past the end (which repeat the last row; their sums go to the stage and are dropped), one by one.
     /// </summary>
@@ -239,14 +240,6 @@ internal static unsafe class SparseGradientKernel<T>
             for (int i = q < 8 || last4 ? blocked : 0; i < n; i++)
             {
                 wp[(i * RowBlock) + q] = from[i];
-            }
-        }
-
-        if (a.RowSums != null)
-        {
-            for (int q = 0; q < count; q++)
-            {
-                a.RowSums[j0 + q] += a.RowSumScale * TensorPrimitives.Sum(new ReadOnlySpan<T>(a.W + ((long)(j0 + q) * a.Ldw), n));
             }
         }
     }
@@ -327,7 +320,7 @@ internal static unsafe class SparseGradientKernel<T>
     /// <summary>How many rows ahead <see cref="InterleaveFromKernel"/> prefetches the strips of K it copies.</summary>
     private const int PrefetchRows = 16;
 
-    /// <summary>sums[q] += factor·Σ_i wp[i·12 + q] for q &lt; count: the row sums of W from its interleaved rows.</summary>
+    /// <summary>sums[q] += factor·Σ_i wp[i·12 + q] for q &lt; count: the row sums of W from its interleaved rows (the block's rows, stored or read off K, summed while in cache).</summary>
     private static void AddInterleavedRowSums(T* wp, int n, int count, T factor, T* sums)
     {
         // Twelve lanes: eight and four, in two vectors of the widths that hold them.
