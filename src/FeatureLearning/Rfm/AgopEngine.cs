@@ -828,7 +828,12 @@ internal static class AgopEngine
                     cpu!.AddSparseAgopOuterProducts(wb!, sparse!.Start, sparse.Rows, packed!, c, s, xb, h, derive ? sparse.OneHotGroup : null, rowSums, WeightFactor);
                 }
 
-                if (sumW is not null)
+                if (sumW is not null && s is not null && ones is null && ReferenceEquals(xs, xc))
+                {
+                    // X_sᵀS from the centres' pattern (the sample is the centre set; W'1 was summed with the gradients).
+                    cpu!.AddSparseTransposedProduct(sparse!.Start, sparse.Rows, sparse.Values, r0, s, null, T.One, sumXs!);
+                }
+                else if (sumW is not null)
                 {
                     AddCentringSums(wb ?? weights, xb, ones, s, transposedS: false);
                 }
@@ -989,10 +994,20 @@ internal static class AgopEngine
         {
             T invM = T.One / T.CreateTruncating(m);
             using var mean = be.Allocate<T>(d, c);
-            using var weighted = be.Allocate<T>(n, c);
-            be.Copy(alpha, weighted);
-            be.ScaleRows(weighted, sumW!);
-            be.Gemm(Transpose.Transpose, Transpose.None, -invM, xc, weighted, T.Zero, mean);
+            if (cpu is not null && sparse is not null)
+            {
+                // X_cᵀ(α ∘ W'1) from X_c's pattern: nnz·c multiply-adds instead of a d × n × c GEMM.
+                be.Scale(T.Zero, mean);
+                cpu.AddSparseTransposedProduct(sparse.Start, sparse.Rows, sparse.Values, 0, alpha, sumW, -invM, mean);
+            }
+            else
+            {
+                using var weighted = be.Allocate<T>(n, c);
+                be.Copy(alpha, weighted);
+                be.ScaleRows(weighted, sumW!);
+                be.Gemm(Transpose.Transpose, Transpose.None, -invM, xc, weighted, T.Zero, mean);
+            }
+
             if (geometry != KernelGeometry.DotProduct)
             {
                 be.Axpy(invM, sumXs!, mean);

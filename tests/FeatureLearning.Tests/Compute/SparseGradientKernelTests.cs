@@ -209,6 +209,117 @@ public sealed unsafe class SparseGradientKernelTests
 
         return (h, s, sums);
     }
+    /// <summary>
+    /// <see cref="SparseGradientKernel{T}.Pack"/> against its definition: block b holds B[t, b·OB + k] = scale[t]·α[rows[t],
+    /// b·OB + k], zero beyond c, every element of the packed length written (the array starts as NaN), for c a whole number
+    /// of blocks, with a partial last block, and below one block, in both precisions.
+    /// </summary>
+    [Theory]
+    [InlineData(16)]
+    [InlineData(61)]
+    [InlineData(5)]
+    [InlineData(64)]
+    public void PackWritesEveryCoefficientAndZeroPadding(int c)
+    {
+        Pack<double>(c);
+        Pack<float>(c);
+    }
+
+    private static void Pack<T>(int c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int n = 23, nonZeros = 41;
+        var rng = new Random(c);
+        var alpha = Enumerable.Range(0, n * c).Select(_ => T.CreateTruncating(rng.NextDouble() - 0.5)).ToArray();
+        var rows = Enumerable.Range(0, nonZeros).Select(_ => rng.Next(n)).ToArray();
+        var scale = Enumerable.Range(0, nonZeros).Select(_ => T.CreateTruncating(0.5 + rng.NextDouble())).ToArray();
+        long length = SparseGradientKernel<T>.PackedLength(nonZeros, c);
+        var packed = Enumerable.Repeat(T.NaN, (int)length + 5).ToArray();
+        SparseGradientKernel<T>.Pack(scale, rows, alpha, c, packed);
+
+        int ob = SparseGradientKernel<T>.OutputBlock;
+        for (long e = 0; e < length; e++)
+        {
+            int b = (int)(e / ((long)nonZeros * ob)), t = (int)(e / ob % nonZeros), k = (b * ob) + (int)(e % ob);
+            T expected = k < c ? scale[t] * alpha[(rows[t] * c) + k] : T.Zero;
+            packed[e].Should().Be(expected, $"{typeof(T).Name}, c = {c}, element {e} (block {b}, non-zero {t}, output {k})");
+        }
+
+        packed.Skip((int)length).All(T.IsNaN).Should().BeTrue("nothing past the packed length is written");
+    }
+
+    /// <summary>
+    /// <see cref="FeatureLearning.Compute.CpuBackend.AddSparseTransposedProduct"/> (the AGOP's centring sums for sparse inputs)
+    /// against C + scale·Xᵀ·diag(w)·B formed densely, with B the rows 7 … 7 + 19 of X's 40 (non-zeros outside them skipped),
+    /// with and without row weights, in both precisions.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SparseTransposedProductIsTheDenseProduct(bool weighted)
+    {
+        SparseTransposedProduct<double>(weighted, 1e-13);
+        SparseTransposedProduct<float>(weighted, 2e-5);
+    }
+
+    private static void SparseTransposedProduct<T>(bool weighted, double tolerance)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int rowsOfX = 40, d = 9, c = 6, offset = 7, rowsOfB = 19;
+        var rng = new Random(weighted ? 3 : 4);
+        var x = new double[rowsOfX * d];
+        for (int i = 0; i < rowsOfX; i++)
+        {
+            x[(i * d) + (i % d)] = 0.5 + rng.NextDouble();
+            x[(i * d) + ((i * 5 / 3) % d)] += rng.NextDouble() - 0.5;
+        }
+
+        var start = new int[d + 1];
+        var rows = new List<int>();
+        var values = new List<double>();
+        for (int l = 0; l < d; l++)
+        {
+            for (int i = 0; i < rowsOfX; i++)
+            {
+                if (x[(i * d) + l] != 0)
+                {
+                    rows.Add(i);
+                    values.Add(x[(i * d) + l]);
+                }
+            }
+
+            start[l + 1] = rows.Count;
+        }
+
+        var b = Enumerable.Range(0, rowsOfB * c).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var w = Enumerable.Range(0, rowsOfX).Select(_ => rng.NextDouble() + 0.25).ToArray();
+        var c0 = Enumerable.Range(0, d * c).Select(_ => rng.NextDouble()).ToArray();
+        const double scale = -0.75;
+        var expected = (double[])c0.Clone();
+        for (int l = 0; l < d; l++)
+        {
+            for (int k = 0; k < c; k++)
+            {
+                for (int i = 0; i < rowsOfB; i++)
+                {
+                    expected[(l * c) + k] += scale * x[((offset + i) * d) + l] * (weighted ? w[offset + i] : 1) * b[(i * c) + k];
+                }
+            }
+        }
+
+        using var be = new FeatureLearning.Compute.ManagedBackend(1);
+        using var bb = be.Upload<T>(b.Select(T.CreateTruncating).ToArray(), rowsOfB, c);
+        using var wb = be.Upload<T>(w.Select(T.CreateTruncating).ToArray(), rowsOfX, 1);
+        using var cb = be.Upload<T>(c0.Select(T.CreateTruncating).ToArray(), d, c);
+        be.AddSparseTransposedProduct(start, rows.ToArray(), values.ToArray(), offset, bb, weighted ? wb : null, T.CreateTruncating(scale), cb);
+        var actual = new T[d * c];
+        be.Download(cb, actual);
+        for (int e = 0; e < actual.Length; e++)
+        {
+            double.CreateTruncating(actual[e]).Should().BeApproximately(expected[e], tolerance * (1 + Math.Abs(expected[e])), $"{typeof(T).Name}, weighted {weighted}, element {e}");
+        }
+    }
+
     /// <summary><see cref="Transpose8{T}.Block4"/>: dst[c·ldd + r] = α·src[r·lds + c] for r, c &lt; 4, nothing else written, both precisions.</summary>
     [SkippableFact]
     public void Block4TransposesFourRowsOfFour()

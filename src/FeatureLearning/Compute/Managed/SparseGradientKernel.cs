@@ -43,17 +43,41 @@ internal static unsafe class SparseGradientKernel<T>
     /// Packs the coefficients B[t, k] = scale[t]·α[rows[t], k] (nonZeros × c; α is n × c, row-major) output block by output
     /// block: block b holds B[t, b·OB … b·OB + OB − 1] for every t, zero beyond c, so one block of all non-zeros is contiguous.
     /// </summary>
+    /// <remarks>Each non-zero's row of α is read once for all its blocks; whole blocks are VectorBlock vectors each, and only the
+    /// last block's padding is cleared (the packed array is written, not cleared first: a pass over 1.9 MB for grokking).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(ReadOnlySpan<T> scale, ReadOnlySpan<int> rows, ReadOnlySpan<T> alpha, int c, Span<T> packed)
     {
-        int ob = OutputBlock, nonZeros = scale.Length;
-        packed.Clear();
-        for (int b = 0; b < Blocks(c); b++)
+        int ob = OutputBlock, nonZeros = scale.Length, blocks = Blocks(c), whole = c / ob, v = Vector512<T>.Count;
+        if (packed.Length < PackedLength(nonZeros, c))
         {
-            int k0 = b * ob, width = Math.Min(ob, c - k0);
-            for (int t = 0; t < nonZeros; t++)
+            throw new ArgumentException($"The packed coefficients need {PackedLength(nonZeros, c)} elements, not {packed.Length}.", nameof(packed));
+        }
+
+        for (int t = 0; t < nonZeros; t++)
+        {
+            var source = alpha.Slice(rows[t] * c, c);
+            var f = Vector512.Create(scale[t]);
+            for (int b = 0; b < whole; b++)
             {
-                var row = packed.Slice((int)((((long)b * nonZeros) + t) * ob), width);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(alpha.Slice((rows[t] * c) + k0, width), scale[t], row);
+                var row = packed.Slice((int)((((long)b * nonZeros) + t) * ob), ob);
+                var from = source.Slice(b * ob, ob);
+                for (int q = 0; q < VectorBlock; q++)
+                {
+                    (Vector512.Create((ReadOnlySpan<T>)from.Slice(q * v, v)) * f).CopyTo(row.Slice(q * v, v));
+                }
+            }
+
+            if (whole < blocks)
+            {
+                int k0 = whole * ob, width = c - k0;
+                var row = packed.Slice((int)((((long)whole * nonZeros) + t) * ob), ob);
+                for (int k = 0; k < width; k++)
+                {
+                    row[k] = source[k0 + k] * scale[t];
+                }
+
+                row.Slice(width).Clear();
             }
         }
     }
