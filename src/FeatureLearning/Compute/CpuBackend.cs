@@ -1374,10 +1374,39 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     {
         var (mb, mc) = (Own(b, nameof(b)), Own(c, nameof(c)));
         var mw = rowWeights is null ? null : Own(rowWeights, nameof(rowWeights));
-        int d = start.Length - 1;
-        if (c.Rows != d || c.Cols != b.Cols || rows.Length < start[d] || values.Length < start[d] || (mw is not null && !mw.IsContiguous))
+        if (start.Length == 0 || start[0] != 0)
         {
-            throw new ArgumentException($"Sparse transposed product: C is {c.Rows} x {c.Cols} for {d} columns of X and {b.Cols} columns of B, with {start[d]} non-zeros and {(mw is null ? "no" : mw.IsContiguous ? "contiguous" : "strided")} row weights.", nameof(c));
+            throw new ArgumentException($"Sparse transposed product: the column offsets must start at 0 (d + 1 of them), not {(start.Length == 0 ? "be empty" : start[0])}.", nameof(start));
+        }
+
+        int d = start.Length - 1;
+        for (int l = 0; l < d; l++)
+        {
+            if (start[l + 1] < start[l])
+            {
+                throw new ArgumentException($"Sparse transposed product: the column offsets decrease at column {l}.", nameof(start));
+            }
+        }
+
+        if (rows.Length < start[d] || values.Length < start[d])
+        {
+            throw new ArgumentException($"Sparse transposed product: {start[d]} non-zeros, but {rows.Length} rows and {values.Length} values.", nameof(rows));
+        }
+
+        if (c.Rows != d || c.Cols != b.Cols)
+        {
+            throw new ArgumentException($"Sparse transposed product: C is {c.Rows} x {c.Cols}; it must be {d} x {b.Cols} (X's columns by B's).", nameof(c));
+        }
+
+        bool outside = false;
+        foreach (int i in rows.AsSpan(0, start[d]))
+        {
+            outside |= mw is not null && (uint)i >= (uint)mw.Length;
+        }
+
+        if (mw is not null && (!mw.IsContiguous || outside))
+        {
+            throw new ArgumentException($"Sparse transposed product: the row weights must be a contiguous vector with one weight per row of X ({rowWeights!.Rows} x {rowWeights.Cols}, {(mw.IsContiguous ? "contiguous" : "strided")}).", nameof(rowWeights));
         }
 
         var weights = mw is null ? default : mw.Span;

@@ -830,7 +830,8 @@ internal static class AgopEngine
 
                 if (sumW is not null && s is not null && ones is null && ReferenceEquals(xs, xc))
                 {
-                    // X_sᵀS from the centres' pattern (the sample is the centre set; W'1 was summed with the gradients).
+                    // X_sᵀS from the centres' pattern (the sample is the centre set; W'1 was summed off the gradients or with S in
+                    // SampleCoefficientsAndRowSums).
                     cpu!.AddSparseTransposedProduct(sparse!.Start, sparse.Rows, sparse.Values, r0, s, null, T.One, sumXs!);
                 }
                 else if (sumW is not null)

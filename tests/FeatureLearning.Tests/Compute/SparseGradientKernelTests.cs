@@ -209,6 +209,7 @@ public sealed unsafe class SparseGradientKernelTests
 
         return (h, s, sums);
     }
+
     /// <summary>
     /// <see cref="SparseGradientKernel{T}.Pack"/> against its definition: block b holds B[t, b·OB + k] = scale[t]·α[rows[t],
     /// b·OB + k], zero beyond c, every element of the packed length written (the array starts as NaN), for c a whole number
@@ -312,6 +313,11 @@ public sealed unsafe class SparseGradientKernelTests
         using var wb = be.Upload<T>(w.Select(T.CreateTruncating).ToArray(), rowsOfX, 1);
         using var cb = be.Upload<T>(c0.Select(T.CreateTruncating).ToArray(), d, c);
         be.AddSparseTransposedProduct(start, rows.ToArray(), values.ToArray(), offset, bb, weighted ? wb : null, T.CreateTruncating(scale), cb);
+        using var shortWeights = be.Allocate<T>(rowsOfX - 1, 1);
+        FluentActions.Invoking(() => be.AddSparseTransposedProduct(start, rows.ToArray(), values.ToArray(), offset, bb, shortWeights, T.One, cb))
+            .Should().Throw<ArgumentException>().Which.ParamName.Should().Be("rowWeights");
+        FluentActions.Invoking(() => be.AddSparseTransposedProduct([1, 2], rows.ToArray(), values.ToArray(), offset, bb, null, T.One, cb))
+            .Should().Throw<ArgumentException>().Which.ParamName.Should().Be("start");
         var actual = new T[d * c];
         be.Download(cb, actual);
         for (int e = 0; e < actual.Length; e++)
