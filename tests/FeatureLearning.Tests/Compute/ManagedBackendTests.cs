@@ -141,6 +141,87 @@ public sealed class ManagedBackendTests : BackendConformanceTests
         }
     }
 
+    /// <summary>
+    /// The Cholesky factor with the look-ahead (worker 0 updates, factors and inverts the next diagonal block as the trailing
+    /// update's first task, the update's items skipping its rows) against without: the same bits in both precisions, on two and
+    /// four workers, with the rule's blocks and with blocks of 32 and 64 (whole row blocks of MC = 32) and of 40 (not: no
+    /// look-ahead taken), an order leaving a partial last block; a matrix that is not positive definite in a later block fails
+    /// at the same pivot either way; and the first task with skipped rows is refused where the product cannot leave them.
+    /// </summary>
+    [Theory]
+    [InlineData(null, 517)]
+    [InlineData(32, 301)]
+    [InlineData(64, 450)]
+    [InlineData(40, 203)]
+    public unsafe void LookaheadGivesTheSameFactor(int? block, int n)
+    {
+        var rng = new Random(n + 1);
+        var g = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, n, (_, _) => rng.NextDouble() - 0.5);
+        var a = (g * g.Transpose() / n) + MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(n);
+        var expected = a.Cholesky().Factor;
+        var host = a.ToRowMajorArray();
+        var indefinite = (double[])host.Clone();
+        indefinite[((n - 7) * n) + n - 7] = -1;
+        BlockedCholesky<double>.BlockSizeOnThisThread = block;
+        BlockedCholesky<float>.BlockSizeOnThisThread = block;
+        try
+        {
+            foreach (int threads in new[] { 2, 4 })
+            {
+                var (without, failedWithout) = Factor(host, n, threads, lookahead: false);
+                var (with, failedWith) = Factor(host, n, threads, lookahead: true);
+                failedWith.Should().Be(-1);
+                failedWithout.Should().Be(-1);
+                with.Should().Equal(without, $"blocks of {BlockedCholesky<double>.BlockSize} on {threads} workers");
+                for (int i = 0; i < n; i++)
+                {
+                    for (int j = 0; j <= i; j++)
+                    {
+                        with[(i * n) + j].Should().BeApproximately(expected[i, j], 1e-12, $"L[{i}, {j}]");
+                    }
+                }
+
+                var single = Array.ConvertAll(host, v => (float)v);
+                Factor(single, n, threads, lookahead: true).Factor.Should().Equal(Factor(single, n, threads, lookahead: false).Factor, "single precision");
+                Factor(indefinite, n, threads, lookahead: true).Failed.Should().Be(Factor(indefinite, n, threads, lookahead: false).Failed).And.BeInRange(0, n - 7);
+            }
+        }
+        finally
+        {
+            BlockedCholesky<double>.BlockSizeOnThisThread = null;
+            BlockedCholesky<float>.BlockSizeOnThisThread = null;
+        }
+
+        var c = new double[64 * 64];
+        fixed (double* pc = c)
+        {
+            double* cc = pc;
+            Action unaligned = () => PackedGemm<double>.Multiply(false, true, 64, 64, 8, -1.0, cc, 64, cc, 64, 1.0, cc, 64, true, 2, firstTask: () => { }, skipLeadingRows: 20);
+            Action notLower = () => PackedGemm<double>.Multiply(false, true, 64, 64, 8, -1.0, cc, 64, cc, 64, 1.0, cc, 64, false, 2, skipLeadingRows: 32);
+            unaligned.Should().Throw<ArgumentException>().WithParameterName("skipLeadingRows");
+            notLower.Should().Throw<ArgumentException>().WithParameterName("skipLeadingRows");
+        }
+
+        static (T[] Factor, int Failed) Factor<T>(T[] source, int n, int threads, bool lookahead)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var work = (T[])source.Clone();
+            BlockedCholesky<T>.LookaheadOnThisThread = lookahead;
+            try
+            {
+                fixed (T* p = work)
+                {
+                    int failed = BlockedCholesky<T>.Factor(p, n, n, threads, CancellationToken.None);
+                    return (work, failed);
+                }
+            }
+            finally
+            {
+                BlockedCholesky<T>.LookaheadOnThisThread = null;
+            }
+        }
+    }
+
     /// <summary>A product into its own rows is refused where it cannot be computed in place (a transposed A, C elsewhere, β ≠ 0, too few columns, too deep a k), and a triangular B outside such a product.</summary>
     [Fact]
     public unsafe void ProductsInPlaceAreRefusedWhereTheyCannotBe()

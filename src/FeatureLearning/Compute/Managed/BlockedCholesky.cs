@@ -8,7 +8,9 @@ namespace FeatureLearning.Compute.Managed;
 /// Blocked right-looking Cholesky factorization and triangular solves on row-major storage, with every
 /// O(n³) part in <see cref="PackedGemm{T}"/>: per block column, the diagonal block is factored by a
 /// dot-product (Crout) kernel, inverted, the panel below it is multiplied by that inverse (a GEMM
-/// instead of a TRSM), and the trailing matrix gets a lower-triangle-only rank-nb update.
+/// instead of a TRSM), and the trailing matrix gets a lower-triangle-only rank-nb update. On several threads the next
+/// diagonal block is updated, factored and inverted by worker 0 as the trailing update's first task (a look-ahead), the
+/// update's other work items leaving its rows alone, so that no thread waits on the one factoring it.
 /// </summary>
 /// <remarks>Only the lower triangle is read and written; the strictly upper triangle keeps the original matrix,
 /// which is what makes the jitter retry possible without a second copy.</remarks>
@@ -18,7 +20,7 @@ internal static unsafe class BlockedCholesky<T>
     /// <summary>
     /// Block size of the outer factorization and of the blocked solves: min(96, max(64, KC)) for the GEMM's packed depth KC
     /// (<see cref="GemmBlocking"/>; KC ≥ 64 unless overridden), so that each trailing update A22 − A21·A21ᵀ is one pass of the GEMM.
-    /// The diagonal block is factored and inverted by one thread while the others wait; with the GEMM's A micro-panel held in
+    /// The diagonal block is factored and inverted by one thread (within the previous trailing update on several threads); with the GEMM's A micro-panel held in
     /// L1, trailing updates 96 deep run near the full GEMM rate, and a block-size sweep on a Zen 4 found 96 as fast as 256 at
     /// n = 10,000 and faster at n ≤ 4,000 (docs/benchmarks.md).
     /// </summary>
@@ -33,6 +35,16 @@ internal static unsafe class BlockedCholesky<T>
     {
         get => blockSizeOnThisThread;
         set => blockSizeOnThisThread = value is null or >= 8 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A Cholesky block size must be at least 8.");
+    }
+
+    [ThreadStatic]
+    private static bool? lookaheadOnThisThread;
+
+    /// <summary>Whether the factorizations the calling thread starts on several threads factor each next diagonal block within the trailing update (null, the default: yes); tests and the measurement set it.</summary>
+    internal static bool? LookaheadOnThisThread
+    {
+        get => lookaheadOnThisThread;
+        set => lookaheadOnThisThread = value;
     }
 
     [ThreadStatic]
@@ -60,9 +72,16 @@ internal static unsafe class BlockedCholesky<T>
     {
         int nb = BlockSize;
         T* inverse = (T*)NativeMemory.AlignedAlloc((nuint)((long)nb * nb * sizeof(T)), 64);
+        T* nextInverse = (T*)NativeMemory.AlignedAlloc((nuint)((long)nb * nb * sizeof(T)), 64);
         // Every block with rows below it is nb wide, so one check serves them all.
         bool inPlace = PackedGemm<T>.CanMultiplyRowsInPlace(nb, nb) && !(PanelCopyOnThisThread ?? false);
         T* panel = n > nb && !inPlace ? (T*)NativeMemory.AlignedAlloc((nuint)((long)(n - nb) * nb * sizeof(T)), 64) : null;
+
+        // Look-ahead: the next diagonal block (its share of this update, its factor and inverse) is done by worker 0 as the first
+        // task of the trailing update, whose items leave its rows alone, so that one thread does not work alone between updates.
+        bool lookahead = threads > 1 && (LookaheadOnThisThread ?? true);
+        int aheadFailed = -1;
+        bool ahead = false;
         try
         {
             for (int k0 = 0; k0 < n; k0 += nb)
@@ -70,7 +89,7 @@ internal static unsafe class BlockedCholesky<T>
                 cancellationToken.ThrowIfCancellationRequested();
                 int kb = Math.Min(nb, n - k0);
                 T* a11 = a + ((long)k0 * lda) + k0;
-                int failed = FactorDiagonalBlock(a11, kb, lda);
+                int failed = ahead ? aheadFailed : FactorDiagonalBlock(a11, kb, lda);
                 if (failed >= 0)
                 {
                     return k0 + failed;
@@ -84,7 +103,17 @@ internal static unsafe class BlockedCholesky<T>
 
                 // A21 ← A21 · L11⁻ᵀ (as a GEMM with the explicit inverse of the small diagonal block), in place where the GEMM
                 // packs each row block whole before writing it; otherwise from a copy of A21.
-                InvertLower(a11, kb, lda, inverse, kb);
+                if (ahead)
+                {
+                    T* swap = inverse;
+                    inverse = nextInverse;
+                    nextInverse = swap;
+                }
+                else
+                {
+                    InvertLower(a11, kb, lda, inverse, kb);
+                }
+
                 T* a21 = a + ((long)(k0 + kb) * lda) + k0;
                 if (inPlace)
                 {
@@ -100,13 +129,35 @@ internal static unsafe class BlockedCholesky<T>
 
                 // A22 ← A22 − A21 · A21ᵀ, lower triangle only.
                 T* a22 = a + ((long)(k0 + kb) * lda) + k0 + kb;
-                PackedGemm<T>.Multiply(false, true, rest, rest, kb, -T.One, a21, lda, a21, lda, T.One, a22, lda, true, threads);
+                int nextKb = Math.Min(nb, rest);
+                ahead = lookahead && rest > nextKb && PackedGemm<T>.CanSkipLeadingRows(rest, rest, kb, nextKb, true, T.One, threads);
+                if (ahead)
+                {
+                    T* ahead21 = a21, ahead11 = a22, aheadInverse = nextInverse;
+                    int aheadK = kb;
+                    aheadFailed = -1;
+                    PackedGemm<T>.Multiply(false, true, rest, rest, kb, -T.One, a21, lda, a21, lda, T.One, a22, lda, true, threads, firstTask: () =>
+                    {
+                        // The same tiles, depth and packing as the items would have used: the same bits.
+                        PackedGemm<T>.Multiply(false, true, nextKb, nextKb, aheadK, -T.One, ahead21, lda, ahead21, lda, T.One, ahead11, lda, true, 1);
+                        aheadFailed = FactorDiagonalBlock(ahead11, nextKb, lda);
+                        if (aheadFailed < 0 && nextKb < rest)
+                        {
+                            InvertLower(ahead11, nextKb, lda, aheadInverse, nextKb);
+                        }
+                    }, skipLeadingRows: nextKb);
+                }
+                else
+                {
+                    PackedGemm<T>.Multiply(false, true, rest, rest, kb, -T.One, a21, lda, a21, lda, T.One, a22, lda, true, threads);
+                }
             }
 
             return -1;
         }
         finally
         {
+            NativeMemory.AlignedFree(nextInverse);
             NativeMemory.AlignedFree(inverse);
             if (panel != null)
             {

@@ -111,11 +111,15 @@ internal static unsafe class PackedGemm<T>
     /// <see cref="CanMultiplyRowsInPlace(int, int)"/> says so.</param>
     /// <param name="upperB">op(B) is upper triangular (op(B)[p, j] = 0 for p &gt; j; k = n): column panel j stops its products at
     /// depth j + NR, the zeros below never multiplied. Only with <paramref name="rowsInPlace"/> (one packed block).</param>
-    /// <exception cref="ArgumentException"><paramref name="rowsInPlace"/> where the product cannot be computed in place, or
-    /// <paramref name="upperB"/> without it.</exception>
+    /// <param name="firstTask">Work that worker 0 runs before it takes items (the others take items meanwhile), once; it may touch
+    /// neither the packed operands' sources nor C outside the skipped rows.</param>
+    /// <param name="skipLeadingRows">Rows at the top of C that the product leaves alone (for the first task to compute). With
+    /// either of the two, only where <see cref="CanSkipLeadingRows(int, int, int, int, bool, T, int)"/> says so.</param>
+    /// <exception cref="ArgumentException"><paramref name="rowsInPlace"/> where the product cannot be computed in place,
+    /// <paramref name="upperB"/> without it, or a first task or skipped rows where they cannot be.</exception>
     public static void Multiply(
         bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, bool lowerOnly, int threads,
-        bool rowsInPlace = false, bool upperB = false)
+        bool rowsInPlace = false, bool upperB = false, Action? firstTask = null, int skipLeadingRows = 0)
     {
         // One reading of the blocking per call (the benchmarks' sweep sets it between calls): the in-place check and the
         // blocks below use the same one.
@@ -128,6 +132,11 @@ internal static unsafe class PackedGemm<T>
         if (upperB && !rowsInPlace)
         {
             throw new ArgumentException("A product with a triangular B is computed in place only (one packed block of depth and of columns).", nameof(upperB));
+        }
+
+        if ((firstTask is not null || skipLeadingRows != 0) && !CanSkipLeadingRows(m, n, k, skipLeadingRows, lowerOnly, beta, blocking, threads))
+        {
+            throw new ArgumentException($"A {m} x {n} x {k} product cannot leave its first {skipLeadingRows} rows to a first task with this blocking.", nameof(skipLeadingRows));
         }
 
         if (m == 0 || n == 0)
@@ -217,9 +226,15 @@ internal static unsafe class PackedGemm<T>
                     chunks = (panels + panelsPerChunk - 1) / panelsPerChunk;
                     int items = rowBlocks * chunks;
 
-                    var ctx = new BlockContext(transA, m, a, lda, c, ldc, pc, jc, kc, nc, mcBlock, panelsPerChunk, chunks, bPacked, lowerOnly, alpha, overwrite && pc == 0, prefetch, upperB);
+                    var ctx = new BlockContext(transA, m, a, lda, c, ldc, pc, jc, kc, nc, mcBlock, panelsPerChunk, chunks, bPacked, lowerOnly, alpha, overwrite && pc == 0, prefetch, upperB)
+                    {
+                        SkipRowBlocks = skipLeadingRows / mcBlock,
+                    };
+                    var task = firstTask;
+                    firstTask = null;
                     if (threads == 1 || items == 1)
                     {
+                        task?.Invoke();
                         aPacked[0] = EnsureA(aPacked[0], mcMax, kcMax);
                         for (int item = 0; item < items; item++)
                         {
@@ -238,6 +253,13 @@ internal static unsafe class PackedGemm<T>
                         var ctxCopy = ctx;
                         ComputeThreads.Run(workerCount, w =>
                         {
+                            // Worker 0 runs the first task (a look-ahead's factor of the next diagonal block) while the others take
+                            // the first items, then joins them.
+                            if (w == 0)
+                            {
+                                task?.Invoke();
+                            }
+
                             int item;
                             while ((item = Interlocked.Increment(ref next)) < items)
                             {
@@ -260,6 +282,20 @@ internal static unsafe class PackedGemm<T>
             }
         }
     }
+
+    /// <summary>
+    /// Whether a lower-triangle product (<see cref="Multiply"/> with lowerOnly) can leave its first
+    /// <paramref name="skipLeadingRows"/> rows of C to a first task that worker 0 runs before taking items: on the packed path
+    /// (a C too large to split k, not one column), in one packed block of depth and of columns, with the skipped rows whole
+    /// row blocks of the calling thread's blocking and fewer than m.
+    /// </summary>
+    internal static bool CanSkipLeadingRows(int m, int n, int k, int skipLeadingRows, bool lowerOnly, T beta, int threads) =>
+        CanSkipLeadingRows(m, n, k, skipLeadingRows, lowerOnly, beta, BlockingOnThisThread ?? Blocking, threads);
+
+    private static bool CanSkipLeadingRows(int m, int n, int k, int skipLeadingRows, bool lowerOnly, T beta, GemmBlocking blocking, int threads) =>
+        lowerOnly && beta == T.One && n > 1 && k > 0 && skipLeadingRows >= 0 && skipLeadingRows < m
+        && skipLeadingRows % RoundUp(Math.Max(1, blocking.Mc), MR) == 0 && k <= Math.Max(1, blocking.Kc) && n <= RoundUp(Math.Max(1, blocking.Nc), NR)
+        && !(threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads);
 
     /// <summary>
     /// Whether an m × n product op(A)·op(B) with k = n can overwrite A's rows (<see cref="Multiply"/> with rowsInPlace): on the
@@ -430,6 +466,9 @@ internal static unsafe class PackedGemm<T>
 
         /// <summary>op(B) is upper triangular and the product one block (pc = jc = 0): panel j's products stop at depth j + NR.</summary>
         public readonly bool UpperB = upperB;
+
+        /// <summary>Row blocks at the top of C that the items leave alone (a first task computes them).</summary>
+        public int SkipRowBlocks { get; init; }
     }
 
     private static void RunItem(in BlockContext x, int item, T* aPacked)
@@ -440,6 +479,11 @@ internal static unsafe class PackedGemm<T>
         if (x.LowerOnly)
         {
             rowBlock = ((x.M + x.McMax - 1) / x.McMax) - 1 - rowBlock;
+        }
+
+        if (rowBlock < x.SkipRowBlocks)
+        {
+            return;
         }
 
         int chunk = item % x.Chunks;
