@@ -144,9 +144,10 @@ public sealed class ManagedBackendTests : BackendConformanceTests
     /// <summary>
     /// The Cholesky factor with the look-ahead (worker 0 updates, factors and inverts the next diagonal block as the trailing
     /// update's first task, the update's items skipping its rows) against without: the same bits in both precisions, on two and
-    /// four workers, with the rule's blocks and with blocks of 32 and 64 (whole row blocks of MC = 32) and of 40 (not: no
-    /// look-ahead taken), an order leaving a partial last block; a matrix that is not positive definite in a later block fails
-    /// at the same pivot either way; and the first task with skipped rows is refused where the product cannot leave them.
+    /// four workers, with the rule's blocks and with blocks of 32, 40 and 64 (the look-ahead taken where a block is whole row
+    /// blocks of the GEMM's MC, which the test checks where it holds), an order leaving a partial last block; a matrix that is
+    /// not positive definite fails at the same pivot either way, in the last block and in the second (factored ahead); and the
+    /// first task with skipped rows is refused where the product cannot leave them, or with α = 0.
     /// </summary>
     [Theory]
     [InlineData(null, 517)]
@@ -166,6 +167,15 @@ public sealed class ManagedBackendTests : BackendConformanceTests
         BlockedCholesky<float>.BlockSizeOnThisThread = block;
         try
         {
+            int nb = BlockedCholesky<double>.BlockSize;
+            var early = (double[])host.Clone();
+            early[((nb + 3) * n) + nb + 3] = -1;
+            int mc = PackedGemm<double>.Blocking.Mc;
+            if (nb % mc == 0 && mc % PackedGemm<double>.MR == 0)
+            {
+                PackedGemm<double>.CanSkipLeadingRows(n - nb, n - nb, nb, nb, true, 1.0, 2).Should().BeTrue("the first step takes the look-ahead");
+            }
+
             foreach (int threads in new[] { 2, 4 })
             {
                 var (without, failedWithout) = Factor(host, n, threads, lookahead: false);
@@ -184,6 +194,7 @@ public sealed class ManagedBackendTests : BackendConformanceTests
                 var single = Array.ConvertAll(host, v => (float)v);
                 Factor(single, n, threads, lookahead: true).Factor.Should().Equal(Factor(single, n, threads, lookahead: false).Factor, "single precision");
                 Factor(indefinite, n, threads, lookahead: true).Failed.Should().Be(Factor(indefinite, n, threads, lookahead: false).Failed).And.BeInRange(0, n - 7);
+                Factor(early, n, threads, lookahead: true).Failed.Should().Be(Factor(early, n, threads, lookahead: false).Failed).And.BeInRange(nb, nb + 3);
             }
         }
         finally
@@ -198,8 +209,10 @@ public sealed class ManagedBackendTests : BackendConformanceTests
             double* cc = pc;
             Action unaligned = () => PackedGemm<double>.Multiply(false, true, 64, 64, 8, -1.0, cc, 64, cc, 64, 1.0, cc, 64, true, 2, firstTask: () => { }, skipLeadingRows: 20);
             Action notLower = () => PackedGemm<double>.Multiply(false, true, 64, 64, 8, -1.0, cc, 64, cc, 64, 1.0, cc, 64, false, 2, skipLeadingRows: 32);
+            Action zeroAlpha = () => PackedGemm<double>.Multiply(false, true, 64, 64, 8, 0.0, cc, 64, cc, 64, 1.0, cc, 64, true, 2, firstTask: () => { }, skipLeadingRows: 32);
             unaligned.Should().Throw<ArgumentException>().WithParameterName("skipLeadingRows");
             notLower.Should().Throw<ArgumentException>().WithParameterName("skipLeadingRows");
+            zeroAlpha.Should().Throw<ArgumentException>().WithParameterName("skipLeadingRows");
         }
 
         static (T[] Factor, int Failed) Factor<T>(T[] source, int n, int threads, bool lookahead)

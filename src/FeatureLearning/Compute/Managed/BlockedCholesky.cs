@@ -136,14 +136,25 @@ internal static unsafe class BlockedCholesky<T>
                     T* ahead21 = a21, ahead11 = a22, aheadInverse = nextInverse;
                     int aheadK = kb;
                     aheadFailed = -1;
+                    var blocking = PackedGemm<T>.BlockingOnThisThread;
                     PackedGemm<T>.Multiply(false, true, rest, rest, kb, -T.One, a21, lda, a21, lda, T.One, a22, lda, true, threads, firstTask: () =>
                     {
-                        // The same tiles, depth and packing as the items would have used: the same bits.
-                        PackedGemm<T>.Multiply(false, true, nextKb, nextKb, aheadK, -T.One, ahead21, lda, ahead21, lda, T.One, ahead11, lda, true, 1);
-                        aheadFailed = FactorDiagonalBlock(ahead11, nextKb, lda);
-                        if (aheadFailed < 0 && nextKb < rest)
+                        // The same tiles, depth and packing as the items would have used: the same bits. Worker 0 may run on another
+                        // thread (the thread pool's fallback): the caller's blocking goes with it.
+                        var saved = PackedGemm<T>.BlockingOnThisThread;
+                        PackedGemm<T>.BlockingOnThisThread = blocking;
+                        try
                         {
-                            InvertLower(ahead11, nextKb, lda, aheadInverse, nextKb);
+                            PackedGemm<T>.Multiply(false, true, nextKb, nextKb, aheadK, -T.One, ahead21, lda, ahead21, lda, T.One, ahead11, lda, true, 1);
+                            aheadFailed = FactorDiagonalBlock(ahead11, nextKb, lda);
+                            if (aheadFailed < 0)
+                            {
+                                InvertLower(ahead11, nextKb, lda, aheadInverse, nextKb);
+                            }
+                        }
+                        finally
+                        {
+                            PackedGemm<T>.BlockingOnThisThread = saved;
                         }
                     }, skipLeadingRows: nextKb);
                 }

@@ -111,8 +111,8 @@ internal static unsafe class PackedGemm<T>
     /// <see cref="CanMultiplyRowsInPlace(int, int)"/> says so.</param>
     /// <param name="upperB">op(B) is upper triangular (op(B)[p, j] = 0 for p &gt; j; k = n): column panel j stops its products at
     /// depth j + NR, the zeros below never multiplied. Only with <paramref name="rowsInPlace"/> (one packed block).</param>
-    /// <param name="firstTask">Work that worker 0 runs before it takes items (the others take items meanwhile), once; it may touch
-    /// neither the packed operands' sources nor C outside the skipped rows.</param>
+    /// <param name="firstTask">Work that worker 0 runs before it takes items (the others take items meanwhile), once; it may write
+    /// neither the operands nor C outside the skipped rows. Not with α = 0 (refused: the product would return before it).</param>
     /// <param name="skipLeadingRows">Rows at the top of C that the product leaves alone (for the first task to compute). With
     /// either of the two, only where <see cref="CanSkipLeadingRows(int, int, int, int, bool, T, int)"/> says so.</param>
     /// <exception cref="ArgumentException"><paramref name="rowsInPlace"/> where the product cannot be computed in place,
@@ -134,7 +134,7 @@ internal static unsafe class PackedGemm<T>
             throw new ArgumentException("A product with a triangular B is computed in place only (one packed block of depth and of columns).", nameof(upperB));
         }
 
-        if ((firstTask is not null || skipLeadingRows != 0) && !CanSkipLeadingRows(m, n, k, skipLeadingRows, lowerOnly, beta, blocking, threads))
+        if ((firstTask is not null || skipLeadingRows != 0) && (alpha == T.Zero || !CanSkipLeadingRows(m, n, k, skipLeadingRows, lowerOnly, beta, blocking, threads)))
         {
             throw new ArgumentException($"A {m} x {n} x {k} product cannot leave its first {skipLeadingRows} rows to a first task with this blocking.", nameof(skipLeadingRows));
         }
