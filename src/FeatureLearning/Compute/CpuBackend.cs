@@ -1301,21 +1301,7 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
         }
 
         // The kernel reads W'[j, centreRows[t]] through raw pointers: the pattern must lie within W'.
-        for (int l = 0; l < d; l++)
-        {
-            if (start[l + 1] < start[l])
-            {
-                throw new ArgumentException($"Sparse AGOP gradients: the pattern's column offsets decrease at column {l}.", nameof(start));
-            }
-        }
-
-        for (int t = 0; t < start[d]; t++)
-        {
-            if ((uint)centreRows[t] >= (uint)weights.Cols)
-            {
-                throw new ArgumentOutOfRangeException(nameof(centreRows), $"Sparse AGOP gradients: non-zero {t} names centre {centreRows[t]}, outside the {weights.Cols} columns of W'.");
-            }
-        }
+        CheckColumnPattern("Sparse AGOP gradients", start, centreRows, weights.Cols, nameof(centreRows));
 
         if (oneHotGroup is not null)
         {
@@ -1374,39 +1360,22 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
     {
         var (mb, mc) = (Own(b, nameof(b)), Own(c, nameof(c)));
         var mw = rowWeights is null ? null : Own(rowWeights, nameof(rowWeights));
-        if (start.Length == 0 || start[0] != 0)
+        if (mw is not null && !mw.IsContiguous)
         {
-            throw new ArgumentException($"Sparse transposed product: the column offsets must start at 0 (d + 1 of them), not {(start.Length == 0 ? "be empty" : start[0])}.", nameof(start));
+            throw new ArgumentException($"Sparse transposed product: the row weights must be a contiguous vector, not a strided {rowWeights!.Rows} x {rowWeights.Cols} view.", nameof(rowWeights));
         }
 
+        // Rows past the weights (one per row of X) are refused; without weights, rows outside B's range are skipped below.
+        CheckColumnPattern("Sparse transposed product", start, rows, mw?.Length ?? int.MaxValue, mw is null ? nameof(rows) : nameof(rowWeights));
         int d = start.Length - 1;
-        for (int l = 0; l < d; l++)
+        if (values.Length < start[d])
         {
-            if (start[l + 1] < start[l])
-            {
-                throw new ArgumentException($"Sparse transposed product: the column offsets decrease at column {l}.", nameof(start));
-            }
-        }
-
-        if (rows.Length < start[d] || values.Length < start[d])
-        {
-            throw new ArgumentException($"Sparse transposed product: {start[d]} non-zeros, but {rows.Length} rows and {values.Length} values.", nameof(rows));
+            throw new ArgumentException($"Sparse transposed product: {start[d]} non-zeros, but {values.Length} values.", nameof(values));
         }
 
         if (c.Rows != d || c.Cols != b.Cols)
         {
             throw new ArgumentException($"Sparse transposed product: C is {c.Rows} x {c.Cols}; it must be {d} x {b.Cols} (X's columns by B's).", nameof(c));
-        }
-
-        bool outside = false;
-        foreach (int i in rows.AsSpan(0, start[d]))
-        {
-            outside |= mw is not null && (uint)i >= (uint)mw.Length;
-        }
-
-        if (mw is not null && (!mw.IsContiguous || outside))
-        {
-            throw new ArgumentException($"Sparse transposed product: the row weights must be a contiguous vector with one weight per row of X ({rowWeights!.Rows} x {rowWeights.Cols}, {(mw.IsContiguous ? "contiguous" : "strided")}).", nameof(rowWeights));
         }
 
         var weights = mw is null ? default : mw.Span;
@@ -1428,6 +1397,41 @@ public abstract unsafe partial class CpuBackend : IComputeBackend
                 }
 
                 TensorPrimitives.MultiplyAdd(mb.Row(i), f, target, target);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Checks a compressed-sparse-column pattern: d + 1 offsets from 0 that never decrease, a row for each of the start[d]
+    /// non-zeros, every row below <paramref name="rowLimit"/> (an <see cref="ArgumentOutOfRangeException"/> naming
+    /// <paramref name="limitName"/> otherwise).
+    /// </summary>
+    private static void CheckColumnPattern(string operation, int[] start, int[] rows, int rowLimit, string limitName)
+    {
+        if (start.Length == 0 || start[0] != 0)
+        {
+            throw new ArgumentException($"{operation}: the column offsets must start at 0 (d + 1 of them), not {(start.Length == 0 ? "be empty" : start[0])}.", nameof(start));
+        }
+
+        int d = start.Length - 1;
+        for (int l = 0; l < d; l++)
+        {
+            if (start[l + 1] < start[l])
+            {
+                throw new ArgumentException($"{operation}: the pattern's column offsets decrease at column {l}.", nameof(start));
+            }
+        }
+
+        if (rows.Length < start[d])
+        {
+            throw new ArgumentException($"{operation}: {start[d]} non-zeros, but {rows.Length} rows.", nameof(rows));
+        }
+
+        for (int t = 0; t < start[d]; t++)
+        {
+            if ((uint)rows[t] >= (uint)rowLimit)
+            {
+                throw new ArgumentOutOfRangeException(limitName, $"{operation}: non-zero {t} names row {rows[t]}, outside the {rowLimit} allowed ({limitName}).");
             }
         }
     }

@@ -131,37 +131,31 @@ internal static unsafe class BlockedCholesky<T>
                 T* a22 = a + ((long)(k0 + kb) * lda) + k0 + kb;
                 int nextKb = Math.Min(nb, rest);
                 ahead = lookahead && rest > nextKb && PackedGemm<T>.CanSkipLeadingRows(rest, rest, kb, nextKb, true, T.One, threads);
-                if (ahead)
+                T* ahead21 = a21, ahead11 = a22, aheadInverse = nextInverse;
+                int aheadK = kb;
+                aheadFailed = -1;
+                var blocking = PackedGemm<T>.BlockingOnThisThread;
+                Action? factorNext = !ahead ? null : () =>
                 {
-                    T* ahead21 = a21, ahead11 = a22, aheadInverse = nextInverse;
-                    int aheadK = kb;
-                    aheadFailed = -1;
-                    var blocking = PackedGemm<T>.BlockingOnThisThread;
-                    PackedGemm<T>.Multiply(false, true, rest, rest, kb, -T.One, a21, lda, a21, lda, T.One, a22, lda, true, threads, firstTask: () =>
+                    // The same tiles, depth and packing as the items would have used: the same bits. Worker 0 may run on another
+                    // thread (the thread pool's fallback): the caller's blocking goes with it.
+                    var saved = PackedGemm<T>.BlockingOnThisThread;
+                    PackedGemm<T>.BlockingOnThisThread = blocking;
+                    try
                     {
-                        // The same tiles, depth and packing as the items would have used: the same bits. Worker 0 may run on another
-                        // thread (the thread pool's fallback): the caller's blocking goes with it.
-                        var saved = PackedGemm<T>.BlockingOnThisThread;
-                        PackedGemm<T>.BlockingOnThisThread = blocking;
-                        try
+                        PackedGemm<T>.Multiply(false, true, nextKb, nextKb, aheadK, -T.One, ahead21, lda, ahead21, lda, T.One, ahead11, lda, true, 1);
+                        aheadFailed = FactorDiagonalBlock(ahead11, nextKb, lda);
+                        if (aheadFailed < 0)
                         {
-                            PackedGemm<T>.Multiply(false, true, nextKb, nextKb, aheadK, -T.One, ahead21, lda, ahead21, lda, T.One, ahead11, lda, true, 1);
-                            aheadFailed = FactorDiagonalBlock(ahead11, nextKb, lda);
-                            if (aheadFailed < 0)
-                            {
-                                InvertLower(ahead11, nextKb, lda, aheadInverse, nextKb);
-                            }
+                            InvertLower(ahead11, nextKb, lda, aheadInverse, nextKb);
                         }
-                        finally
-                        {
-                            PackedGemm<T>.BlockingOnThisThread = saved;
-                        }
-                    }, skipLeadingRows: nextKb);
-                }
-                else
-                {
-                    PackedGemm<T>.Multiply(false, true, rest, rest, kb, -T.One, a21, lda, a21, lda, T.One, a22, lda, true, threads);
-                }
+                    }
+                    finally
+                    {
+                        PackedGemm<T>.BlockingOnThisThread = saved;
+                    }
+                };
+                PackedGemm<T>.Multiply(false, true, rest, rest, kb, -T.One, a21, lda, a21, lda, T.One, a22, lda, true, threads, firstTask: factorNext, skipLeadingRows: ahead ? nextKb : 0);
             }
 
             return -1;
