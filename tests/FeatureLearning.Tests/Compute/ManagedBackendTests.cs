@@ -235,6 +235,154 @@ public sealed class ManagedBackendTests : BackendConformanceTests
         }
     }
 
+    /// <summary>
+    /// The solve's runs of blocks done one by one with a look-ahead (<see cref="BlockedCholesky{T}.PipelineBlocks"/>) against
+    /// the recursion down to single blocks (runs of 1) and against MathNet: runs of 2, 3, the rule's 8 and all the blocks, with
+    /// blocks of 16 and 32 over orders that leave a partial last block, right-hand sides that are a column range of a wider
+    /// buffer (leading dimension above c), in both precisions and both passes alone (L Y = B, Lᵀ X = Y); on 1, 2 and 4 workers,
+    /// a run's result the same bits on each. With 17 and 40 columns the runs take the GEMM's packed path; 16 columns or fewer
+    /// take the recursion whatever the run length, which the test checks too (the same bits as runs of 1).
+    /// </summary>
+    [Theory]
+    [InlineData(16, 203, 17)]
+    [InlineData(32, 301, 40)]
+    [InlineData(16, 150, 16)]
+    [InlineData(32, 33, 61)]
+    public unsafe void PipelinedRunsSolveAsTheRecursion(int block, int n, int c)
+    {
+        var rng = new Random(n * c);
+        var g = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, n, (_, _) => rng.NextDouble() - 0.5);
+        var a = (g * g.Transpose()) + (n * MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(n) / 4);
+        var factor = a.Cholesky().Factor;
+        int ld = c + 3;
+        var wide = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, ld, (_, _) => rng.NextDouble() - 0.5);
+        var rhs = wide.SubMatrix(0, n, 1, c);
+        var forward = factor.Solve(rhs);
+        var expected = new[] { factor.Transpose().Solve(forward), forward, factor.Transpose().Solve(rhs) };
+        Check<double>(1e-10);
+        Check<float>(2e-4);
+
+        void Check<T>(double tolerance)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var l = factor.ToRowMajorArray().Select(T.CreateTruncating).ToArray();
+            var b = wide.ToRowMajorArray().Select(T.CreateTruncating).ToArray();
+            BlockedCholesky<T>.BlockSizeOnThisThread = block;
+            try
+            {
+                for (int pass = 0; pass < 3; pass++)
+                {
+                    T[]? single = null;
+                    foreach (int run in new[] { 1, 2, 3, 8, 1000 })
+                    {
+                        T[]? firstWorkers = null;
+                        foreach (int threads in new[] { 1, 2, 4 })
+                        {
+                            var x = Solve(l, b, pass, run, threads);
+                            for (int i = 0; i < n; i++)
+                            {
+                                x[i * ld].Should().Be(b[i * ld], "column 0 lies outside the range");
+                                x[(i * ld) + c + 1].Should().Be(b[(i * ld) + c + 1], "column c + 1 lies outside the range");
+                                for (int j = 0; j < c; j++)
+                                {
+                                    double e = expected[pass][i, j];
+                                    double.CreateTruncating(x[(i * ld) + 1 + j]).Should().BeApproximately(e, tolerance * (1 + Math.Abs(e)), $"{typeof(T).Name} x[{i}, {j}], pass {pass}, runs of {run}, {threads} workers");
+                                }
+                            }
+
+                            firstWorkers ??= x;
+                            x.Should().Equal(firstWorkers, $"{typeof(T).Name}, pass {pass}, runs of {run}: {threads} workers against 1");
+                        }
+
+                        single ??= firstWorkers;
+                        if (c <= PackedGemm<T>.FewColumns)
+                        {
+                            firstWorkers.Should().Equal(single, $"{c} columns take the recursion whatever the run length");
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                BlockedCholesky<T>.BlockSizeOnThisThread = null;
+            }
+        }
+
+        T[] Solve<T>(T[] l, T[] b, int pass, int run, int threads)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var x = (T[])b.Clone();
+            BlockedCholesky<T>.PipelineBlocksOnThisThread = run;
+            try
+            {
+                fixed (T* lp = l, xp = x)
+                {
+                    if (pass == 0)
+                    {
+                        BlockedCholesky<T>.Solve(lp, n, n, xp + 1, c, ld, threads);
+                    }
+                    else
+                    {
+                        BlockedCholesky<T>.SolveTriangular(lp, n, n, xp + 1, c, ld, threads, transpose: pass == 2);
+                    }
+                }
+            }
+            finally
+            {
+                BlockedCholesky<T>.PipelineBlocksOnThisThread = null;
+            }
+
+            return x;
+        }
+    }
+
+    /// <summary>
+    /// A product's first task without skipped rows (the solve's look-ahead): run once, by worker 0, beside the items, on 1, 2
+    /// and 4 workers, the product the same bits as without a task; refused where the product would not run it (a few columns,
+    /// taken by the memory-bound path; α = 0; an empty product).
+    /// </summary>
+    [Fact]
+    public unsafe void FirstTaskWithoutSkippedRowsRunsOnceBesideTheItems()
+    {
+        var rng = new Random(5);
+        int m = 203, n = 40, k = 96;
+        var a = Enumerable.Range(0, m * k).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var b = Enumerable.Range(0, k * n).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var c0 = Enumerable.Range(0, m * n).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var without = (double[])c0.Clone();
+        fixed (double* pa = a, pb = b, pc = without)
+        {
+            PackedGemm<double>.Multiply(false, false, m, n, k, -1.0, pa, k, pb, n, 1.0, pc, n, false, 1);
+        }
+
+        foreach (int threads in new[] { 1, 2, 4 })
+        {
+            var with = (double[])c0.Clone();
+            int runs = 0;
+            PackedGemm<double>.TakesFirstTask(false, m, n, k, false, threads).Should().BeTrue();
+            fixed (double* pa = a, pb = b, pc = with)
+            {
+                PackedGemm<double>.Multiply(false, false, m, n, k, -1.0, pa, k, pb, n, 1.0, pc, n, false, threads, firstTask: () => Interlocked.Increment(ref runs));
+            }
+
+            runs.Should().Be(1, $"{threads} workers");
+            with.Should().Equal(without, $"{threads} workers");
+        }
+
+        fixed (double* pa = a, pb = b, pc = without)
+        {
+            double* aa = pa, bb = pb, cc = pc;
+            Action few = () => PackedGemm<double>.Multiply(false, false, m, 8, k, -1.0, aa, k, bb, n, 1.0, cc, n, false, 2, firstTask: () => { });
+            Action zeroAlpha = () => PackedGemm<double>.Multiply(false, false, m, n, k, 0.0, aa, k, bb, n, 1.0, cc, n, false, 2, firstTask: () => { });
+            Action empty = () => PackedGemm<double>.Multiply(false, false, 0, n, k, -1.0, aa, k, bb, n, 1.0, cc, n, false, 2, firstTask: () => { });
+            few.Should().Throw<ArgumentException>().WithParameterName("skipLeadingRows");
+            zeroAlpha.Should().Throw<ArgumentException>().WithParameterName("skipLeadingRows");
+            empty.Should().Throw<ArgumentException>().WithParameterName("skipLeadingRows");
+        }
+
+        PackedGemm<double>.TakesFirstTask(true, m, 8, k, false, 2).Should().BeTrue("a transposed A with a few columns is packed");
+    }
+
     /// <summary>A product into its own rows is refused where it cannot be computed in place (a transposed A, C elsewhere, β ≠ 0, too few columns, too deep a k), and a triangular B outside such a product.</summary>
     [Fact]
     public unsafe void ProductsInPlaceAreRefusedWhereTheyCannotBe()

@@ -134,27 +134,16 @@ internal static unsafe class BlockedCholesky<T>
                 T* ahead21 = a21, ahead11 = a22, aheadInverse = nextInverse;
                 int aheadK = kb;
                 aheadFailed = -1;
-                var blocking = PackedGemm<T>.BlockingOnThisThread;
-                Action? factorNext = !ahead ? null : () =>
+                // The same tiles, depth and packing as the items would have used: the same bits.
+                Action? factorNext = !ahead ? null : WithCallersBlocking(() =>
                 {
-                    // The same tiles, depth and packing as the items would have used: the same bits. Worker 0 may run on another
-                    // thread (the thread pool's fallback): the caller's blocking goes with it.
-                    var saved = PackedGemm<T>.BlockingOnThisThread;
-                    PackedGemm<T>.BlockingOnThisThread = blocking;
-                    try
+                    PackedGemm<T>.Multiply(false, true, nextKb, nextKb, aheadK, -T.One, ahead21, lda, ahead21, lda, T.One, ahead11, lda, true, 1);
+                    aheadFailed = FactorDiagonalBlock(ahead11, nextKb, lda);
+                    if (aheadFailed < 0)
                     {
-                        PackedGemm<T>.Multiply(false, true, nextKb, nextKb, aheadK, -T.One, ahead21, lda, ahead21, lda, T.One, ahead11, lda, true, 1);
-                        aheadFailed = FactorDiagonalBlock(ahead11, nextKb, lda);
-                        if (aheadFailed < 0)
-                        {
-                            InvertLower(ahead11, nextKb, lda, aheadInverse, nextKb);
-                        }
+                        InvertLower(ahead11, nextKb, lda, aheadInverse, nextKb);
                     }
-                    finally
-                    {
-                        PackedGemm<T>.BlockingOnThisThread = saved;
-                    }
-                };
+                });
                 PackedGemm<T>.Multiply(false, true, rest, rest, kb, -T.One, a21, lda, a21, lda, T.One, a22, lda, true, threads, firstTask: factorNext, skipLeadingRows: ahead ? nextKb : 0);
             }
 
@@ -169,6 +158,29 @@ internal static unsafe class BlockedCholesky<T>
                 NativeMemory.AlignedFree(panel);
             }
         }
+    }
+
+    /// <summary>
+    /// <paramref name="task"/> under the calling thread's GEMM blocking (<see cref="PackedGemm{T}.BlockingOnThisThread"/>), for a
+    /// first task that worker 0 runs, which may be another thread (the thread pool's fallback): its products then block as the
+    /// caller's do, and give the same bits.
+    /// </summary>
+    private static Action WithCallersBlocking(Action task)
+    {
+        var blocking = PackedGemm<T>.BlockingOnThisThread;
+        return () =>
+        {
+            var saved = PackedGemm<T>.BlockingOnThisThread;
+            PackedGemm<T>.BlockingOnThisThread = blocking;
+            try
+            {
+                task();
+            }
+            finally
+            {
+                PackedGemm<T>.BlockingOnThisThread = saved;
+            }
+        };
     }
 
     /// <summary>Blocks at most this large are factored and inverted element by element; larger ones are split in two.</summary>
@@ -327,15 +339,18 @@ internal static unsafe class BlockedCholesky<T>
             });
 
             // Forward, L Y = B, then backward, Lᵀ X = Y, each recursively over halves of the blocks: the update between the
-            // halves is one GEMM as deep as the half (B's rows packed once for all of L's rows below), not one per block.
+            // halves is one GEMM as deep as the half (B's rows packed once for all of L's rows below), not one per block. Runs
+            // of at most PipelineBlocks blocks go block by block with a look-ahead where the right-hand sides are wide enough
+            // for the GEMM's packed path; otherwise the recursion goes down to single blocks.
+            int run = c > PackedGemm<T>.FewColumns ? Math.Max(1, PipelineBlocksOnThisThread ?? PipelineBlocks) : 1;
             if ((passes & Passes.Forward) != 0)
             {
-                Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, 0, blocks, backward: false, threads);
+                Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, 0, blocks, backward: false, threads, run);
             }
 
             if ((passes & Passes.Backward) != 0)
             {
-                Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, 0, blocks, backward: true, threads);
+                Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, 0, blocks, backward: true, threads, run);
             }
         }
         finally
@@ -346,12 +361,102 @@ internal static unsafe class BlockedCholesky<T>
     }
 
     /// <summary>
+    /// The most blocks of a solve that go block by block with a look-ahead (<see cref="Pipelined"/>) instead of being split
+    /// further: 8 (768 rows at the usual block of 96, whose part of L stays in cache between its steps).
+    /// </summary>
+    internal const int PipelineBlocks = 8;
+
+    [ThreadStatic]
+    private static int? pipelineBlocksOnThisThread;
+
+    /// <summary>
+    /// Another <see cref="PipelineBlocks"/> for the solves the calling thread starts (null, the default: the constant; 1: the
+    /// recursion down to single blocks); tests and the measurement set it.
+    /// </summary>
+    internal static int? PipelineBlocksOnThisThread
+    {
+        get => pipelineBlocksOnThisThread;
+        set => pipelineBlocksOnThisThread = value;
+    }
+
+    /// <summary>
+    /// L Y = B (<paramref name="backward"/> false) or Lᵀ X = Y (true) block by block: each solved block q updates the rows
+    /// still to solve with one GEMM nb deep, B_rest −= L[rest, q]·Y_q (backward: Y_rest −= L[q, rest]ᵀ·X_q). The block solved
+    /// next is taken out of that GEMM: worker 0 updates its rows and solves it (its precomputed inverse times its rows) as the
+    /// GEMM's first task, while the other workers update the rest, so that no thread waits on a small block's solve. On one
+    /// thread the same products run one after the other, so the result does not depend on the number of threads.
+    /// </summary>
+    /// <remarks>The recursive solve's long updates go deeper than nb and pack each of B's rows once for all the rows below;
+    /// this one packs a block's solved rows per step, but its steps do not wait on the one thread that solves the next
+    /// block (docs/benchmarks.md, seventeenth session).</remarks>
+    private static void Pipelined(T* l, int n, int ldl, T* b, int c, int ldb, T* inverses, T* scratch, int nb, int q0, int q1, bool backward, int threads)
+    {
+        int rowStart = q0 * nb, rowEnd = Math.Min(q1 * nb, n);
+        if (!backward)
+        {
+            SolveBlock(n, b, c, ldb, inverses, scratch, nb, q0, backward: false);
+            for (int q = q0; q + 1 < q1; q++)
+            {
+                // Block q (whole: it has rows below) is solved; block q + 1 is rows r0 … r1 − 1, the rest of the run r1 … rowEnd − 1.
+                int k0 = q * nb, r0 = k0 + nb, r1 = Math.Min(rowEnd, r0 + nb), next = q + 1;
+                T* yq = b + ((long)k0 * ldb);
+                T* lq = l + k0;
+                Action task = WithCallersBlocking(() =>
+                {
+                    PackedGemm<T>.Multiply(false, false, r1 - r0, c, nb, -T.One, lq + ((long)r0 * ldl), ldl, yq, ldb, T.One, b + ((long)r0 * ldb), ldb, false, 1);
+                    SolveBlock(n, b, c, ldb, inverses, scratch, nb, next, backward: false);
+                });
+                UpdateWithFirstTask(false, rowEnd - r1, c, nb, lq + ((long)r1 * ldl), ldl, yq, ldb, b + ((long)r1 * ldb), ldb, threads, task);
+            }
+
+            return;
+        }
+
+        SolveBlock(n, b, c, ldb, inverses, scratch, nb, q1 - 1, backward: true);
+        for (int q = q1 - 1; q > q0; q--)
+        {
+            // Block q (rows k0 … k0 + kb − 1) is solved; block q − 1 is rows r0 … k0 − 1 (whole), the rest of the run rowStart … r0 − 1.
+            int k0 = q * nb, kb = Math.Min(nb, n - k0), r0 = k0 - nb, next = q - 1;
+            T* xq = b + ((long)k0 * ldb);
+            T* lq = l + ((long)k0 * ldl);
+            Action task = WithCallersBlocking(() =>
+            {
+                PackedGemm<T>.Multiply(true, false, nb, c, kb, -T.One, lq + r0, ldl, xq, ldb, T.One, b + ((long)r0 * ldb), ldb, false, 1);
+                SolveBlock(n, b, c, ldb, inverses, scratch, nb, next, backward: true);
+            });
+            UpdateWithFirstTask(true, r0 - rowStart, c, kb, lq + rowStart, ldl, xq, ldb, b + ((long)rowStart * ldb), ldb, threads, task);
+        }
+    }
+
+    /// <summary>C −= op(A)·B (m × c, k deep) on <paramref name="threads"/> threads with <paramref name="task"/> run by worker 0 first, or the task and then the product where the GEMM takes no first task.</summary>
+    private static void UpdateWithFirstTask(bool transA, int m, int c, int k, T* a, int lda, T* bq, int ldb, T* cRows, int ldc, int threads, Action task)
+    {
+        if (PackedGemm<T>.TakesFirstTask(transA, m, c, k, false, threads))
+        {
+            PackedGemm<T>.Multiply(transA, false, m, c, k, -T.One, a, lda, bq, ldb, T.One, cRows, ldc, false, threads, firstTask: task);
+            return;
+        }
+
+        task();
+        PackedGemm<T>.Multiply(transA, false, m, c, k, -T.One, a, lda, bq, ldb, T.One, cRows, ldc, false, threads);
+    }
+
+    /// <summary>Block q's rows of B ← L_qq⁻¹·B_q (or L_qq⁻ᵀ·B_q, <paramref name="backward"/>) with the block's precomputed inverse, on the calling thread.</summary>
+    private static void SolveBlock(int n, T* b, int c, int ldb, T* inverses, T* scratch, int nb, int q, bool backward)
+    {
+        int k0 = q * nb, kb = Math.Min(nb, n - k0);
+        T* bq = b + ((long)k0 * ldb);
+        CopyRows(bq, ldb, scratch, c, kb, c);
+        PackedGemm<T>.Multiply(backward, false, kb, c, kb, T.One, inverses + ((long)q * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, 1);
+    }
+
+    /// <summary>
     /// L Y = B (<paramref name="backward"/> false) or Lᵀ X = Y (true) for the rows of blocks [<paramref name="q0"/>,
     /// <paramref name="q1"/>). One block is Y_q = L_qq⁻¹ B_q (or X_q = L_qq⁻ᵀ Y_q) with the block's precomputed inverse. More
     /// blocks: forward, the first half, then B₂ −= L₂₁ Y₁ (one GEMM), then the second half; backward, the second half, then
     /// Y₁ −= L₂₁ᵀ X₂, then the first half.
     /// </summary>
-    private static void Recurse(T* l, int n, int ldl, T* b, int c, int ldb, T* inverses, T* scratch, int nb, int q0, int q1, bool backward, int threads)
+    private static void Recurse(T* l, int n, int ldl, T* b, int c, int ldb, T* inverses, T* scratch, int nb, int q0, int q1, bool backward, int threads, int run)
     {
         if (q1 <= q0)
         {
@@ -368,11 +473,17 @@ internal static unsafe class BlockedCholesky<T>
             return;
         }
 
+        if (q1 - q0 <= run)
+        {
+            Pipelined(l, n, ldl, b, c, ldb, inverses, scratch, nb, q0, q1, backward, threads);
+            return;
+        }
+
         int qm = (q0 + q1) / 2;
         int r0 = q0 * nb, r1 = qm * nb, r2 = Math.Min(q1 * nb, n);
         T* l21 = l + ((long)r1 * ldl) + r0;
         T* b1 = b + ((long)r0 * ldb), b2 = b + ((long)r1 * ldb);
-        Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, backward ? qm : q0, backward ? q1 : qm, backward, threads);
+        Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, backward ? qm : q0, backward ? q1 : qm, backward, threads, run);
         if (backward)
         {
             PackedGemm<T>.Multiply(true, false, r1 - r0, c, r2 - r1, -T.One, l21, ldl, b2, ldb, T.One, b1, ldb, false, Workers(r1 - r0, c, r2 - r1, threads));
@@ -382,7 +493,7 @@ internal static unsafe class BlockedCholesky<T>
             PackedGemm<T>.Multiply(false, false, r2 - r1, c, r1 - r0, -T.One, l21, ldl, b1, ldb, T.One, b2, ldb, false, Workers(r2 - r1, c, r1 - r0, threads));
         }
 
-        Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, backward ? q0 : qm, backward ? qm : q1, backward, threads);
+        Recurse(l, n, ldl, b, c, ldb, inverses, scratch, nb, backward ? q0 : qm, backward ? qm : q1, backward, threads, run);
     }
 
     /// <summary>

@@ -114,7 +114,8 @@ internal static unsafe class PackedGemm<T>
     /// <param name="firstTask">Work that worker 0 runs before it takes items (the others take items meanwhile), once; it may write
     /// neither the operands nor C outside the skipped rows. Not with α = 0 (refused: the product would return before it).</param>
     /// <param name="skipLeadingRows">Rows at the top of C that the product leaves alone (for the first task to compute). With
-    /// either of the two, only where <see cref="CanSkipLeadingRows(int, int, int, int, bool, T, int)"/> says so.</param>
+    /// skipped rows, only where <see cref="CanSkipLeadingRows(int, int, int, int, bool, T, int)"/> says so; a first task with
+    /// none, only where <see cref="TakesFirstTask"/> does.</param>
     /// <exception cref="ArgumentException"><paramref name="rowsInPlace"/> where the product cannot be computed in place,
     /// <paramref name="upperB"/> without it, or a first task or skipped rows where they cannot be.</exception>
     public static void Multiply(
@@ -134,7 +135,8 @@ internal static unsafe class PackedGemm<T>
             throw new ArgumentException("A product with a triangular B is computed in place only (one packed block of depth and of columns).", nameof(upperB));
         }
 
-        if ((firstTask is not null || skipLeadingRows != 0) && (alpha == T.Zero || !CanSkipLeadingRows(m, n, k, skipLeadingRows, lowerOnly, beta, blocking, threads)))
+        if ((firstTask is not null || skipLeadingRows != 0)
+            && (alpha == T.Zero || !(skipLeadingRows == 0 ? TakesFirstTask(transA, m, n, k, lowerOnly, threads) : CanSkipLeadingRows(m, n, k, skipLeadingRows, lowerOnly, beta, blocking, threads))))
         {
             throw new ArgumentException($"A {m} x {n} x {k} product cannot leave its first {skipLeadingRows} rows to a first task with this blocking.", nameof(skipLeadingRows));
         }
@@ -146,7 +148,7 @@ internal static unsafe class PackedGemm<T>
 
         // β = 0 on the packed path: the first k-panel's micro-kernels store into C instead of adding to it, so C is not
         // cleared first (a whole pass over C, which shows in thin products such as kernel-matrix tiles with k = d).
-        bool vector = (n == 1 || (n <= FewColumns && !transA && k >= FewColumnsMinDepth && m >= FewColumnsMinRows)) && !lowerOnly;
+        bool vector = IsVectorProduct(transA, m, n, k, lowerOnly);
         bool overwrite = beta == T.Zero && k > 0 && alpha != T.Zero && !vector;
         if (!overwrite)
         {
@@ -282,6 +284,20 @@ internal static unsafe class PackedGemm<T>
             }
         }
     }
+
+    /// <summary>Whether <see cref="Multiply"/> takes the memory-bound path for one column or a few (no packing, no work items).</summary>
+    private static bool IsVectorProduct(bool transA, int m, int n, int k, bool lowerOnly) =>
+        (n == 1 || (n <= FewColumns && !transA && k >= FewColumnsMinDepth && m >= FewColumnsMinRows)) && !lowerOnly;
+
+    /// <summary>
+    /// Whether <see cref="Multiply"/> runs a first task (with no rows skipped) for this product: on the packed path, where it
+    /// runs once, on worker 0 before it takes items, while the other workers take them (not an empty product, not the
+    /// memory-bound path for a few columns, not split along k). The task runs in the first block of depth and of columns;
+    /// the product's other blocks follow it, so it must not depend on C nor write C.
+    /// </summary>
+    internal static bool TakesFirstTask(bool transA, int m, int n, int k, bool lowerOnly, int threads) =>
+        m > 0 && n > 0 && k > 0 && !IsVectorProduct(transA, m, n, k, lowerOnly)
+        && !(threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads);
 
     /// <summary>
     /// Whether a lower-triangle product (<see cref="Multiply"/> with lowerOnly) can leave its first
