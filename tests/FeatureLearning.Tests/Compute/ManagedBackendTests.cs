@@ -207,7 +207,9 @@ public sealed class ManagedBackendTests : BackendConformanceTests
         fixed (double* pc = c)
         {
             double* cc = pc;
-            Action unaligned = () => PackedGemm<double>.Multiply(false, true, 64, 64, 8, -1.0, cc, 64, cc, 64, 1.0, cc, 64, true, 2, firstTask: () => { }, skipLeadingRows: 20);
+            // 21 rows: no whole number of row blocks under any micro-kernel's MR (8, 4) and any MC (20 was whole under the AVX2
+            // kernel's MR = 4 with the Zen 4's MC).
+            Action unaligned = () => PackedGemm<double>.Multiply(false, true, 64, 64, 8, -1.0, cc, 64, cc, 64, 1.0, cc, 64, true, 2, firstTask: () => { }, skipLeadingRows: 21);
             Action notLower = () => PackedGemm<double>.Multiply(false, true, 64, 64, 8, -1.0, cc, 64, cc, 64, 1.0, cc, 64, false, 2, skipLeadingRows: 32);
             Action zeroAlpha = () => PackedGemm<double>.Multiply(false, true, 64, 64, 8, 0.0, cc, 64, cc, 64, 1.0, cc, 64, true, 2, firstTask: () => { }, skipLeadingRows: 32);
             unaligned.Should().Throw<ArgumentException>().WithParameterName("skipLeadingRows");
@@ -339,7 +341,7 @@ public sealed class ManagedBackendTests : BackendConformanceTests
     /// <summary>
     /// A product's first task without skipped rows (the solve's look-ahead): run once, by worker 0, beside the items, on 1, 2
     /// and 4 workers, the product the same bits as without a task; refused where the product would not run it (a few columns,
-    /// taken by the memory-bound path; α = 0; an empty product).
+    /// taken by the memory-bound path; α = 0; an empty product; a small C split along a deep k on two threads).
     /// </summary>
     [Fact]
     public unsafe void FirstTaskWithoutSkippedRowsRunsOnceBesideTheItems()
@@ -375,9 +377,25 @@ public sealed class ManagedBackendTests : BackendConformanceTests
             Action few = () => PackedGemm<double>.Multiply(false, false, m, 8, k, -1.0, aa, k, bb, n, 1.0, cc, n, false, 2, firstTask: () => { });
             Action zeroAlpha = () => PackedGemm<double>.Multiply(false, false, m, n, k, 0.0, aa, k, bb, n, 1.0, cc, n, false, 2, firstTask: () => { });
             Action empty = () => PackedGemm<double>.Multiply(false, false, 0, n, k, -1.0, aa, k, bb, n, 1.0, cc, n, false, 2, firstTask: () => { });
-            few.Should().Throw<ArgumentException>().WithParameterName("skipLeadingRows");
-            zeroAlpha.Should().Throw<ArgumentException>().WithParameterName("skipLeadingRows");
-            empty.Should().Throw<ArgumentException>().WithParameterName("skipLeadingRows");
+            few.Should().Throw<ArgumentException>().WithParameterName("firstTask");
+            zeroAlpha.Should().Throw<ArgumentException>().WithParameterName("firstTask");
+            empty.Should().Throw<ArgumentException>().WithParameterName("firstTask");
+        }
+
+        // A small C and a deep k: the product is split along k on two threads (no first task there), not on one.
+        var deepA = new double[1400];
+        var deepB = new double[1400 * n];
+        var deepC = new double[n];
+        fixed (double* pa = deepA, pb = deepB, pc = deepC)
+        {
+            double* aa = pa, bb = pb, cc = pc;
+            PackedGemm<double>.TakesFirstTask(false, 1, n, 1400, false, 2).Should().BeFalse("split along k");
+            Action splitK = () => PackedGemm<double>.Multiply(false, false, 1, n, 1400, 1.0, aa, 1400, bb, n, 0.0, cc, n, false, 2, firstTask: () => { });
+            splitK.Should().Throw<ArgumentException>().WithParameterName("firstTask");
+            int ran = 0;
+            PackedGemm<double>.TakesFirstTask(false, 1, n, 1400, false, 1).Should().BeTrue("one thread does not split k");
+            PackedGemm<double>.Multiply(false, false, 1, n, 1400, 1.0, aa, 1400, bb, n, 0.0, cc, n, false, 1, firstTask: () => ran++);
+            ran.Should().Be(1);
         }
 
         PackedGemm<double>.TakesFirstTask(true, m, 8, k, false, 2).Should().BeTrue("a transposed A with a few columns is packed");

@@ -14,16 +14,19 @@ public static class RfmChecks
     /// precision with the double solve (ridge 0, as grokking) and the mixed-precision one (which leaves K + λI whole; ridge
     /// 10⁻³), to 1e-10; in single precision to 1e-2, where the rounds amplify the rounding (the two ways differ by 5e-4 after
     /// three rounds; reading the wrong triangle moves M by order one). Single precision is compared one AGOP at a time to
-    /// 1e-5 in AgopTests.
+    /// 1e-5 in AgopTests. The mixed-precision fits' coefficients are compared to 1e-8: each solve stops once its residual
+    /// meets the double-precision criterion (‖r‖ ≤ √n·ε·‖K + λI‖·‖α‖), and two fits whose M differ in the twelfth digit can
+    /// stop a refinement step apart, which leaves their α apart by up to κ·√n·ε (4 and 5 steps in the last round gave 8e-10
+    /// once the solve's look-ahead runs changed its rounding; the M of every round still agreed to 3e-12).
     /// </summary>
     public static void WeightsFromKernelMatchStoredWeights(IComputeBackend backend)
     {
-        Check<double>(backend, 0, MixedPrecision.Off, 1e-10);
-        Check<double>(backend, 1e-3, MixedPrecision.On, 1e-10);
-        Check<float>(backend, 0, MixedPrecision.Off, 1e-2);
+        Check<double>(backend, 0, MixedPrecision.Off, 1e-10, 1e-10);
+        Check<double>(backend, 1e-3, MixedPrecision.On, 1e-10, 1e-8);
+        Check<float>(backend, 0, MixedPrecision.Off, 1e-2, 1e-2);
     }
 
-    private static void Check<T>(IComputeBackend backend, double ridge, MixedPrecision mixed, double tolerance)
+    private static void Check<T>(IComputeBackend backend, double ridge, MixedPrecision mixed, double tolerance, double coefficientTolerance)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         // p = 37: 37 outputs fill the register-blocked kernel's output block in both precisions (16 doubles, 32 floats).
@@ -70,7 +73,7 @@ public static class RfmChecks
                 .Should().BeLessThan(tolerance, $"{where}, round {t}");
         }
 
-        RelativeError(Of(fromKernel.Coefficients), Of(stored.Coefficients)).Should().BeLessThan(tolerance, where);
+        RelativeError(Of(fromKernel.Coefficients), Of(stored.Coefficients)).Should().BeLessThan(coefficientTolerance, where);
         RelativeError(stored.FeatureMatrixHistory[^1].ToRowMajorArray(), stored.FeatureMatrixHistory[1].ToRowMajorArray()).Should().BeGreaterThan(0.01, "the metric moves");
     }
 }

@@ -380,11 +380,13 @@ internal static unsafe class BlockedCholesky<T>
     }
 
     /// <summary>
-    /// L Y = B (<paramref name="backward"/> false) or Lᵀ X = Y (true) block by block: each solved block q updates the rows
-    /// still to solve with one GEMM nb deep, B_rest −= L[rest, q]·Y_q (backward: Y_rest −= L[q, rest]ᵀ·X_q). The block solved
-    /// next is taken out of that GEMM: worker 0 updates its rows and solves it (its precomputed inverse times its rows) as the
-    /// GEMM's first task, while the other workers update the rest, so that no thread waits on a small block's solve. On one
-    /// thread the same products run one after the other, so the result does not depend on the number of threads.
+    /// L Y = B (<paramref name="backward"/> false) or Lᵀ X = Y (true) for the rows of blocks [<paramref name="q0"/>,
+    /// <paramref name="q1"/>), block by block: each solved block q updates the run's rows still to solve with one GEMM as deep
+    /// as the block, B_rest −= L[rest, q]·Y_q (backward: Y_rest −= L[q, rest]ᵀ·X_q). The block solved next is taken out of that
+    /// GEMM: worker 0 updates its rows and solves it (its precomputed inverse times its rows) as the GEMM's first task, while
+    /// the other workers update the rest, so that the threads do not wait on a block's solve while rows are left to update
+    /// (only the run's last block is solved alone). On one thread the same products run one after the other, so the result
+    /// does not depend on the number of threads.
     /// </summary>
     /// <remarks>The recursive solve's long updates go deeper than nb and pack each of B's rows once for all the rows below;
     /// this one packs a block's solved rows per step, but its steps do not wait on the one thread that solves the next
@@ -497,7 +499,8 @@ internal static unsafe class BlockedCholesky<T>
     }
 
     /// <summary>
-    /// The solve's products of fewer multiply-adds than this run on one thread: 2²⁰, tens of microseconds on one core, which
+    /// The recursion's products of fewer multiply-adds than this run on one thread (a look-ahead run's steps take every thread:
+    /// their first task runs beside the items): 2²⁰, tens of microseconds on one core, which
     /// takes in the diagonal blocks' products (96 × c × 96 for c up to 113) and the smallest updates between them, where
     /// splitting costs more in the fork and join than it saves. The solve with grokking's 61 right-hand sides at n = 1,860 took
     /// 4–10% less time at best and 2–5% at the median in four in-process runs (docs/cpu/2026-11-27-s12/solve-small-products.txt).

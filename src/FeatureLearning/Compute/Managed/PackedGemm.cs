@@ -117,7 +117,8 @@ internal static unsafe class PackedGemm<T>
     /// skipped rows, only where <see cref="CanSkipLeadingRows(int, int, int, int, bool, T, int)"/> says so; a first task with
     /// none, only where <see cref="TakesFirstTask"/> does.</param>
     /// <exception cref="ArgumentException"><paramref name="rowsInPlace"/> where the product cannot be computed in place,
-    /// <paramref name="upperB"/> without it, or a first task or skipped rows where they cannot be.</exception>
+    /// <paramref name="upperB"/> without it, skipped rows where they cannot be, or a first task that the product would not
+    /// run.</exception>
     public static void Multiply(
         bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, bool lowerOnly, int threads,
         bool rowsInPlace = false, bool upperB = false, Action? firstTask = null, int skipLeadingRows = 0)
@@ -135,10 +136,16 @@ internal static unsafe class PackedGemm<T>
             throw new ArgumentException("A product with a triangular B is computed in place only (one packed block of depth and of columns).", nameof(upperB));
         }
 
-        if ((firstTask is not null || skipLeadingRows != 0)
-            && (alpha == T.Zero || !(skipLeadingRows == 0 ? TakesFirstTask(transA, m, n, k, lowerOnly, threads) : CanSkipLeadingRows(m, n, k, skipLeadingRows, lowerOnly, beta, blocking, threads))))
+        if (skipLeadingRows != 0 && (alpha == T.Zero || !CanSkipLeadingRows(m, n, k, skipLeadingRows, lowerOnly, beta, blocking, threads)))
         {
             throw new ArgumentException($"A {m} x {n} x {k} product cannot leave its first {skipLeadingRows} rows to a first task with this blocking.", nameof(skipLeadingRows));
+        }
+
+        if (firstTask is not null && skipLeadingRows == 0 && (alpha == T.Zero || !TakesFirstTask(transA, m, n, k, lowerOnly, threads)))
+        {
+            throw new ArgumentException(
+                $"A {m} x {n} x {k} product with α = {alpha} would not run a first task: it is empty, scales C only, takes the path for a few columns or is split along k.",
+                nameof(firstTask));
         }
 
         if (m == 0 || n == 0)
@@ -292,8 +299,8 @@ internal static unsafe class PackedGemm<T>
     /// <summary>
     /// Whether <see cref="Multiply"/> runs a first task (with no rows skipped) for this product: on the packed path, where it
     /// runs once, on worker 0 before it takes items, while the other workers take them (not an empty product, not the
-    /// memory-bound path for a few columns, not split along k). The task runs in the first block of depth and of columns;
-    /// the product's other blocks follow it, so it must not depend on C nor write C.
+    /// memory-bound path for a few columns, not split along k). The items write C while the task runs, and B's first block is
+    /// packed before it starts: the task must write none of A, B and C, nor read what the product writes.
     /// </summary>
     internal static bool TakesFirstTask(bool transA, int m, int n, int k, bool lowerOnly, int threads) =>
         m > 0 && n > 0 && k > 0 && !IsVectorProduct(transA, m, n, k, lowerOnly)
