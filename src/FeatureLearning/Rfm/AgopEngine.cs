@@ -104,6 +104,20 @@ internal static class AgopEngine
         set => directTransposedOnThisThread = value;
     }
 
+    [ThreadStatic]
+    private static bool? foldCoefficientsOnThisThread;
+
+    /// <summary>
+    /// Whether the dense direct form with one output and a radial kernel reads S = W'α (and, where the centring folds them,
+    /// W'1) off its gradients' GEMM on the calling thread, as one or two more columns of its right operand, instead of a pass
+    /// over W of their own (null, the default: it does); tests and the measurement set false to compare.
+    /// </summary>
+    internal static bool? FoldCoefficients
+    {
+        get => foldCoefficientsOnThisThread;
+        set => foldCoefficientsOnThisThread = value;
+    }
+
     /// <summary>Flop estimates of the two dense forms.</summary>
     public static (double Direct, double Gram) Cost(int m, int n, int d, int c)
     {
@@ -404,15 +418,18 @@ internal static class AgopEngine
             using var du = geometry == KernelGeometry.InnerProductAndNorms ? weights.ColumnRange(0, n) : null;
             var w = du ?? weights;
             using var s = geometry == KernelGeometry.DotProduct ? null : be.Allocate<T>(rows, c);
-            if (alphaOnes is not null)
+
+            // One output and a radial kernel: S (and W'1 where the centring folds it) come out of the gradients' GEMM below.
+            bool fold = geometry == KernelGeometry.Radial && form == AgopForm.Direct && !batched && c == 1 && (FoldCoefficients ?? true);
+            if (alphaOnes is not null && !fold)
             {
                 SampleCoefficientsAndRowSums(w, 0, rows, s!);
             }
-            else if (geometry == KernelGeometry.Radial)
+            else if (geometry == KernelGeometry.Radial && !fold)
             {
                 be.Gemm(Transpose.None, Transpose.None, WeightFactor, w, alpha, T.Zero, s!);
             }
-            else if (s is not null)
+            else if (s is not null && geometry != KernelGeometry.Radial)
             {
                 using var wa = weights.ColumnRange(n, n);
                 be.Gemm(Transpose.None, Transpose.None, T.CreateTruncating(2), wa, alpha, T.Zero, s);
@@ -426,6 +443,10 @@ internal static class AgopEngine
             else if (batched)
             {
                 BatchedDirectTerms(xs, w, s);
+            }
+            else if (fold)
+            {
+                DirectTermsWithCoefficients(xs, w, s!);
             }
             else
             {
@@ -563,6 +584,83 @@ internal static class AgopEngine
         /// where d columns would leave more of the GEMM's last register tile idle than d rows (<see cref="GradientsTransposed"/>),
         /// g_kᵀ = X_sᵀdiag(S_k) − (α_k ∘ X_c)ᵀW'ᵀ is formed instead (d × rows) and H += g_kᵀ(g_kᵀ)ᵀ.
         /// </summary>
+        /// <summary>
+        /// The direct form for one output of a radial kernel, S = W'α read off the gradients' GEMM: its right operand (left,
+        /// transposed) is [α ∘ X_c | α], and [α ∘ X_c | α | 1] where the centring folds W'1 = W'ᵀ1 (a symmetric W'), so the one
+        /// pass over W that forms t = W'(α ∘ X_c) also gives W'α and W'1, in columns the register tiles' padding usually
+        /// computes anyway (d = 100: 101 or 102 of 104 rows in single precision, of 120 columns in double). The gradients are
+        /// then S ∘ X_s − t. <paramref name="s"/> (rows × 1) receives S for the centring sums.
+        /// </summary>
+        private void DirectTermsWithCoefficients(DeviceBuffer<T> xs, DeviceBuffer<T> w, DeviceBuffer<T> s)
+        {
+            int rows = xs.Rows;
+            bool ones = alphaOnes is not null;
+            int width = d + (ones ? 2 : 1);
+            bool transposed = GradientsTransposed(be, width);
+            using var right = be.Allocate<T>(n, width);
+            using (var scaled = right.ColumnRange(0, d))
+            {
+                be.Copy(xc, scaled);
+                be.ScaleRows(scaled, alpha);
+            }
+
+            using (var alphaColumn = right.ColumnRange(d, 1))
+            {
+                be.Copy(alpha, alphaColumn);
+            }
+
+            if (ones)
+            {
+                using var onesColumn = right.ColumnRange(d + 1, 1);
+                using var source = alphaOnes!.ColumnRange(c, 1);
+                be.Copy(source, onesColumn);
+            }
+
+            // G = −f·W·right (rows × width), or its transpose: −t in the first d columns, −S and −W'1 after them.
+            T factor = -WeightFactor;
+            using var g = transposed ? be.Allocate<T>(width, rows) : be.Allocate<T>(rows, width);
+            if (transposed)
+            {
+                be.Gemm(Transpose.Transpose, Transpose.Transpose, factor, right, w, T.Zero, g);
+            }
+            else
+            {
+                be.Gemm(Transpose.None, Transpose.None, factor, w, right, T.Zero, g);
+            }
+
+            // A transposed G's extra rows are 1 × rows, contiguous: copied into a rows × 1 buffer (a reshaping copy).
+            using (var sPart = transposed ? g.RowRange(d, 1) : g.ColumnRange(d, 1))
+            {
+                be.Copy(sPart, s);
+                be.Scale(-T.One, s);
+            }
+
+            if (ones)
+            {
+                using var sumsPart = transposed ? g.RowRange(d + 1, 1) : g.ColumnRange(d + 1, 1);
+                using var sums = be.Allocate<T>(rows, 1);
+                be.Copy(sumsPart, sums);
+                be.Axpy(-T.One, sums, sumW!);
+            }
+
+            // Gradients (up to M) = S ∘ X_s − t, then H += their outer products.
+            using var gradients = transposed ? g.RowRange(0, d) : g.ColumnRange(0, d);
+            using var sx = transposed ? be.Allocate<T>(d, rows) : be.Allocate<T>(rows, d);
+            if (transposed)
+            {
+                be.Gemm(Transpose.None, Transpose.Transpose, T.One, Identity, xs, T.Zero, sx);
+                be.ScaleColumns(sx, s);
+            }
+            else
+            {
+                be.Copy(xs, sx);
+                be.ScaleRows(sx, s);
+            }
+
+            be.Axpy(T.One, sx, gradients);
+            be.Syrk(transposed ? Transpose.None : Transpose.Transpose, T.One, gradients, T.One, h);
+        }
+
         private void DirectTerms(DeviceBuffer<T> xs, DeviceBuffer<T> w, DeviceBuffer<T>? s, CancellationToken cancellationToken)
         {
             int rows = xs.Rows;

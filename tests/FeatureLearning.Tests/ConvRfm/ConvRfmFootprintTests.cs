@@ -1,6 +1,7 @@
 using System.Numerics;
 using FeatureLearning.Compute;
 using FeatureLearning.ConvRfm;
+using FeatureLearning.Rfm;
 using FeatureLearning.Tests.Compute;
 using MathNet.Numerics.LinearAlgebra;
 using static FeatureLearning.Tests.TestMatrices;
@@ -56,8 +57,21 @@ public sealed class ConvRfmFootprintTests
     {
         // The c-proportional buffers live at the peak (the AGOP): α (n × c), the spread coefficients α/P² (n·P × c) and
         // S = W'α of one AGOP block (rows × c). The kernel blocks, derivative weights and patches do not depend on c.
+        // One output reads S off the AGOP's gradient GEMM with buffers of its own (AgopEngine.FoldCoefficients): the growth
+        // with c is measured from c = 1 without that fold.
         long perOutput = N + PatchRows + agopRows;
-        (Footprint<double>(8, block, 2).Peak - Footprint<double>(1, block, 2).Peak).Should().Be(7 * perOutput);
+        AgopEngine.FoldCoefficients = false;
+        long peak1;
+        try
+        {
+            peak1 = Footprint<double>(1, block, 2).Peak;
+        }
+        finally
+        {
+            AgopEngine.FoldCoefficients = null;
+        }
+
+        (Footprint<double>(8, block, 2).Peak - peak1).Should().Be(7 * perOutput);
 
         // Single precision holds and moves the same numbers of elements.
         Footprint<float>(8, block, 2).Should().Be(Footprint<double>(8, block, 2));

@@ -36,8 +36,22 @@ public sealed class AgopTests
     [InlineData(200, 2)] // c·d·5 ≤ n for c = 8: the batched direct form
     public void DirectFormMovesNothingPerOutputAndHoldsNoPerOutputCopies(int n, int d)
     {
-        var (peak1, moved1) = DirectAgopFootprint(n, d, 1);
+        // One output reads S off the gradients' GEMM (FoldedCoefficientsGiveTheSameAgop), with buffers of its own: the
+        // growth with c is that of the per-output form, so it is measured from c = 1 without the fold.
+        AgopEngine.FoldCoefficients = false;
+        (long Peak, long Moved) peakAndMoved1;
+        try
+        {
+            peakAndMoved1 = DirectAgopFootprint(n, d, 1);
+        }
+        finally
+        {
+            AgopEngine.FoldCoefficients = null;
+        }
+
+        var (peak1, moved1) = peakAndMoved1;
         var (peak8, moved8) = DirectAgopFootprint(n, d, 8);
+        DirectAgopFootprint(n, d, 1).Moved.Should().Be(d * d, "the fold moves nothing either");
 
         // Host transfers: only the final d × d download (no column uploads per output, no download of RᵀR).
         moved1.Should().Be(d * d);
@@ -46,6 +60,70 @@ public sealed class AgopTests
         {
             // Per-output form: only S = W'α (n × c) grows with c.
             (peak8 - peak1).Should().Be(7L * n);
+        }
+    }
+
+    /// <summary>
+    /// One output of a radial kernel: S = W'α (and W'1, where the centring folds it with S for a symmetric W') read off the
+    /// gradients' GEMM as extra columns of its right operand, against the same AGOP with S from a product of its own
+    /// (<see cref="AgopEngine.FoldCoefficients"/> false): the Gaussian (a symmetric W', S and W'1 folded) and the Laplace
+    /// kernel (S folded, W'ᵀ1 from its own pass), centred or not, both gradient layouts, at the centres themselves and at
+    /// another sample (blocked, where nothing folds W'1), both precisions; and a hand-made AGOP of the Gaussian with d = 3 from
+    /// its definition.
+    /// </summary>
+    [Theory]
+    [InlineData("gaussian", true, false)]
+    [InlineData("gaussian", true, true)]
+    [InlineData("gaussian", false, true)]
+    [InlineData("laplace", true, false)]
+    [InlineData("laplace", true, true)]
+    [InlineData("laplace", false, false)]
+    public void FoldedCoefficientsGiveTheSameAgop(string kernelName, bool centre, bool transposed)
+    {
+        IKernelFunction kernel = kernelName == "gaussian" ? new GaussianKernel(1.5) : new LaplaceKernel(2.0);
+        Check<double>(1e-12);
+        Check<float>(1e-4);
+
+        void Check<T>(double tolerance)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            const int n = 53, d = 5, m = 19;
+            using var x = Backend.Upload<T>(Random(n, d, 61).Select(T.CreateTruncating).ToArray(), n, d);
+            using var sample = Backend.Upload<T>(Random(m, d, 62).Select(T.CreateTruncating).ToArray(), m, d);
+            using var alpha = Backend.Upload<T>(Random(n, 1, 63).Select(T.CreateTruncating).ToArray(), n, 1);
+            using var w = Backend.Allocate<T>(n, n);
+            using var k = Backend.Allocate<T>(n, n);
+            using var ws = Backend.Allocate<T>(m, n);
+            using var ks = Backend.Allocate<T>(m, n);
+            Backend.KernelMatrix(kernel, x, x, null, k, w);
+            Backend.KernelMatrix(kernel, sample, x, null, ks, ws);
+            AgopEngine.DirectTransposed = transposed;
+            try
+            {
+                foreach (var (xs, weights, where) in new[] { (x, w, "at the centres"), (sample, ws, "at another sample") })
+                {
+                    double[] Agop(bool fold)
+                    {
+                        AgopEngine.FoldCoefficients = fold;
+                        try
+                        {
+                            return AgopEngine.Compute(Backend, kernel, Metric.Identity, null, xs, x, alpha, weights, centre, AgopForm.Direct, CancellationToken.None);
+                        }
+                        finally
+                        {
+                            AgopEngine.FoldCoefficients = null;
+                        }
+                    }
+
+                    var folded = Agop(true);
+                    folded.Should().OnlyContain(v => double.IsFinite(v));
+                    RelativeError(folded, Agop(false)).Should().BeLessThan(tolerance, $"{kernelName}, {typeof(T).Name}, {where}, centred {centre}, transposed {transposed}");
+                }
+            }
+            finally
+            {
+                AgopEngine.DirectTransposed = null;
+            }
         }
     }
 
