@@ -578,18 +578,12 @@ internal static class AgopEngine
         }
 
         /// <summary>
-        /// Per output k: g_k = diag(S_k)X_s − W'(α_k ∘ X_c) (or W'(α_k ∘ X_c) for dot-product kernels), H += g_kᵀg_k. The
-        /// columns α_k and S_k are column views passed straight to ScaleRows (no copy, no host round trip), and the device
-        /// holds the same buffers whatever the number of outputs: α_k ∘ X_c (n × d) and g_k (rows × d). On the managed backend,
-        /// where d columns would leave more of the GEMM's last register tile idle than d rows (<see cref="GradientsTransposed"/>),
-        /// g_kᵀ = X_sᵀdiag(S_k) − (α_k ∘ X_c)ᵀW'ᵀ is formed instead (d × rows) and H += g_kᵀ(g_kᵀ)ᵀ.
-        /// </summary>
-        /// <summary>
         /// The direct form for one output of a radial kernel, S = W'α read off the gradients' GEMM: its right operand (left,
         /// transposed) is [α ∘ X_c | α], and [α ∘ X_c | α | 1] where the centring folds W'1 = W'ᵀ1 (a symmetric W'), so the one
         /// pass over W that forms t = W'(α ∘ X_c) also gives W'α and W'1, in columns the register tiles' padding usually
-        /// computes anyway (d = 100: 101 or 102 of 104 rows in single precision, of 120 columns in double). The gradients are
-        /// then S ∘ X_s − t. <paramref name="s"/> (rows × 1) receives S for the centring sums.
+        /// computes anyway (d = 100 with the AVX-512 tiles: 101 or 102 of 104 rows in single precision, of 120 columns in double).
+        /// The gradients are then S ∘ X_s − t. <paramref name="s"/> (rows × 1) receives S for the centring sums. Beside the
+        /// per-output form's buffers it holds the extra columns of the operand and the product and S ∘ X_s (rows × d).
         /// </summary>
         private void DirectTermsWithCoefficients(DeviceBuffer<T> xs, DeviceBuffer<T> w, DeviceBuffer<T> s)
         {
@@ -635,12 +629,17 @@ internal static class AgopEngine
                 be.Scale(-T.One, s);
             }
 
-            if (ones)
+            if (ones && transposed)
             {
-                using var sumsPart = transposed ? g.RowRange(d + 1, 1) : g.ColumnRange(d + 1, 1);
+                using var sumsPart = g.RowRange(d + 1, 1);
                 using var sums = be.Allocate<T>(rows, 1);
                 be.Copy(sumsPart, sums);
                 be.Axpy(-T.One, sums, sumW!);
+            }
+            else if (ones)
+            {
+                using var sumsPart = g.ColumnRange(d + 1, 1);
+                be.Axpy(-T.One, sumsPart, sumW!);
             }
 
             // Gradients (up to M) = S ∘ X_s − t, then H += their outer products.
@@ -661,6 +660,14 @@ internal static class AgopEngine
             be.Syrk(transposed ? Transpose.None : Transpose.Transpose, T.One, gradients, T.One, h);
         }
 
+        /// <summary>
+        /// Per output k: g_k = diag(S_k)X_s − W'(α_k ∘ X_c) (or W'(α_k ∘ X_c) for dot-product kernels), H += g_kᵀg_k. The
+        /// columns α_k and S_k are column views passed straight to ScaleRows (no copy, no host round trip), and the device
+        /// holds the same buffers whatever the number of outputs (one output of a radial kernel takes
+        /// <see cref="DirectTermsWithCoefficients"/> instead, unless <see cref="FoldCoefficients"/> is false): α_k ∘ X_c (n × d) and g_k (rows × d). On the managed backend,
+        /// where d columns would leave more of the GEMM's last register tile idle than d rows (<see cref="GradientsTransposed"/>),
+        /// g_kᵀ = X_sᵀdiag(S_k) − (α_k ∘ X_c)ᵀW'ᵀ is formed instead (d × rows) and H += g_kᵀ(g_kᵀ)ᵀ.
+        /// </summary>
         private void DirectTerms(DeviceBuffer<T> xs, DeviceBuffer<T> w, DeviceBuffer<T>? s, CancellationToken cancellationToken)
         {
             int rows = xs.Rows;

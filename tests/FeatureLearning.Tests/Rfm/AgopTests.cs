@@ -51,7 +51,12 @@ public sealed class AgopTests
 
         var (peak1, moved1) = peakAndMoved1;
         var (peak8, moved8) = DirectAgopFootprint(n, d, 8);
-        DirectAgopFootprint(n, d, 1).Moved.Should().Be(d * d, "the fold moves nothing either");
+
+        // The fold moves nothing either, and holds at most one more column of the operand and of the product (the Laplace
+        // kernel's W' is not folded as symmetric) and S ∘ X_s (n × d) beyond the per-output form's buffers.
+        var (peakFolded, movedFolded) = DirectAgopFootprint(n, d, 1);
+        movedFolded.Should().Be(d * d);
+        (peakFolded - peak1).Should().BeLessThanOrEqualTo((long)n * (d + 2), "the fold's extra buffers");
 
         // Host transfers: only the final d × d download (no column uploads per output, no download of RᵀR).
         moved1.Should().Be(d * d);
@@ -66,10 +71,10 @@ public sealed class AgopTests
     /// <summary>
     /// One output of a radial kernel: S = W'α (and W'1, where the centring folds it with S for a symmetric W') read off the
     /// gradients' GEMM as extra columns of its right operand, against the same AGOP with S from a product of its own
-    /// (<see cref="AgopEngine.FoldCoefficients"/> false): the Gaussian (a symmetric W', S and W'1 folded) and the Laplace
-    /// kernel (S folded, W'ᵀ1 from its own pass), centred or not, both gradient layouts, at the centres themselves and at
-    /// another sample (blocked, where nothing folds W'1), both precisions; and a hand-made AGOP of the Gaussian with d = 3 from
-    /// its definition.
+    /// (<see cref="AgopEngine.FoldCoefficients"/> false): the Gaussian (a symmetric W' at the centres, S and W'1 folded when
+    /// centred) and the Laplace kernel (S folded, W'ᵀ1 from its own pass), centred or not, both gradient layouts (six of
+    /// the eight combinations), at the centres themselves and at another sample (not the centres' buffer, where W'1 is not
+    /// folded), both precisions.
     /// </summary>
     [Theory]
     [InlineData("gaussian", true, false)]
@@ -129,7 +134,8 @@ public sealed class AgopTests
 
     /// <summary>
     /// The centred direct form at the training points with a radial kernel differentiable at 0, where the centring sums come
-    /// with S from one product W'[α | 1], in both gradient layouts: it equals the blocked evaluation (which never folds),
+    /// with S from one product W'[α | 1] (with one output, from the gradients' GEMM W'[α ∘ X_c | α | 1]), in both gradient
+    /// layouts: it equals the blocked evaluation (which never folds W'1),
     /// moves only the ones of [α | 1] up (and the d × d identity of the transposed layout) and the d × d result down, and
     /// never transfers through a strided view (one transfer per row on a GPU).
     /// </summary>
@@ -152,7 +158,9 @@ public sealed class AgopTests
             // The transposed layout (and its d × d identity upload) is taken only where d fills the register tiles well
             // enough (4·⌈d⌉_MR ≤ 3·⌈d⌉_NR): not with the scalar kernel's 4 × 4 tiles (FEATURELEARNING_SIMD=scalar).
             int mr = FeatureLearning.Compute.Managed.PackedGemm<double>.MR, nr = FeatureLearning.Compute.Managed.PackedGemm<double>.NR;
-            bool taken = transposed && 4 * ((d + mr - 1) / mr * mr) <= 3 * ((d + nr - 1) / nr * nr);
+            // With one output the layout is chosen for the fold's d + 2 columns (d, [α | 1] folded in), with more for d's.
+            int width = c == 1 ? d + 2 : d;
+            bool taken = transposed && 4 * ((width + mr - 1) / mr * mr) <= 3 * ((width + nr - 1) / nr * nr);
             tracker.TransferredElements.Should().Be((d * d) + n + (taken ? d * d : 0));
             tracker.StridedTransfers.Should().Be(0);
         }
