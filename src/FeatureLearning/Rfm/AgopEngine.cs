@@ -421,18 +421,21 @@ internal static class AgopEngine
 
             // One output and a radial kernel: S (and W'1 where the centring folds it) come out of the gradients' GEMM below.
             bool fold = geometry == KernelGeometry.Radial && form == AgopForm.Direct && !batched && c == 1 && (FoldCoefficients ?? true);
-            if (alphaOnes is not null && !fold)
+            if (!fold)
             {
-                SampleCoefficientsAndRowSums(w, 0, rows, s!);
-            }
-            else if (geometry == KernelGeometry.Radial && !fold)
-            {
-                be.Gemm(Transpose.None, Transpose.None, WeightFactor, w, alpha, T.Zero, s!);
-            }
-            else if (s is not null && geometry != KernelGeometry.Radial)
-            {
-                using var wa = weights.ColumnRange(n, n);
-                be.Gemm(Transpose.None, Transpose.None, T.CreateTruncating(2), wa, alpha, T.Zero, s);
+                if (alphaOnes is not null)
+                {
+                    SampleCoefficientsAndRowSums(w, 0, rows, s!);
+                }
+                else if (geometry == KernelGeometry.Radial)
+                {
+                    be.Gemm(Transpose.None, Transpose.None, WeightFactor, w, alpha, T.Zero, s!);
+                }
+                else if (s is not null)
+                {
+                    using var wa = weights.ColumnRange(n, n);
+                    be.Gemm(Transpose.None, Transpose.None, T.CreateTruncating(2), wa, alpha, T.Zero, s);
+                }
             }
 
             cancellationToken.ThrowIfCancellationRequested();

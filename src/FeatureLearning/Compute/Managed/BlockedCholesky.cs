@@ -443,13 +443,13 @@ internal static unsafe class BlockedCholesky<T>
         PackedGemm<T>.Multiply(transA, false, m, c, k, -T.One, a, lda, bq, ldb, T.One, cRows, ldc, false, threads);
     }
 
-    /// <summary>Block q's rows of B ← L_qq⁻¹·B_q (or L_qq⁻ᵀ·B_q, <paramref name="backward"/>) with the block's precomputed inverse, on the calling thread.</summary>
-    private static void SolveBlock(int n, T* b, int c, int ldb, T* inverses, T* scratch, int nb, int q, bool backward)
+    /// <summary>Block q's rows of B ← L_qq⁻¹·B_q (or L_qq⁻ᵀ·B_q, <paramref name="backward"/>) with the block's precomputed inverse, on <paramref name="threads"/> threads (the calling thread's alone by default).</summary>
+    private static void SolveBlock(int n, T* b, int c, int ldb, T* inverses, T* scratch, int nb, int q, bool backward, int threads = 1)
     {
         int k0 = q * nb, kb = Math.Min(nb, n - k0);
         T* bq = b + ((long)k0 * ldb);
         CopyRows(bq, ldb, scratch, c, kb, c);
-        PackedGemm<T>.Multiply(backward, false, kb, c, kb, T.One, inverses + ((long)q * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, 1);
+        PackedGemm<T>.Multiply(backward, false, kb, c, kb, T.One, inverses + ((long)q * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, threads);
     }
 
     /// <summary>
@@ -468,10 +468,8 @@ internal static unsafe class BlockedCholesky<T>
 
         if (q1 - q0 == 1)
         {
-            int k0 = q0 * nb, kb = Math.Min(nb, n - k0);
-            T* bq = b + ((long)k0 * ldb);
-            CopyRows(bq, ldb, scratch, c, kb, c);
-            PackedGemm<T>.Multiply(backward, false, kb, c, kb, T.One, inverses + ((long)q0 * nb * nb), nb, scratch, c, T.Zero, bq, ldb, false, Workers(kb, c, kb, threads));
+            int kb = Math.Min(nb, n - (q0 * nb));
+            SolveBlock(n, b, c, ldb, inverses, scratch, nb, q0, backward, Workers(kb, c, kb, threads));
             return;
         }
 

@@ -195,7 +195,7 @@ internal static unsafe class PackedGemm<T>
         // where the Cholesky factor was faster so (seventh session); with the prefetch, four micro-panels (which fetch the
         // whole next panel between them) made it faster in five of six sizes and precisions from n = 1,860 to 10,000
         // (docs/benchmarks.md, tenth session).
-        if (threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads)
+        if (SplitsK(m, n, k, threads))
         {
             MultiplySplitK(transA, transB, m, n, k, alpha, a, lda, b, ldb, overwrite, c, ldc, lowerOnly, threads);
             return;
@@ -292,6 +292,10 @@ internal static unsafe class PackedGemm<T>
         }
     }
 
+    /// <summary>Whether <see cref="Multiply"/> splits the product along k (a small C, a deep k, several threads).</summary>
+    private static bool SplitsK(int m, int n, int k, int threads) =>
+        threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads;
+
     /// <summary>Whether <see cref="Multiply"/> takes the memory-bound path for one column or a few (no packing, no work items).</summary>
     private static bool IsVectorProduct(bool transA, int m, int n, int k, bool lowerOnly) =>
         (n == 1 || (n <= FewColumns && !transA && k >= FewColumnsMinDepth && m >= FewColumnsMinRows)) && !lowerOnly;
@@ -304,7 +308,7 @@ internal static unsafe class PackedGemm<T>
     /// </summary>
     internal static bool TakesFirstTask(bool transA, int m, int n, int k, bool lowerOnly, int threads) =>
         m > 0 && n > 0 && k > 0 && !IsVectorProduct(transA, m, n, k, lowerOnly)
-        && !(threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads);
+        && !SplitsK(m, n, k, threads);
 
     /// <summary>
     /// Whether a lower-triangle product (<see cref="Multiply"/> with lowerOnly) can leave its first
@@ -318,7 +322,7 @@ internal static unsafe class PackedGemm<T>
     private static bool CanSkipLeadingRows(int m, int n, int k, int skipLeadingRows, bool lowerOnly, T beta, GemmBlocking blocking, int threads) =>
         lowerOnly && beta == T.One && n > 1 && k > 0 && skipLeadingRows >= 0 && skipLeadingRows < m
         && skipLeadingRows % RoundUp(Math.Max(1, blocking.Mc), MR) == 0 && k <= Math.Max(1, blocking.Kc) && n <= RoundUp(Math.Max(1, blocking.Nc), NR)
-        && !(threads > 1 && (long)m * n <= SplitKMaxOutput && k >= (long)SplitKMinDepth * threads);
+        && !SplitsK(m, n, k, threads);
 
     /// <summary>
     /// Whether an m × n product op(A)·op(B) with k = n can overwrite A's rows (<see cref="Multiply"/> with rowsInPlace): on the
