@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace FeatureLearning.Kernels;
@@ -75,7 +76,11 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
 
         public T Derivative(T u, T value) => c * value;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public Vector256<T> Value(Vector256<T> u) => ProfileLoop.Exp(u * c);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
         {
@@ -84,9 +89,15 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
             return k;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public Vector256<T> Derivative(Vector256<T> u, Vector256<T> value) => value * c;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public Vector512<T> Value(Vector512<T> u) => ProfileLoop.Exp(u * c);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
         {
@@ -94,6 +105,8 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
             derivative = k * c;
             return k;
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public Vector512<T> Derivative(Vector512<T> u, Vector512<T> value) => value * c;
     }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace FeatureLearning.Kernels;
@@ -101,7 +102,11 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
 
         public T Derivative(T u, T value) => u > T.Zero ? h * value * Power(u) / u : atZero;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public Vector256<T> Value(Vector256<T> u) => ProfileLoop.Exp(-Power(u));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
         {
@@ -111,10 +116,16 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
             return k;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public Vector256<T> Derivative(Vector256<T> u, Vector256<T> value)
             => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * value * Power(u) / u, Vector256.Create(atZero));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public Vector512<T> Value(Vector512<T> u) => ProfileLoop.Exp(-Power(u));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
         {
@@ -124,12 +135,18 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
             return k;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public Vector512<T> Derivative(Vector512<T> u, Vector512<T> value)
             => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * value * Power(u) / u, Vector512.Create(atZero));
 
         private T Power(T u) => T.Exp(p * T.Log(u * i));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         private Vector256<T> Power(Vector256<T> u) => ProfileLoop.Exp(ProfileLoop.Log(u * i) * p);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         private Vector512<T> Power(Vector512<T> u) => ProfileLoop.Exp(ProfileLoop.Log(u * i) * p);
     }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace FeatureLearning.Kernels;
@@ -87,28 +88,64 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
 
         public T Derivative(T u, T value) => u > T.Zero ? h * value / T.Sqrt(u) : T.Zero;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public Vector256<T> Value(Vector256<T> u) => ProfileLoop.Exp(Vector256.Sqrt(u) * c);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
         {
-            var r = Vector256.Sqrt(u);
+            if (!SimdExp.HasInverseSqrtEstimate<T>())
+            {
+                var root = Vector256.Sqrt(u);
+                var value = ProfileLoop.Exp(root * c);
+                derivative = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * value / root, Vector256<T>.Zero);
+                return value;
+            }
+
+            // √u = u·(1/√u) and ∂k/∂u = h·k·(1/√u) from one inverse square root, neither a square root nor a division; u = 0
+            // and u = ∞ keep √u = u (1/√u is ∞ and 0 there, and their product NaN), NaN and u &lt; 0 give NaN as √u does.
+            var inverse = SimdExp.InverseSqrt(u);
+            var special = Vector256.Equals(u, Vector256<T>.Zero) | Vector256.Equals(u, Vector256.Create(T.PositiveInfinity));
+            var r = Vector256.ConditionalSelect(special, u, u * inverse);
             var k = ProfileLoop.Exp(r * c);
-            derivative = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * k / r, Vector256<T>.Zero);
+            derivative = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * k * inverse, Vector256<T>.Zero);
             return k;
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public Vector256<T> Derivative(Vector256<T> u, Vector256<T> value)
             => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * value / Vector256.Sqrt(u), Vector256<T>.Zero);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public Vector512<T> Value(Vector512<T> u) => ProfileLoop.Exp(Vector512.Sqrt(u) * c);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
         {
-            var r = Vector512.Sqrt(u);
+            if (!SimdExp.HasInverseSqrtEstimate<T>())
+            {
+                var root = Vector512.Sqrt(u);
+                var value = ProfileLoop.Exp(root * c);
+                derivative = Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * value / root, Vector512<T>.Zero);
+                return value;
+            }
+
+            // √u = u·(1/√u) and ∂k/∂u = h·k·(1/√u) from one inverse square root, neither a square root nor a division; u = 0
+            // and u = ∞ keep √u = u (1/√u is ∞ and 0 there, and their product NaN), NaN and u &lt; 0 give NaN as √u does.
+            var inverse = SimdExp.InverseSqrt(u);
+            var special = Vector512.Equals(u, Vector512<T>.Zero) | Vector512.Equals(u, Vector512.Create(T.PositiveInfinity));
+            var r = Vector512.ConditionalSelect(special, u, u * inverse);
             var k = ProfileLoop.Exp(r * c);
-            derivative = Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * k / r, Vector512<T>.Zero);
+            derivative = Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * k * inverse, Vector512<T>.Zero);
             return k;
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public Vector512<T> Derivative(Vector512<T> u, Vector512<T> value)
             => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * value / Vector512.Sqrt(u), Vector512<T>.Zero);

@@ -280,17 +280,15 @@ internal static class ProfileLoop
         }
     }
 
-    /// <summary>e^v element-wise (the vector exponential of the runtime, the one TensorPrimitives.Exp uses).</summary>
+    /// <summary>e^v element-wise, within 1 ulp of <see cref="Math.Exp"/> (<see cref="SimdExp"/>, inlined).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Exp<T>(Vector512<T> v)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        typeof(T) == typeof(double) ? Vector512.Exp(v.As<T, double>()).As<double, T>() : Vector512.Exp(v.As<T, float>()).As<float, T>();
+        where T : unmanaged, IFloatingPointIeee754<T> => SimdExp.Exp(v);
 
-    /// <summary>e^v element-wise.</summary>
+    /// <summary>e^v element-wise (<see cref="SimdExp"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Exp<T>(Vector256<T> v)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        typeof(T) == typeof(double) ? Vector256.Exp(v.As<T, double>()).As<double, T>() : Vector256.Exp(v.As<T, float>()).As<float, T>();
+        where T : unmanaged, IFloatingPointIeee754<T> => SimdExp.Exp(v);
 
     /// <summary>ln v element-wise.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
