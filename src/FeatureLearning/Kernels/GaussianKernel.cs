@@ -77,11 +77,9 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
         public T Derivative(T u, T value) => c * value;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector256<T> Value(Vector256<T> u) => ProfileLoop.Exp(u * c);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
         {
             var k = ProfileLoop.Exp(u * c);
@@ -90,15 +88,12 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector256<T> Derivative(Vector256<T> u, Vector256<T> value) => value * c;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector512<T> Value(Vector512<T> u) => ProfileLoop.Exp(u * c);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
         {
             var k = ProfileLoop.Exp(u * c);
@@ -107,7 +102,6 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector512<T> Derivative(Vector512<T> u, Vector512<T> value) => value * c;
     }
 }

@@ -103,11 +103,9 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
         public T Derivative(T u, T value) => u > T.Zero ? h * value * Power(u) / u : atZero;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector256<T> Value(Vector256<T> u) => ProfileLoop.Exp(-Power(u));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
         {
             var t = Power(u);
@@ -117,16 +115,13 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector256<T> Derivative(Vector256<T> u, Vector256<T> value)
             => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * value * Power(u) / u, Vector256.Create(atZero));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector512<T> Value(Vector512<T> u) => ProfileLoop.Exp(-Power(u));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
         {
             var t = Power(u);
@@ -136,18 +131,15 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector512<T> Derivative(Vector512<T> u, Vector512<T> value)
             => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * value * Power(u) / u, Vector512.Create(atZero));
 
         private T Power(T u) => T.Exp(p * T.Log(u * i));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         private Vector256<T> Power(Vector256<T> u) => ProfileLoop.Exp(ProfileLoop.Log(u * i) * p);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         private Vector512<T> Power(Vector512<T> u) => ProfileLoop.Exp(ProfileLoop.Log(u * i) * p);
     }
 }

@@ -89,14 +89,12 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
         public T Derivative(T u, T value) => u > T.Zero ? h * value / T.Sqrt(u) : T.Zero;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector256<T> Value(Vector256<T> u) => ProfileLoop.Exp(Vector256.Sqrt(u) * c);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
         {
-            if (!SimdExp.HasInverseSqrtEstimate<T>())
+            if (!SimdExp.EstimatesInverseSqrt256<T>())
             {
                 var root = Vector256.Sqrt(u);
                 var value = ProfileLoop.Exp(root * c);
@@ -104,30 +102,28 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
                 return value;
             }
 
-            // √u = u·(1/√u) and ∂k/∂u = h·k·(1/√u) from one inverse square root, neither a square root nor a division; u = 0
-            // and u = ∞ keep √u = u (1/√u is ∞ and 0 there, and their product NaN), NaN and u &lt; 0 give NaN as √u does.
-            var inverse = SimdExp.InverseSqrt(u);
-            var special = Vector256.Equals(u, Vector256<T>.Zero) | Vector256.Equals(u, Vector256.Create(T.PositiveInfinity));
-            var r = Vector256.ConditionalSelect(special, u, u * inverse);
+            // √u = u·(1/√u) and ∂k/∂u = h·k·(1/√u) from one inverse square root, neither a square root nor a division. The
+            // estimate gives NaN at u = 0 and u = ∞: there √u = u, and 1/√u = 0 at ∞ (the derivative −0 as h·k/√u gives; at
+            // u = 0 the derivative is 0 by definition). NaN and u &lt; 0 give NaN as √u does.
+            var infinite = Vector256.Equals(u, Vector256.Create(T.PositiveInfinity));
+            var inverse = Vector256.ConditionalSelect(infinite, Vector256<T>.Zero, SimdExp.InverseSqrt(u));
+            var r = Vector256.ConditionalSelect(infinite | Vector256.Equals(u, Vector256<T>.Zero), u, u * inverse);
             var k = ProfileLoop.Exp(r * c);
             derivative = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * k * inverse, Vector256<T>.Zero);
             return k;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector256<T> Derivative(Vector256<T> u, Vector256<T> value)
             => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * value / Vector256.Sqrt(u), Vector256<T>.Zero);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector512<T> Value(Vector512<T> u) => ProfileLoop.Exp(Vector512.Sqrt(u) * c);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
         {
-            if (!SimdExp.HasInverseSqrtEstimate<T>())
+            if (!SimdExp.EstimatesInverseSqrt512<T>())
             {
                 var root = Vector512.Sqrt(u);
                 var value = ProfileLoop.Exp(root * c);
@@ -135,18 +131,18 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
                 return value;
             }
 
-            // √u = u·(1/√u) and ∂k/∂u = h·k·(1/√u) from one inverse square root, neither a square root nor a division; u = 0
-            // and u = ∞ keep √u = u (1/√u is ∞ and 0 there, and their product NaN), NaN and u &lt; 0 give NaN as √u does.
-            var inverse = SimdExp.InverseSqrt(u);
-            var special = Vector512.Equals(u, Vector512<T>.Zero) | Vector512.Equals(u, Vector512.Create(T.PositiveInfinity));
-            var r = Vector512.ConditionalSelect(special, u, u * inverse);
+            // √u = u·(1/√u) and ∂k/∂u = h·k·(1/√u) from one inverse square root, neither a square root nor a division. The
+            // estimate gives NaN at u = 0 and u = ∞: there √u = u, and 1/√u = 0 at ∞ (the derivative −0 as h·k/√u gives; at
+            // u = 0 the derivative is 0 by definition). NaN and u &lt; 0 give NaN as √u does.
+            var infinite = Vector512.Equals(u, Vector512.Create(T.PositiveInfinity));
+            var inverse = Vector512.ConditionalSelect(infinite, Vector512<T>.Zero, SimdExp.InverseSqrt(u));
+            var r = Vector512.ConditionalSelect(infinite | Vector512.Equals(u, Vector512<T>.Zero), u, u * inverse);
             var k = ProfileLoop.Exp(r * c);
             derivative = Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * k * inverse, Vector512<T>.Zero);
             return k;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         public Vector512<T> Derivative(Vector512<T> u, Vector512<T> value)
             => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * value / Vector512.Sqrt(u), Vector512<T>.Zero);
     }
