@@ -94,7 +94,7 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
         {
-            if (!SimdExp.EstimatesInverseSqrt256<T>())
+            if (!SimdMath.EstimatesInverseSqrt256<T>())
             {
                 var root = Vector256.Sqrt(u);
                 var value = ProfileLoop.Exp(root * c);
@@ -106,7 +106,7 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
             // estimate gives NaN at u = 0 and u = ∞: there √u = u, and 1/√u = 0 at ∞ (the derivative −0 as h·k/√u gives; at
             // u = 0 the derivative is 0 by definition). NaN and u &lt; 0 give NaN as √u does.
             var infinite = Vector256.Equals(u, Vector256.Create(T.PositiveInfinity));
-            var inverse = Vector256.ConditionalSelect(infinite, Vector256<T>.Zero, SimdExp.InverseSqrt(u));
+            var inverse = Vector256.ConditionalSelect(infinite, Vector256<T>.Zero, SimdMath.InverseSqrt(u));
             var r = Vector256.ConditionalSelect(infinite | Vector256.Equals(u, Vector256<T>.Zero), u, u * inverse);
             var k = ProfileLoop.Exp(r * c);
             derivative = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * k * inverse, Vector256<T>.Zero);
@@ -123,7 +123,7 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
         {
-            if (!SimdExp.EstimatesInverseSqrt512<T>())
+            if (!SimdMath.EstimatesInverseSqrt512<T>())
             {
                 var root = Vector512.Sqrt(u);
                 var value = ProfileLoop.Exp(root * c);
@@ -135,7 +135,7 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
             // estimate gives NaN at u = 0 and u = ∞: there √u = u, and 1/√u = 0 at ∞ (the derivative −0 as h·k/√u gives; at
             // u = 0 the derivative is 0 by definition). NaN and u &lt; 0 give NaN as √u does.
             var infinite = Vector512.Equals(u, Vector512.Create(T.PositiveInfinity));
-            var inverse = Vector512.ConditionalSelect(infinite, Vector512<T>.Zero, SimdExp.InverseSqrt(u));
+            var inverse = Vector512.ConditionalSelect(infinite, Vector512<T>.Zero, SimdMath.InverseSqrt(u));
             var r = Vector512.ConditionalSelect(infinite | Vector512.Equals(u, Vector512<T>.Zero), u, u * inverse);
             var k = ProfileLoop.Exp(r * c);
             derivative = Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * k * inverse, Vector512<T>.Zero);

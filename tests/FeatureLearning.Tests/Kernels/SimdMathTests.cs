@@ -4,11 +4,11 @@ using FeatureLearning.Kernels;
 namespace FeatureLearning.Tests.Kernels;
 
 /// <summary>
-/// The kernels' vector exponential and inverse square root (<see cref="SimdExp"/>) against the runtime's scalar
+/// The kernels' vector exponential and inverse square root (<see cref="SimdMath"/>) against the runtime's scalar
 /// <see cref="Math.Exp"/> / <see cref="MathF.Exp"/> and <see cref="Math.Sqrt"/>: over the whole range of arguments, the
 /// subnormal results, the overflow threshold and the special values, on both vector widths the machine runs.
 /// </summary>
-public sealed class SimdExpTests
+public sealed class SimdMathTests
 {
     /// <summary>Distance in units of the last place of <paramref name="expected"/> (at least the smallest subnormal).</summary>
     private static double Ulps(double actual, double expected)
@@ -68,10 +68,10 @@ public sealed class SimdExpTests
             double expected = Math.Exp(x);
             if (Vector512.IsHardwareAccelerated)
             {
-                worst512 = Math.Max(worst512, Ulps(SimdExp.Exp(Vector512.Create(x)).GetElement(3), expected));
+                worst512 = Math.Max(worst512, Ulps(SimdMath.Exp(Vector512.Create(x)).GetElement(3), expected));
             }
 
-            worst256 = Math.Max(worst256, Ulps(SimdExp.Exp(Vector256.Create(x)).GetElement(1), expected));
+            worst256 = Math.Max(worst256, Ulps(SimdMath.Exp(Vector256.Create(x)).GetElement(1), expected));
         }
 
         worst256.Should().BeLessThanOrEqualTo(1.0);
@@ -87,10 +87,10 @@ public sealed class SimdExpTests
         foreach (float x in args)
         {
             float expected = MathF.Exp(x);
-            float result256 = SimdExp.Exp(Vector256.Create(x)).GetElement(2);
+            float result256 = SimdMath.Exp(Vector256.Create(x)).GetElement(2);
             if (Vector512.IsHardwareAccelerated)
             {
-                worst512 = Math.Max(worst512, Ulps(SimdExp.Exp(Vector512.Create(x)).GetElement(5), expected));
+                worst512 = Math.Max(worst512, Ulps(SimdMath.Exp(Vector512.Create(x)).GetElement(5), expected));
             }
 
             worst256 = Math.Max(worst256, Ulps(result256, expected));
@@ -111,21 +111,66 @@ public sealed class SimdExpTests
     }
 
     [Fact]
+    public void LogIsWithinOneUlpOfMathLogOnBothWidthsSubnormalsIncluded()
+    {
+        var rng = new Random(4);
+        var doubles = new List<double>();
+        for (int i = 0; i < 150_000; i++)
+        {
+            doubles.Add(Math.Exp((rng.NextDouble() - 0.5) * 1400));         // the whole normal range
+            doubles.Add(1 + ((rng.NextDouble() - 0.5) * 1e-3));              // near 1, where ln x is small
+            doubles.Add(double.Epsilon * Math.Exp(rng.NextDouble() * 36));    // subnormal
+            doubles.Add(Math.Sqrt(2) * (1 + ((rng.NextDouble() - 0.5) * 1e-6))); // around the reduction's switch at √2
+        }
+
+        doubles.AddRange([1.0, 2.0, 0.5, Math.E, double.Epsilon, double.MaxValue, 2.2250738585072014e-308, Math.BitDecrement(2.2250738585072014e-308), Math.BitIncrement(1.0), Math.BitDecrement(1.0)]);
+        double worst = 0, worstSingle = 0;
+        foreach (double x in doubles)
+        {
+            double expected = Math.Log(x);
+            worst = Math.Max(worst, Ulps(SimdMath.Log(Vector256.Create(x)).GetElement(1), expected));
+            worst = Math.Max(worst, Ulps(SimdMath.Log(Vector512.Create(x)).GetElement(6), expected));
+            float f = (float)x;
+            if (f > 0 && float.IsFinite(f))
+            {
+                // Against ln x in double, exact to single precision's needs.
+                double exact = Math.Log(f);
+                float rounded = (float)exact;
+                double ulp = Math.Max(MathF.BitIncrement(Math.Abs(rounded)) - Math.Abs(rounded), float.Epsilon);
+                worstSingle = Math.Max(worstSingle, Math.Abs(SimdMath.Log(Vector256.Create(f)).GetElement(2) - exact) / ulp);
+                worstSingle = Math.Max(worstSingle, Math.Abs(SimdMath.Log(Vector512.Create(f)).GetElement(9) - exact) / ulp);
+            }
+        }
+
+        worst.Should().BeLessThanOrEqualTo(1.0);
+        worstSingle.Should().BeLessThanOrEqualTo(1.0);
+
+        double[] specials = [0.0, -0.0, -1.0, double.NegativeInfinity, double.PositiveInfinity, double.NaN];
+        foreach (double x in specials)
+        {
+            SimdMath.Log(Vector256.Create(x)).GetElement(0).Should().Be(Math.Log(x), $"ln {x} (double, 256 bits)");
+            SimdMath.Log(Vector512.Create(x)).GetElement(0).Should().Be(Math.Log(x), $"ln {x} (double, 512 bits)");
+            SimdMath.Log(Vector256.Create((float)x)).GetElement(0).Should().Be(MathF.Log((float)x), $"ln {x} (single, 256 bits)");
+            SimdMath.Log(Vector512.Create((float)x)).GetElement(0).Should().Be(MathF.Log((float)x), $"ln {x} (single, 512 bits)");
+        }
+    }
+
+    [Fact]
     public void SpecialValuesGiveWhatMathExpGives()
     {
         double[] specials = [double.NaN, double.PositiveInfinity, double.NegativeInfinity, 710, 1000, -746, -1e6, double.MaxValue, double.MinValue];
         foreach (double x in specials)
         {
-            SimdExp.Exp(Vector256.Create(x)).GetElement(0).Should().Be(Math.Exp(x), $"e^{x} (double, 256 bits)");
-            SimdExp.Exp(Vector512.Create(x)).GetElement(0).Should().Be(Math.Exp(x), $"e^{x} (double, 512 bits)");
+            SimdMath.Exp(Vector256.Create(x)).GetElement(0).Should().Be(Math.Exp(x), $"e^{x} (double, 256 bits)");
+            SimdMath.Exp(Vector512.Create(x)).GetElement(0).Should().Be(Math.Exp(x), $"e^{x} (double, 512 bits)");
             float f = (float)x;
-            SimdExp.Exp(Vector256.Create(f)).GetElement(0).Should().Be(MathF.Exp(f), $"e^{f} (single, 256 bits)");
-            SimdExp.Exp(Vector512.Create(f)).GetElement(0).Should().Be(MathF.Exp(f), $"e^{f} (single, 512 bits)");
+            SimdMath.Exp(Vector256.Create(f)).GetElement(0).Should().Be(MathF.Exp(f), $"e^{f} (single, 256 bits)");
+            SimdMath.Exp(Vector512.Create(f)).GetElement(0).Should().Be(MathF.Exp(f), $"e^{f} (single, 512 bits)");
         }
 
         // A vector of mixed lanes: each lane on its own.
         var mixed = Vector512.Create(0.0, double.NaN, -800, 800, 1, -1, 700, -740);
-        var result = SimdExp.Exp(mixed);
+        var result = SimdMath.Exp(mixed);
         for (int i = 0; i < 8; i++)
         {
             Ulps(result.GetElement(i), Math.Exp(mixed.GetElement(i))).Should().BeLessThanOrEqualTo(1.0, $"lane {i}");
@@ -154,8 +199,8 @@ public sealed class SimdExpTests
         double worstDouble = 0, worstSingle = 0;
         foreach (double x in doubles)
         {
-            worstDouble = Math.Max(worstDouble, InverseSqrtUlps(SimdExp.InverseSqrt(Vector256.Create(x)).GetElement(0), x));
-            worstDouble = Math.Max(worstDouble, InverseSqrtUlps(SimdExp.InverseSqrt(Vector512.Create(x)).GetElement(0), x));
+            worstDouble = Math.Max(worstDouble, InverseSqrtUlps(SimdMath.InverseSqrt(Vector256.Create(x)).GetElement(0), x));
+            worstDouble = Math.Max(worstDouble, InverseSqrtUlps(SimdMath.InverseSqrt(Vector512.Create(x)).GetElement(0), x));
         }
 
         foreach (float f in singles)
@@ -163,8 +208,8 @@ public sealed class SimdExpTests
             // The exact value to single precision's needs in double.
             double exact = 1 / Math.Sqrt(f);
             double ulp = MathF.BitIncrement((float)exact) - (float)exact;
-            worstSingle = Math.Max(worstSingle, Math.Abs(SimdExp.InverseSqrt(Vector256.Create(f)).GetElement(0) - exact) / ulp);
-            worstSingle = Math.Max(worstSingle, Math.Abs(SimdExp.InverseSqrt(Vector512.Create(f)).GetElement(0) - exact) / ulp);
+            worstSingle = Math.Max(worstSingle, Math.Abs(SimdMath.InverseSqrt(Vector256.Create(f)).GetElement(0) - exact) / ulp);
+            worstSingle = Math.Max(worstSingle, Math.Abs(SimdMath.InverseSqrt(Vector512.Create(f)).GetElement(0) - exact) / ulp);
         }
 
         worstDouble.Should().BeLessThanOrEqualTo(2.0);

@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 namespace FeatureLearning.Kernels;
 
 /// <summary>
-/// e^x and 1/√x on SIMD vectors of <see cref="float"/> and <see cref="double"/>, inlined into the kernel profiles' loops.
+/// e^x, ln x and 1/√x on SIMD vectors of <see cref="float"/> and <see cref="double"/>, inlined into the kernel profiles' loops.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -21,6 +21,14 @@ namespace FeatureLearning.Kernels;
 /// in double.
 /// </para>
 /// <para>
+/// <b>Log.</b> x = 2^e·m with m in [√½, √2) (a subnormal x scaled by 2^52, or 2^23, first), read off the bits; then
+/// ln m = ln(1 + f) = f − (f²/2 − s·(f²/2 + R(s²))) with f = m − 1 (exact), s = f/(2 + f) and R the series of
+/// 2·atanh(s) − 2s, Σ 2s^(2j)/(2j + 1), to s²⁰ in double and s¹⁰ in single precision (|s| ≤ 0.172); plus e·ln 2 in the two
+/// parts of the exponential. 0 gives −∞, x &lt; 0 and NaN give NaN, +∞ gives +∞. Within 1 ulp of <see cref="Math.Log(double)"/>
+/// in double and 0.77 ulp of the exact value in single precision (tests and a 4-million-argument check), 2.5 and 2.4 times the
+/// speed of the runtime's <c>Vector512.Log</c> on a Zen 4.
+/// </para>
+/// <para>
 /// <b>Inverse square root.</b> The 14-bit estimate of AVX-512 (<c>vrsqrt14</c>), or AVX's 12-bit one for 256-bit single
 /// precision without AVX-512 (which reads subnormal inputs as 0: those lanes are scaled by 2²⁴ first), then Newton steps
 /// y ← y + (y/2)·(1 − (x·y)·y), the residual by a fused multiply-add: two in double, one in single precision (two from the
@@ -29,7 +37,7 @@ namespace FeatureLearning.Kernels;
 /// by the square root and a division (<see cref="EstimatesInverseSqrt256{T}"/>).
 /// </para>
 /// </remarks>
-internal static class SimdExp
+internal static class SimdMath
 {
     /// <summary>e^x element-wise (the type's remarks).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -100,6 +108,158 @@ internal static class SimdExp
             var k1 = Vector256.Floor(k * 0.5f);
             var scaled = p * PowerOfTwo(k1) * PowerOfTwo(k - k1);
             return Vector256.ConditionalSelect(Vector256.Equals(v, v), scaled, v).As<float, T>();
+        }
+    }
+
+    /// <summary>ln x element-wise (the type's remarks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Log<T>(Vector512<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(double))
+        {
+            var v = x.As<T, double>();
+            // Subnormal x: scaled into the normal range first, its exponent corrected after.
+            var tiny = Vector512.LessThan(v, Vector512.Create(2.2250738585072014e-308));
+            var y = Vector512.ConditionalSelect(tiny, v * 4503599627370496.0, v);
+            var bits = y.AsUInt64();
+            // The exponent field as a double (OR-ed into the mantissa of 2^52 and that subtracted), the mantissa m in [1, 2).
+            var e = (Vector512.ShiftRightLogical(bits, 52) | Vector512.Create(0x4330000000000000UL)).AsDouble() - Vector512.Create(4503599627370496.0 + 1023.0);
+            e -= Vector512.ConditionalSelect(tiny, Vector512.Create(52.0), Vector512<double>.Zero);
+            var m = ((bits & Vector512.Create(0x000FFFFFFFFFFFFFUL)) | Vector512.Create(0x3FF0000000000000UL)).AsDouble();
+            // m in [√½, √2): f = m − 1 is exact (Sterbenz), and s = f/(2 + f) has |s| ≤ 0.172.
+            var big = Vector512.GreaterThan(m, Vector512.Create(1.4142135623730951));
+            m = Vector512.ConditionalSelect(big, m * 0.5, m);
+            e += Vector512.ConditionalSelect(big, Vector512<double>.One, Vector512<double>.Zero);
+            var f = m - Vector512<double>.One;
+            var s = f / (f + Vector512.Create(2.0));
+            var z = s * s;
+            var rz = Vector512.Create(2.0 / 21.0);
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2.0 / 19.0));
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2.0 / 17.0));
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2.0 / 15.0));
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2.0 / 13.0));
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2.0 / 11.0));
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2.0 / 9.0));
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2.0 / 7.0));
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2.0 / 5.0));
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2.0 / 3.0));
+            rz *= z;
+            // ln(1 + f) = f − (f²/2 − s·(f²/2 + R)), R = Σ 2z^j/(2j + 1); then e·ln 2 in two parts.
+            var hfsq = Vector512.Create(0.5) * f * f;
+            var low = Vector512.FusedMultiplyAdd(s, hfsq + rz, e * Ln2Low);
+            var result = Vector512.FusedMultiplyAdd(e, Vector512.Create(Ln2High), f - (hfsq - low));
+            result = Vector512.ConditionalSelect(Vector512.Equals(v, Vector512.Create(double.PositiveInfinity)), v, result);
+            result = Vector512.ConditionalSelect(Vector512.Equals(v, Vector512<double>.Zero), Vector512.Create(double.NegativeInfinity), result);
+            return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(v, Vector512<double>.Zero), result, Vector512.Create(double.NaN)).As<double, T>();
+        }
+        else
+        {
+            var v = x.As<T, float>();
+            // Subnormal x: scaled into the normal range first, its exponent corrected after.
+            var tiny = Vector512.LessThan(v, Vector512.Create(1.17549435e-38f));
+            var y = Vector512.ConditionalSelect(tiny, v * 8388608f, v);
+            var bits = y.AsUInt32();
+            // The exponent field as a float (OR-ed into the mantissa of 2^23 and that subtracted), the mantissa m in [1, 2).
+            var e = (Vector512.ShiftRightLogical(bits, 23) | Vector512.Create(0x4B000000U)).AsSingle() - Vector512.Create(8388608f + 127f);
+            e -= Vector512.ConditionalSelect(tiny, Vector512.Create(23f), Vector512<float>.Zero);
+            var m = ((bits & Vector512.Create(0x007FFFFFU)) | Vector512.Create(0x3F800000U)).AsSingle();
+            // m in [√½, √2): f = m − 1 is exact (Sterbenz), and s = f/(2 + f) has |s| ≤ 0.172.
+            var big = Vector512.GreaterThan(m, Vector512.Create(1.41421354f));
+            m = Vector512.ConditionalSelect(big, m * 0.5f, m);
+            e += Vector512.ConditionalSelect(big, Vector512<float>.One, Vector512<float>.Zero);
+            var f = m - Vector512<float>.One;
+            var s = f / (f + Vector512.Create(2f));
+            var z = s * s;
+            var rz = Vector512.Create(2f / 11f);
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2f / 9f));
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2f / 7f));
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2f / 5f));
+            rz = Vector512.FusedMultiplyAdd(rz, z, Vector512.Create(2f / 3f));
+            rz *= z;
+            // ln(1 + f) = f − (f²/2 − s·(f²/2 + R)), R = Σ 2z^j/(2j + 1); then e·ln 2 in two parts.
+            var hfsq = Vector512.Create(0.5f) * f * f;
+            var low = Vector512.FusedMultiplyAdd(s, hfsq + rz, e * Ln2LowF);
+            var result = Vector512.FusedMultiplyAdd(e, Vector512.Create(Ln2HighF), f - (hfsq - low));
+            result = Vector512.ConditionalSelect(Vector512.Equals(v, Vector512.Create(float.PositiveInfinity)), v, result);
+            result = Vector512.ConditionalSelect(Vector512.Equals(v, Vector512<float>.Zero), Vector512.Create(float.NegativeInfinity), result);
+            return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(v, Vector512<float>.Zero), result, Vector512.Create(float.NaN)).As<float, T>();
+        }
+    }
+
+    /// <summary>ln x element-wise (the type's remarks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Log<T>(Vector256<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(double))
+        {
+            var v = x.As<T, double>();
+            // Subnormal x: scaled into the normal range first, its exponent corrected after.
+            var tiny = Vector256.LessThan(v, Vector256.Create(2.2250738585072014e-308));
+            var y = Vector256.ConditionalSelect(tiny, v * 4503599627370496.0, v);
+            var bits = y.AsUInt64();
+            // The exponent field as a double (OR-ed into the mantissa of 2^52 and that subtracted), the mantissa m in [1, 2).
+            var e = (Vector256.ShiftRightLogical(bits, 52) | Vector256.Create(0x4330000000000000UL)).AsDouble() - Vector256.Create(4503599627370496.0 + 1023.0);
+            e -= Vector256.ConditionalSelect(tiny, Vector256.Create(52.0), Vector256<double>.Zero);
+            var m = ((bits & Vector256.Create(0x000FFFFFFFFFFFFFUL)) | Vector256.Create(0x3FF0000000000000UL)).AsDouble();
+            // m in [√½, √2): f = m − 1 is exact (Sterbenz), and s = f/(2 + f) has |s| ≤ 0.172.
+            var big = Vector256.GreaterThan(m, Vector256.Create(1.4142135623730951));
+            m = Vector256.ConditionalSelect(big, m * 0.5, m);
+            e += Vector256.ConditionalSelect(big, Vector256<double>.One, Vector256<double>.Zero);
+            var f = m - Vector256<double>.One;
+            var s = f / (f + Vector256.Create(2.0));
+            var z = s * s;
+            var rz = Vector256.Create(2.0 / 21.0);
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2.0 / 19.0));
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2.0 / 17.0));
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2.0 / 15.0));
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2.0 / 13.0));
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2.0 / 11.0));
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2.0 / 9.0));
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2.0 / 7.0));
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2.0 / 5.0));
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2.0 / 3.0));
+            rz *= z;
+            // ln(1 + f) = f − (f²/2 − s·(f²/2 + R)), R = Σ 2z^j/(2j + 1); then e·ln 2 in two parts.
+            var hfsq = Vector256.Create(0.5) * f * f;
+            var low = Vector256.FusedMultiplyAdd(s, hfsq + rz, e * Ln2Low);
+            var result = Vector256.FusedMultiplyAdd(e, Vector256.Create(Ln2High), f - (hfsq - low));
+            result = Vector256.ConditionalSelect(Vector256.Equals(v, Vector256.Create(double.PositiveInfinity)), v, result);
+            result = Vector256.ConditionalSelect(Vector256.Equals(v, Vector256<double>.Zero), Vector256.Create(double.NegativeInfinity), result);
+            return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, Vector256<double>.Zero), result, Vector256.Create(double.NaN)).As<double, T>();
+        }
+        else
+        {
+            var v = x.As<T, float>();
+            // Subnormal x: scaled into the normal range first, its exponent corrected after.
+            var tiny = Vector256.LessThan(v, Vector256.Create(1.17549435e-38f));
+            var y = Vector256.ConditionalSelect(tiny, v * 8388608f, v);
+            var bits = y.AsUInt32();
+            // The exponent field as a float (OR-ed into the mantissa of 2^23 and that subtracted), the mantissa m in [1, 2).
+            var e = (Vector256.ShiftRightLogical(bits, 23) | Vector256.Create(0x4B000000U)).AsSingle() - Vector256.Create(8388608f + 127f);
+            e -= Vector256.ConditionalSelect(tiny, Vector256.Create(23f), Vector256<float>.Zero);
+            var m = ((bits & Vector256.Create(0x007FFFFFU)) | Vector256.Create(0x3F800000U)).AsSingle();
+            // m in [√½, √2): f = m − 1 is exact (Sterbenz), and s = f/(2 + f) has |s| ≤ 0.172.
+            var big = Vector256.GreaterThan(m, Vector256.Create(1.41421354f));
+            m = Vector256.ConditionalSelect(big, m * 0.5f, m);
+            e += Vector256.ConditionalSelect(big, Vector256<float>.One, Vector256<float>.Zero);
+            var f = m - Vector256<float>.One;
+            var s = f / (f + Vector256.Create(2f));
+            var z = s * s;
+            var rz = Vector256.Create(2f / 11f);
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2f / 9f));
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2f / 7f));
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2f / 5f));
+            rz = Vector256.FusedMultiplyAdd(rz, z, Vector256.Create(2f / 3f));
+            rz *= z;
+            // ln(1 + f) = f − (f²/2 − s·(f²/2 + R)), R = Σ 2z^j/(2j + 1); then e·ln 2 in two parts.
+            var hfsq = Vector256.Create(0.5f) * f * f;
+            var low = Vector256.FusedMultiplyAdd(s, hfsq + rz, e * Ln2LowF);
+            var result = Vector256.FusedMultiplyAdd(e, Vector256.Create(Ln2HighF), f - (hfsq - low));
+            result = Vector256.ConditionalSelect(Vector256.Equals(v, Vector256.Create(float.PositiveInfinity)), v, result);
+            result = Vector256.ConditionalSelect(Vector256.Equals(v, Vector256<float>.Zero), Vector256.Create(float.NegativeInfinity), result);
+            return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero), result, Vector256.Create(float.NaN)).As<float, T>();
         }
     }
 
