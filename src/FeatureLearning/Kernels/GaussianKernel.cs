@@ -77,12 +77,12 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
         public T Derivative(T u, T value) => c * value;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector256<T> Value(Vector256<T> u) => ProfileLoop.Exp(u * c);
+        public Vector256<T> Value(Vector256<T> u) => SimdMath.Exp(u * c);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
         {
-            var k = ProfileLoop.Exp(u * c);
+            var k = SimdMath.Exp(u * c);
             derivative = k * c;
             return k;
         }
@@ -91,12 +91,12 @@ public readonly record struct GaussianKernel(double Bandwidth) : IKernelFunction
         public Vector256<T> Derivative(Vector256<T> u, Vector256<T> value) => value * c;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector512<T> Value(Vector512<T> u) => ProfileLoop.Exp(u * c);
+        public Vector512<T> Value(Vector512<T> u) => SimdMath.Exp(u * c);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
         {
-            var k = ProfileLoop.Exp(u * c);
+            var k = SimdMath.Exp(u * c);
             derivative = k * c;
             return k;
         }

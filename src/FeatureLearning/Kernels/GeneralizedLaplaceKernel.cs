@@ -103,13 +103,13 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
         public T Derivative(T u, T value) => u > T.Zero ? h * value * Power(u) / u : atZero;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector256<T> Value(Vector256<T> u) => ProfileLoop.Exp(-Power(u));
+        public Vector256<T> Value(Vector256<T> u) => SimdMath.Exp(-Power(u));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
         {
             var t = Power(u);
-            var k = ProfileLoop.Exp(-t);
+            var k = SimdMath.Exp(-t);
             derivative = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * k * t / u, Vector256.Create(atZero));
             return k;
         }
@@ -119,13 +119,13 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
             => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * value * Power(u) / u, Vector256.Create(atZero));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector512<T> Value(Vector512<T> u) => ProfileLoop.Exp(-Power(u));
+        public Vector512<T> Value(Vector512<T> u) => SimdMath.Exp(-Power(u));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
         {
             var t = Power(u);
-            var k = ProfileLoop.Exp(-t);
+            var k = SimdMath.Exp(-t);
             derivative = Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * k * t / u, Vector512.Create(atZero));
             return k;
         }
@@ -137,9 +137,9 @@ public readonly record struct GeneralizedLaplaceKernel(double Bandwidth, double 
         private T Power(T u) => T.Exp(p * T.Log(u * i));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private Vector256<T> Power(Vector256<T> u) => ProfileLoop.Exp(ProfileLoop.Log(u * i) * p);
+        private Vector256<T> Power(Vector256<T> u) => SimdMath.Exp(SimdMath.Log(u * i) * p);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private Vector512<T> Power(Vector512<T> u) => ProfileLoop.Exp(ProfileLoop.Log(u * i) * p);
+        private Vector512<T> Power(Vector512<T> u) => SimdMath.Exp(SimdMath.Log(u * i) * p);
     }
 }

@@ -89,7 +89,7 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
         public T Derivative(T u, T value) => u > T.Zero ? h * value / T.Sqrt(u) : T.Zero;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector256<T> Value(Vector256<T> u) => ProfileLoop.Exp(Vector256.Sqrt(u) * c);
+        public Vector256<T> Value(Vector256<T> u) => SimdMath.Exp(Vector256.Sqrt(u) * c);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector256<T> Value(Vector256<T> u, out Vector256<T> derivative)
@@ -97,7 +97,7 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
             if (!SimdMath.EstimatesInverseSqrt256<T>())
             {
                 var root = Vector256.Sqrt(u);
-                var value = ProfileLoop.Exp(root * c);
+                var value = SimdMath.Exp(root * c);
                 derivative = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * value / root, Vector256<T>.Zero);
                 return value;
             }
@@ -108,7 +108,7 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
             var infinite = Vector256.Equals(u, Vector256.Create(T.PositiveInfinity));
             var inverse = Vector256.ConditionalSelect(infinite, Vector256<T>.Zero, SimdMath.InverseSqrt(u));
             var r = Vector256.ConditionalSelect(infinite | Vector256.Equals(u, Vector256<T>.Zero), u, u * inverse);
-            var k = ProfileLoop.Exp(r * c);
+            var k = SimdMath.Exp(r * c);
             derivative = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * k * inverse, Vector256<T>.Zero);
             return k;
         }
@@ -118,7 +118,7 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
             => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<T>.Zero), h * value / Vector256.Sqrt(u), Vector256<T>.Zero);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector512<T> Value(Vector512<T> u) => ProfileLoop.Exp(Vector512.Sqrt(u) * c);
+        public Vector512<T> Value(Vector512<T> u) => SimdMath.Exp(Vector512.Sqrt(u) * c);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<T> Value(Vector512<T> u, out Vector512<T> derivative)
@@ -126,7 +126,7 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
             if (!SimdMath.EstimatesInverseSqrt512<T>())
             {
                 var root = Vector512.Sqrt(u);
-                var value = ProfileLoop.Exp(root * c);
+                var value = SimdMath.Exp(root * c);
                 derivative = Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * value / root, Vector512<T>.Zero);
                 return value;
             }
@@ -137,7 +137,7 @@ public readonly record struct LaplaceKernel(double Bandwidth) : IKernelFunction,
             var infinite = Vector512.Equals(u, Vector512.Create(T.PositiveInfinity));
             var inverse = Vector512.ConditionalSelect(infinite, Vector512<T>.Zero, SimdMath.InverseSqrt(u));
             var r = Vector512.ConditionalSelect(infinite | Vector512.Equals(u, Vector512<T>.Zero), u, u * inverse);
-            var k = ProfileLoop.Exp(r * c);
+            var k = SimdMath.Exp(r * c);
             derivative = Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<T>.Zero), h * k * inverse, Vector512<T>.Zero);
             return k;
         }

@@ -279,24 +279,4 @@ internal static class ProfileLoop
             derivatives[i] = op.Derivative(u[i], values[i]);
         }
     }
-
-    /// <summary>e^v element-wise, within 1 ulp of <see cref="Math.Exp"/> (<see cref="SimdMath"/>, inlined).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> Exp<T>(Vector512<T> v)
-        where T : unmanaged, IFloatingPointIeee754<T> => SimdMath.Exp(v);
-
-    /// <summary>e^v element-wise (<see cref="SimdMath"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<T> Exp<T>(Vector256<T> v)
-        where T : unmanaged, IFloatingPointIeee754<T> => SimdMath.Exp(v);
-
-    /// <summary>ln v element-wise, within 1 ulp of <see cref="Math.Log(double)"/> (<see cref="SimdMath"/>, inlined).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> Log<T>(Vector512<T> v)
-        where T : unmanaged, IFloatingPointIeee754<T> => SimdMath.Log(v);
-
-    /// <summary>ln v element-wise (<see cref="SimdMath"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<T> Log<T>(Vector256<T> v)
-        where T : unmanaged, IFloatingPointIeee754<T> => SimdMath.Log(v);
 }

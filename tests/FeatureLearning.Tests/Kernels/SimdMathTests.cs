@@ -96,7 +96,7 @@ public sealed class SimdMathTests
             worst256 = Math.Max(worst256, Ulps(result256, expected));
 
             // Against e^x in double (exact to single precision's needs) where the result is normal: 0.94 ulp is the worst over
-            // every float with |x| ≤ 120 (checked once, exhaustively), so a wrong constant in the reduction shows here.
+            // every float with |x| ≤ 120 (docs/cpu/2026-11-27-s18/exp-float-exhaustive.txt), so a wrong constant in the reduction shows here.
             double exact = Math.Exp(x);
             if (exact >= 1.17549435e-38 && exact <= float.MaxValue)
             {
