@@ -946,6 +946,33 @@ internal static unsafe class PackedGemm<T>
     {
         int nr = NR;
         int panels = (nc + nr - 1) / nr;
+        if (!transB)
+        {
+            // Row p of the block is nc contiguous values, dealt out to the whole panels NR at a time: packed row by row, the
+            // reads stream along B's rows and each panel's share is one register tile's width of vector copies. Panel by
+            // panel, with a 192-byte span copy per row, packing all of a 4,000 × 4,000 double B took twice as long on a Zen 4,
+            // 1.6% of the GEMM's time against 0.8% (docs/benchmarks.md, nineteenth session).
+            int full = nc / nr;
+            int chunks = threads <= 1 || panels < 4 ? 1 : Math.Min(kc, 4 * threads);
+            int rowsPerChunk = (kc + chunks - 1) / chunks;
+            if (chunks == 1)
+            {
+                PackBRows(b, ldb, pc, jc, 0, kc, kc, full, dst);
+            }
+            else
+            {
+                ComputeThreads.For(chunks, threads, ch =>
+                    PackBRows(b, ldb, pc, jc, ch * rowsPerChunk, Math.Min(kc, (ch + 1) * rowsPerChunk), kc, full, dst));
+            }
+
+            if (full < panels)
+            {
+                PackBPanel(transB, b, ldb, pc, jc + (full * nr), kc, nc - (full * nr), dst + ((long)full * kc * nr));
+            }
+
+            return;
+        }
+
         if (threads <= 1 || panels < 4)
         {
             for (int p = 0; p < panels; p++)
@@ -958,6 +985,59 @@ internal static unsafe class PackedGemm<T>
 
         ComputeThreads.For(panels, threads, p =>
             PackBPanel(transB, b, ldb, pc, jc + (p * nr), kc, Math.Min(nr, nc - (p * nr)), dst + ((long)p * kc * nr)));
+    }
+
+    /// <summary>
+    /// Packs rows <paramref name="p0"/> to <paramref name="p1"/> of the untransposed block B[pc:pc+kc, jc:jc+full·NR] into its
+    /// <paramref name="full"/> whole NR-wide panels (panel q starts at q·kc·NR, row p of a panel at p·NR).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void PackBRows(T* b, int ldb, int pc, int jc, int p0, int p1, int kc, int full, T* dst)
+    {
+        int nr = NR;
+        long panelStride = (long)kc * nr;
+        for (int p = p0; p < p1; p++)
+        {
+            T* src = b + ((long)(pc + p) * ldb) + jc;
+            T* d = dst + ((long)p * nr);
+            switch (Kind)
+            {
+                case Isa.Avx512:
+                {
+                    // NR = three vectors.
+                    int w = Vector512<T>.Count;
+                    for (int q = 0; q < full; q++, src += nr, d += panelStride)
+                    {
+                        Vector512.Load(src).Store(d);
+                        Vector512.Load(src + w).Store(d + w);
+                        Vector512.Load(src + (2 * w)).Store(d + (2 * w));
+                    }
+
+                    break;
+                }
+
+                case Isa.Avx2:
+                {
+                    int w = Vector256<T>.Count;
+                    for (int q = 0; q < full; q++, src += nr, d += panelStride)
+                    {
+                        Vector256.Load(src).Store(d);
+                        Vector256.Load(src + w).Store(d + w);
+                        Vector256.Load(src + (2 * w)).Store(d + (2 * w));
+                    }
+
+                    break;
+                }
+
+                default:
+                    for (int q = 0; q < full; q++, src += nr, d += panelStride)
+                    {
+                        new ReadOnlySpan<T>(src, nr).CopyTo(new Span<T>(d, nr));
+                    }
+
+                    break;
+            }
+        }
     }
 
     /// <summary>Packs op(B)[pc:pc+kc, j0:j0+cols] into one NR-wide panel (zero-padded).</summary>
