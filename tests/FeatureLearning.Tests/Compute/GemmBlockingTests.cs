@@ -74,6 +74,67 @@ public class GemmBlockingTests
         Check<float>(new GemmBlocking(kc, mc, nc), 1e-4);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void AnUntransposedBInsideAWiderArrayIsPackedLikeItsTranspose(int threads)
+    {
+        // An untransposed B is packed row by row, a transposed one panel by panel through 8 × 8 transposes: both must give the
+        // same packed panels, so the same bits. B here is a block of a wider array (leading dimension n + 5, two columns and a
+        // row in) surrounded by NaN, so that a read outside the block shows; NC = four panels, so that the rows are packed by
+        // several threads and the columns cross more than one block, and KC small, so that the depth does too.
+        PacksLikeTheTranspose<double>(threads);
+        PacksLikeTheTranspose<float>(threads);
+    }
+
+    private static unsafe void PacksLikeTheTranspose<T>(int threads)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int nr = PackedGemm<T>.NR;
+        var rng = new Random(23 + threads);
+        foreach (int kc in new[] { 1, 3, 13, 64 })
+        {
+            foreach (var (m, n, k) in new[] { (37, 5 * nr, (3 * kc) + 1), (21, (4 * nr) + 5, 70), (9, Math.Max(FewColumnsPlusOne, nr - 3), 2 * kc) })
+            {
+                int ldb = n + 5;
+                var store = Enumerable.Repeat(T.NaN, (k + 2) * ldb).ToArray();
+                var transposed = new T[n * k];
+                for (int p = 0; p < k; p++)
+                {
+                    for (int j = 0; j < n; j++)
+                    {
+                        T v = T.CreateTruncating(rng.NextDouble() - 0.5);
+                        store[((p + 1) * ldb) + j + 2] = v;
+                        transposed[(j * k) + p] = v;
+                    }
+                }
+
+                var a = Enumerable.Range(0, m * k).Select(_ => T.CreateTruncating(rng.NextDouble() - 0.5)).ToArray();
+                var fromRows = new T[m * n];
+                var fromTranspose = new T[m * n];
+                PackedGemm<T>.BlockingOnThisThread = new GemmBlocking(kc, PackedGemm<T>.MR, 4 * nr);
+                try
+                {
+                    fixed (T* pa = a, pb = store, pt = transposed, c1 = fromRows, c2 = fromTranspose)
+                    {
+                        PackedGemm<T>.Multiply(false, false, m, n, k, T.One, pa, k, pb + ldb + 2, ldb, T.Zero, c1, n, false, threads);
+                        PackedGemm<T>.Multiply(false, true, m, n, k, T.One, pa, k, pt, k, T.Zero, c2, n, false, threads);
+                    }
+                }
+                finally
+                {
+                    PackedGemm<T>.BlockingOnThisThread = null;
+                }
+
+                fromRows.Count(T.IsNaN).Should().Be(0, $"{typeof(T).Name} {m}x{n}x{k}, KC {kc}, {threads} threads: B is read inside its block only");
+                fromRows.Should().Equal(fromTranspose, $"{typeof(T).Name} {m}x{n}x{k}, KC {kc}, {threads} threads");
+            }
+        }
+    }
+
+    private const int FewColumnsPlusOne = PackedGemm<double>.FewColumns + 1;
+
     private static void Check<T>(GemmBlocking blocking, double tolerance)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
