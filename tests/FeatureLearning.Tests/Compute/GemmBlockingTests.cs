@@ -74,6 +74,37 @@ public class GemmBlockingTests
         Check<float>(new GemmBlocking(kc, mc, nc), 1e-4);
     }
 
+    [Fact]
+    public void AShallowProductTakesWiderColumnBlocksOfTheSameSize()
+    {
+        // Depth k < KC: NC · KC / k columns rounded up to the tile, so the packed B block keeps its KC · NC elements; from KC on, NC.
+        var blocking = new GemmBlocking(512, 8, 3072);
+        int nr = PackedGemm<float>.NR;
+        foreach (int k in new[] { 1, 45, 96, 511 })
+        {
+            int columns = PackedGemm<float>.ColumnBlock(blocking, k);
+            long exact = 3072L * 512 / k;
+            columns.Should().BeGreaterThanOrEqualTo((int)Math.Min(exact, 1 << 24)).And.BeLessThan((int)Math.Min(exact, 1 << 24) + nr, $"k = {k}");
+            (columns % nr).Should().Be(0);
+        }
+
+        int whole = (3072 + nr - 1) / nr * nr;
+        PackedGemm<float>.ColumnBlock(blocking, 512).Should().Be(whole);
+        PackedGemm<float>.ColumnBlock(blocking, 4000).Should().Be(whole);
+
+        // The Cholesky factor's trailing update at n = 10,000 (depth 96) is one block, so its look-ahead applies from the start.
+        PackedGemm<float>.BlockingOnThisThread = blocking;
+        try
+        {
+            PackedGemm<float>.CanSkipLeadingRows(9904, 9904, 96, 96, true, 1f, 2).Should().BeTrue();
+            PackedGemm<float>.CanSkipLeadingRows(9904, 9904, 600, 96, true, 1f, 2).Should().BeFalse("a product deeper than KC is not one block");
+        }
+        finally
+        {
+            PackedGemm<float>.BlockingOnThisThread = null;
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -211,7 +211,7 @@ internal static unsafe class PackedGemm<T>
         bool prefetch = PrefetchNextPanel;
 
         // MC and NC whole tiles.
-        int kcBlock = Math.Max(1, blocking.Kc), mcBlock = RoundUp(Math.Max(1, blocking.Mc), mr), ncBlock = RoundUp(Math.Max(1, blocking.Nc), nr);
+        int kcBlock = Math.Max(1, blocking.Kc), mcBlock = RoundUp(Math.Max(1, blocking.Mc), mr), ncBlock = ColumnBlock(blocking, k);
         int ncMax = Math.Min(ncBlock, RoundUp(n, nr));
         int kcMax = Math.Min(kcBlock, k);
         int mcMax = Math.Min(mcBlock, RoundUp(m, mr));
@@ -321,7 +321,7 @@ internal static unsafe class PackedGemm<T>
 
     private static bool CanSkipLeadingRows(int m, int n, int k, int skipLeadingRows, bool lowerOnly, T beta, GemmBlocking blocking, int threads) =>
         lowerOnly && beta == T.One && n > 1 && k > 0 && skipLeadingRows >= 0 && skipLeadingRows < m
-        && skipLeadingRows % RoundUp(Math.Max(1, blocking.Mc), MR) == 0 && k <= Math.Max(1, blocking.Kc) && n <= RoundUp(Math.Max(1, blocking.Nc), NR)
+        && skipLeadingRows % RoundUp(Math.Max(1, blocking.Mc), MR) == 0 && k <= Math.Max(1, blocking.Kc) && n <= ColumnBlock(blocking, k)
         && !SplitsK(m, n, k, threads);
 
     /// <summary>
@@ -332,7 +332,34 @@ internal static unsafe class PackedGemm<T>
     internal static bool CanMultiplyRowsInPlace(int k, int n) => CanMultiplyRowsInPlace(k, n, BlockingOnThisThread ?? Blocking);
 
     private static bool CanMultiplyRowsInPlace(int k, int n, GemmBlocking blocking) =>
-        k == n && n > FewColumns && k < SplitKMinDepth && k <= Math.Max(1, blocking.Kc) && n <= RoundUp(Math.Max(1, blocking.Nc), NR);
+        k == n && n > FewColumns && k < SplitKMinDepth && k <= Math.Max(1, blocking.Kc) && n <= ColumnBlock(blocking, k);
+
+    /// <summary>
+    /// Whether <see cref="ColumnBlock"/> widens the column blocks of shallow products: on by default; off only in measurement
+    /// scripts that compare the two (docs/cpu/2026-11-28-s19).
+    /// </summary>
+    internal static bool WidenShallowColumnBlocks { get; set; } = true;
+
+    /// <summary>
+    /// The columns of a packed B block for a product of depth <paramref name="k"/>: NC, or for a product shallower than KC
+    /// (one depth block) as many more as keep the block's size, KC·NC elements. The Cholesky factor's trailing updates (depth
+    /// 96) then take the whole trailing matrix in one block: one packing and one parallel region per update instead of one per
+    /// 3,072 columns, and the factor's look-ahead, which needs one block, from the first update on. On a Zen 4 the single factor
+    /// at n = 10,000 took 1.675 s against 1.730 s, the double one 3.250 s against 3.289 s, by the median of seven passes
+    /// alternating in one process (docs/benchmarks.md, nineteenth session). Splitting
+    /// the columns does not change any element's sum, so the bits are the same.
+    /// </summary>
+    internal static int ColumnBlock(GemmBlocking blocking, int k)
+    {
+        int nc = RoundUp(Math.Max(1, blocking.Nc), NR), kc = Math.Max(1, blocking.Kc);
+        if (k <= 0 || k >= kc || !WidenShallowColumnBlocks)
+        {
+            return nc;
+        }
+
+        long widened = (long)nc * kc / k;
+        return RoundUp((int)Math.Min(widened, 1 << 24), NR);
+    }
 
     /// <summary>
     /// Whether <see cref="MacroKernel"/> prefetches the next B micro-panel into L2: on by default, read once per
