@@ -109,6 +109,124 @@ public class GemmBlockingTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
+    public void AnUpdateReportsEachWrittenRowBlockOnceAndWhole(int threads)
+    {
+        ReportsRowBlocks<double>(threads);
+        ReportsRowBlocks<float>(threads);
+    }
+
+    /// <summary>
+    /// A lower-triangle update C −= A·Aᵀ that leaves its first row blocks to a first task reports every row block below them
+    /// exactly once (together they are the rows from the skipped ones to m), each once it is final: the rows copied inside the
+    /// report equal the finished product's bit for bit. Where the row blocks are fewer than four per thread, or no rows are
+    /// skipped, a report is refused, naming the argument.
+    /// </summary>
+    private static unsafe void ReportsRowBlocks<T>(int threads)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int mr = PackedGemm<T>.MR;
+        var blocking = new GemmBlocking(64, 2 * mr, 3072);
+        PackedGemm<T>.BlockingOnThisThread = blocking;
+        try
+        {
+            int block = 2 * mr, skip = 2 * block, m = (20 * block) + 3, k = 24;
+            var rng = new Random(31 + threads);
+            var a = Enumerable.Range(0, m * k).Select(_ => T.CreateTruncating(rng.NextDouble() - 0.5)).ToArray();
+            var c0 = Enumerable.Range(0, m * m).Select(_ => T.CreateTruncating(rng.NextDouble())).ToArray();
+            var c = (T[])c0.Clone();
+            var seen = new System.Collections.Concurrent.ConcurrentDictionary<int, T[]>();
+            int reports = 0;
+            fixed (T* pa = a, pc = c)
+            {
+                T* ca = pa, cc = pc;
+                PackedGemm<T>.ReportsRowBlocks(m, skip, threads).Should().BeTrue();
+                PackedGemm<T>.Multiply(false, true, m, m, k, -T.One, ca, k, ca, k, T.One, cc, m, true, threads, firstTask: () => { }, skipLeadingRows: skip,
+                    afterRowBlock: (row, rows, scratch) =>
+                    {
+                        Interlocked.Increment(ref reports);
+                        seen.TryAdd(row, new ReadOnlySpan<T>(cc + ((long)row * m), rows * m).ToArray()).Should().BeTrue($"row block {row} is reported once");
+                    });
+
+                // Refused: no rows skipped; too few row blocks for the threads.
+                Action unskipped = () => PackedGemm<T>.Multiply(false, true, m, m, k, -T.One, ca, k, ca, k, T.One, cc, m, true, threads, afterRowBlock: (_, _, _) => { });
+                unskipped.Should().Throw<ArgumentException>().WithParameterName("afterRowBlock");
+                int few = ((4 * Math.Max(2, threads)) - 1) * block;
+                PackedGemm<T>.ReportsRowBlocks(few, skip, Math.Max(2, threads)).Should().BeFalse();
+                Action tooFew = () => PackedGemm<T>.Multiply(false, true, few, few, k, -T.One, ca, k, ca, k, T.One, cc, m, true, Math.Max(2, threads), firstTask: () => { }, skipLeadingRows: skip, afterRowBlock: (_, _, _) => { });
+                tooFew.Should().Throw<ArgumentException>().WithParameterName("afterRowBlock");
+            }
+
+            seen.Keys.Order().Should().Equal(Enumerable.Range(0, (m - skip + block - 1) / block).Select(i => skip + (i * block)), "every row block below the skipped rows");
+            reports.Should().Be(seen.Count);
+            foreach (var (row, rows) in seen)
+            {
+                rows.Should().Equal(c.AsSpan(row * m, rows.Length).ToArray(), $"row block {row} was final when reported");
+            }
+
+            // The reported rows hold the product; the skipped rows are untouched.
+            for (int i = 0; i < m; i++)
+            {
+                for (int j = 0; j <= i; j++)
+                {
+                    double expected = i < skip ? double.CreateTruncating(c0[(i * m) + j]) : double.CreateTruncating(c0[(i * m) + j]) - Enumerable.Range(0, k).Sum(p => double.CreateTruncating(a[(i * k) + p]) * double.CreateTruncating(a[(j * k) + p]));
+                    double.CreateTruncating(c[(i * m) + j]).Should().BeApproximately(expected, typeof(T) == typeof(float) ? 1e-4 : 1e-12, $"C[{i}, {j}]");
+                }
+            }
+        }
+        finally
+        {
+            PackedGemm<T>.BlockingOnThisThread = null;
+        }
+    }
+
+    [Fact]
+    public void RowsMultipliedInPlaceByAPackedBlockMatchTheInPlaceProduct()
+    {
+        RowsInPlace<double>();
+        RowsInPlace<float>();
+    }
+
+    /// <summary>
+    /// <see cref="PackedGemm{T}.MultiplyRowsInPlace"/> on a row block (a partial last register tile included) with B packed by
+    /// <see cref="PackedGemm{T}.PackTransposedB"/> gives the bits of <see cref="PackedGemm{T}.Multiply"/> with rowsInPlace on the
+    /// same rows, with a triangular B (upperB) and a full one, for a depth of whole panels and one with a partial panel, under every micro-kernel.
+    /// </summary>
+    private static unsafe void RowsInPlace<T>()
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int nr = PackedGemm<T>.NR, mr = PackedGemm<T>.MR;
+        var rng = new Random(37);
+        // Wider than the few-columns path (which does not compute in place) under every micro-kernel's NR.
+        int whole = ((PackedGemm<T>.FewColumns / nr) + 1) * nr;
+        foreach (int n in new[] { whole, whole + 3 })
+        {
+            foreach (bool upper in new[] { true, false })
+            {
+                int rows = (2 * mr) + 3, ld = n + 7;
+                var b = Enumerable.Range(0, n * n).Select(i => upper && i % n > i / n ? T.Zero : T.CreateTruncating(rng.NextDouble() - 0.5)).ToArray();
+                var source = Enumerable.Range(0, rows * ld).Select(_ => T.CreateTruncating(rng.NextDouble() - 0.5)).ToArray();
+                var viaProduct = (T[])source.Clone();
+                var viaRows = (T[])source.Clone();
+                var packed = new T[PackedGemm<T>.PackedBElements(n, n)];
+                var scratch = new T[(rows + mr) * n];
+                fixed (T* pb = b, p1 = viaProduct, p2 = viaRows, pk = packed, ps = scratch)
+                {
+                    // op(B) = Bᵀ, upper triangular where B is lower.
+                    PackedGemm<T>.Multiply(false, true, rows, n, n, T.One, p1, ld, pb, n, T.Zero, p1, ld, false, 1, rowsInPlace: true, upperB: upper);
+                    PackedGemm<T>.PackTransposedB(pb, n, n, n, pk);
+                    PackedGemm<T>.MultiplyRowsInPlace(p2, rows, ld, n, pk, upper, ps);
+                }
+
+                viaRows.Should().Equal(viaProduct, $"n = {n}, upperB {upper}");
+                viaRows.Should().NotEqual(source);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
     public void AnUntransposedBInsideAWiderArrayIsPackedLikeItsTranspose(int threads)
     {
         // An untransposed B is packed row by row, a transposed one panel by panel through 8 × 8 transposes: both must give the

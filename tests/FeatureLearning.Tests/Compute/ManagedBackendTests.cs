@@ -75,11 +75,7 @@ public sealed class ManagedBackendTests : BackendConformanceTests
     [InlineData(96, 300, true)]
     public unsafe void InPlacePanelsGiveTheSameFactorAsCopiedOnes(int? block, int n, bool shallow)
     {
-        var rng = new Random(n);
-        var g = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, n, (_, _) => rng.NextDouble() - 0.5);
-        var a = (g * g.Transpose() / n) + MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(n);
-        var expected = a.Cholesky().Factor;
-        var host = a.ToRowMajorArray();
+        var (host, expected) = SpdSystem(n, n);
         BlockedCholesky<double>.BlockSizeOnThisThread = block;
         BlockedCholesky<float>.BlockSizeOnThisThread = block;
         if (shallow)
@@ -156,11 +152,7 @@ public sealed class ManagedBackendTests : BackendConformanceTests
     [InlineData(40, 203)]
     public unsafe void LookaheadGivesTheSameFactor(int? block, int n)
     {
-        var rng = new Random(n + 1);
-        var g = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, n, (_, _) => rng.NextDouble() - 0.5);
-        var a = (g * g.Transpose() / n) + MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(n);
-        var expected = a.Cholesky().Factor;
-        var host = a.ToRowMajorArray();
+        var (host, expected) = SpdSystem(n, n + 1);
         var indefinite = (double[])host.Clone();
         indefinite[((n - 7) * n) + n - 7] = -1;
         BlockedCholesky<double>.BlockSizeOnThisThread = block;
@@ -233,6 +225,120 @@ public sealed class ManagedBackendTests : BackendConformanceTests
             finally
             {
                 BlockedCholesky<T>.LookaheadOnThisThread = null;
+            }
+        }
+    }
+
+    /// <summary>A seeded n × n symmetric positive definite matrix GGᵀ/n + I (row-major) and its Cholesky factor by MathNet.</summary>
+    private static (double[] Host, MathNet.Numerics.LinearAlgebra.Matrix<double> Factor) SpdSystem(int n, int seed)
+    {
+        var rng = new Random(seed);
+        var g = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, n, (_, _) => rng.NextDouble() - 0.5);
+        var a = (g * g.Transpose() / n) + MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(n);
+        return (a.ToRowMajorArray(), a.Cholesky().Factor);
+    }
+
+    /// <summary>
+    /// The Cholesky factor with the panel look-ahead (the update's items multiply each row block of the next panel by the next
+    /// inverse as soon as they have written it) against without: the same bits in both precisions on 2, 3 and 4 workers, with
+    /// the rule's blocks and with blocks of 32, under the rule's GEMM blocking and one with row blocks of two register tiles
+    /// (so that the path is taken whatever this CPU's MC); the path taken (counted), the factor equal to MathNet's; a matrix
+    /// not positive definite in the block factored ahead, and in the last, fails at the same pivot either way.
+    /// </summary>
+    [Theory]
+    [InlineData(null, false, 347)]
+    [InlineData(32, false, 301)]
+    [InlineData(null, true, 347)]
+    [InlineData(32, true, 203)]
+    public unsafe void PanelLookaheadGivesTheSameFactor(int? block, bool smallRowBlocks, int n)
+    {
+        var (host, expected) = SpdSystem(n, n + 5);
+        BlockedCholesky<double>.BlockSizeOnThisThread = block;
+        BlockedCholesky<float>.BlockSizeOnThisThread = block;
+        if (smallRowBlocks)
+        {
+            PackedGemm<double>.BlockingOnThisThread = PackedGemm<double>.Blocking with { Mc = 2 * PackedGemm<double>.MR };
+            PackedGemm<float>.BlockingOnThisThread = PackedGemm<float>.Blocking with { Mc = 2 * PackedGemm<float>.MR };
+        }
+
+        try
+        {
+            int nb = BlockedCholesky<double>.BlockSize;
+            var second = (double[])host.Clone();
+            second[((nb + 3) * n) + nb + 3] = -1;
+            var last = (double[])host.Clone();
+            last[((n - 7) * n) + n - 7] = -1;
+            foreach (int threads in new[] { 2, 3, 4 })
+            {
+                var (without, failedWithout, _) = Factor(host, n, threads, panel: false);
+                var (with, failedWith, steps) = Factor(host, n, threads, panel: true);
+                failedWithout.Should().Be(-1);
+                failedWith.Should().Be(-1);
+                with.Should().Equal(without, $"blocks of {nb} on {threads} workers");
+                // The first update multiplies the next panel where its row blocks are enough for the threads: on two threads
+                // always under the small row blocks, whatever this CPU's MC.
+                bool firstTakesIt = PackedGemm<double>.ReportsRowBlocks(n - nb, nb, threads);
+                if (smallRowBlocks && threads == 2)
+                {
+                    firstTakesIt.Should().BeTrue();
+                }
+
+                if (firstTakesIt)
+                {
+                    steps.Should().BeGreaterThan(0, "the first update multiplies the next panel");
+                }
+
+                for (int i = 0; i < n; i++)
+                {
+                    for (int j = 0; j <= i; j++)
+                    {
+                        with[(i * n) + j].Should().BeApproximately(expected[i, j], 1e-12, $"L[{i}, {j}]");
+                    }
+                }
+
+                var single = Array.ConvertAll(host, v => (float)v);
+                var (singleWith, _, singleSteps) = Factor(single, n, threads, panel: true);
+                singleWith.Should().Equal(Factor(single, n, threads, panel: false).Factor, "single precision");
+                if (PackedGemm<float>.ReportsRowBlocks(n - nb, nb, threads))
+                {
+                    singleSteps.Should().BeGreaterThan(0);
+                }
+
+                Factor(second, n, threads, panel: true).Failed.Should().Be(Factor(second, n, threads, panel: false).Failed).And.BeInRange(nb, nb + 3);
+                Factor(last, n, threads, panel: true).Failed.Should().Be(Factor(last, n, threads, panel: false).Failed).And.BeInRange(0, n - 7);
+            }
+        }
+        finally
+        {
+            BlockedCholesky<double>.BlockSizeOnThisThread = null;
+            BlockedCholesky<float>.BlockSizeOnThisThread = null;
+            PackedGemm<double>.BlockingOnThisThread = null;
+            PackedGemm<float>.BlockingOnThisThread = null;
+        }
+
+        static (T[] Factor, int Failed, int Steps) Factor<T>(T[] source, int n, int threads, bool panel)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var work = (T[])source.Clone();
+            BlockedCholesky<T>.PanelLookaheadOnThisThread = panel;
+            int before = BlockedCholesky<T>.PanelLookaheadSteps;
+            try
+            {
+                fixed (T* p = work)
+                {
+                    int failed = BlockedCholesky<T>.Factor(p, n, n, threads, CancellationToken.None);
+                    int steps = BlockedCholesky<T>.PanelLookaheadSteps - before;
+                    if (!panel)
+                    {
+                        steps.Should().Be(0, "the panel look-ahead is off");
+                    }
+
+                    return (work, failed, steps);
+                }
+            }
+            finally
+            {
+                BlockedCholesky<T>.PanelLookaheadOnThisThread = null;
             }
         }
     }

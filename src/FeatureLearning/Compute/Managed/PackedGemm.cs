@@ -58,6 +58,16 @@ internal static unsafe class PackedGemm<T>
     /// <summary>Rows of an A block packed by one work item (the rule: one micro-panel, MR).</summary>
     public static int MC => Blocking.Mc;
 
+    /// <summary>
+    /// Work a product's worker runs on rows <paramref name="row"/> … <paramref name="row"/> + <paramref name="rows"/> − 1 of C
+    /// once the product has written them whole (<see cref="Multiply"/>'s afterRowBlock), with that worker's scratch for
+    /// packing A (<see cref="RowBlockRows"/> × the product's depth elements at least).
+    /// </summary>
+    internal delegate void RowBlockDone(int row, int rows, T* scratch);
+
+    /// <summary>Rows of C in one work item's row block under the calling thread's blocking (MC rounded up to whole register tiles).</summary>
+    internal static int RowBlockRows => RoundUp(Math.Max(1, (BlockingOnThisThread ?? Blocking).Mc), MR);
+
     /// <summary>Columns of a B block (packed KC × NC, shared by the threads, streamed from L2 and L3).</summary>
     public static int NC => Blocking.Nc;
 
@@ -116,12 +126,15 @@ internal static unsafe class PackedGemm<T>
     /// <param name="skipLeadingRows">Rows at the top of C that the product leaves alone (for the first task to compute). With
     /// skipped rows, only where <see cref="CanSkipLeadingRows(int, int, int, int, bool, T, int)"/> says so; a first task with
     /// none, only where <see cref="TakesFirstTask"/> does.</param>
+    /// <param name="afterRowBlock">Work each worker runs on each row block of C it has just written whole (every row block below
+    /// the skipped rows, once, on the worker that computed it, while the others go on). Only with skipped rows, and where
+    /// <see cref="ReportsRowBlocks(int, int, int)"/> says so.</param>
     /// <exception cref="ArgumentException"><paramref name="rowsInPlace"/> where the product cannot be computed in place,
-    /// <paramref name="upperB"/> without it, skipped rows where they cannot be, or a first task that the product would not
-    /// run.</exception>
+    /// <paramref name="upperB"/> without it, skipped rows where they cannot be, a first task that the product would not
+    /// run, or row blocks it would not report.</exception>
     public static void Multiply(
         bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, bool lowerOnly, int threads,
-        bool rowsInPlace = false, bool upperB = false, Action? firstTask = null, int skipLeadingRows = 0)
+        bool rowsInPlace = false, bool upperB = false, Action? firstTask = null, int skipLeadingRows = 0, RowBlockDone? afterRowBlock = null)
     {
         // One reading of the blocking per call (the benchmarks' sweep sets it between calls): the in-place check and the
         // blocks below use the same one.
@@ -139,6 +152,11 @@ internal static unsafe class PackedGemm<T>
         if (skipLeadingRows != 0 && (alpha == T.Zero || !CanSkipLeadingRows(m, n, k, skipLeadingRows, lowerOnly, beta, blocking, threads)))
         {
             throw new ArgumentException($"A {m} x {n} x {k} product cannot leave its first {skipLeadingRows} rows to a first task with this blocking.", nameof(skipLeadingRows));
+        }
+
+        if (afterRowBlock is not null && (skipLeadingRows == 0 || !ReportsRowBlocks(m, skipLeadingRows, blocking, threads)))
+        {
+            throw new ArgumentException($"A {m} x {n} x {k} product on {threads} threads does not write whole row blocks one item at a time below {skipLeadingRows} skipped rows.", nameof(afterRowBlock));
         }
 
         if (firstTask is not null && skipLeadingRows == 0 && (alpha == T.Zero || !TakesFirstTask(transA, m, n, k, lowerOnly, threads)))
@@ -234,6 +252,7 @@ internal static unsafe class PackedGemm<T>
                     int panelsPerChunk = (panels + chunks - 1) / chunks;
                     chunks = (panels + panelsPerChunk - 1) / panelsPerChunk;
                     int items = rowBlocks * chunks;
+                    System.Diagnostics.Debug.Assert(afterRowBlock is null || chunks == 1, "row blocks are reported where each item is a whole row block");
 
                     var ctx = new BlockContext(transA, m, a, lda, c, ldc, pc, jc, kc, nc, mcBlock, panelsPerChunk, chunks, bPacked, lowerOnly, alpha, overwrite && pc == 0, prefetch, upperB)
                     {
@@ -247,7 +266,10 @@ internal static unsafe class PackedGemm<T>
                         aPacked[0] = EnsureA(aPacked[0], mcMax, kcMax);
                         for (int item = 0; item < items; item++)
                         {
-                            RunItem(in ctx, item, aPacked[0]);
+                            if (RunItem(in ctx, item, aPacked[0], out int row, out int rows) && afterRowBlock is not null)
+                            {
+                                afterRowBlock(row, rows, aPacked[0]);
+                            }
                         }
                     }
                     else
@@ -272,7 +294,10 @@ internal static unsafe class PackedGemm<T>
                             int item;
                             while ((item = Interlocked.Increment(ref next)) < items)
                             {
-                                RunItem(in ctxCopy, item, aPacked[w]);
+                                if (RunItem(in ctxCopy, item, aPacked[w], out int row, out int rows) && afterRowBlock is not null)
+                                {
+                                    afterRowBlock(row, rows, aPacked[w]);
+                                }
                             }
                         });
                     }
@@ -323,6 +348,43 @@ internal static unsafe class PackedGemm<T>
         lowerOnly && beta == T.One && n > 1 && k > 0 && skipLeadingRows >= 0 && skipLeadingRows < m
         && skipLeadingRows % RoundUp(Math.Max(1, blocking.Mc), MR) == 0 && k <= Math.Max(1, blocking.Kc) && n <= ColumnBlock(blocking, k)
         && !SplitsK(m, n, k, threads);
+
+    /// <summary>
+    /// Whether a product that leaves its first <paramref name="skipLeadingRows"/> rows to a first task
+    /// (<see cref="CanSkipLeadingRows(int, int, int, int, bool, T, int)"/>) also runs an afterRowBlock: where each work item is a
+    /// whole row block, i.e. where the row blocks are at least four per thread (the items are then not split into column chunks).
+    /// </summary>
+    internal static bool ReportsRowBlocks(int m, int skipLeadingRows, int threads) =>
+        ReportsRowBlocks(m, skipLeadingRows, BlockingOnThisThread ?? Blocking, threads);
+
+    private static bool ReportsRowBlocks(int m, int skipLeadingRows, GemmBlocking blocking, int threads)
+    {
+        int mcBlock = RoundUp(Math.Max(1, blocking.Mc), MR);
+        return skipLeadingRows > 0 && skipLeadingRows < m && skipLeadingRows % mcBlock == 0 && (m + mcBlock - 1) / mcBlock >= 4 * Math.Max(1, threads);
+    }
+
+    /// <summary>
+    /// Packs op(B) = Bᵀ (<paramref name="b"/> n × k, row-major) as <see cref="Multiply"/> packs a product's only block of depth
+    /// and of columns, for <see cref="MultiplyRowsInPlace"/>; <paramref name="dst"/> holds k × n rounded up to whole NR panels.
+    /// </summary>
+    internal static void PackTransposedB(T* b, int ldb, int k, int n, T* dst) => PackBAll(true, b, ldb, 0, 0, k, n, dst, 1);
+
+    /// <summary>Elements of <see cref="PackTransposedB"/>'s output for a k × n op(B).</summary>
+    internal static long PackedBElements(int k, int n) => (long)k * RoundUp(n, NR);
+
+    /// <summary>
+    /// C ← C·op(B) for <paramref name="rows"/> rows of C (k = n columns, leading dimension <paramref name="ld"/>) in place, op(B)
+    /// packed by <see cref="PackTransposedB"/>, on the calling thread: the arithmetic of <see cref="Multiply"/> with rowsInPlace
+    /// on the same rows (one row block; <paramref name="upperB"/> as there), so the same bits. <paramref name="scratch"/> holds
+    /// rows × k, the rows rounded up to whole register tiles.
+    /// </summary>
+    internal static void MultiplyRowsInPlace(T* c, int rows, int ld, int n, T* bPacked, bool upperB, T* scratch)
+    {
+        int panels = (n + NR - 1) / NR;
+        var ctx = new BlockContext(false, rows, c, ld, c, ld, 0, 0, n, n, RoundUp(rows, MR), panels, 1, bPacked, false, T.One, true, PrefetchNextPanel, upperB);
+        PackA(false, c, ld, 0, 0, rows, n, T.One, scratch);
+        MacroKernel(in ctx, 0, rows, 0, panels, scratch);
+    }
 
     /// <summary>
     /// Whether an m × n product op(A)·op(B) with k = n can overwrite A's rows (<see cref="Multiply"/> with rowsInPlace): on the
@@ -525,8 +587,9 @@ internal static unsafe class PackedGemm<T>
         public int SkipRowBlocks { get; init; }
     }
 
-    private static void RunItem(in BlockContext x, int item, T* aPacked)
+    private static bool RunItem(in BlockContext x, int item, T* aPacked, out int row, out int rows)
     {
+        row = rows = 0;
         // A lower-triangle update takes its row blocks from the bottom, the longest first, so that the threads' last items
         // are the shortest (taken top down, a thread that picks the last row block works on alone while the others idle).
         int rowBlock = item / x.Chunks;
@@ -537,7 +600,7 @@ internal static unsafe class PackedGemm<T>
 
         if (rowBlock < x.SkipRowBlocks)
         {
-            return;
+            return false;
         }
 
         int chunk = item % x.Chunks;
@@ -548,17 +611,20 @@ internal static unsafe class PackedGemm<T>
         int p1 = Math.Min(panelCount, p0 + x.PanelsPerChunk);
         if (p0 >= p1)
         {
-            return;
+            return false;
         }
 
         int colStart = x.Jc + (p0 * NR);
         if (x.LowerOnly && colStart > ic + mc - 1)
         {
-            return; // the whole work item lies above the diagonal
+            return false; // the whole work item lies above the diagonal
         }
 
         PackA(x.TransA, x.A, x.Lda, ic, x.Pc, mc, x.Kc, x.Alpha, aPacked);
         MacroKernel(x, ic, mc, p0, p1, aPacked);
+        row = ic;
+        rows = mc;
+        return true;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
