@@ -135,7 +135,7 @@ public class GemmBlockingTests
             var c0 = Enumerable.Range(0, m * m).Select(_ => T.CreateTruncating(rng.NextDouble())).ToArray();
             var c = (T[])c0.Clone();
             var seen = new System.Collections.Concurrent.ConcurrentDictionary<int, T[]>();
-            int reports = 0;
+            int reports = 0, done = 0, reportsWhenDone = -1;
             fixed (T* pa = a, pc = c)
             {
                 T* ca = pa, cc = pc;
@@ -145,7 +145,21 @@ public class GemmBlockingTests
                     {
                         Interlocked.Increment(ref reports);
                         seen.TryAdd(row, new ReadOnlySpan<T>(cc + ((long)row * m), rows * m).ToArray()).Should().BeTrue($"row block {row} is reported once");
+                    },
+                    afterItems: scratch =>
+                    {
+                        // Once per worker, after its items: with one worker, after every report.
+                        Interlocked.Increment(ref done);
+                        Interlocked.CompareExchange(ref reportsWhenDone, Volatile.Read(ref reports), -1);
                     });
+                done.Should().BeInRange(1, Math.Max(1, threads));
+                if (threads == 1)
+                {
+                    reportsWhenDone.Should().Be(reports);
+                }
+
+                Action itemsAlone = () => PackedGemm<T>.Multiply(false, true, m, m, k, -T.One, ca, k, ca, k, T.One, cc, m, true, threads, firstTask: () => { }, skipLeadingRows: skip, afterItems: _ => { });
+                itemsAlone.Should().Throw<ArgumentException>().WithParameterName("afterItems");
 
                 // Refused: no rows skipped; too few row blocks for the threads.
                 Action unskipped = () => PackedGemm<T>.Multiply(false, true, m, m, k, -T.One, ca, k, ca, k, T.One, cc, m, true, threads, afterRowBlock: (_, _, _) => { });

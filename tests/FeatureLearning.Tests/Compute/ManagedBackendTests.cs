@@ -243,7 +243,8 @@ public sealed class ManagedBackendTests : BackendConformanceTests
     /// inverse as soon as they have written it) against without: the same bits in both precisions on 2, 3 and 4 workers, with
     /// the rule's blocks and with blocks of 32, under the rule's GEMM blocking and one with row blocks of two register tiles
     /// (so that the path is taken whatever this CPU's MC); the path taken (counted), the factor equal to MathNet's; a matrix
-    /// not positive definite in the block factored ahead, and in the last, fails at the same pivot either way.
+    /// not positive definite in the block factored ahead, and in the last, fails at the same pivot either way; and the same
+    /// with every row block forced onto the item that wrote it, and onto the workers out of items.
     /// </summary>
     [Theory]
     [InlineData(null, false, 347)]
@@ -275,6 +276,15 @@ public sealed class ManagedBackendTests : BackendConformanceTests
                 failedWithout.Should().Be(-1);
                 failedWith.Should().Be(-1);
                 with.Should().Equal(without, $"blocks of {nb} on {threads} workers");
+
+                // Each row block multiplied by the item that wrote it, or all by workers out of items: the same bits.
+                foreach (var path in new[] { CholeskyPanelPath.Items, CholeskyPanelPath.Sweep })
+                {
+                    Factor(host, n, threads, panel: true, path).Factor.Should().Equal(without, $"{path} on {threads} workers");
+                    Factor(Array.ConvertAll(host, v => (float)v), n, threads, panel: true, path).Factor
+                        .Should().Equal(Factor(Array.ConvertAll(host, v => (float)v), n, threads, panel: false).Factor, $"{path} on {threads} workers, single");
+                    Factor(second, n, threads, panel: true, path).Failed.Should().Be(Factor(second, n, threads, panel: false).Failed, $"{path}");
+                }
                 // The first update multiplies the next panel where its row blocks are enough for the threads: on two threads
                 // always under the small row blocks, whatever this CPU's MC.
                 bool firstTakesIt = PackedGemm<double>.ReportsRowBlocks(n - nb, nb, threads);
@@ -316,11 +326,12 @@ public sealed class ManagedBackendTests : BackendConformanceTests
             PackedGemm<float>.BlockingOnThisThread = null;
         }
 
-        static (T[] Factor, int Failed, int Steps) Factor<T>(T[] source, int n, int threads, bool panel)
+        static (T[] Factor, int Failed, int Steps) Factor<T>(T[] source, int n, int threads, bool panel, CholeskyPanelPath? path = null)
             where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
             var work = (T[])source.Clone();
             BlockedCholesky<T>.PanelLookaheadOnThisThread = panel;
+            BlockedCholesky<T>.PanelPathOnThisThread = path;
             int before = BlockedCholesky<T>.PanelLookaheadSteps;
             try
             {
@@ -339,6 +350,7 @@ public sealed class ManagedBackendTests : BackendConformanceTests
             finally
             {
                 BlockedCholesky<T>.PanelLookaheadOnThisThread = null;
+                BlockedCholesky<T>.PanelPathOnThisThread = null;
             }
         }
     }

@@ -10,7 +10,8 @@ namespace FeatureLearning.Compute.Managed;
 /// dot-product (Crout) kernel, inverted, the panel below it is multiplied by that inverse (a GEMM
 /// instead of a TRSM), and the trailing matrix gets a lower-triangle-only rank-nb update. On several threads the next
 /// diagonal block is updated, factored and inverted by worker 0 as the trailing update's first task (a look-ahead), the
-/// update's other work items leaving its rows alone, so that no thread waits on the one factoring it.
+/// update's other work items leaving its rows alone, so that no thread waits on the one factoring it; and the items
+/// multiply each row block of the next panel by the next inverse as soon as they have written it (the panel look-ahead).
 /// </summary>
 /// <remarks>Only the lower triangle is read and written; the strictly upper triangle keeps the original matrix,
 /// which is what makes the jitter retry possible without a second copy.</remarks>
@@ -60,6 +61,16 @@ internal static unsafe class BlockedCholesky<T>
     }
 
     [ThreadStatic]
+    private static CholeskyPanelPath? panelPathOnThisThread;
+
+    /// <summary>Which threads multiply the next panel's row blocks in the factorizations the calling thread starts (null, the default: <see cref="CholeskyPanelPath.Any"/>); tests set it to take each path for certain.</summary>
+    internal static CholeskyPanelPath? PanelPathOnThisThread
+    {
+        get => panelPathOnThisThread;
+        set => panelPathOnThisThread = value;
+    }
+
+    [ThreadStatic]
     private static int panelLookaheadStepsOnThisThread;
 
     /// <summary>How many trailing updates of the factorizations the calling thread has run multiplied the next panel (tests check that a factorization took the panel look-ahead).</summary>
@@ -104,16 +115,23 @@ internal static unsafe class BlockedCholesky<T>
         // The panel look-ahead: the update's items multiply each row block of the next panel by the next inverse (packed once
         // by the first task) as soon as they have written it, while it is in cache, so that the next step has no parallel pass
         // of its own over the panel from memory (on a Zen 4's two cores that pass took 61 ms of the 1.64 s single factor at
-        // n = 10,000, at under half the GEMM rate). Row blocks written before the inverse is ready are left to the first task. panelRows[r / MR] is a finished row block's row count until
-        // one thread claims it (−1).
+        // n = 10,000, at under half the GEMM rate). Row blocks written before the inverse is ready are taken by the first task
+        // once it has published the inverse, and by every worker that runs out of items (which waits for the inverse: it would
+        // otherwise wait for the region's end). panelRows[r / MR] is a finished row block's row count until one thread claims
+        // it (−1).
         bool panelLookahead = lookahead && inPlace && (PanelLookaheadOnThisThread ?? true);
-        int rowBlockRows = PackedGemm<T>.RowBlockRows;
-        T* packedInverse = panelLookahead ? (T*)NativeMemory.AlignedAlloc((nuint)(PackedGemm<T>.PackedBElements(nb, nb) * sizeof(T)), 64) : null;
-        T* taskScratch = panelLookahead ? (T*)NativeMemory.AlignedAlloc((nuint)((long)rowBlockRows * nb * sizeof(T)), 64) : null;
+        var panelPath = PanelPathOnThisThread ?? CholeskyPanelPath.Any;
+        T* packedInverse = null, taskScratch = null;
+        int taskScratchRows = 0;
         int[]? panelRows = panelLookahead ? new int[(n / PackedGemm<T>.MR) + 1] : null;
         bool panelAhead = false;
         try
         {
+            if (panelLookahead)
+            {
+                packedInverse = (T*)NativeMemory.AlignedAlloc((nuint)(PackedGemm<T>.PackedBElements(nb, nb) * sizeof(T)), 64);
+            }
+
             for (int k0 = 0; k0 < n; k0 += nb)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -174,62 +192,103 @@ internal static unsafe class BlockedCholesky<T>
                 int inverseState = 0;
                 bool upperB = !(FullPanelProductOnThisThread ?? false);
                 PackedGemm<T>.RowBlockDone? multiplyPanel = null;
+                PackedGemm<T>.WorkerDone? sweepPanel = null;
+                PackedGemm<T>.WorkerDone? sweepForTask = null;
                 if (panelAhead)
                 {
                     panelLookaheadStepsOnThisThread++;
+                    System.Diagnostics.Debug.Assert(nextKb == kb, "the items' scratch for A is kb deep");
+
+                    // The update's row blocks, read as its product reads them.
+                    int rowBlockRows = PackedGemm<T>.RowBlockRows;
+                    if (rowBlockRows > taskScratchRows)
+                    {
+                        NativeMemory.AlignedFree(taskScratch);
+                        taskScratch = (T*)NativeMemory.AlignedAlloc((nuint)((long)rowBlockRows * nb * sizeof(T)), 64);
+                        taskScratchRows = rowBlockRows;
+                    }
+
                     Array.Clear(panelRows!, 0, (rest / PackedGemm<T>.MR) + 1);
                     int[] finished = panelRows!;
-                    T* inverseBlocks = packedInverse;
+                    T* inverseBlocks = packedInverse, panelTop = a22;
                     int mr = PackedGemm<T>.MR;
+                    var path = panelPath;
+
+                    // Claims a finished row block (rows from row, of the update) and multiplies its share of the panel.
+                    void Claim(int row, T* scratch)
+                    {
+                        int rows = Volatile.Read(ref finished[row / mr]);
+                        if (rows > 0 && Interlocked.CompareExchange(ref finished[row / mr], -1, rows) == rows)
+                        {
+                            PackedGemm<T>.MultiplyRowsInPlace(panelTop + ((long)row * lda), rows, lda, nextKb, inverseBlocks, upperB, scratch);
+                        }
+                    }
+
+                    void Sweep(T* scratch)
+                    {
+                        for (int row = nextKb; row < rest; row += rowBlockRows)
+                        {
+                            Claim(row, scratch);
+                        }
+                    }
+
                     multiplyPanel = (row, rows, scratch) =>
                     {
                         // The Interlocked write and read order this against the first task's: one of the two sees the other.
                         Interlocked.Exchange(ref finished[row / mr], rows);
-                        if (Volatile.Read(ref inverseState) == 1 && Interlocked.CompareExchange(ref finished[row / mr], -1, rows) == rows)
+                        if (path == CholeskyPanelPath.Items)
                         {
-                            PackedGemm<T>.MultiplyRowsInPlace(ahead11 + ((long)row * lda), rows, lda, nextKb, inverseBlocks, upperB, scratch);
+                            WaitForInverse(ref inverseState);
+                        }
+
+                        if (path != CholeskyPanelPath.Sweep && Volatile.Read(ref inverseState) == 1)
+                        {
+                            Claim(row, scratch);
                         }
                     };
+                    sweepPanel = scratch =>
+                    {
+                        // Worker 0 gets here after its first task, so no worker waits on itself.
+                        if (path != CholeskyPanelPath.Items && WaitForInverse(ref inverseState) == 1)
+                        {
+                            Sweep(scratch);
+                        }
+                    };
+                    sweepForTask = path == CholeskyPanelPath.Any ? Sweep : null;
                 }
 
                 // The same tiles, depth and packing as the items would have used: the same bits.
                 T* scratchForTask = taskScratch, inverseForTask = packedInverse;
-                int[]? finishedForTask = panelRows;
                 bool panelForTask = panelAhead;
                 Action? factorNext = !ahead ? null : WithCallersBlocking(() =>
                 {
-                    PackedGemm<T>.Multiply(false, true, nextKb, nextKb, aheadK, -T.One, ahead21, lda, ahead21, lda, T.One, ahead11, lda, true, 1);
-                    aheadFailed = FactorDiagonalBlock(ahead11, nextKb, lda);
-                    if (aheadFailed < 0)
+                    try
                     {
-                        InvertLower(ahead11, nextKb, lda, aheadInverse, nextKb);
-                    }
-
-                    if (!panelForTask)
-                    {
-                        return;
-                    }
-
-                    if (aheadFailed >= 0)
-                    {
-                        Interlocked.Exchange(ref inverseState, 2);
-                        return;
-                    }
-
-                    PackedGemm<T>.PackTransposedB(aheadInverse, nextKb, nextKb, nextKb, inverseForTask);
-                    Interlocked.Exchange(ref inverseState, 1);
-                    // The row blocks the items finished before the inverse was ready.
-                    int mr = PackedGemm<T>.MR;
-                    for (int row = nextKb; row < rest; row += rowBlockRows)
-                    {
-                        int rows = Volatile.Read(ref finishedForTask![row / mr]);
-                        if (rows > 0 && Interlocked.CompareExchange(ref finishedForTask[row / mr], -1, rows) == rows)
+                        PackedGemm<T>.Multiply(false, true, nextKb, nextKb, aheadK, -T.One, ahead21, lda, ahead21, lda, T.One, ahead11, lda, true, 1);
+                        aheadFailed = FactorDiagonalBlock(ahead11, nextKb, lda);
+                        if (aheadFailed < 0)
                         {
-                            PackedGemm<T>.MultiplyRowsInPlace(ahead11 + ((long)row * lda), rows, lda, nextKb, inverseForTask, upperB, scratchForTask);
+                            InvertLower(ahead11, nextKb, lda, aheadInverse, nextKb);
                         }
+
+                        if (!panelForTask || aheadFailed >= 0)
+                        {
+                            return;
+                        }
+
+                        PackedGemm<T>.PackTransposedB(aheadInverse, nextKb, nextKb, nextKb, inverseForTask);
+                        Interlocked.Exchange(ref inverseState, 1);
+
+                        // The row blocks the items finished before the inverse was ready.
+                        sweepForTask?.Invoke(scratchForTask);
+                    }
+                    finally
+                    {
+                        // Not published (the block failed, or this threw): the workers waiting for the inverse go on without it.
+                        Interlocked.CompareExchange(ref inverseState, 2, 0);
                     }
                 });
-                PackedGemm<T>.Multiply(false, true, rest, rest, kb, -T.One, a21, lda, a21, lda, T.One, a22, lda, true, threads, firstTask: factorNext, skipLeadingRows: ahead ? nextKb : 0, afterRowBlock: multiplyPanel);
+                PackedGemm<T>.Multiply(false, true, rest, rest, kb, -T.One, a21, lda, a21, lda, T.One, a22, lda, true, threads, firstTask: factorNext, skipLeadingRows: ahead ? nextKb : 0, afterRowBlock: multiplyPanel, afterItems: sweepPanel);
             }
 
             return -1;
@@ -245,6 +304,19 @@ internal static unsafe class BlockedCholesky<T>
                 NativeMemory.AlignedFree(panel);
             }
         }
+    }
+
+    /// <summary>Spins until the look-ahead's first task has published the next inverse or given up (<paramref name="state"/> not 0); returns the state.</summary>
+    private static int WaitForInverse(ref int state)
+    {
+        var spin = default(SpinWait);
+        int value;
+        while ((value = Volatile.Read(ref state)) == 0)
+        {
+            spin.SpinOnce(-1);
+        }
+
+        return value;
     }
 
     /// <summary>
@@ -722,4 +794,17 @@ internal static unsafe class BlockedCholesky<T>
         Backward = 2,
         Both = Forward | Backward,
     }
+}
+
+/// <summary>Which threads multiply the next panel's row blocks in <see cref="BlockedCholesky{T}"/>'s panel look-ahead.</summary>
+internal enum CholeskyPanelPath
+{
+    /// <summary>The item that wrote a row block, once the inverse is ready; otherwise the first task after it publishes the inverse, or a worker out of items.</summary>
+    Any,
+
+    /// <summary>Always the item that wrote it, waiting for the inverse where it must (a test path).</summary>
+    Items,
+
+    /// <summary>Always a worker out of items (a test path).</summary>
+    Sweep,
 }

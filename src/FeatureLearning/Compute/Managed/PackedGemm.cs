@@ -65,6 +65,9 @@ internal static unsafe class PackedGemm<T>
     /// </summary>
     internal delegate void RowBlockDone(int row, int rows, T* scratch);
 
+    /// <summary>Work a product's worker runs once it finds no more items (<see cref="Multiply"/>'s afterItems), with its scratch for packing A.</summary>
+    internal delegate void WorkerDone(T* scratch);
+
     /// <summary>Rows of C in one work item's row block under the calling thread's blocking (MC rounded up to whole register tiles).</summary>
     internal static int RowBlockRows => RoundUp(Math.Max(1, (BlockingOnThisThread ?? Blocking).Mc), MR);
 
@@ -122,19 +125,23 @@ internal static unsafe class PackedGemm<T>
     /// <param name="upperB">op(B) is upper triangular (op(B)[p, j] = 0 for p &gt; j; k = n): column panel j stops its products at
     /// depth j + NR, the zeros below never multiplied. Only with <paramref name="rowsInPlace"/> (one packed block).</param>
     /// <param name="firstTask">Work that worker 0 runs before it takes items (the others take items meanwhile), once; it may write
-    /// neither the operands nor C outside the skipped rows. Not with α = 0 (refused: the product would return before it).</param>
+    /// neither the operands nor C outside the skipped rows, except rows that <paramref name="afterRowBlock"/> has reported
+    /// (which the product no longer touches). Not with α = 0 (refused: the product would return before it).</param>
     /// <param name="skipLeadingRows">Rows at the top of C that the product leaves alone (for the first task to compute). With
     /// skipped rows, only where <see cref="CanSkipLeadingRows(int, int, int, int, bool, T, int)"/> says so; a first task with
     /// none, only where <see cref="TakesFirstTask"/> does.</param>
     /// <param name="afterRowBlock">Work each worker runs on each row block of C it has just written whole (every row block below
     /// the skipped rows, once, on the worker that computed it, while the others go on). Only with skipped rows, and where
     /// <see cref="ReportsRowBlocks(int, int, int)"/> says so.</param>
+    /// <param name="afterItems">Work each worker runs once, when it finds no more items, before the product returns (with the
+    /// scratch it packed A into); only with <paramref name="afterRowBlock"/>. It may write what afterRowBlock may.</param>
     /// <exception cref="ArgumentException"><paramref name="rowsInPlace"/> where the product cannot be computed in place,
     /// <paramref name="upperB"/> without it, skipped rows where they cannot be, a first task that the product would not
     /// run, or row blocks it would not report.</exception>
     public static void Multiply(
         bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, bool lowerOnly, int threads,
-        bool rowsInPlace = false, bool upperB = false, Action? firstTask = null, int skipLeadingRows = 0, RowBlockDone? afterRowBlock = null)
+        bool rowsInPlace = false, bool upperB = false, Action? firstTask = null, int skipLeadingRows = 0, RowBlockDone? afterRowBlock = null,
+        WorkerDone? afterItems = null)
     {
         // One reading of the blocking per call (the benchmarks' sweep sets it between calls): the in-place check and the
         // blocks below use the same one.
@@ -152,6 +159,11 @@ internal static unsafe class PackedGemm<T>
         if (skipLeadingRows != 0 && (alpha == T.Zero || !CanSkipLeadingRows(m, n, k, skipLeadingRows, lowerOnly, beta, blocking, threads)))
         {
             throw new ArgumentException($"A {m} x {n} x {k} product cannot leave its first {skipLeadingRows} rows to a first task with this blocking.", nameof(skipLeadingRows));
+        }
+
+        if (afterItems is not null && afterRowBlock is null)
+        {
+            throw new ArgumentException("Work after the items goes with a report of the row blocks (afterRowBlock).", nameof(afterItems));
         }
 
         if (afterRowBlock is not null && (skipLeadingRows == 0 || !ReportsRowBlocks(m, skipLeadingRows, blocking, threads)))
@@ -271,6 +283,8 @@ internal static unsafe class PackedGemm<T>
                                 afterRowBlock(row, rows, aPacked[0]);
                             }
                         }
+
+                        afterItems?.Invoke(aPacked[0]);
                     }
                     else
                     {
@@ -299,6 +313,8 @@ internal static unsafe class PackedGemm<T>
                                     afterRowBlock(row, rows, aPacked[w]);
                                 }
                             }
+
+                            afterItems?.Invoke(aPacked[w]);
                         });
                     }
                 }
@@ -329,7 +345,8 @@ internal static unsafe class PackedGemm<T>
     /// Whether <see cref="Multiply"/> runs a first task (with no rows skipped) for this product: on the packed path, where it
     /// runs once, on worker 0 before it takes items, while the other workers take them (not an empty product, not the
     /// memory-bound path for a few columns, not split along k). The items write C while the task runs, and B's first block is
-    /// packed before it starts: the task must write none of A, B and C, nor read what the product writes.
+    /// packed before it starts: the task must write none of A, B and C, nor read what the product writes (but rows an
+    /// afterRowBlock has reported, which the product no longer touches).
     /// </summary>
     internal static bool TakesFirstTask(bool transA, int m, int n, int k, bool lowerOnly, int threads) =>
         m > 0 && n > 0 && k > 0 && !IsVectorProduct(transA, m, n, k, lowerOnly)
