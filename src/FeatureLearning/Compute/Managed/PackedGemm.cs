@@ -69,7 +69,10 @@ internal static unsafe class PackedGemm<T>
     internal delegate void WorkerDone(T* scratch);
 
     /// <summary>Rows of C in one work item's row block under the calling thread's blocking (MC rounded up to whole register tiles).</summary>
-    internal static int RowBlockRows => RoundUp(Math.Max(1, (BlockingOnThisThread ?? Blocking).Mc), MR);
+    internal static int RowBlockRows => RowBlock(BlockingOnThisThread ?? Blocking);
+
+    /// <summary>Rows of C in one work item's row block under <paramref name="blocking"/>: MC rounded up to whole register tiles.</summary>
+    private static int RowBlock(GemmBlocking blocking) => RoundUp(Math.Max(1, blocking.Mc), MR);
 
     /// <summary>Columns of a B block (packed KC × NC, shared by the threads, streamed from L2 and L3).</summary>
     public static int NC => Blocking.Nc;
@@ -241,7 +244,7 @@ internal static unsafe class PackedGemm<T>
         bool prefetch = PrefetchNextPanel;
 
         // MC and NC whole tiles.
-        int kcBlock = Math.Max(1, blocking.Kc), mcBlock = RoundUp(Math.Max(1, blocking.Mc), mr), ncBlock = ColumnBlock(blocking, k);
+        int kcBlock = Math.Max(1, blocking.Kc), mcBlock = RowBlock(blocking), ncBlock = ColumnBlock(blocking, k);
         int ncMax = Math.Min(ncBlock, RoundUp(n, nr));
         int kcMax = Math.Min(kcBlock, k);
         int mcMax = Math.Min(mcBlock, RoundUp(m, mr));
@@ -363,7 +366,7 @@ internal static unsafe class PackedGemm<T>
 
     private static bool CanSkipLeadingRows(int m, int n, int k, int skipLeadingRows, bool lowerOnly, T beta, GemmBlocking blocking, int threads) =>
         lowerOnly && beta == T.One && n > 1 && k > 0 && skipLeadingRows >= 0 && skipLeadingRows < m
-        && skipLeadingRows % RoundUp(Math.Max(1, blocking.Mc), MR) == 0 && k <= Math.Max(1, blocking.Kc) && n <= ColumnBlock(blocking, k)
+        && skipLeadingRows % RowBlock(blocking) == 0 && k <= Math.Max(1, blocking.Kc) && n <= ColumnBlock(blocking, k)
         && !SplitsK(m, n, k, threads);
 
     /// <summary>
@@ -376,7 +379,7 @@ internal static unsafe class PackedGemm<T>
 
     private static bool ReportsRowBlocks(int m, int skipLeadingRows, GemmBlocking blocking, int threads)
     {
-        int mcBlock = RoundUp(Math.Max(1, blocking.Mc), MR);
+        int mcBlock = RowBlock(blocking);
         return skipLeadingRows > 0 && skipLeadingRows < m && skipLeadingRows % mcBlock == 0 && (m + mcBlock - 1) / mcBlock >= 4 * Math.Max(1, threads);
     }
 
